@@ -1,0 +1,217 @@
+use std::fmt;
+use std::marker::PhantomData;
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::{self, BoxStream, StreamExt};
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgArguments, PgQueryResult, PgRow, PgStatement};
+use sqlx::{Describe, Either, Execute, Executor, PgPool, Postgres, SqlStr, Transaction};
+
+use crate::{TenancyError, TenantId, check_statement};
+
+/// A Postgres pool seen through the tenancy rules. Cloning is cheap (the pool is shared).
+///
+/// There is deliberately no accessor for the inner pool: every statement goes through a
+/// [`ScopedTx`], either scoped to a tenant or explicitly platform-level.
+#[derive(Clone)]
+pub struct TenantDb {
+    pool: PgPool,
+}
+
+impl fmt::Debug for TenantDb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenantDb")
+            .field("size", &self.pool.size())
+            .finish()
+    }
+}
+
+impl TenantDb {
+    /// Wraps a pool connected as a service role (never the owner or a superuser).
+    pub fn new(pool: PgPool) -> Self {
+        TenantDb { pool }
+    }
+
+    /// Opens a transaction scoped to `tenant`: its first statement sets `app.tenant_id`
+    /// transaction-locally, so row-level security shows and accepts only that tenant's rows.
+    #[tracing::instrument(name = "db.begin_tenant", skip_all, fields(tenant_id = %tenant))]
+    pub async fn begin(&self, tenant: TenantId) -> Result<ScopedTx<TenantScope>, TenancyError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("select set_config('app.tenant_id', $1, true)")
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Ok(ScopedTx {
+            tx,
+            scope: TenantScope(tenant),
+        })
+    }
+
+    /// Opens a platform-level transaction (tables such as `tenants`). No tenant is set, so
+    /// every tenant table reads as empty and refuses inserts.
+    #[tracing::instrument(name = "db.begin_platform", skip_all)]
+    pub async fn platform(&self) -> Result<ScopedTx<PlatformScope>, TenancyError> {
+        let tx = self.pool.begin().await?;
+        Ok(ScopedTx {
+            tx,
+            scope: PlatformScope(()),
+        })
+    }
+
+    /// Checks that the database answers (for readiness probes).
+    pub async fn ping(&self) -> Result<(), TenancyError> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The scope of a [`ScopedTx`] bound to one tenant.
+#[derive(Debug, Clone, Copy)]
+pub struct TenantScope(TenantId);
+
+/// The scope of a [`ScopedTx`] on platform-level tables only.
+#[derive(Debug, Clone, Copy)]
+pub struct PlatformScope(());
+
+/// A transaction opened by [`TenantDb`]. `&mut ScopedTx` is a sqlx [`Executor`] that runs
+/// every statement through [`check_statement`] first. Dropping it without
+/// [`commit`](ScopedTx::commit) rolls back.
+pub struct ScopedTx<S> {
+    tx: Transaction<'static, Postgres>,
+    scope: S,
+}
+
+impl<S: fmt::Debug> fmt::Debug for ScopedTx<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScopedTx")
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+impl ScopedTx<TenantScope> {
+    /// The tenant this transaction is scoped to.
+    pub fn tenant(&self) -> TenantId {
+        self.scope.0
+    }
+}
+
+impl<S> ScopedTx<S> {
+    /// Commits the transaction.
+    pub async fn commit(self) -> Result<(), TenancyError> {
+        Ok(self.tx.commit().await?)
+    }
+
+    /// Rolls the transaction back.
+    pub async fn rollback(self) -> Result<(), TenancyError> {
+        Ok(self.tx.rollback().await?)
+    }
+}
+
+/// A statement that passed the guard, re-packed for the inner connection.
+struct Checked<'q> {
+    sql: SqlStr,
+    arguments: Option<PgArguments>,
+    persistent: bool,
+    _query: PhantomData<&'q ()>,
+}
+
+impl<'q> Execute<'q, Postgres> for Checked<'q> {
+    fn sql(self) -> SqlStr {
+        self.sql
+    }
+
+    fn statement(&self) -> Option<&PgStatement> {
+        None
+    }
+
+    fn take_arguments(&mut self) -> Result<Option<PgArguments>, BoxDynError> {
+        Ok(self.arguments.take())
+    }
+
+    fn persistent(&self) -> bool {
+        self.persistent
+    }
+}
+
+fn refused(err: TenancyError) -> sqlx::Error {
+    sqlx::Error::Configuration(Box::new(err))
+}
+
+fn checked<'q, E: Execute<'q, Postgres>>(mut query: E) -> Result<Checked<'q>, sqlx::Error> {
+    let arguments = query.take_arguments().map_err(sqlx::Error::Encode)?;
+    let persistent = query.persistent();
+    let sql = query.sql();
+    check_statement(sql.as_str()).map_err(refused)?;
+    Ok(Checked {
+        sql,
+        arguments,
+        persistent,
+        _query: PhantomData,
+    })
+}
+
+impl<'c, S: Send + Sync + fmt::Debug> Executor<'c> for &'c mut ScopedTx<S> {
+    type Database = Postgres;
+
+    fn fetch_many<'e, 'q, E>(
+        self,
+        query: E,
+    ) -> BoxStream<'e, Result<Either<PgQueryResult, PgRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: Execute<'q, Postgres>,
+        'q: 'e,
+        E: 'q,
+    {
+        match checked(query) {
+            Ok(query) => (&mut *self.tx).fetch_many(query),
+            Err(err) => stream::once(async move { Err(err) }).boxed(),
+        }
+    }
+
+    fn fetch_optional<'e, 'q, E>(
+        self,
+        query: E,
+    ) -> BoxFuture<'e, Result<Option<PgRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: Execute<'q, Postgres>,
+        'q: 'e,
+        E: 'q,
+    {
+        match checked(query) {
+            Ok(query) => (&mut *self.tx).fetch_optional(query),
+            Err(err) => Box::pin(async move { Err(err) }),
+        }
+    }
+
+    fn prepare_with<'e>(
+        self,
+        sql: SqlStr,
+        parameters: &'e [sqlx::postgres::PgTypeInfo],
+    ) -> BoxFuture<'e, Result<PgStatement, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match check_statement(sql.as_str()) {
+            Ok(()) => (&mut *self.tx).prepare_with(sql, parameters),
+            Err(err) => Box::pin(async move { Err(refused(err)) }),
+        }
+    }
+
+    fn describe<'e>(self, sql: SqlStr) -> BoxFuture<'e, Result<Describe<Postgres>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match check_statement(sql.as_str()) {
+            Ok(()) => (&mut *self.tx).describe(sql),
+            Err(err) => Box::pin(async move { Err(refused(err)) }),
+        }
+    }
+}

@@ -1,0 +1,240 @@
+use platform_tenancy::{TenancyError, TenantDb};
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::TwoTenants;
+
+fn is_rls_violation(err: &sqlx::Error) -> bool {
+    // 42501: insufficient_privilege, raised for "new row violates row-level security policy".
+    matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("42501"))
+}
+
+#[tokio::test]
+async fn o21_without_a_tenant_a_service_role_sees_nothing_and_cannot_insert() {
+    let t = TwoTenants::new().await;
+
+    // Through the explicit platform path of the tenancy API.
+    let mut tx = t.admin.platform().await.unwrap();
+    let n: i64 = sqlx::query_scalar("select count(*) from keys.subject_keys")
+        .fetch_one(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    let err = sqlx::query(
+        "insert into keys.subject_keys (tenant_id, key_id, subject_id, version, wrapped, kek_id, kek_version) \
+         values ($1, $2, $3, 1, '\\x00', 'test', 1)",
+    )
+    .bind(t.a)
+    .bind(Uuid::new_v4())
+    .bind(Uuid::new_v4())
+    .execute(&mut tx)
+    .await
+    .unwrap_err();
+    assert!(is_rls_violation(&err), "{err:?}");
+    drop(tx);
+
+    // And on a raw connection that skips the library entirely: the database itself
+    // fails closed, whether the setting is absent, empty or garbage.
+    for role in ["tenant_admin", "backup", "cart", "orders", "access_control"] {
+        let pool = t.raw_pool(role).await;
+        let n: i64 = sqlx::query_scalar("select count(*) from keys.subject_keys")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "{role} saw rows with no tenant set");
+        let mut conn = pool.acquire().await.unwrap();
+        sqlx::query("select set_config('app.tenant_id', '', false)")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let n: i64 = sqlx::query_scalar("select count(*) from keys.subject_keys")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "{role} saw rows with an empty tenant");
+        sqlx::query("select set_config('app.tenant_id', 'not-a-uuid', false)")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        assert!(
+            sqlx::query("select count(*) from keys.subject_keys")
+                .fetch_one(&mut *conn)
+                .await
+                .is_err(),
+            "{role}: a malformed tenant must be an error, not a wide-open read"
+        );
+    }
+
+    // The storefront has no grant on key tables at all.
+    let storefront = t.raw_pool("storefront").await;
+    assert!(
+        sqlx::query("select 1 from keys.subject_keys limit 1")
+            .fetch_optional(&storefront)
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn o21_a_tenant_cannot_read_update_delete_or_insert_rows_of_another() {
+    let t = TwoTenants::new().await;
+    let mut tx = t.admin.begin(t.a).await.unwrap();
+
+    // Reading: only A's rows, and B's ids (as if guessed) find nothing.
+    let visible: Vec<Uuid> = sqlx::query_scalar("select key_id from keys.subject_keys")
+        .fetch_all(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(visible.len(), t.a_rows.len());
+    assert!(visible.iter().all(|id| t.a_rows.contains(id)));
+    let tenants: Vec<Uuid> = sqlx::query_scalar("select distinct tenant_id from keys.subject_keys")
+        .fetch_all(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(tenants, vec![t.a.as_uuid()]);
+    for id in &t.b_rows {
+        let row = sqlx::query("select * from keys.subject_keys where key_id = $1")
+            .bind(id)
+            .fetch_optional(&mut tx)
+            .await
+            .unwrap();
+        assert!(row.is_none());
+        let row =
+            sqlx::query("select * from keys.subject_keys where tenant_id = $1 and key_id = $2")
+                .bind(t.b)
+                .bind(id)
+                .fetch_optional(&mut tx)
+                .await
+                .unwrap();
+        assert!(row.is_none());
+    }
+
+    // Updating and deleting B's rows by id touches nothing.
+    let updated = sqlx::query(
+        "update keys.subject_keys set wrapped = null, destroyed_at = now() where key_id = any($1)",
+    )
+    .bind(&t.b_rows)
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    assert_eq!(updated.rows_affected(), 0);
+
+    // Moving one of A's own rows to B is refused by WITH CHECK.
+    let err = sqlx::query("update keys.subject_keys set tenant_id = $1 where key_id = $2")
+        .bind(t.b)
+        .bind(t.a_rows[0])
+        .execute(&mut tx)
+        .await;
+    // tenant_admin holds no UPDATE grant on tenant_id: refused either way.
+    assert!(err.is_err());
+    drop(tx);
+
+    let mut tx = t.admin.begin(t.a).await.unwrap();
+    // Inserting a row labelled as B's is refused by WITH CHECK.
+    let err = sqlx::query(
+        "insert into keys.subject_keys (tenant_id, key_id, subject_id, version, wrapped, kek_id, kek_version) \
+         values ($1, $2, $3, 1, '\\x00', 'test', 1)",
+    )
+    .bind(t.b)
+    .bind(Uuid::new_v4())
+    .bind(Uuid::new_v4())
+    .execute(&mut tx)
+    .await
+    .unwrap_err();
+    assert!(is_rls_violation(&err), "{err:?}");
+    drop(tx);
+
+    // Deletion: orders has no DELETE grant, tenant_admin neither; prove with a role that
+    // could, were there a grant: the owner, which FORCE RLS binds too.
+    let owner = TenantDb::new(t.test_db.owner_pool().await.unwrap());
+    let mut tx = owner.begin(t.a).await.unwrap();
+    let deleted = sqlx::query("delete from keys.subject_keys where key_id = any($1)")
+        .bind(&t.b_rows)
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(deleted.rows_affected(), 0);
+    tx.commit().await.unwrap();
+
+    // B still has every row, untouched.
+    let mut tx = t.admin.begin(t.b).await.unwrap();
+    let rows = sqlx::query("select key_id, wrapped from keys.subject_keys")
+        .fetch_all(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), t.b_rows.len());
+    for row in rows {
+        assert!(t.b_rows.contains(&row.get::<Uuid, _>("key_id")));
+        assert!(row.get::<Option<Vec<u8>>, _>("wrapped").is_some());
+    }
+}
+
+#[tokio::test]
+async fn o21_unique_checks_do_not_reveal_another_tenants_values() {
+    let t = TwoTenants::new().await;
+    // B holds a live key for subject S. A creating a live key for the same subject id must
+    // succeed: uniqueness is per tenant, so A learns nothing about B's subjects.
+    let subject = Uuid::new_v4();
+    for tenant in [t.b, t.a] {
+        let mut tx = t.admin.begin(tenant).await.unwrap();
+        sqlx::query(
+            "insert into keys.subject_keys (tenant_id, key_id, subject_id, version, wrapped, kek_id, kek_version) \
+             values ($1, $2, $3, 1, '\\x00', 'test', 1)",
+        )
+        .bind(tenant)
+        .bind(Uuid::new_v4())
+        .bind(subject)
+        .execute(&mut tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn o21_request_code_cannot_switch_the_tenant_of_its_transaction() {
+    let t = TwoTenants::new().await;
+    let mut tx = t.admin.begin(t.a).await.unwrap();
+    let b = t.b.to_string();
+    let attempts: [&'static str; 8] = [
+        "select set_config('app.tenant_id', $1, true)",
+        "select pg_catalog.set_config('app.tenant_id', $1, false)",
+        "set local app.tenant_id = '00000000-0000-4000-8000-000000000000'",
+        "reset app.tenant_id",
+        "discard all",
+        "commit",
+        "select 1; set app.tenant_id to 'x'",
+        "do $$ begin perform 1; end $$",
+    ];
+    for sql in attempts {
+        let q = if sql.contains("$1") {
+            sqlx::query(sql).bind(b.clone())
+        } else {
+            sqlx::query(sql)
+        };
+        let err = q.execute(&mut tx).await.unwrap_err();
+        assert!(TenancyError::is_forbidden_statement(&err), "{sql}: {err:?}");
+    }
+    // Still scoped to A, transaction intact, B's rows invisible.
+    let visible: Vec<Uuid> = sqlx::query_scalar("select key_id from keys.subject_keys")
+        .fetch_all(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(visible.len(), t.a_rows.len());
+    assert!(visible.iter().all(|id| t.a_rows.contains(id)));
+    assert_eq!(tx.tenant(), t.a);
+
+    // The platform path cannot be turned into a tenant path either.
+    let mut platform = t.admin.platform().await.unwrap();
+    let err = sqlx::query("select set_config('app.tenant_id', $1, true)")
+        .bind(b)
+        .execute(&mut platform)
+        .await
+        .unwrap_err();
+    assert!(TenancyError::is_forbidden_statement(&err));
+    let n: i64 = sqlx::query_scalar("select count(*) from keys.subject_keys")
+        .fetch_one(&mut platform)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}

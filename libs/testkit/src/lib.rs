@@ -1,0 +1,192 @@
+//! Test kit: a fresh, migrated Postgres database per test.
+//!
+//! Each [`TestDb`] is a new database on the local cluster, owned and migrated by the owner
+//! role exactly as `cargo xtask up` migrates the dev database, and dropped when the value is
+//! dropped, so tests run in parallel and leave nothing behind. Tests of tenant data must
+//! connect with [`TestDb::pool_as`] and a service role: the superuser bypasses row-level
+//! security and a test run as superuser proves nothing.
+//!
+//! This crate is for tests and tooling only; services never depend on it.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+
+/// The role that owns the schema and runs migrations.
+pub const OWNER_ROLE: &str = "platform_owner";
+
+/// The login roles of the services (see `migrations/`).
+pub const SERVICE_ROLES: [&str; 6] = [
+    "storefront",
+    "cart",
+    "orders",
+    "tenant_admin",
+    "access_control",
+    "backup",
+];
+
+/// Environment variable naming the superuser connection used to create and drop databases.
+pub const ADMIN_URL_VAR: &str = "PLATFORM_PG_ADMIN_URL";
+
+/// Default superuser connection (this machine and CI: trust auth on 127.0.0.1).
+pub const DEFAULT_ADMIN_URL: &str = "postgres://postgres:postgres@127.0.0.1:5432/postgres";
+
+/// Prefix of every database this kit creates; stale ones (a killed test run) are swept.
+pub const TEST_DB_PREFIX: &str = "platform_test_";
+
+/// The password `cargo xtask` gives a role on a development cluster. Under trust
+/// authentication (this machine, CI) it is not even checked; under scram it is.
+pub fn dev_password(role: &str) -> String {
+    format!("dev-{role}")
+}
+
+/// What can go wrong while preparing a test database.
+#[derive(Debug, thiserror::Error)]
+pub enum TestDbError {
+    /// The admin URL could not be parsed.
+    #[error("{ADMIN_URL_VAR} is not a valid Postgres URL: {0}")]
+    AdminUrl(#[source] sqlx::Error),
+    /// A statement against the cluster failed.
+    #[error("database error while preparing a test database: {0}")]
+    Sql(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Connection options of the superuser, from [`ADMIN_URL_VAR`] or the default.
+pub fn admin_options() -> Result<PgConnectOptions, TestDbError> {
+    let url = std::env::var(ADMIN_URL_VAR).unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
+    url.parse::<PgConnectOptions>()
+        .map(ConnectOptions::disable_statement_logging)
+        .map_err(TestDbError::AdminUrl)
+}
+
+/// Creates the owner role if the cluster lacks it (tolerating a concurrent creator).
+pub async fn ensure_owner_role(admin: &mut PgConnection) -> Result<(), TestDbError> {
+    sqlx::query(
+        "do $$ begin \
+           create role platform_owner login createrole nosuperuser nobypassrls; \
+         exception when duplicate_object or unique_violation then null; \
+         end $$",
+    )
+    .execute(&mut *admin)
+    .await?;
+    Ok(())
+}
+
+/// A fresh database, migrated by the owner role, dropped (forcefully) on drop.
+pub struct TestDb {
+    name: String,
+    admin: PgConnectOptions,
+}
+
+impl TestDb {
+    /// Creates and migrates a new database.
+    pub async fn new() -> Result<Self, TestDbError> {
+        let admin = admin_options()?;
+        let mut conn = PgConnection::connect_with(&admin).await?;
+        ensure_owner_role(&mut conn).await?;
+        sweep_stale(&mut conn).await?;
+        let name = format!("{TEST_DB_PREFIX}{}", uuid::Uuid::new_v4().simple());
+        // Identifiers cannot be bound; `name` is built here from a UUID, never from input.
+        let create = format!("create database {name} owner {OWNER_ROLE}");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+            .execute(&mut conn)
+            .await?;
+        conn.close().await?;
+
+        let db = TestDb { name, admin };
+        let owner = db.pool_as(OWNER_ROLE, 1).await?;
+        platform_tenancy::MIGRATOR.run(&owner).await?;
+        owner.close().await;
+        Ok(db)
+    }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Connection options for `role` on this database (dev password, same host as admin).
+    pub fn options_for(&self, role: &str) -> PgConnectOptions {
+        self.admin
+            .clone()
+            .username(role)
+            .password(&dev_password(role))
+            .database(&self.name)
+    }
+
+    /// A pool connected as `role`, with at most `max` connections.
+    pub async fn pool_as(&self, role: &str, max: u32) -> Result<PgPool, TestDbError> {
+        Ok(PgPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(self.options_for(role))
+            .await?)
+    }
+
+    /// A pool connected as the owner role (migrations, fixtures, the catalog lint).
+    ///
+    /// The owner is subject to FORCE ROW LEVEL SECURITY too, so fixtures of tenant rows go
+    /// through the tenancy API like everything else.
+    pub async fn owner_pool(&self) -> Result<PgPool, TestDbError> {
+        self.pool_as(OWNER_ROLE, 2).await
+    }
+
+    /// A superuser connection to this database, for tests that must break things on
+    /// purpose (dropping a policy to prove the lint notices). Never for tenant data.
+    pub async fn superuser(&self) -> Result<PgConnection, TestDbError> {
+        Ok(PgConnection::connect_with(&self.admin.clone().database(&self.name)).await?)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // Drop cannot await: a short-lived thread with its own runtime drops the database.
+        let name = std::mem::take(&mut self.name);
+        let admin = self.admin.clone();
+        let joined = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(rt) = rt {
+                rt.block_on(drop_database(&admin, &name));
+            }
+        })
+        .join();
+        drop(joined);
+    }
+}
+
+async fn drop_database(admin: &PgConnectOptions, name: &str) {
+    if let Ok(mut conn) = PgConnection::connect_with(admin).await {
+        let sql = format!("drop database if exists {name} with (force)");
+        // Best effort: a database left behind is swept by the next run.
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await;
+        let _ = conn.close().await;
+    }
+}
+
+/// Drops test databases older than an hour (left by a killed run).
+async fn sweep_stale(admin: &mut PgConnection) -> Result<(), TestDbError> {
+    let stale: Vec<String> = sqlx::query_scalar(
+        "select datname from pg_database d \
+         where datname like 'platform\\_test\\_%' \
+           and (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification \
+               < now() - interval '1 hour'",
+    )
+    .fetch_all(&mut *admin)
+    .await
+    .unwrap_or_default();
+    for name in stale {
+        let sql = format!("drop database if exists {name} with (force)");
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *admin)
+            .await;
+    }
+    Ok(())
+}
