@@ -30,11 +30,9 @@ pub fn redact_json_line(line: &str) -> String {
 
 fn walk(value: &mut Json, key: Option<&str>, depth: usize) {
     match value {
-        Json::String(s) => {
-            if !(depth == 1 && key.is_some_and(|k| STRUCTURAL_KEYS.contains(&k))) {
-                if let std::borrow::Cow::Owned(r) = redact(s) {
-                    *s = r;
-                }
+        Json::String(s) if !(depth == 1 && key.is_some_and(|k| STRUCTURAL_KEYS.contains(&k))) => {
+            if let std::borrow::Cow::Owned(r) = redact(s) {
+                *s = r;
             }
         }
         Json::Number(n) if is_card_like(n) => *value = Json::String("[card]".to_owned()),
@@ -166,10 +164,10 @@ impl<P: SpanProcessor> SpanProcessor for RedactingSpanProcessor<P> {
             }
             redact_attributes(&mut event.attributes);
         }
-        if let opentelemetry::trace::Status::Error { description } = &mut span.status {
-            if let std::borrow::Cow::Owned(r) = redact(description) {
-                *description = r.into();
-            }
+        if let opentelemetry::trace::Status::Error { description } = &mut span.status
+            && let std::borrow::Cow::Owned(r) = redact(description)
+        {
+            *description = r.into();
         }
         self.next.on_end(span);
     }

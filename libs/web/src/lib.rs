@@ -1,0 +1,30 @@
+//! Web: what every service shares, so each one answers the same way.
+//!
+//! - [`config`]: typed configuration from the environment, errors naming the variable;
+//! - [`tls`] and [`server`]: a rustls HTTPS listener (optionally requiring client
+//!   certificates, O7), a plain-HTTP listener that only redirects to HTTPS, graceful
+//!   shutdown on SIGINT/SIGTERM;
+//! - [`service_router`]: `/healthz`, `/readyz` (checks the service's real dependencies),
+//!   request ids, security headers (HSTS, CSP, nosniff, Referrer-Policy,
+//!   frame-ancestors), request spans keyed by route template, a timeout, panics turned
+//!   into opaque 500s, and error rendering;
+//! - [`WebError`]: the one error type, rendered as JSON or HTML with a stable code;
+//! - `devcert` (feature): the development certificate authority `cargo xtask` creates.
+//!
+//! What this crate must never do: put a cause, a stack or personal data in a response,
+//! or serve anything over plain HTTP but a redirect.
+
+pub mod config;
+#[cfg(feature = "devcert")]
+pub mod devcert;
+mod error;
+mod health;
+mod layers;
+pub mod server;
+pub mod tls;
+
+pub use config::{ConfigError, Env, ServerConfig};
+pub use error::{ErrorInfo, WebError, render_errors};
+pub use health::{Readiness, ReadinessCheck};
+pub use layers::{REQUEST_ID_HEADER, RequestId, service_router};
+pub use server::{BoundServer, StartError, shutdown_signal};

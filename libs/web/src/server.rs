@@ -1,0 +1,176 @@
+//! Binding and serving: HTTPS for the service, plain HTTP only to redirect.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+
+use crate::ServerConfig;
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Binding a socket failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Certificates or keys are unusable.
+    #[error("TLS configuration: {0}")]
+    Tls(String),
+    /// The server stopped with an I/O error.
+    #[error("server failed: {0}")]
+    Serve(#[from] std::io::Error),
+}
+
+/// How long in-flight requests get to finish after a shutdown signal.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// Sockets bound and TLS loaded, not serving yet: the ports are known (port 0 works), so
+/// tests and the dev stack never wait or guess.
+pub struct BoundServer {
+    https: std::net::TcpListener,
+    http: Option<std::net::TcpListener>,
+    tls: RustlsConfig,
+    https_port: u16,
+    http_port: Option<u16>,
+    public_https_port: u16,
+}
+
+fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, StartError> {
+    let listener =
+        std::net::TcpListener::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|source| StartError::Bind { addr, source })?;
+    Ok(listener)
+}
+
+impl BoundServer {
+    /// Loads TLS material and binds the listeners of `config`.
+    pub fn bind(config: &ServerConfig) -> Result<Self, StartError> {
+        let tls = crate::tls::server_config(
+            &config.tls_cert,
+            &config.tls_key,
+            config.client_ca.as_deref(),
+            config.require_client_cert,
+        )?;
+        let https = bind(config.https_addr)?;
+        let https_port = https.local_addr()?.port();
+        let http = config.http_addr.map(bind).transpose()?;
+        let http_port = match &http {
+            Some(l) => Some(l.local_addr()?.port()),
+            None => None,
+        };
+        Ok(BoundServer {
+            https,
+            http,
+            tls: RustlsConfig::from_config(tls),
+            https_port,
+            http_port,
+            public_https_port: config.public_https_port.unwrap_or(https_port),
+        })
+    }
+
+    /// The bound HTTPS port.
+    pub fn https_port(&self) -> u16 {
+        self.https_port
+    }
+
+    /// The bound redirecting HTTP port, if any.
+    pub fn http_port(&self) -> Option<u16> {
+        self.http_port
+    }
+
+    /// Serves `router` until `shutdown` resolves, then drains for up to ten seconds.
+    pub async fn serve(
+        self,
+        router: Router,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let handle: Handle<SocketAddr> = Handle::new();
+        let https = axum_server::from_tcp_rustls(self.https, self.tls)?
+            .handle(handle.clone())
+            .serve(router.into_make_service_with_connect_info::<SocketAddr>());
+        let redirect_handle: Handle<SocketAddr> = Handle::new();
+        let http = self.http.map(|listener| {
+            let port = self.public_https_port;
+            let app = Router::new().fallback(move |req: Request| redirect_to_https(req, port));
+            axum_server::from_tcp(listener).map(|s| {
+                s.handle(redirect_handle.clone())
+                    .serve(app.into_make_service())
+            })
+        });
+        let http = http.transpose()?;
+        let stopper = {
+            let (handle, redirect_handle) = (handle.clone(), redirect_handle.clone());
+            tokio::spawn(async move {
+                shutdown.await;
+                tracing::info!("shutting down");
+                redirect_handle.graceful_shutdown(Some(GRACE));
+                handle.graceful_shutdown(Some(GRACE));
+            })
+        };
+        let result = match http {
+            Some(http) => {
+                let (a, b) = tokio::join!(https, http);
+                a.and(b)
+            }
+            None => https.await,
+        };
+        stopper.abort();
+        Ok(result?)
+    }
+}
+
+/// Answers every plain-HTTP request with a permanent redirect to the same path on HTTPS.
+async fn redirect_to_https(request: Request, https_port: u16) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.parse::<axum::http::uri::Authority>().ok())
+        .map(|a| a.host().to_owned());
+    let Some(host) = host else {
+        return (StatusCode::BAD_REQUEST, "a Host header is required").into_response();
+    };
+    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    let authority = if https_port == 443 {
+        host
+    } else {
+        format!("{host}:{https_port}")
+    };
+    match format!("https://{authority}{path}").parse::<Uri>() {
+        Ok(uri) => Redirect::permanent(&uri.to_string()).into_response(),
+        Err(_) => (StatusCode::BAD_REQUEST, "bad request target").into_response(),
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,71 @@
+//! rustls configuration for the HTTPS listener (ring provider, TLS 1.2 and 1.3, ALPN
+//! h2 and http/1.1), optionally verifying client certificates against a CA (O7).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
+
+use crate::StartError;
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn tls_err(what: &Path, err: impl std::fmt::Display) -> StartError {
+    StartError::Tls(format!("{}: {err}", what.display()))
+}
+
+/// Reads a PEM certificate chain.
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, StartError> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| tls_err(path, e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| tls_err(path, e))?;
+    if certs.is_empty() {
+        return Err(tls_err(path, "no certificate in file"));
+    }
+    Ok(certs)
+}
+
+/// Reads a PEM private key.
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, StartError> {
+    PrivateKeyDer::from_pem_file(path).map_err(|e| tls_err(path, e))
+}
+
+/// Builds the server configuration from certificate, key and optional client CA.
+pub fn server_config(
+    cert: &Path,
+    key: &Path,
+    client_ca: Option<&Path>,
+    require_client_cert: bool,
+) -> Result<Arc<ServerConfig>, StartError> {
+    let builder = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StartError::Tls(e.to_string()))?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = RootCertStore::empty();
+            for c in load_certs(ca)? {
+                roots.add(c).map_err(|e| tls_err(ca, e))?;
+            }
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider());
+            let verifier = if require_client_cert {
+                verifier.build()
+            } else {
+                verifier.allow_unauthenticated().build()
+            }
+            .map_err(|e| tls_err(ca, e))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder
+        .with_single_cert(load_certs(cert)?, load_key(key)?)
+        .map_err(|e| tls_err(cert, e))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
