@@ -34,13 +34,33 @@ impl TenantDb {
 
     /// Opens a transaction scoped to `tenant`: its first statement sets `app.tenant_id`
     /// transaction-locally, so row-level security shows and accepts only that tenant's rows.
+    ///
+    /// `BEGIN` and `set_config` travel in one round trip. The tenant id is interpolated,
+    /// which is safe only because a [`TenantId`] prints as a hyphenated UUID and nothing
+    /// else.
     #[tracing::instrument(name = "db.begin_tenant", skip_all, fields(tenant_id = %tenant))]
     pub async fn begin(&self, tenant: TenantId) -> Result<ScopedTx<TenantScope>, TenancyError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("select set_config('app.tenant_id', $1, true)")
-            .bind(tenant.to_string())
-            .execute(&mut *tx)
-            .await?;
+        self.begin_as(tenant, "begin").await
+    }
+
+    /// Like [`TenantDb::begin`], but a read-only, repeatable-read snapshot: every statement
+    /// sees the tenant as of the first one (consistent exports).
+    #[tracing::instrument(name = "db.begin_tenant_snapshot", skip_all, fields(tenant_id = %tenant))]
+    pub async fn begin_snapshot(
+        &self,
+        tenant: TenantId,
+    ) -> Result<ScopedTx<TenantScope>, TenancyError> {
+        self.begin_as(tenant, "begin isolation level repeatable read read only")
+            .await
+    }
+
+    async fn begin_as(
+        &self,
+        tenant: TenantId,
+        begin: &'static str,
+    ) -> Result<ScopedTx<TenantScope>, TenancyError> {
+        let statement = format!("{begin}; select set_config('app.tenant_id', '{tenant}', true)");
+        let tx = self.pool.begin_with(sqlx::AssertSqlSafe(statement)).await?;
         Ok(ScopedTx {
             tx,
             scope: TenantScope(tenant),

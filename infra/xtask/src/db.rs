@@ -1,0 +1,145 @@
+//! The dev database: owner role, database, migrations, service-role passwords, the
+//! catalog lint, and demo data.
+
+use anyhow::{Context, bail};
+use platform_tenancy::{MIGRATOR, TenantDb, TenantId, lint_catalog};
+use platform_testkit::{OWNER_ROLE, SERVICE_ROLES, admin_options, dev_password, ensure_owner_role};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
+
+/// The development database.
+pub const DEV_DB: &str = "platform";
+
+/// Connection options for `role` on the dev database.
+pub fn options_for(role: &str) -> anyhow::Result<PgConnectOptions> {
+    Ok(admin_options()?
+        .username(role)
+        .password(&dev_password(role))
+        .database(DEV_DB))
+}
+
+/// A URL for `role` on the dev database (for services and `stack.json`).
+pub fn url_for(role: &str) -> anyhow::Result<String> {
+    let admin = admin_options()?;
+    Ok(format!(
+        "postgres://{role}:{}@{}:{}/{DEV_DB}",
+        dev_password(role),
+        admin.get_host(),
+        admin.get_port()
+    ))
+}
+
+/// A pool as `role` on the dev database.
+pub async fn pool_as(role: &str, max: u32) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(max)
+        .connect_with(options_for(role)?)
+        .await
+        .with_context(|| format!("cannot connect to {DEV_DB} as {role}"))
+}
+
+async fn exec(conn: &mut PgConnection, sql: String) -> anyhow::Result<()> {
+    // Identifiers and dev passwords below are constants of this file, never input.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Creates the owner role and the dev database if missing, migrates as the owner, gives
+/// every role its dev password, and refuses to go on if the catalog lint finds anything.
+pub async fn bootstrap() -> anyhow::Result<()> {
+    let mut admin = PgConnection::connect_with(&admin_options()?)
+        .await
+        .context("cannot connect to Postgres as the admin")?;
+    ensure_owner_role(&mut admin).await?;
+    exec(
+        &mut admin,
+        format!(
+            "alter role {OWNER_ROLE} login createrole nosuperuser nobypassrls password '{}'",
+            dev_password(OWNER_ROLE)
+        ),
+    )
+    .await?;
+    let exists: bool =
+        sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+            .bind(DEV_DB)
+            .fetch_one(&mut admin)
+            .await?;
+    if !exists {
+        println!("xtask: creating database {DEV_DB}");
+        exec(
+            &mut admin,
+            format!("create database {DEV_DB} owner {OWNER_ROLE}"),
+        )
+        .await?;
+    }
+
+    let owner = pool_as(OWNER_ROLE, 2).await?;
+    MIGRATOR
+        .run(&owner)
+        .await
+        .context("applying migrations as the owner role")?;
+    for role in SERVICE_ROLES {
+        exec(
+            &mut admin,
+            format!("alter role {role} password '{}'", dev_password(role)),
+        )
+        .await?;
+    }
+    admin.close().await?;
+
+    let violations = lint_catalog(&owner, &SERVICE_ROLES).await?;
+    owner.close().await;
+    if !violations.is_empty() {
+        for v in &violations {
+            eprintln!("xtask: catalog lint: {v}");
+        }
+        bail!("the schema breaks tenant-isolation rules (O21); see above");
+    }
+    println!("xtask: database {DEV_DB} migrated; catalog lint clean");
+    Ok(())
+}
+
+/// A seeded tenant, as written to `stack.json`.
+#[derive(Debug, Clone)]
+pub struct SeededTenant {
+    pub id: TenantId,
+    pub handle: String,
+    pub display_name: String,
+    pub host_names: Vec<String>,
+}
+
+/// Seeds the demo tenants (idempotent: existing handles are kept as they are).
+pub async fn seed_demo() -> anyhow::Result<Vec<SeededTenant>> {
+    let db = TenantDb::new(pool_as("tenant_admin", 2).await?);
+    let mut out = Vec::new();
+    for (handle, name) in [("demo", "Demo Shop")] {
+        let mut tx = db.platform().await?;
+        sqlx::query(
+            // Not `on conflict`: the host-name trigger runs before the conflict check.
+            "insert into tenants (id, handle, display_name, host_names) \
+             select $1, $2, $3, $4 where not exists (select 1 from tenants where handle = $2)",
+        )
+        .bind(TenantId::random())
+        .bind(handle)
+        .bind(name)
+        .bind(vec![format!("{handle}.localhost")])
+        .execute(&mut tx)
+        .await?;
+        let (id, display_name, host_names): (TenantId, String, Vec<String>) =
+            sqlx::query_as("select id, display_name, host_names from tenants where handle = $1")
+                .bind(handle)
+                .fetch_one(&mut tx)
+                .await?;
+        tx.commit().await?;
+        out.push(SeededTenant {
+            id,
+            handle: handle.to_owned(),
+            display_name,
+            host_names,
+        });
+    }
+    db.close().await;
+    Ok(out)
+}

@@ -1,0 +1,251 @@
+//! Installing and starting what the platform needs on this machine: Postgres and Redis
+//! from Debian packages, rustfmt and clippy from rustup. Each step first checks whether
+//! the thing already works and does nothing if it does.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use sqlx::{Connection, PgConnection};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::run;
+
+/// Where Redis listens (`PLATFORM_REDIS_URL`, default `redis://127.0.0.1:6379`).
+pub fn redis_url() -> String {
+    std::env::var("PLATFORM_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+fn redis_addr() -> String {
+    redis_url()
+        .trim_start_matches("redis://")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program} >/dev/null 2>&1")])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Installs Debian packages (non-interactively; `apt-get update` once if needed).
+fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
+    let sudo: &[&str] = if is_root() { &[] } else { &["sudo", "-n"] };
+    let install = |update: bool| -> anyhow::Result<()> {
+        let mut script = String::from("export DEBIAN_FRONTEND=noninteractive; ");
+        if update {
+            script.push_str("apt-get update -q && ");
+        }
+        script.push_str("apt-get install -y -q --no-install-recommends ");
+        script.push_str(&packages.join(" "));
+        let mut args = sudo.to_vec();
+        args.extend(["sh", "-c", &script]);
+        let (program, rest) = args.split_first().context("empty command")?;
+        run(program, rest)
+    };
+    install(false).or_else(|_| install(true))
+}
+
+/// rustfmt and clippy, which `cargo xtask test` runs.
+pub fn ensure_rust_components() -> anyhow::Result<()> {
+    let has = |sub: &str| {
+        Command::new("cargo")
+            .args([sub, "--version"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    if !has("fmt") || !has("clippy") {
+        run("rustup", &["component", "add", "rustfmt", "clippy"])?;
+    }
+    Ok(())
+}
+
+async fn port_open(addr: &str) -> bool {
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(addr)).await,
+        Ok(Ok(_))
+    )
+}
+
+/// Makes sure a Postgres server answers at the admin URL, installing and starting one if
+/// needed, and that the admin can log in.
+pub async fn ensure_postgres() -> anyhow::Result<()> {
+    let admin = platform_testkit::admin_options()?;
+    let addr = format!("{}:{}", admin.get_host(), admin.get_port());
+    if !port_open(&addr).await {
+        println!("xtask: Postgres is not answering on {addr}; starting it");
+        start_postgres()?;
+        wait_for(&addr, Duration::from_secs(60)).await?;
+    }
+    // Wait until it accepts logins (a just-started server refuses them briefly).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut fixed_auth = false;
+    loop {
+        match PgConnection::connect_with(&admin).await {
+            Ok(conn) => {
+                conn.close().await?;
+                return Ok(());
+            }
+            Err(sqlx::Error::Database(e))
+                if matches!(e.code().as_deref(), Some("28P01" | "28000")) && !fixed_auth =>
+            {
+                // A fresh Debian cluster uses password auth on TCP and the postgres role
+                // has no password: give it the dev password through the local socket.
+                fixed_auth = true;
+                set_admin_password(&admin_password())?;
+            }
+            Err(e) if Instant::now() > deadline => {
+                return Err(e).context(format!("cannot log in to Postgres at {addr} as admin"));
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}
+
+/// The password in the admin URL (the dev default is `postgres`).
+fn admin_password() -> String {
+    let url = std::env::var(platform_testkit::ADMIN_URL_VAR)
+        .unwrap_or_else(|_| platform_testkit::DEFAULT_ADMIN_URL.to_owned());
+    url.split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .map_or_else(|| "postgres".to_owned(), |(_, pw)| pw.to_owned())
+}
+
+fn set_admin_password(password: &str) -> anyhow::Result<()> {
+    if !is_root() || !have("runuser") {
+        bail!(
+            "Postgres refused the admin login; set {} to a superuser URL",
+            platform_testkit::ADMIN_URL_VAR
+        );
+    }
+    let sql = format!(
+        "alter role postgres password '{}'",
+        password.replace('\'', "''")
+    );
+    run("runuser", &["-u", "postgres", "--", "psql", "-qc", &sql])
+}
+
+fn debian_clusters() -> Vec<String> {
+    std::fs::read_dir("/etc/postgresql")
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter(|e| e.path().join("main").is_dir())
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn start_postgres() -> anyhow::Result<()> {
+    if !have("pg_ctlcluster") || !Path::new("/usr/lib/postgresql").is_dir() {
+        println!("xtask: installing PostgreSQL from Debian packages");
+        apt_install(&["postgresql", "postgresql-contrib"])?;
+    }
+    let mut clusters = debian_clusters();
+    if clusters.is_empty() {
+        let versions: Vec<String> = std::fs::read_dir("/usr/lib/postgresql")?
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        let version = versions
+            .iter()
+            .max_by_key(|v| v.parse::<u32>().unwrap_or(0))
+            .context("PostgreSQL is installed but no version directory was found")?;
+        run("pg_createcluster", &[version, "main"])?;
+        clusters = vec![version.clone()];
+    }
+    for version in clusters {
+        // Outside systemd (containers, CI) pg_ctlcluster must not redirect to systemctl.
+        let _ = run(
+            "pg_ctlcluster",
+            &["--skip-systemctl-redirect", &version, "main", "start"],
+        );
+    }
+    Ok(())
+}
+
+async fn wait_for(addr: &str, limit: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + limit;
+    while !port_open(addr).await {
+        if Instant::now() > deadline {
+            bail!("nothing answers on {addr} after {limit:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    Ok(())
+}
+
+async fn redis_pong(addr: &str) -> bool {
+    let attempt = async {
+        let mut stream = TcpStream::connect(addr).await.ok()?;
+        stream.write_all(b"PING\r\n").await.ok()?;
+        let mut buf = [0u8; 16];
+        let n = stream.read(&mut buf).await.ok()?;
+        Some(buf[..n].starts_with(b"+PONG"))
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), attempt).await,
+        Ok(Some(true))
+    )
+}
+
+/// Makes sure Redis answers PING, installing and starting it if needed.
+pub async fn ensure_redis() -> anyhow::Result<()> {
+    let addr = redis_addr();
+    if redis_pong(&addr).await {
+        return Ok(());
+    }
+    println!("xtask: Redis is not answering on {addr}; starting it");
+    if !have("redis-server") {
+        println!("xtask: installing Redis from Debian packages");
+        apt_install(&["redis-server"])?;
+    }
+    let port = addr.rsplit(':').next().unwrap_or("6379").to_owned();
+    let dir = crate::dev_dir().join("redis");
+    std::fs::create_dir_all(&dir)?;
+    let dir = dir.to_string_lossy().into_owned();
+    let log = format!("{dir}/redis.log");
+    run(
+        "redis-server",
+        &[
+            "--daemonize",
+            "yes",
+            "--bind",
+            "127.0.0.1",
+            "-::1",
+            "--port",
+            &port,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            &dir,
+            "--logfile",
+            &log,
+        ],
+    )?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !redis_pong(&addr).await {
+        if Instant::now() > deadline {
+            bail!("Redis did not start on {addr}; see {log}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(())
+}

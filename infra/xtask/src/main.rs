@@ -1,0 +1,117 @@
+//! `cargo xtask`: the developer entry points (see the README).
+//!
+//! - `up`: make sure Postgres and Redis are installed and running, create roles and the
+//!   dev database, migrate, check the catalog lint, create dev certificates and the dev
+//!   KEK, seed demo data, start every service, write `target/dev/stack.json`, and stop
+//!   everything on Ctrl-C;
+//! - `test`: the same dependencies, then `cargo fmt --check`, `cargo clippy -D warnings`
+//!   and every test of the workspace;
+//! - `migrate`, `certs`: single steps of `up`.
+
+mod db;
+mod deps;
+mod stack;
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  up        install/start Postgres and Redis, migrate, seed, start all services (Ctrl-C stops)
+  test      start dependencies, then fmt --check, clippy -D warnings and every test
+  migrate   create roles and the dev database and apply migrations
+  certs     create the dev CA and server certificate under target/dev/certs
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("xtask: cannot start a runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match args.first().map(String::as_str) {
+            Some("up") => stack::up().await,
+            Some("test") => test().await,
+            Some("migrate") => {
+                deps::ensure_postgres().await?;
+                db::bootstrap().await.map(|_| ())
+            }
+            Some("certs") => stack::certs().map(|_| ()),
+            Some("help" | "-h" | "--help") | None => {
+                print!("{USAGE}");
+                Ok(())
+            }
+            Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n\n{USAGE}")),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (xtask lives at `infra/xtask`).
+pub fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .nth(2)
+        .map_or_else(|| manifest.clone(), PathBuf::from)
+}
+
+/// `target/dev`, where the dev stack keeps its state.
+pub fn dev_dir() -> PathBuf {
+    root().join("target").join("dev")
+}
+
+/// Runs a command in the workspace root, failing with its name if it fails.
+pub fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
+    println!("xtask: $ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(root())
+        .status()
+        .map_err(|e| anyhow::anyhow!("cannot run {program}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(
+            "`{program} {}` failed ({status})",
+            args.join(" ")
+        ))
+    }
+}
+
+async fn test() -> anyhow::Result<()> {
+    deps::ensure_rust_components()?;
+    deps::ensure_postgres().await?;
+    deps::ensure_redis().await?;
+    db::bootstrap().await?;
+    run("cargo", &["fmt", "--all", "--check"])?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    run("cargo", &["test", "--workspace", "--locked"])?;
+    println!("xtask: all checks passed");
+    Ok(())
+}

@@ -1,0 +1,224 @@
+//! `cargo xtask up`: the whole platform on this machine.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::Context;
+use platform_testkit::SERVICE_ROLES;
+use platform_vault::LocalKek;
+use platform_web::devcert::{DevCa, write_file};
+use serde_json::json;
+use tokio::process::{Child, Command};
+
+use crate::{db, deps, dev_dir, root};
+
+/// A service the dev stack starts: its package (binary of the same name), its database
+/// role, and its HTTPS and redirecting HTTP ports. Services join this list with the issue
+/// that creates them.
+struct ServiceSpec {
+    package: &'static str,
+    env_prefix: &'static str,
+    role: &'static str,
+    https_port: u16,
+    http_port: u16,
+}
+
+const SERVICES: &[ServiceSpec] = &[];
+
+/// Paths of the dev TLS material.
+pub struct Certs {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Creates (once) the dev CA and a server certificate for localhost and `*.localhost`.
+pub fn certs() -> anyhow::Result<Certs> {
+    let dir = dev_dir().join("certs");
+    let ca = DevCa::load_or_create(&dir)?;
+    let (cert, key) = (dir.join("server.pem"), dir.join("server-key.pem"));
+    if !cert.is_file() || !key.is_file() {
+        ca.write_server_cert(&dir, &[])?;
+    }
+    println!("xtask: dev CA at {}", dir.join("ca.pem").display());
+    Ok(Certs {
+        ca: dir.join("ca.pem"),
+        cert,
+        key,
+    })
+}
+
+/// Creates (once) the dev key-encryption key file, readable by its owner only.
+fn kek_file() -> anyhow::Result<PathBuf> {
+    let path = dev_dir().join("kek.txt");
+    if !path.is_file() {
+        let kek = LocalKek::generate(1);
+        write_file(&path, &kek.to_text(), true)?;
+        println!("xtask: created dev KEK at {}", path.display());
+    }
+    Ok(path)
+}
+
+fn spawn(service: &ServiceSpec, certs: &Certs, kek: &PathBuf) -> anyhow::Result<Child> {
+    let bin = root().join("target").join("debug").join(service.package);
+    let p = service.env_prefix;
+    Command::new(&bin)
+        .env(
+            format!("{p}_HTTPS_ADDR"),
+            format!("127.0.0.1:{}", service.https_port),
+        )
+        .env(
+            format!("{p}_HTTP_ADDR"),
+            format!("127.0.0.1:{}", service.http_port),
+        )
+        .env(format!("{p}_TLS_CERT"), &certs.cert)
+        .env(format!("{p}_TLS_KEY"), &certs.key)
+        .env(format!("{p}_DATABASE_URL"), db::url_for(service.role)?)
+        .env(format!("{p}_REDIS_URL"), deps::redis_url())
+        .env("PLATFORM_KEK_FILE", kek)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {}", bin.display()))
+}
+
+/// Asks a child to stop (SIGTERM), then kills it if it has not within `grace`.
+async fn stop(name: &str, child: &mut Child, grace: Duration) {
+    if let Some(pid) = child.id() {
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await;
+    }
+    if tokio::time::timeout(grace, child.wait()).await.is_err() {
+        eprintln!("xtask: {name} did not stop in {grace:?}; killing it");
+        let _ = child.kill().await;
+    }
+}
+
+/// `cargo xtask up`.
+pub async fn up() -> anyhow::Result<()> {
+    deps::ensure_postgres().await?;
+    deps::ensure_redis().await?;
+    db::bootstrap().await?;
+    let certs = certs()?;
+    let kek = kek_file()?;
+    let tenants = db::seed_demo().await?;
+
+    if !SERVICES.is_empty() {
+        let mut args = vec!["build", "--quiet"];
+        for s in SERVICES {
+            args.extend(["-p", s.package]);
+        }
+        crate::run("cargo", &args)?;
+    }
+    let mut children = Vec::new();
+    for service in SERVICES {
+        children.push((service.package, spawn(service, &certs, &kek)?));
+    }
+
+    let services: serde_json::Map<String, serde_json::Value> = SERVICES
+        .iter()
+        .map(|s| {
+            (
+                s.package.to_owned(),
+                json!({
+                    "url": format!("https://localhost:{}", s.https_port),
+                    "http_redirect": format!("http://localhost:{}", s.http_port),
+                }),
+            )
+        })
+        .collect();
+    let roles: serde_json::Map<String, serde_json::Value> = SERVICE_ROLES
+        .iter()
+        .map(|r| Ok(((*r).to_owned(), json!(db::url_for(r)?))))
+        .collect::<anyhow::Result<_>>()?;
+    let stack = json!({
+        "postgres": { "database": db::DEV_DB, "roles": roles },
+        "redis": deps::redis_url(),
+        "tls": {
+            "ca": certs.ca,
+            "server_cert": certs.cert,
+            "server_key": certs.key,
+        },
+        "kek_file": kek,
+        "services": services,
+        "tenants": tenants.iter().map(|t| json!({
+            "id": t.id,
+            "handle": t.handle,
+            "display_name": t.display_name,
+            "host_names": t.host_names,
+        })).collect::<Vec<_>>(),
+        // Merchant logins arrive with the tenant-admin service.
+        "logins": [],
+    });
+    let stack_path = dev_dir().join("stack.json");
+    write_file(&stack_path, &serde_json::to_string_pretty(&stack)?, true)?;
+
+    println!();
+    println!(
+        "  Postgres   {} (database {})",
+        db::url_for("storefront")?.split('@').nth(1).unwrap_or(""),
+        db::DEV_DB
+    );
+    println!("  Redis      {}", deps::redis_url());
+    for t in &tenants {
+        println!(
+            "  tenant     {} ({}) at {}",
+            t.display_name,
+            t.handle,
+            t.host_names.join(", ")
+        );
+    }
+    if SERVICES.is_empty() {
+        println!("  services   none yet: each arrives with its issue");
+    }
+    for s in SERVICES {
+        println!("  {:<10} https://localhost:{}", s.package, s.https_port);
+    }
+    println!("  stack      {}", stack_path.display());
+    println!();
+    println!("xtask: up. Ctrl-C stops everything.");
+
+    let mut watch = Box::pin(wait_any(&mut children));
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => println!("\nxtask: stopping"),
+        exited = &mut watch => eprintln!("xtask: {exited} exited; stopping the rest"),
+    }
+    drop(watch);
+    for (name, child) in &mut children {
+        stop(name, child, Duration::from_secs(15)).await;
+    }
+    println!("xtask: stopped");
+    Ok(())
+}
+
+/// Resolves with the name of the first child that exits (never, if there are none).
+async fn wait_any(children: &mut [(&'static str, Child)]) -> String {
+    if children.is_empty() {
+        std::future::pending::<()>().await;
+    }
+    let waits = children.iter_mut().map(|(name, child)| {
+        Box::pin(async move {
+            let _ = child.wait().await;
+            (*name).to_owned()
+        })
+    });
+    futures_select_all(waits).await
+}
+
+async fn futures_select_all<F: Future<Output = String> + Unpin>(
+    futures: impl Iterator<Item = F>,
+) -> String {
+    let mut futures: Vec<F> = futures.collect();
+    std::future::poll_fn(move |cx| {
+        for f in futures.iter_mut() {
+            if let std::task::Poll::Ready(name) = std::pin::Pin::new(f).poll(cx) {
+                return std::task::Poll::Ready(name);
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
+}
