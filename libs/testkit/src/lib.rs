@@ -135,10 +135,15 @@ impl TestDb {
         self.pool_as(OWNER_ROLE, 2).await
     }
 
+    /// Superuser connection options for this database (benchmarks of the RLS-free path).
+    pub fn superuser_options(&self) -> PgConnectOptions {
+        self.admin.clone().database(&self.name)
+    }
+
     /// A superuser connection to this database, for tests that must break things on
     /// purpose (dropping a policy to prove the lint notices). Never for tenant data.
     pub async fn superuser(&self) -> Result<PgConnection, TestDbError> {
-        Ok(PgConnection::connect_with(&self.admin.clone().database(&self.name)).await?)
+        Ok(PgConnection::connect_with(&self.superuser_options()).await?)
     }
 }
 
