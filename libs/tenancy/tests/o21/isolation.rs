@@ -238,3 +238,30 @@ async fn o21_request_code_cannot_switch_the_tenant_of_its_transaction() {
         .unwrap();
     assert_eq!(n, 0);
 }
+
+#[tokio::test]
+async fn o21_snapshot_transactions_are_scoped_and_read_only() {
+    let t = TwoTenants::new().await;
+    let mut tx = t.admin.begin_snapshot(t.b).await.unwrap();
+    let visible: Vec<Uuid> = sqlx::query_scalar("select key_id from keys.subject_keys")
+        .fetch_all(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(visible.len(), t.b_rows.len());
+    assert!(visible.iter().all(|id| t.b_rows.contains(id)));
+    let err = sqlx::query(
+        "insert into keys.subject_keys (tenant_id, key_id, subject_id, version, wrapped, kek_id, kek_version) \
+         values ($1, $2, $3, 1, '\\x00', 'test', 1)",
+    )
+    .bind(t.b)
+    .bind(Uuid::new_v4())
+    .bind(Uuid::new_v4())
+    .execute(&mut tx)
+    .await
+    .unwrap_err();
+    // 25006: read_only_sql_transaction.
+    assert!(
+        matches!(&err, sqlx::Error::Database(db) if db.code().as_deref() == Some("25006")),
+        "{err:?}"
+    );
+}
