@@ -2,6 +2,13 @@
 -- aggregate view counters. Every table is a tenant table: RLS forced with the standard
 -- policy, `tenant_id` leading every index and inside every unique key and foreign key.
 
+-- Host-name uniqueness is checked after the row is written, so that a duplicate handle
+-- is reported as such (the unique index fires first) rather than as a host conflict.
+drop trigger tenants_host_names_unique on tenants;
+create trigger tenants_host_names_unique
+    after insert or update of host_names on tenants
+    for each row execute function tenants_host_names_unique();
+
 -- GIN indexes that lead with tenant_id (full-text search within one tenant).
 create extension if not exists btree_gin;
 

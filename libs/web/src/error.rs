@@ -95,6 +95,12 @@ impl WebError {
         e
     }
 
+    /// Adds a `Retry-After` header (seconds).
+    pub fn with_retry_after(mut self, secs: u32) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
     /// Attaches a private cause (logged, never sent).
     pub fn with_cause(mut self, cause: impl Into<Cause>) -> Self {
         self.cause = Some(cause.into());

@@ -18,6 +18,7 @@ pub mod config;
 #[cfg(feature = "devcert")]
 pub mod devcert;
 mod error;
+mod extract;
 mod health;
 mod layers;
 pub mod server;
@@ -25,6 +26,7 @@ pub mod tls;
 
 pub use config::{ConfigError, Env, ServerConfig};
 pub use error::{ErrorInfo, WebError, render_errors};
+pub use extract::{ClientIp, FormBody, JsonBody, PathParams, QueryParams, truncate_ip};
 pub use health::{Readiness, ReadinessCheck};
 pub use layers::{REQUEST_ID_HEADER, RequestId, service_router};
 pub use server::{BoundServer, StartError, shutdown_signal};

@@ -1,0 +1,561 @@
+//! The merchant console: server-rendered pages that work without JavaScript.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use maud::{DOCTYPE, Markup, html};
+use platform_auth::Token;
+use platform_web::{ClientIp, FormBody, QueryParams};
+use secrecy::SecretString;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::catalog::{self, ProductInput, VariantInput};
+use crate::session::{
+    self, CsrfForm, FORM_CSRF_COOKIE, LoginInput, SignupInput, Staff, StaffForm, check_form_csrf,
+};
+use crate::{ApiError, AppState};
+
+const CSS: &str = include_str!("admin.css");
+
+/// Routes of the console.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/assets/admin.css", get(css))
+        .route("/signup", get(signup_page).post(signup_submit))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", axum::routing::post(logout_submit))
+        .route("/products", get(products_page))
+        .route(
+            "/products/new",
+            get(new_product_page).post(new_product_submit),
+        )
+}
+
+async fn css() -> Response {
+    let mut r = CSS.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Shop admin" }
+                link rel="stylesheet" href="/assets/admin.css";
+            }
+            body {
+                header.top {
+                    a.brand href="/" { "Shop admin" }
+                    @if let Some(staff) = staff {
+                        nav {
+                            a href="/products" { "Products" }
+                            a href="/products/new" { "New product" }
+                            form method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(staff.csrf);
+                                button type="submit" { "Log out" }
+                            }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+fn error_box(message: Option<&str>) -> Markup {
+    html! {
+        @if let Some(m) = message {
+            p.error role="alert" { (m) }
+        }
+    }
+}
+
+/// A fresh double-submit token: set as a cookie and rendered in the form.
+fn form_token() -> (String, HeaderValue) {
+    let token = Token::generate().as_str().to_owned();
+    let cookie = format!("{FORM_CSRF_COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Strict");
+    let value = HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""));
+    (token, value)
+}
+
+fn page_with_token(status: StatusCode, render: impl FnOnce(&str) -> Markup) -> Response {
+    let (token, cookie) = form_token();
+    let mut r = (status, Html(render(&token).into_string())).into_response();
+    r.headers_mut().insert(header::SET_COOKIE, cookie);
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn message_of(e: &ApiError) -> String {
+    match e {
+        ApiError::Invalid(i) => i.message.clone(),
+        ApiError::Conflict(_, m) => m.clone(),
+        ApiError::InvalidRows(_) => "Some rows are invalid.".to_owned(),
+        other => {
+            let web = match other {
+                ApiError::InvalidCredentials => "The shop, email or password is not right.",
+                ApiError::Throttled(..) => "Too many attempts. Please wait a moment and try again.",
+                ApiError::Busy => {
+                    "We are handling many logins right now. Please try again in a moment."
+                }
+                ApiError::Csrf => "This form has expired. Please try again.",
+                _ => "Something went wrong on our side. Please try again.",
+            };
+            web.to_owned()
+        }
+    }
+}
+
+fn status_of(e: &ApiError) -> StatusCode {
+    match e {
+        ApiError::Invalid(_) | ApiError::InvalidRows(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ApiError::Conflict(..) => StatusCode::CONFLICT,
+        ApiError::InvalidCredentials | ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ApiError::Throttled(..) => StatusCode::TOO_MANY_REQUESTS,
+        ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        ApiError::Csrf | ApiError::Forbidden => StatusCode::FORBIDDEN,
+        ApiError::NotFound => StatusCode::NOT_FOUND,
+        ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match session_of(&state, &headers).await {
+        Some(_) => Redirect::to("/products").into_response(),
+        None => Redirect::to("/login").into_response(),
+    }
+}
+
+async fn session_of(state: &AppState, headers: &HeaderMap) -> Option<Staff> {
+    let mut parts = axum::http::Request::builder()
+        .method("GET")
+        .body(())
+        .ok()?
+        .into_parts()
+        .0;
+    parts.headers = headers.clone();
+    use axum::extract::FromRequestParts;
+    Staff::from_request_parts(&mut parts, state).await.ok()
+}
+
+#[derive(Deserialize, Default)]
+struct SignupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    handle: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+fn signup_form(token: &str, form: &SignupForm, error: Option<&str>) -> Markup {
+    layout(
+        "Open your shop",
+        None,
+        html! {
+            h1 { "Open your shop" }
+            (error_box(error))
+            form.card method="post" action="/signup" {
+                input type="hidden" name="csrf" value=(token);
+                label for="handle" { "Shop handle" }
+                input #handle name="handle" required minlength="3" maxlength="40" pattern="[a-z0-9-]+" value=(form.handle) aria-describedby="handle-help";
+                small #handle-help { "Your shop will live at " code { "<handle>.localhost" } ". Letters a–z, digits and hyphens." }
+                label for="display_name" { "Shop name" }
+                input #display_name name="display_name" required maxlength="100" value=(form.display_name);
+                label for="currency" { "Currency (ISO 4217)" }
+                input #currency name="currency" required minlength="3" maxlength="3" value=(if form.currency.is_empty() { "EUR" } else { &form.currency });
+                label for="email" { "Your email" }
+                input #email name="email" type="email" required autocomplete="email" value=(form.email);
+                label for="password" { "Password (at least 12 characters)" }
+                input #password name="password" type="password" required minlength="12" autocomplete="new-password";
+                button type="submit" { "Open shop" }
+            }
+            p { "Already have a shop? " a href="/login" { "Log in" } }
+        },
+    )
+}
+
+async fn signup_page() -> Response {
+    page_with_token(StatusCode::OK, |t| {
+        signup_form(t, &SignupForm::default(), None)
+    })
+}
+
+async fn signup_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    FormBody(form): FormBody<SignupForm>,
+) -> Response {
+    if let Err(e) = check_form_csrf(&headers, &form.csrf) {
+        return page_with_token(status_of(&e), |t| {
+            signup_form(t, &form, Some(&message_of(&e)))
+        });
+    }
+    let input = SignupInput {
+        handle: form.handle.clone(),
+        display_name: form.display_name.clone(),
+        currency: form.currency.clone(),
+        email: form.email.clone(),
+        password: SecretString::from(form.password.clone()),
+    };
+    match session::signup(&state, input).await {
+        Ok(created) => {
+            Redirect::to(&format!("/login?shop={}&created=1", created.handle)).into_response()
+        }
+        Err(e) => {
+            if matches!(e, ApiError::Internal(_)) {
+                tracing::error!(error = %e, "sign-up failed");
+            }
+            page_with_token(status_of(&e), |t| {
+                signup_form(t, &form, Some(&message_of(&e)))
+            })
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct LoginQuery {
+    shop: Option<String>,
+    created: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    shop: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+fn login_form(
+    token: &str,
+    shop: &str,
+    email: &str,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Markup {
+    layout(
+        "Log in",
+        None,
+        html! {
+            h1 { "Log in to your shop" }
+            @if let Some(n) = notice { p.notice role="status" { (n) } }
+            (error_box(error))
+            form.card method="post" action="/login" {
+                input type="hidden" name="csrf" value=(token);
+                label for="shop" { "Shop handle" }
+                input #shop name="shop" required value=(shop);
+                label for="email" { "Email" }
+                input #email name="email" type="email" required autocomplete="username" value=(email);
+                label for="password" { "Password" }
+                input #password name="password" type="password" required autocomplete="current-password";
+                button type="submit" { "Log in" }
+            }
+            p { "New here? " a href="/signup" { "Open a shop" } }
+        },
+    )
+}
+
+async fn login_page(QueryParams(q): QueryParams<LoginQuery>) -> Response {
+    let notice = q
+        .created
+        .is_some()
+        .then_some("Your shop is ready. Log in to add products.");
+    page_with_token(StatusCode::OK, |t| {
+        login_form(t, q.shop.as_deref().unwrap_or(""), "", notice, None)
+    })
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    FormBody(form): FormBody<LoginForm>,
+) -> Response {
+    if let Err(e) = check_form_csrf(&headers, &form.csrf) {
+        return page_with_token(status_of(&e), |t| {
+            login_form(t, &form.shop, &form.email, None, Some(&message_of(&e)))
+        });
+    }
+    let input = LoginInput {
+        shop: form.shop.clone(),
+        email: form.email.clone(),
+        password: SecretString::from(form.password.clone()),
+    };
+    match session::login(&state, ip, input).await {
+        Ok(s) => {
+            let mut r = Redirect::to("/products").into_response();
+            r.headers_mut()
+                .insert(header::SET_COOKIE, session::session_cookie(&s.cookie));
+            r
+        }
+        Err(e) => page_with_token(status_of(&e), |t| {
+            login_form(t, &form.shop, &form.email, None, Some(&message_of(&e)))
+        }),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+impl CsrfForm for CsrfOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn logout_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    StaffForm(staff, _): StaffForm<CsrfOnly>,
+) -> Result<Response, ApiError> {
+    session::logout(&state, &headers, &staff).await?;
+    let mut r = Redirect::to("/login").into_response();
+    r.headers_mut()
+        .insert(header::SET_COOKIE, session::clear_session_cookie());
+    Ok(r)
+}
+
+fn money(minor: i64, currency: &str) -> String {
+    format!("{}.{:02} {currency}", minor / 100, (minor % 100).abs())
+}
+
+async fn products_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(staff) = session_of(&state, &headers).await else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let mut tx = state.db.begin(staff.tenant).await?;
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "select id from products where tenant_id = $1 order by created_at desc, id desc limit 200",
+    )
+    .bind(staff.tenant)
+    .fetch_all(&mut tx)
+    .await?;
+    let mut products = Vec::new();
+    for id in ids {
+        products.push(catalog::load(&mut tx, id).await?);
+    }
+    let (name, hosts): (String, Vec<String>) =
+        sqlx::query_as("select display_name, host_names from tenants where id = $1")
+            .bind(staff.tenant)
+            .fetch_one(&mut tx)
+            .await?;
+    tx.commit().await?;
+    let shop_url = hosts.first().map(|h| {
+        if state.storefront_port == 443 {
+            format!("https://{h}/")
+        } else {
+            format!("https://{h}:{}/", state.storefront_port)
+        }
+    });
+    let page = layout(
+        "Products",
+        Some(&staff),
+        html! {
+            h1 { (name) ": products" }
+            @if let Some(url) = shop_url { p { "Your shop: " a href=(url) { (url) } } }
+            @if products.is_empty() {
+                p { "No products yet. " a href="/products/new" { "Add your first product" } "." }
+            } @else {
+                table {
+                    thead { tr { th scope="col" { "Title" } th scope="col" { "Status" } th scope="col" { "Variants" } th scope="col" { "Price" } th scope="col" { "Stock" } } }
+                    tbody {
+                        @for p in &products {
+                            tr {
+                                td { (p.title) br; small { (p.handle) } }
+                                td { (p.status) }
+                                td { (p.variants.len()) }
+                                td { @if let Some(v) = p.variants.first() { (money(v.price_minor, &v.currency)) } }
+                                td { (p.variants.iter().map(|v| i64::from(v.stock)).sum::<i64>()) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    );
+    Ok(Html(page.into_string()).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct NewProductForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    image_url: String,
+    #[serde(default)]
+    sku: String,
+    #[serde(default)]
+    price: String,
+    #[serde(default)]
+    stock: String,
+}
+
+impl CsrfForm for NewProductForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+fn new_product_form(staff: &Staff, form: &NewProductForm, error: Option<&str>) -> Markup {
+    layout(
+        "New product",
+        Some(staff),
+        html! {
+            h1 { "New product" }
+            (error_box(error))
+            form.card method="post" action="/products/new" {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                label for="title" { "Title" }
+                input #title name="title" required maxlength="200" value=(form.title);
+                label for="description" { "Description" }
+                textarea #description name="description" rows="5" maxlength="20000" { (form.description) }
+                label for="image_url" { "Image URL (optional)" }
+                input #image_url name="image_url" type="url" value=(form.image_url);
+                label for="sku" { "SKU" }
+                input #sku name="sku" required maxlength="64" value=(form.sku);
+                label for="price" { "Price (for example 12.50)" }
+                input #price name="price" required inputmode="decimal" value=(form.price);
+                label for="stock" { "Stock" }
+                input #stock name="stock" type="number" min="0" value=(if form.stock.is_empty() { "0" } else { &form.stock });
+                fieldset {
+                    legend { "Status" }
+                    label { input type="radio" name="status" value="active" checked[form.status != "draft"]; " Active (visible in the shop)" }
+                    label { input type="radio" name="status" value="draft" checked[form.status == "draft"]; " Draft" }
+                }
+                button type="submit" { "Save product" }
+            }
+        },
+    )
+}
+
+async fn new_product_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match session_of(&state, &headers).await {
+        Some(staff) => {
+            Html(new_product_form(&staff, &NewProductForm::default(), None).into_string())
+                .into_response()
+        }
+        None => Redirect::to("/login").into_response(),
+    }
+}
+
+/// Parses "12.5", "12.50" or "12" into minor units (two decimals).
+fn parse_price(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    if whole.is_empty()
+        || frac.len() > 2
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+    whole.checked_mul(100)?.checked_add(frac)
+}
+
+async fn new_product_submit(
+    State(state): State<AppState>,
+    StaffForm(staff, form): StaffForm<NewProductForm>,
+) -> Result<Response, ApiError> {
+    staff.require_owner()?;
+    let Some(price_minor) = parse_price(&form.price) else {
+        let page = new_product_form(
+            &staff,
+            &form,
+            Some("Please enter the price as a number, such as 12.50."),
+        );
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.into_string())).into_response());
+    };
+    let input = ProductInput {
+        title: form.title.clone(),
+        handle: None,
+        description: Some(form.description.clone()),
+        status: Some(if form.status == "draft" {
+            "draft".into()
+        } else {
+            "active".into()
+        }),
+        featured: Some(true),
+        image_urls: Some(if form.image_url.trim().is_empty() {
+            vec![]
+        } else {
+            vec![form.image_url.clone()]
+        }),
+        variants: Some(vec![VariantInput {
+            sku: form.sku.clone(),
+            title: None,
+            price_minor,
+            currency: None,
+            stock: Some(form.stock.trim().parse().unwrap_or(0)),
+            options: None,
+        }]),
+    };
+    let mut tx = state.db.begin(staff.tenant).await?;
+    match catalog::create(&mut tx, input).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(Redirect::to("/products").into_response())
+        }
+        Err(e @ (ApiError::Invalid(_) | ApiError::Conflict(..))) => {
+            let page = new_product_form(&staff, &form, Some(&message_of(&e)));
+            Ok((status_of(&e), Html(page.into_string())).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_price;
+
+    #[test]
+    fn prices_parse_to_minor_units() {
+        assert_eq!(parse_price("12.50"), Some(1250));
+        assert_eq!(parse_price("12.5"), Some(1250));
+        assert_eq!(parse_price("12"), Some(1200));
+        assert_eq!(parse_price("0.05"), Some(5));
+        assert_eq!(parse_price("-1"), None);
+        assert_eq!(parse_price("1.234"), None);
+        assert_eq!(parse_price("abc"), None);
+    }
+}

@@ -1,0 +1,389 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::App;
+
+fn mug() -> Value {
+    json!({
+        "title": "Blue Mug",
+        "description": "A mug, blue.",
+        "status": "active",
+        "image_urls": ["https://img.example/mug.jpg"],
+        "variants": [
+            { "sku": "MUG-S", "title": "Small", "price_minor": 1200, "stock": 5, "options": { "size": "S" } },
+            { "sku": "MUG-L", "title": "Large", "price_minor": 1500, "stock": 2, "options": { "size": "L" } }
+        ]
+    })
+}
+
+#[tokio::test]
+async fn catalog_crud_with_variants_and_collections() {
+    let app = App::start().await;
+    let s = app.shop("crud-shop").await;
+
+    let (status, product) = s.post("/api/v1/products", mug()).await;
+    assert_eq!(status, StatusCode::CREATED, "{product}");
+    assert_eq!(product["handle"], "blue-mug");
+    assert_eq!(product["variants"].as_array().unwrap().len(), 2);
+    assert_eq!(product["variants"][0]["currency"], "EUR");
+    let id = product["id"].as_str().unwrap().to_owned();
+
+    // Same SKU again: a clear conflict, nothing half-created.
+    let (status, body) = s
+        .post(
+            "/api/v1/products",
+            json!({ "title": "Other", "variants": [{ "sku": "MUG-S", "price_minor": 1 }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "variant.sku_taken");
+    let (_, list) = s.get("/api/v1/products").await;
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "the failed product was rolled back"
+    );
+
+    let (status, body) = s
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/products/{id}"),
+            Some(json!({ "title": "Navy Mug", "status": "archived" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["title"], "Navy Mug");
+    assert_eq!(body["status"], "archived");
+    let (status, body) = s
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/products/{id}"),
+            Some(json!({ "status": "sold-out" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "product.status_invalid");
+
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/products/{id}/variants"),
+            json!({ "sku": "MUG-XL", "price_minor": 1800, "options": { "size": "XL" } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let xl = body["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["sku"] == "MUG-XL")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = s
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/variants/{xl}"),
+            Some(json!({ "price_minor": -3 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "variant.price_invalid");
+    let (status, body) = s
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/variants/{xl}"),
+            Some(json!({ "stock": 9 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["stock"], 9);
+
+    let (status, c) = s
+        .post("/api/v1/collections", json!({ "title": "Kitchen" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let cid = c["id"].as_str().unwrap().to_owned();
+    let (status, c) = s
+        .send(
+            Method::PUT,
+            &format!("/api/v1/collections/{cid}/products/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(c["product_ids"], json!([id]));
+
+    assert_eq!(
+        s.get("/api/v1/products/not-a-uuid").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.send(Method::DELETE, &format!("/api/v1/products/{id}"), None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        s.get(&format!("/api/v1/products/{id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, c) = s.get(&format!("/api/v1/collections/{cid}")).await;
+    assert_eq!(
+        c["product_ids"],
+        json!([]),
+        "membership went with the product"
+    );
+}
+
+#[tokio::test]
+async fn o21_another_shops_ids_answer_404_for_every_verb() {
+    let app = App::start().await;
+    let a = app.shop("iso-a").await;
+    let b = app.shop("iso-b").await;
+    let (_, product) = a.post("/api/v1/products", mug()).await;
+    let pid = product["id"].as_str().unwrap().to_owned();
+    let vid = product["variants"][0]["id"].as_str().unwrap().to_owned();
+    let (_, c) = a
+        .post("/api/v1/collections", json!({ "title": "Kitchen" }))
+        .await;
+    let cid = c["id"].as_str().unwrap().to_owned();
+    let (_, b_coll) = b
+        .post("/api/v1/collections", json!({ "title": "Mine" }))
+        .await;
+    let b_cid = b_coll["id"].as_str().unwrap().to_owned();
+
+    for (method, path, body) in [
+        (Method::GET, format!("/api/v1/products/{pid}"), None),
+        (
+            Method::PATCH,
+            format!("/api/v1/products/{pid}"),
+            Some(json!({ "title": "pwned" })),
+        ),
+        (Method::DELETE, format!("/api/v1/products/{pid}"), None),
+        (
+            Method::POST,
+            format!("/api/v1/products/{pid}/variants"),
+            Some(json!({ "sku": "X-1", "price_minor": 1 })),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/variants/{vid}"),
+            Some(json!({ "price_minor": 1 })),
+        ),
+        (Method::DELETE, format!("/api/v1/variants/{vid}"), None),
+        (Method::GET, format!("/api/v1/collections/{cid}"), None),
+        (Method::DELETE, format!("/api/v1/collections/{cid}"), None),
+        (
+            Method::PUT,
+            format!("/api/v1/collections/{b_cid}/products/{pid}"),
+            None,
+        ),
+    ] {
+        let (status, _) = b.send(method.clone(), &path, body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
+    }
+    // B's lists do not contain A's things, and A's product is untouched.
+    let (_, list) = b.get("/api/v1/products").await;
+    assert_eq!(list, json!([]));
+    let (status, again) = a.get(&format!("/api/v1/products/{pid}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["title"], "Blue Mug");
+    assert_eq!(again["variants"].as_array().unwrap().len(), 2);
+    // SKUs and handles are per shop: B may use A's.
+    let (status, _) = b.post("/api/v1/products", mug()).await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+const HEADER: &str = "product_handle,product_title,product_description,product_status,product_featured,image_urls,sku,variant_title,price_minor,currency,stock,options\n";
+
+#[tokio::test]
+async fn csv_import_reports_every_bad_row_and_stores_nothing_then_round_trips() {
+    let app = App::start().await;
+    let s = app.shop("csv-shop").await;
+    let bad = format!(
+        "{HEADER}mug,Mug,,active,true,,MUG-S,Small,1200,EUR,5,size=S\n\
+         tee,Tee,,active,,,TEE-1,,abc,EUR,,\n\
+         cap,Cap,,bogus,,,CAP-1,,100,EUR,,\n"
+    );
+    let post = |body: String| {
+        s.client
+            .post(format!("{}/api/v1/catalog.csv", s.base))
+            .header("x-csrf-token", &s.csrf)
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+    };
+    let res = post(bad).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "catalog.csv_invalid");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("line 3") && message.contains("line 4") && !message.contains("line 2"),
+        "{message}"
+    );
+    assert_eq!(
+        s.get("/api/v1/products").await.1,
+        json!([]),
+        "no partial import"
+    );
+
+    let good = format!(
+        "{HEADER}mug,Mug,\"A mug, blue\",active,true,https://img.example/mug.jpg,MUG-S,Small,1200,EUR,5,size=S\n\
+         mug,Mug,\"A mug, blue\",active,true,https://img.example/mug.jpg,MUG-L,Large,1500,EUR,2,size=L\n\
+         tee,Tee,,draft,,,TEE-1,,2500,EUR,10,\n"
+    );
+    let res = post(good.clone()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["products_created"], 2);
+    assert_eq!(body["variants"], 3);
+
+    let exported = s
+        .client
+        .get(format!("{}/api/v1/catalog.csv", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(exported.starts_with(HEADER.trim_end()), "{exported}");
+    assert!(
+        exported.contains("MUG-L") && exported.contains("\"A mug, blue\""),
+        "{exported}"
+    );
+    // Importing the export changes nothing (idempotent upsert).
+    let res = post(exported).await.unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["products_created"], 0);
+    assert_eq!(
+        s.get("/api/v1/products").await.1.as_array().unwrap().len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn o20_privacy_policies_are_versioned_and_published_versions_are_immutable() {
+    let app = App::start().await;
+    let s = app.shop("policy-shop").await;
+    let (status, body) = s
+        .post("/api/v1/privacy-policies/draft/publish", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "policy.no_draft");
+
+    let (status, draft) = s
+        .send(
+            Method::PUT,
+            "/api/v1/privacy-policies/draft",
+            Some(json!({ "body": "We keep your data safe." })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(draft["version"], 1);
+    let (status, _) = s
+        .send(
+            Method::PUT,
+            "/api/v1/privacy-policies/draft",
+            Some(json!({ "body": "We keep your data very safe." })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, published) = s
+        .post("/api/v1/privacy-policies/draft/publish", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(published["version"], 1);
+
+    // Editing now starts version 2; version 1 keeps its text.
+    let (_, v2) = s
+        .send(
+            Method::PUT,
+            "/api/v1/privacy-policies/draft",
+            Some(json!({ "body": "Changed terms." })),
+        )
+        .await;
+    assert_eq!(v2["version"], 2);
+    let (_, versions) = s.get("/api/v1/privacy-policies").await;
+    let v1 = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["version"] == 1)
+        .unwrap();
+    assert_eq!(v1["body"], "We keep your data very safe.");
+    assert_eq!(v1["status"], "published");
+
+    // The database refuses changes to a published version, whoever asks.
+    let pool = app.db.pool_as("tenant_admin", 1).await.unwrap();
+    let db = platform_tenancy::TenantDb::new(pool);
+    let tenant: uuid::Uuid = {
+        let mut tx = db.platform().await.unwrap();
+        sqlx::query_scalar("select id from tenants where handle = 'policy-shop'")
+            .fetch_one(&mut tx)
+            .await
+            .unwrap()
+    };
+    let mut tx = db
+        .begin(platform_tenancy::TenantId::from_uuid(tenant))
+        .await
+        .unwrap();
+    let err = sqlx::query("update privacy_policies set body = 'rewritten' where version = 1")
+        .execute(&mut tx)
+        .await;
+    assert!(err.is_err());
+
+    // A future effective date announces the change before it applies.
+    let later = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    let (status, body) = s
+        .post(
+            "/api/v1/privacy-policies/draft/publish",
+            json!({ "effective_at": later }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = s
+        .send(
+            Method::PUT,
+            "/api/v1/privacy-policies/draft",
+            Some(json!({ "body": "" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "policy.body_invalid");
+}
+
+#[tokio::test]
+async fn o2_checkout_fields_are_configurable_and_validated() {
+    let app = App::start().await;
+    let s = app.shop("settings-shop").await;
+    let (status, mut settings) = s.get("/api/v1/settings").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(settings["checkout_fields"]["phone"], "optional");
+    assert_eq!(settings["host_names"], json!(["settings-shop.localhost"]));
+
+    settings["checkout_fields"]["phone"] = json!("hidden");
+    settings["display_name"] = json!("Renamed");
+    let (status, saved) = s
+        .send(Method::PUT, "/api/v1/settings", Some(settings.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["checkout_fields"]["phone"], "hidden");
+
+    let mut bad = settings.clone();
+    bad["checkout_fields"]["phone"] = json!("mandatory");
+    let (status, body) = s.send(Method::PUT, "/api/v1/settings", Some(bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "settings.checkout_fields_invalid");
+
+    // A host name of another shop is refused without saying whose it is.
+    app.shop("other-shop").await;
+    let mut stolen = settings;
+    stolen["host_names"] = json!(["settings-shop.localhost", "other-shop.localhost"]);
+    let (status, body) = s.send(Method::PUT, "/api/v1/settings", Some(stolen)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "settings.host_taken");
+    assert!(!body.to_string().contains("other-shop\""));
+}

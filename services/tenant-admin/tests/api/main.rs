@@ -1,0 +1,196 @@
+//! tenant-admin over real HTTPS, against a fresh database, as the `tenant_admin` role.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod auth;
+mod catalog;
+
+use std::sync::Arc;
+
+use platform_auth::{Hasher, LoginPolicy};
+use platform_tenancy::TenantDb;
+use platform_testkit::TestDb;
+use platform_vault::{LocalKek, Vault};
+use platform_web::devcert::DevCa;
+use platform_web::{BoundServer, ServerConfig};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tenant_admin::{AppState, Clock, IpLimiter, router};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct App {
+    pub base: String,
+    pub clock: Clock,
+    pub ca_pem: String,
+    pub db: TestDb,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Options {
+    pub policy: LoginPolicy,
+    pub ip_limiter: IpLimiter,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            policy: LoginPolicy::default(),
+            // Tests log in many times from 127.0.0.1; the per-network limit has its own test.
+            ip_limiter: IpLimiter::new(10_000, chrono::Duration::minutes(10)),
+        }
+    }
+}
+
+impl App {
+    pub async fn start() -> App {
+        App::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> App {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let db = TestDb::new().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ca = DevCa::load_or_create(dir.path()).unwrap();
+        let (cert, key) = ca.write_server_cert(dir.path(), &[]).unwrap();
+        let clock = Clock::manual(chrono::Utc::now());
+        let state = AppState {
+            db: TenantDb::new(db.pool_as("tenant_admin", 8).await.unwrap()),
+            vault: Vault::new(Arc::new(LocalKek::generate(1))),
+            hasher: Hasher::new(2, std::time::Duration::from_secs(10)).unwrap(),
+            policy: options.policy,
+            clock: clock.clone(),
+            ip_limiter: Arc::new(options.ip_limiter),
+            shop_domain: Arc::from("localhost"),
+            storefront_port: 8443,
+        };
+        let server = BoundServer::bind(&ServerConfig {
+            https_addr: "127.0.0.1:0".parse().unwrap(),
+            http_addr: None,
+            public_https_port: None,
+            tls_cert: cert,
+            tls_key: key,
+            client_ca: None,
+            require_client_cert: false,
+        })
+        .unwrap();
+        let base = format!("https://localhost:{}", server.https_port());
+        tokio::spawn(server.serve(router(state), std::future::pending()));
+        App {
+            base,
+            clock,
+            ca_pem: ca.cert_pem().to_owned(),
+            db,
+            _dir: dir,
+        }
+    }
+
+    /// A client with its own cookie jar, trusting the test CA.
+    pub fn client(&self) -> reqwest::Client {
+        let mut roots = rustls::RootCertStore::empty();
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        for c in CertificateDer::pem_slice_iter(self.ca_pem.as_bytes()) {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Signs a shop up and returns its tenant id.
+    pub async fn signup(&self, handle: &str, email: &str) -> String {
+        let res = self
+            .client()
+            .post(self.url("/api/v1/signup"))
+            .json(&json!({ "handle": handle, "display_name": format!("Shop {handle}"), "currency": "EUR", "email": email, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let body: Value = res.json().await.unwrap();
+        body["tenant_id"].as_str().unwrap().to_owned()
+    }
+
+    /// Logs in; returns the client (holding the session cookie) and the CSRF token.
+    pub async fn login(&self, handle: &str, email: &str) -> Session {
+        let client = self.client();
+        let res = client
+            .post(self.url("/api/v1/login"))
+            .json(&json!({ "shop": handle, "email": email, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "{}",
+            res.text().await.unwrap()
+        );
+        let body: Value = res.json().await.unwrap();
+        Session {
+            client,
+            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
+            base: self.base.clone(),
+        }
+    }
+
+    /// Signs up and logs in.
+    pub async fn shop(&self, handle: &str) -> Session {
+        let email = format!("owner@{handle}.example");
+        self.signup(handle, &email).await;
+        self.login(handle, &email).await
+    }
+}
+
+pub struct Session {
+    pub client: reqwest::Client,
+    pub csrf: String,
+    pub base: String,
+}
+
+impl Session {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+}
