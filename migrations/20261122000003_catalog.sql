@@ -219,3 +219,17 @@ grant select on staff_accounts, login_attempts, staff_sessions, store_settings, 
                 variants, collections, collection_products, privacy_policies,
                 product_view_counts
     to backup;
+
+-- Storefronts cache host → tenant; tell them when host names or status change.
+create function tenants_notify_hosts() returns trigger
+    language plpgsql
+    set search_path = pg_catalog, public
+as $$
+begin
+    perform pg_notify('tenant_hosts_changed', '');
+    return null;
+end
+$$;
+create trigger tenants_notify_hosts
+    after insert or update of host_names, status or delete on tenants
+    for each statement execute function tenants_notify_hosts();

@@ -69,9 +69,15 @@ fn replacement(caps: &Captures<'_>) -> String {
     }
 }
 
-/// Addresses that identify no person: the server's own loopback and wildcard binds.
+/// Addresses that identify no person: the server's own loopback and wildcard binds, and
+/// network addresses (IPv4 ending in .0, IPv6 with the last 80 bits zero), which is how
+/// access logs record clients after truncation (O5).
 fn is_own(ip: IpAddr) -> bool {
-    ip.is_loopback() || ip.is_unspecified()
+    let network = match ip {
+        IpAddr::V4(v4) => v4.octets()[3] == 0,
+        IpAddr::V6(v6) => v6.segments()[3..].iter().all(|s| *s == 0),
+    };
+    ip.is_loopback() || ip.is_unspecified() || network
 }
 
 /// True when a JSON number looks like a card number (13 to 19 digits).
@@ -112,6 +118,7 @@ mod tests {
             "tenant 3f2a8c1e-1234-4567-8901-abcdef123456 ready",
             "at 2026-11-21T23:44:00.123456Z done",
             "listening on 0.0.0.0:8443 and [::1]:8080 and 127.0.0.1:5432",
+            "client network 203.0.113.0 and 2001:db8:abcd::",
             "took 12:30:00",
             "module platform_web::tls started",
             "version 1.95.0, 42 rows, port 8443",

@@ -1,7 +1,7 @@
 //! The development certificate authority (feature `devcert`).
 //!
 //! `cargo xtask` keeps one CA under `target/dev/certs/` and issues from it a server
-//! certificate for `localhost`, `*.localhost` and the loopback addresses, and client
+//! certificate for `localhost`, `*.shop.localhost` and the loopback addresses, and client
 //! certificates for service-to-service mutual TLS. Development only: the CA key sits on
 //! disk (mode 0600) and is not protected further.
 
@@ -143,13 +143,15 @@ impl DevCa {
     }
 
     /// Issues the standard dev server certificate into `dir` (`server.pem`,
-    /// `server-key.pem`) for localhost, `*.localhost`, loopback and `extra` names.
+    /// `server-key.pem`) for `localhost`, `*.shop.localhost` (every dev shop), the
+    /// loopback addresses and `extra` names. Not `*.localhost`: certificate verifiers
+    /// (webpki, browsers) refuse a wildcard directly under a top-level name.
     pub fn write_server_cert(
         &self,
         dir: &Path,
         extra: &[&str],
     ) -> Result<(PathBuf, PathBuf), DevCertError> {
-        let mut names = vec!["localhost", "*.localhost", "127.0.0.1", "::1"];
+        let mut names = vec!["localhost", "*.shop.localhost", "127.0.0.1", "::1"];
         names.extend_from_slice(extra);
         let (cert, key) = self.issue_server(&names)?;
         let (cert_path, key_path) = (dir.join("server.pem"), dir.join("server-key.pem"));

@@ -42,7 +42,7 @@ pub struct Config {
     pub server: ServerConfig,
     /// Postgres URL of the `tenant_admin` role.
     pub database_url: SecretString,
-    /// Shops are served at `<handle>.<shop_domain>` (`localhost` in development).
+    /// Shops are served at `<handle>.<shop_domain>` (`shop.localhost` in development).
     pub shop_domain: String,
     /// The public port of the storefront (for links to shops; 443 in production).
     pub storefront_port: u16,
@@ -60,7 +60,7 @@ impl Config {
             database_url: SecretString::from(env.required("DATABASE_URL")?),
             shop_domain: env
                 .optional("SHOP_DOMAIN")
-                .unwrap_or_else(|| "localhost".to_owned()),
+                .unwrap_or_else(|| "shop.localhost".to_owned()),
             storefront_port: env.parse_or("STOREFRONT_PORT", 443)?,
             kek_file: match platform.optional("KEK_FILE") {
                 Some(_) => Some(platform.file("KEK_FILE")?),

@@ -171,7 +171,7 @@ struct SignupForm {
     password: String,
 }
 
-fn signup_form(token: &str, form: &SignupForm, error: Option<&str>) -> Markup {
+fn signup_form(token: &str, domain: &str, form: &SignupForm, error: Option<&str>) -> Markup {
     layout(
         "Open your shop",
         None,
@@ -182,7 +182,7 @@ fn signup_form(token: &str, form: &SignupForm, error: Option<&str>) -> Markup {
                 input type="hidden" name="csrf" value=(token);
                 label for="handle" { "Shop handle" }
                 input #handle name="handle" required minlength="3" maxlength="40" pattern="[a-z0-9-]+" value=(form.handle) aria-describedby="handle-help";
-                small #handle-help { "Your shop will live at " code { "<handle>.localhost" } ". Letters a–z, digits and hyphens." }
+                small #handle-help { "Your shop will live at " code { "<handle>." (domain) } ". Letters a–z, digits and hyphens." }
                 label for="display_name" { "Shop name" }
                 input #display_name name="display_name" required maxlength="100" value=(form.display_name);
                 label for="currency" { "Currency (ISO 4217)" }
@@ -198,9 +198,9 @@ fn signup_form(token: &str, form: &SignupForm, error: Option<&str>) -> Markup {
     )
 }
 
-async fn signup_page() -> Response {
+async fn signup_page(State(state): State<AppState>) -> Response {
     page_with_token(StatusCode::OK, |t| {
-        signup_form(t, &SignupForm::default(), None)
+        signup_form(t, &state.shop_domain, &SignupForm::default(), None)
     })
 }
 
@@ -211,7 +211,7 @@ async fn signup_submit(
 ) -> Response {
     if let Err(e) = check_form_csrf(&headers, &form.csrf) {
         return page_with_token(status_of(&e), |t| {
-            signup_form(t, &form, Some(&message_of(&e)))
+            signup_form(t, &state.shop_domain, &form, Some(&message_of(&e)))
         });
     }
     let input = SignupInput {
@@ -230,7 +230,7 @@ async fn signup_submit(
                 tracing::error!(error = %e, "sign-up failed");
             }
             page_with_token(status_of(&e), |t| {
-                signup_form(t, &form, Some(&message_of(&e)))
+                signup_form(t, &state.shop_domain, &form, Some(&message_of(&e)))
             })
         }
     }

@@ -362,7 +362,10 @@ async fn o2_checkout_fields_are_configurable_and_validated() {
     let (status, mut settings) = s.get("/api/v1/settings").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(settings["checkout_fields"]["phone"], "optional");
-    assert_eq!(settings["host_names"], json!(["settings-shop.localhost"]));
+    assert_eq!(
+        settings["host_names"],
+        json!(["settings-shop.shop.localhost"])
+    );
 
     settings["checkout_fields"]["phone"] = json!("hidden");
     settings["display_name"] = json!("Renamed");
@@ -381,7 +384,7 @@ async fn o2_checkout_fields_are_configurable_and_validated() {
     // A host name of another shop is refused without saying whose it is.
     app.shop("other-shop").await;
     let mut stolen = settings;
-    stolen["host_names"] = json!(["settings-shop.localhost", "other-shop.localhost"]);
+    stolen["host_names"] = json!(["settings-shop.shop.localhost", "other-shop.shop.localhost"]);
     let (status, body) = s.send(Method::PUT, "/api/v1/settings", Some(stolen)).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["error"]["code"], "settings.host_taken");

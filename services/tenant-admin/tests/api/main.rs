@@ -61,7 +61,7 @@ impl App {
             policy: options.policy,
             clock: clock.clone(),
             ip_limiter: Arc::new(options.ip_limiter),
-            shop_domain: Arc::from("localhost"),
+            shop_domain: Arc::from("shop.localhost"),
             storefront_port: 8443,
         };
         let server = BoundServer::bind(&ServerConfig {

@@ -1,0 +1,243 @@
+//! Catalog reads for visitors. The `storefront` role's restrictive policy shows active
+//! products only, so drafts and archived products are invisible here by construction.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chrono::{DateTime, Utc};
+use platform_tenancy::TenantTx;
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Products per page.
+pub const PAGE: i64 = 24;
+
+/// A product card (lists) or page.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Product {
+    /// Id.
+    pub id: Uuid,
+    /// URL handle.
+    pub handle: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Image URLs.
+    pub image_urls: Vec<String>,
+    /// Lowest price of its variants, minor units.
+    pub price_from: Option<i64>,
+    /// Currency of that price.
+    pub currency: Option<String>,
+    /// Any variant in stock.
+    pub available: bool,
+    /// For keyset pagination.
+    #[serde(skip)]
+    pub created_at: DateTime<Utc>,
+}
+
+/// A variant on a product page.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Variant {
+    /// Id.
+    pub id: Uuid,
+    /// SKU.
+    pub sku: String,
+    /// Title.
+    pub title: String,
+    /// Price, minor units.
+    pub price_minor: i64,
+    /// Currency.
+    pub currency: String,
+    /// In stock.
+    pub available: bool,
+    /// Options.
+    pub options: Value,
+}
+
+/// A position in the product list: after (created_at, id).
+pub fn encode_cursor(p: &Product) -> String {
+    B64.encode(format!("{}|{}", p.created_at.timestamp_micros(), p.id))
+}
+
+/// Parses a cursor; `None` for anything malformed (treated as the first page).
+pub fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let text = String::from_utf8(B64.decode(c).ok()?).ok()?;
+    let (micros, id) = text.split_once('|')?;
+    Some((
+        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        id.parse().ok()?,
+    ))
+}
+
+/// One page of active products, newest first, and the cursor of the next page.
+pub async fn list(
+    tx: &mut TenantTx,
+    after: Option<(DateTime<Utc>, Uuid)>,
+) -> Result<(Vec<Product>, Option<String>), sqlx::Error> {
+    let (at, id) = after.unzip();
+    let sql = "select * from (select p.id, p.handle, p.title, p.description, p.image_urls, p.created_at, \
+        (select min(v.price_minor) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as price_from, \
+        (select min(v.currency) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as currency, \
+        exists (select 1 from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id and v.stock > 0) as available \
+     from products p where p.status = 'active' \
+       and ($1::timestamptz is null or (p.created_at, p.id) < ($1, $2)) \
+     order by p.created_at desc, p.id desc limit $3) page";
+    let mut rows: Vec<Product> = sqlx::query_as(sql)
+        .bind(at)
+        .bind(id)
+        .bind(PAGE + 1)
+        .fetch_all(&mut *tx)
+        .await?;
+    let next = if rows.len() as i64 > PAGE {
+        rows.truncate(PAGE as usize);
+        rows.last().map(encode_cursor)
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+/// Featured products (home page).
+pub async fn featured(tx: &mut TenantTx) -> Result<Vec<Product>, sqlx::Error> {
+    sqlx::query_as(
+        "select p.id, p.handle, p.title, p.description, p.image_urls, p.created_at, \
+            (select min(v.price_minor) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as price_from, \
+            (select min(v.currency) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as currency, \
+            exists (select 1 from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id and v.stock > 0) as available \
+         from products p where p.featured and p.status = 'active' order by p.created_at desc, p.id desc limit 8",
+    )
+    .fetch_all(&mut *tx)
+    .await
+}
+
+/// One product by handle, with its variants.
+pub async fn by_handle(
+    tx: &mut TenantTx,
+    handle: &str,
+) -> Result<Option<(Product, Vec<Variant>)>, sqlx::Error> {
+    let product: Option<Product> = sqlx::query_as(
+        "select p.id, p.handle, p.title, p.description, p.image_urls, p.created_at, \
+            (select min(v.price_minor) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as price_from, \
+            (select min(v.currency) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as currency, \
+            exists (select 1 from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id and v.stock > 0) as available \
+         from products p where p.handle = $1 and p.status = 'active'",
+    )
+    .bind(handle)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(product) = product else {
+        return Ok(None);
+    };
+    let variants = sqlx::query_as(
+        "select id, sku, title, price_minor, currency, stock > 0 as available, options from variants \
+         where product_id = $1 order by position, sku",
+    )
+    .bind(product.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(Some((product, variants)))
+}
+
+/// Full-text search within the shop (titles weigh more than descriptions).
+pub async fn search(tx: &mut TenantTx, query: &str) -> Result<Vec<Product>, sqlx::Error> {
+    sqlx::query_as(
+        "select p.id, p.handle, p.title, p.description, p.image_urls, p.created_at, \
+            (select min(v.price_minor) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as price_from, \
+            (select min(v.currency) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as currency, \
+            exists (select 1 from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id and v.stock > 0) as available \
+         from products p, websearch_to_tsquery('simple', $2) q \
+         where p.tenant_id = $1 and p.search @@ q and p.status = 'active' \
+         order by ts_rank(p.search, q) desc, p.created_at desc limit 48",
+    )
+    .bind(tx.tenant())
+    .bind(query)
+    .fetch_all(&mut *tx)
+    .await
+}
+
+/// A collection and its active products.
+#[derive(Debug, Serialize)]
+pub struct Collection {
+    /// Handle.
+    pub handle: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Products.
+    pub products: Vec<Product>,
+}
+
+/// A collection by handle.
+pub async fn collection(
+    tx: &mut TenantTx,
+    handle: &str,
+) -> Result<Option<Collection>, sqlx::Error> {
+    let row: Option<(Uuid, String, String, String)> =
+        sqlx::query_as("select id, handle, title, description from collections where handle = $1")
+            .bind(handle)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((id, handle, title, description)) = row else {
+        return Ok(None);
+    };
+    let products = sqlx::query_as(
+        "select p.id, p.handle, p.title, p.description, p.image_urls, p.created_at, \
+            (select min(v.price_minor) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as price_from, \
+            (select min(v.currency) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as currency, \
+            exists (select 1 from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id and v.stock > 0) as available \
+         from collection_products cp join products p on p.tenant_id = cp.tenant_id and p.id = cp.product_id \
+         where cp.collection_id = $1 and p.status = 'active' order by cp.position, p.title",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(Some(Collection {
+        handle,
+        title,
+        description,
+        products,
+    }))
+}
+
+/// The policy in force and, if published, the next one with its date (O20).
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Policy {
+    /// Version number.
+    pub version: i32,
+    /// Text.
+    pub body: String,
+    /// Effective from.
+    pub effective_at: DateTime<Utc>,
+}
+
+/// (current, upcoming) privacy policies.
+pub async fn policies(
+    tx: &mut TenantTx,
+    now: DateTime<Utc>,
+) -> Result<(Option<Policy>, Option<Policy>), sqlx::Error> {
+    let current = sqlx::query_as(
+        "select version, body, effective_at from privacy_policies \
+         where status = 'published' and effective_at <= $1 order by effective_at desc, version desc limit 1",
+    )
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let upcoming = sqlx::query_as(
+        "select version, body, effective_at from privacy_policies \
+         where status = 'published' and effective_at > $1 order by effective_at, version limit 1",
+    )
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok((current, upcoming))
+}
+
+/// The shop's contact email (public business contact).
+pub async fn contact(tx: &mut TenantTx) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select nullif(contact_email, '') from store_settings")
+        .fetch_optional(&mut *tx)
+        .await
+        .map(Option::flatten)
+}

@@ -1,0 +1,132 @@
+//! storefront: the public shop. The tenant comes from the `Host` header (exact match
+//! against the shops' host names, cached and invalidated by Postgres notifications); an
+//! unknown host gets a plain 404 that says nothing about other shops, a suspended shop a
+//! 503. Pages are server-rendered HTML that works without JavaScript, every page links the
+//! privacy policy (O20), and the same catalog is served as JSON under `/api/v1`.
+//!
+//! It connects as the `storefront` role, which sees active products and published
+//! policies only, and nothing personal. Access logs keep client networks, never addresses
+//! (O5); product views are counted per product per day, with no visitor identifier (O23).
+//!
+//! What this service must never do: accept a tenant from anywhere but the Host header,
+//! show another shop's data, or record who looked at what.
+
+mod api;
+mod catalog;
+mod hosts;
+mod http_cache;
+mod pages;
+mod views;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use platform_tenancy::TenantDb;
+use platform_web::{
+    ConfigError, Env, Readiness, ReadinessCheck, ServerConfig, service_router, truncate_ip,
+};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+pub use hosts::{HostCache, Shop};
+pub use views::ViewCounter;
+
+/// Environment prefix.
+pub const ENV_PREFIX: &str = "APP_STOREFRONT";
+
+/// Configuration from the environment.
+pub struct Config {
+    /// Listeners and TLS.
+    pub server: ServerConfig,
+    /// Postgres URL of the `storefront` role.
+    pub database_url: SecretString,
+}
+
+impl Config {
+    /// Reads `APP_STOREFRONT_*`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let env = Env::new(ENV_PREFIX);
+        Ok(Config {
+            server: ServerConfig::from_env(&env)?,
+            database_url: SecretString::from(env.required("DATABASE_URL")?),
+        })
+    }
+}
+
+/// Shared state.
+#[derive(Clone)]
+pub struct AppState {
+    /// Database as `storefront`.
+    pub db: TenantDb,
+    /// Host → shop.
+    pub hosts: Arc<HostCache>,
+    /// Aggregate product views.
+    pub views: Arc<ViewCounter>,
+}
+
+/// Connection options from a URL.
+pub fn options(database_url: &SecretString) -> Result<PgConnectOptions, sqlx::Error> {
+    database_url.expose_secret().parse()
+}
+
+/// Builds the state: a lazy pool (the service starts while Postgres is down; `/readyz`
+/// tells), the host cache with its notification listener, and the view counter.
+pub fn state(options: PgConnectOptions) -> AppState {
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect_lazy_with(options.clone());
+    let db = TenantDb::new(pool);
+    let hosts = Arc::new(HostCache::new(db.clone()));
+    hosts.clone().listen(options);
+    let views = Arc::new(ViewCounter::default());
+    views
+        .clone()
+        .flush_every(db.clone(), std::time::Duration::from_secs(5));
+    AppState { db, hosts, views }
+}
+
+/// Access log with truncated client addresses (O5).
+async fn access_log(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().clone();
+    let network = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| truncate_ip(c.0.ip()).to_string())
+        .unwrap_or_default();
+    let response = next.run(request).await;
+    tracing::info!(
+        target: "access",
+        %method,
+        route,
+        status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        client_network = network,
+        "request"
+    );
+    response
+}
+
+/// The application.
+pub fn router(state: AppState) -> Router {
+    let db = state.db.clone();
+    let readiness = Readiness::new().with(ReadinessCheck::new("postgres", move || {
+        let db = db.clone();
+        async move { db.ping().await.map_err(|e| e.to_string()) }
+    }));
+    let app = pages::routes()
+        .merge(api::routes())
+        .layer(middleware::from_fn(http_cache::conditional))
+        .route_layer(middleware::from_fn(access_log))
+        .with_state(state);
+    service_router(app, readiness)
+}
