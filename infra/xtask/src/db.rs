@@ -2,7 +2,7 @@
 //! catalog lint, and demo data.
 
 use anyhow::{Context, bail};
-use platform_tenancy::{MIGRATOR, TenantDb, TenantId, lint_catalog};
+use platform_tenancy::{MIGRATOR, lint_catalog};
 use platform_testkit::{OWNER_ROLE, SERVICE_ROLES, admin_options, dev_password, ensure_owner_role};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -99,47 +99,4 @@ pub async fn bootstrap() -> anyhow::Result<()> {
     }
     println!("xtask: database {DEV_DB} migrated; catalog lint clean");
     Ok(())
-}
-
-/// A seeded tenant, as written to `stack.json`.
-#[derive(Debug, Clone)]
-pub struct SeededTenant {
-    pub id: TenantId,
-    pub handle: String,
-    pub display_name: String,
-    pub host_names: Vec<String>,
-}
-
-/// Seeds the demo tenants (idempotent: existing handles are kept as they are).
-pub async fn seed_demo() -> anyhow::Result<Vec<SeededTenant>> {
-    let db = TenantDb::new(pool_as("tenant_admin", 2).await?);
-    let mut out = Vec::new();
-    for (handle, name) in [("demo", "Demo Shop")] {
-        let mut tx = db.platform().await?;
-        sqlx::query(
-            // Not `on conflict`: the host-name trigger runs before the conflict check.
-            "insert into tenants (id, handle, display_name, host_names) \
-             select $1, $2, $3, $4 where not exists (select 1 from tenants where handle = $2)",
-        )
-        .bind(TenantId::random())
-        .bind(handle)
-        .bind(name)
-        .bind(vec![format!("{handle}.localhost")])
-        .execute(&mut tx)
-        .await?;
-        let (id, display_name, host_names): (TenantId, String, Vec<String>) =
-            sqlx::query_as("select id, display_name, host_names from tenants where handle = $1")
-                .bind(handle)
-                .fetch_one(&mut tx)
-                .await?;
-        tx.commit().await?;
-        out.push(SeededTenant {
-            id,
-            handle: handle.to_owned(),
-            display_name,
-            host_names,
-        });
-    }
-    db.close().await;
-    Ok(out)
 }

@@ -10,6 +10,7 @@
 
 mod db;
 mod deps;
+mod seed;
 mod stack;
 
 use std::path::PathBuf;
@@ -22,7 +23,27 @@ commands:
   test      start dependencies, then fmt --check, clippy -D warnings and every test
   migrate   create roles and the dev database and apply migrations
   certs     create the dev CA and server certificate under target/dev/certs
+  seed      --tenants N --products M: N load-test shops with M products each
 ";
+
+/// Parses `--tenants N --products M` (defaults 100 and 1000).
+fn seed_args(args: &[String]) -> anyhow::Result<(usize, usize)> {
+    let (mut tenants, mut products) = (100, 1000);
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = it
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{flag} needs a number"))?
+            .parse::<usize>()
+            .map_err(|_| anyhow::anyhow!("{flag} needs a number"))?;
+        match flag.as_str() {
+            "--tenants" => tenants = value,
+            "--products" => products = value,
+            other => anyhow::bail!("unknown option {other}"),
+        }
+    }
+    Ok((tenants, products))
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +66,12 @@ fn main() -> ExitCode {
                 db::bootstrap().await.map(|_| ())
             }
             Some("certs") => stack::certs().map(|_| ()),
+            Some("seed") => {
+                let (tenants, products) = seed_args(&args[1..])?;
+                deps::ensure_postgres().await?;
+                db::bootstrap().await?;
+                seed::load_data(tenants, products).await
+            }
             Some("help" | "-h" | "--help") | None => {
                 print!("{USAGE}");
                 Ok(())

@@ -22,9 +22,35 @@ struct ServiceSpec {
     role: &'static str,
     https_port: u16,
     http_port: u16,
+    extra_env: &'static [(&'static str, &'static str)],
 }
 
-const SERVICES: &[ServiceSpec] = &[];
+/// The storefront's public HTTPS port in development.
+pub const STOREFRONT_PORT: u16 = 8443;
+/// The merchant console's HTTPS port in development.
+pub const ADMIN_PORT: u16 = 8444;
+
+const SERVICES: &[ServiceSpec] = &[
+    ServiceSpec {
+        package: "storefront",
+        env_prefix: "APP_STOREFRONT",
+        role: "storefront",
+        https_port: STOREFRONT_PORT,
+        http_port: 8080,
+        extra_env: &[],
+    },
+    ServiceSpec {
+        package: "tenant-admin",
+        env_prefix: "APP_TENANT_ADMIN",
+        role: "tenant_admin",
+        https_port: ADMIN_PORT,
+        http_port: 8081,
+        extra_env: &[
+            ("APP_TENANT_ADMIN_STOREFRONT_PORT", "8443"),
+            ("APP_TENANT_ADMIN_SHOP_DOMAIN", "shop.localhost"),
+        ],
+    },
+];
 
 /// Paths of the dev TLS material.
 pub struct Certs {
@@ -33,14 +59,12 @@ pub struct Certs {
     pub key: PathBuf,
 }
 
-/// Creates (once) the dev CA and a server certificate for localhost and `*.localhost`.
+/// Creates (once) the dev CA and issues (every time, so its names stay current) the
+/// server certificate for localhost and `*.shop.localhost`.
 pub fn certs() -> anyhow::Result<Certs> {
     let dir = dev_dir().join("certs");
     let ca = DevCa::load_or_create(&dir)?;
-    let (cert, key) = (dir.join("server.pem"), dir.join("server-key.pem"));
-    if !cert.is_file() || !key.is_file() {
-        ca.write_server_cert(&dir, &[])?;
-    }
+    let (cert, key) = ca.write_server_cert(&dir, &[])?;
     println!("xtask: dev CA at {}", dir.join("ca.pem").display());
     Ok(Certs {
         ca: dir.join("ca.pem"),
@@ -63,7 +87,11 @@ fn kek_file() -> anyhow::Result<PathBuf> {
 fn spawn(service: &ServiceSpec, certs: &Certs, kek: &PathBuf) -> anyhow::Result<Child> {
     let bin = root().join("target").join("debug").join(service.package);
     let p = service.env_prefix;
-    Command::new(&bin)
+    let mut command = Command::new(&bin);
+    for (k, v) in service.extra_env {
+        command.env(k, v);
+    }
+    command
         .env(
             format!("{p}_HTTPS_ADDR"),
             format!("127.0.0.1:{}", service.https_port),
@@ -104,7 +132,6 @@ pub async fn up() -> anyhow::Result<()> {
     db::bootstrap().await?;
     let certs = certs()?;
     let kek = kek_file()?;
-    let tenants = db::seed_demo().await?;
 
     if !SERVICES.is_empty() {
         let mut args = vec!["build", "--quiet"];
@@ -117,6 +144,18 @@ pub async fn up() -> anyhow::Result<()> {
     for service in SERVICES {
         children.push((service.package, spawn(service, &certs, &kek)?));
     }
+    let ca_pem = std::fs::read_to_string(&certs.ca)?;
+    let probe = crate::seed::client(&ca_pem)?;
+    for s in SERVICES {
+        crate::seed::wait_ready(
+            &probe,
+            &format!("https://localhost:{}/readyz", s.https_port),
+            Duration::from_secs(60),
+        )
+        .await?;
+    }
+    let shops =
+        crate::seed::demo_shops(&ca_pem, &format!("https://localhost:{ADMIN_PORT}")).await?;
 
     let services: serde_json::Map<String, serde_json::Value> = SERVICES
         .iter()
@@ -144,14 +183,13 @@ pub async fn up() -> anyhow::Result<()> {
         },
         "kek_file": kek,
         "services": services,
-        "tenants": tenants.iter().map(|t| json!({
-            "id": t.id,
-            "handle": t.handle,
-            "display_name": t.display_name,
-            "host_names": t.host_names,
-        })).collect::<Vec<_>>(),
-        // Merchant logins arrive with the tenant-admin service.
-        "logins": [],
+        "shops": shops.iter().map(|s| {
+            let mut s = s.clone();
+            let host = s["host_names"][0].as_str().unwrap_or("").to_owned();
+            s["storefront_url"] = json!(format!("https://{host}:{STOREFRONT_PORT}/"));
+            s
+        }).collect::<Vec<_>>(),
+        "admin_url": format!("https://localhost:{ADMIN_PORT}/"),
     });
     let stack_path = dev_dir().join("stack.json");
     write_file(&stack_path, &serde_json::to_string_pretty(&stack)?, true)?;
@@ -163,20 +201,26 @@ pub async fn up() -> anyhow::Result<()> {
         db::DEV_DB
     );
     println!("  Redis      {}", deps::redis_url());
-    for t in &tenants {
+    for s in SERVICES {
+        println!("  {:<12} https://localhost:{}", s.package, s.https_port);
+    }
+    for shop in &shops {
+        let host = shop["host_names"][0].as_str().unwrap_or("");
         println!(
-            "  tenant     {} ({}) at {}",
-            t.display_name,
-            t.handle,
-            t.host_names.join(", ")
+            "  shop         {} at https://{host}:{STOREFRONT_PORT}/",
+            shop["name"].as_str().unwrap_or("")
+        );
+        println!(
+            "               merchant login at https://localhost:{ADMIN_PORT}/login: shop {}, {} / {}",
+            shop["login"]["shop"].as_str().unwrap_or(""),
+            shop["login"]["email"].as_str().unwrap_or(""),
+            crate::seed::DEMO_PASSWORD
         );
     }
-    if SERVICES.is_empty() {
-        println!("  services   none yet: each arrives with its issue");
-    }
-    for s in SERVICES {
-        println!("  {:<10} https://localhost:{}", s.package, s.https_port);
-    }
+    println!(
+        "  (browsers: trust {} to avoid certificate warnings)",
+        certs.ca.display()
+    );
     println!("  stack      {}", stack_path.display());
     println!();
     println!("xtask: up. Ctrl-C stops everything.");

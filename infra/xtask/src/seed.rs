@@ -1,0 +1,289 @@
+//! Demo and load-test data.
+//!
+//! The demo shops are created through the running tenant-admin service's API, exactly as
+//! a merchant would (sign-up, login, products, privacy policy), so `cargo xtask up` also
+//! exercises the real paths. Large data sets for load tests (`cargo xtask seed`) are
+//! written straight to the database as the `tenant_admin` role, tenant by tenant.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use platform_tenancy::{TenantDb, TenantId};
+use reqwest::StatusCode;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use serde_json::{Value, json};
+
+use crate::db;
+
+/// The password of every demo owner (development only; printed and in stack.json).
+pub const DEMO_PASSWORD: &str = "demo-password-2026";
+
+/// A demo shop and what it sells.
+pub struct DemoShop {
+    pub handle: &'static str,
+    pub name: &'static str,
+    pub currency: &'static str,
+    pub policy: &'static str,
+    pub products: &'static [(&'static str, &'static str, &'static str, i64, i32)],
+}
+
+/// Two shops with different catalogs, so isolation is visible in a browser.
+pub const DEMO_SHOPS: [DemoShop; 2] = [
+    DemoShop {
+        handle: "northwind",
+        name: "Northwind Outfitters",
+        currency: "EUR",
+        policy: "Northwind Outfitters uses your contact details and address only to deliver your order and to reach you if something goes wrong with it.\n\nWe never sell your data. Card payments go straight to our payment processor; we never see your card number.",
+        products: &[
+            (
+                "Trail Boots",
+                "Waterproof leather boots for long days on rough paths.",
+                "NW-BOOTS-42",
+                18900,
+                12,
+            ),
+            (
+                "Rain Shell",
+                "A light, packable shell that keeps the weather out.",
+                "NW-SHELL-M",
+                14900,
+                7,
+            ),
+            (
+                "Wool Beanie",
+                "Merino wool, warm without the itch.",
+                "NW-BEANIE",
+                2900,
+                40,
+            ),
+            (
+                "Camp Mug",
+                "Enamel mug that survives every trip.",
+                "NW-MUG",
+                1500,
+                0,
+            ),
+        ],
+    },
+    DemoShop {
+        handle: "sunbeam",
+        name: "Sunbeam Tea House",
+        currency: "GBP",
+        policy: "Sunbeam Tea House keeps your details only as long as needed to brew and send your tea.\n\nYou can ask us for a copy of your data or for its erasure at any time.",
+        products: &[
+            (
+                "Jasmine Green",
+                "Delicate green tea scented with jasmine blossoms.",
+                "SB-JASMINE",
+                850,
+                60,
+            ),
+            (
+                "Earl Grey Supreme",
+                "Black tea with bergamot and cornflowers.",
+                "SB-EARLGREY",
+                790,
+                45,
+            ),
+            (
+                "Rooibos Vanilla",
+                "Caffeine-free red bush tea with vanilla.",
+                "SB-ROOIBOS",
+                690,
+                30,
+            ),
+        ],
+    },
+];
+
+/// A client for the dev stack's HTTPS services, trusting the dev CA.
+pub fn client(ca_pem: &str) -> anyhow::Result<reqwest::Client> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        roots.add(cert?)?;
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .cookie_store(true)
+        .timeout(Duration::from_secs(30))
+        .build()?)
+}
+
+/// Waits until `url` (a `/readyz`) answers 200.
+pub async fn wait_ready(
+    client: &reqwest::Client,
+    url: &str,
+    limit: Duration,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(res) = client.get(url).send().await
+            && res.status() == StatusCode::OK
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("{url} did not become ready within {limit:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Creates the demo shops through the admin API (idempotent).
+pub async fn demo_shops(ca_pem: &str, admin_base: &str) -> anyhow::Result<Vec<Value>> {
+    let mut out = Vec::new();
+    for shop in &DEMO_SHOPS {
+        let client = client(ca_pem)?;
+        let email = format!("owner@{}.example", shop.handle);
+        let res = client
+            .post(format!("{admin_base}/api/v1/signup"))
+            .json(&json!({ "handle": shop.handle, "display_name": shop.name, "currency": shop.currency, "email": email, "password": DEMO_PASSWORD }))
+            .send()
+            .await?;
+        match res.status() {
+            StatusCode::CREATED | StatusCode::CONFLICT => {}
+            other => bail!(
+                "sign-up of {} failed: {other} {}",
+                shop.handle,
+                res.text().await.unwrap_or_default()
+            ),
+        }
+        let res = client
+            .post(format!("{admin_base}/api/v1/login"))
+            .json(&json!({ "shop": shop.handle, "email": email, "password": DEMO_PASSWORD }))
+            .send()
+            .await?;
+        if res.status() != StatusCode::OK {
+            bail!("demo login to {} failed: {}", shop.handle, res.status());
+        }
+        let login: Value = res.json().await?;
+        let csrf = login["csrf_token"]
+            .as_str()
+            .context("no csrf token")?
+            .to_owned();
+        let existing: Value = client
+            .get(format!("{admin_base}/api/v1/products"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        if existing.as_array().is_none_or(|a| a.is_empty()) {
+            for (title, description, sku, price, stock) in shop.products {
+                let res = client
+                    .post(format!("{admin_base}/api/v1/products"))
+                    .header("x-csrf-token", &csrf)
+                    .json(&json!({ "title": title, "description": description, "status": "active", "featured": true,
+                                   "variants": [{ "sku": sku, "price_minor": price, "stock": stock }] }))
+                    .send()
+                    .await?;
+                if res.status() != StatusCode::CREATED {
+                    bail!("demo product {title} failed: {}", res.status());
+                }
+            }
+            client
+                .put(format!("{admin_base}/api/v1/privacy-policies/draft"))
+                .header("x-csrf-token", &csrf)
+                .json(&json!({ "body": shop.policy }))
+                .send()
+                .await?;
+            client
+                .post(format!(
+                    "{admin_base}/api/v1/privacy-policies/draft/publish"
+                ))
+                .header("x-csrf-token", &csrf)
+                .json(&json!({}))
+                .send()
+                .await?;
+        }
+        let me: Value = client
+            .get(format!("{admin_base}/api/v1/me"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        out.push(json!({
+            "handle": shop.handle,
+            "name": shop.name,
+            "tenant_id": me["tenant_id"],
+            "host_names": me["shop"]["host_names"],
+            "login": { "shop": shop.handle, "email": email, "password": DEMO_PASSWORD },
+        }));
+    }
+    Ok(out)
+}
+
+/// `cargo xtask seed --tenants N --products M`: N shops `load-0001…` with M active
+/// products each (one variant, in stock), written directly as `tenant_admin`.
+pub async fn load_data(tenants: usize, products: usize) -> anyhow::Result<()> {
+    let db = TenantDb::new(db::pool_as("tenant_admin", 4).await?);
+    let started = Instant::now();
+    for i in 1..=tenants {
+        let handle = format!("load-{i:04}");
+        let existing: Option<TenantId> = {
+            let mut tx = db.platform().await?;
+            sqlx::query_scalar("select id from tenants where handle = $1")
+                .bind(&handle)
+                .fetch_optional(&mut tx)
+                .await?
+        };
+        let tenant = existing.unwrap_or_else(TenantId::random);
+        let mut tx = db.begin(tenant).await?;
+        if existing.is_none() {
+            sqlx::query("insert into tenants (id, handle, display_name, host_names) values ($1, $2, $3, $4)")
+                .bind(tenant)
+                .bind(&handle)
+                .bind(format!("Load Shop {i:04}"))
+                .bind(vec![format!("{handle}.shop.localhost")])
+                .execute(&mut tx)
+                .await?;
+            sqlx::query("insert into store_settings (tenant_id, currency, contact_email) values ($1, 'EUR', $2)")
+                .bind(tenant)
+                .bind(format!("shop@{handle}.example"))
+                .execute(&mut tx)
+                .await?;
+        }
+        let have: i64 = sqlx::query_scalar("select count(*) from products")
+            .fetch_one(&mut tx)
+            .await?;
+        let want = i64::try_from(products)?;
+        if have < want {
+            sqlx::query(
+                "insert into products (tenant_id, id, handle, title, description, status, featured, created_at) \
+                 select $1, gen_random_uuid(), 'product-' || n, 'Product ' || n || ' of ' || $3, \
+                        'A sturdy product number ' || n || ' with a longer description for search.', \
+                        'active', n % 50 = 0, now() - make_interval(secs => n) \
+                 from generate_series($2::int + 1, $4::int) as n",
+            )
+            .bind(tenant)
+            .bind(i32::try_from(have)?)
+            .bind(&handle)
+            .bind(i32::try_from(want)?)
+            .execute(&mut tx)
+            .await?;
+            sqlx::query(
+                "insert into variants (tenant_id, id, product_id, sku, title, price_minor, currency, stock) \
+                 select p.tenant_id, gen_random_uuid(), p.id, upper(p.handle), 'Default', 100 + (hashtext(p.handle) & 65535), 'EUR', 10 \
+                 from products p where not exists (select 1 from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id)",
+            )
+            .execute(&mut tx)
+            .await?;
+        }
+        tx.commit().await?;
+        if i % 10 == 0 || i == tenants {
+            println!(
+                "xtask: seeded {i}/{tenants} shops ({:?})",
+                started.elapsed()
+            );
+        }
+    }
+    db.close().await;
+    Ok(())
+}
