@@ -1,6 +1,7 @@
 //! The catalog as JSON for headless shops, described by `/api/v1/openapi.json`.
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use platform_web::{PathParams, QueryParams, WebError};
@@ -60,7 +61,7 @@ async fn product(
     State(state): State<AppState>,
     shop: Shop,
     PathParams(handle): PathParams<String>,
-) -> Result<Json<Value>, WebError> {
+) -> Result<Response, WebError> {
     let mut tx = state.db.begin(shop.id).await.map_err(WebError::internal)?;
     let found = catalog::by_handle(&mut tx, &handle)
         .await
@@ -69,9 +70,12 @@ async fn product(
     let (p, variants) =
         found.ok_or_else(|| WebError::not_found("product.not_found", "No such product."))?;
     state.views.record(shop.id, p.id);
+    let viewed = crate::page_cache::ViewedProduct(p.id);
     let mut v = serde_json::to_value(&p).map_err(WebError::internal)?;
     v["variants"] = serde_json::to_value(&variants).map_err(WebError::internal)?;
-    Ok(Json(v))
+    let mut response = Json(v).into_response();
+    response.extensions_mut().insert(viewed);
+    Ok(response)
 }
 
 async fn collection(

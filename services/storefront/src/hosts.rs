@@ -14,7 +14,7 @@ use platform_tenancy::{TenantDb, TenantId};
 use platform_web::WebError;
 use sqlx::postgres::{PgConnectOptions, PgListener};
 
-use crate::AppState;
+use crate::{AppState, PageCache};
 
 /// Longest life of a cache entry.
 pub const TTL: Duration = Duration::from_secs(30);
@@ -83,34 +83,49 @@ impl HostCache {
         Ok(shop)
     }
 
-    /// Listens for `tenant_hosts_changed` and invalidates; reconnects after failures.
-    pub fn listen(self: Arc<Self>, options: PgConnectOptions) {
+    /// Listens for `tenant_hosts_changed` (empties this cache) and `catalog_changed`
+    /// (drops one shop's cached pages); reconnects after failures, dropping everything
+    /// cached meanwhile.
+    pub fn listen(self: Arc<Self>, options: PgConnectOptions, pages: Arc<PageCache>) {
         tokio::spawn(async move {
             loop {
-                match Self::listen_once(&self, &options).await {
-                    Ok(()) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "host cache listener down; relying on TTL")
-                    }
+                if let Err(e) = Self::listen_once(&self, &options, &pages).await {
+                    tracing::warn!(error = %e, "cache listener down; relying on TTLs");
                 }
                 self.invalidate();
+                pages.invalidate_all();
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
         });
     }
 
-    async fn listen_once(&self, options: &PgConnectOptions) -> Result<(), sqlx::Error> {
+    async fn listen_once(
+        &self,
+        options: &PgConnectOptions,
+        pages: &PageCache,
+    ) -> Result<(), sqlx::Error> {
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
             .await?;
         let mut listener = PgListener::connect_with(&pool).await?;
-        listener.listen("tenant_hosts_changed").await?;
+        listener
+            .listen_all(["tenant_hosts_changed", "catalog_changed"])
+            .await?;
         // Anything cached before we listened may be stale.
         self.invalidate();
+        pages.invalidate_all();
         loop {
-            listener.recv().await?;
-            self.invalidate();
+            let note = listener.recv().await?;
+            if note.channel() == "catalog_changed" {
+                match note.payload().parse::<TenantId>() {
+                    Ok(tenant) => pages.invalidate_shop(tenant),
+                    Err(_) => pages.invalidate_all(),
+                }
+            } else {
+                self.invalidate();
+                pages.invalidate_all();
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ mod api;
 mod catalog;
 mod hosts;
 mod http_cache;
+mod page_cache;
 mod pages;
 mod views;
 
@@ -33,6 +34,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub use hosts::{HostCache, Shop};
+pub use page_cache::PageCache;
 pub use views::ViewCounter;
 
 /// Environment prefix.
@@ -66,6 +68,8 @@ pub struct AppState {
     pub hosts: Arc<HostCache>,
     /// Aggregate product views.
     pub views: Arc<ViewCounter>,
+    /// Rendered pages per shop.
+    pub pages: Arc<PageCache>,
 }
 
 /// Connection options from a URL.
@@ -74,20 +78,26 @@ pub fn options(database_url: &SecretString) -> Result<PgConnectOptions, sqlx::Er
 }
 
 /// Builds the state: a lazy pool (the service starts while Postgres is down; `/readyz`
-/// tells), the host cache with its notification listener, and the view counter.
+/// tells), the host and page caches with their notification listener, and the view counter.
 pub fn state(options: PgConnectOptions) -> AppState {
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(std::time::Duration::from_secs(5))
         .connect_lazy_with(options.clone());
     let db = TenantDb::new(pool);
+    let pages = Arc::new(PageCache::default());
     let hosts = Arc::new(HostCache::new(db.clone()));
-    hosts.clone().listen(options);
+    hosts.clone().listen(options, pages.clone());
     let views = Arc::new(ViewCounter::default());
     views
         .clone()
         .flush_every(db.clone(), std::time::Duration::from_secs(5));
-    AppState { db, hosts, views }
+    AppState {
+        db,
+        hosts,
+        views,
+        pages,
+    }
 }
 
 /// Access log with truncated client addresses (O5).
@@ -125,6 +135,10 @@ pub fn router(state: AppState) -> Router {
     }));
     let app = pages::routes()
         .merge(api::routes())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            page_cache::page_cache,
+        ))
         .layer(middleware::from_fn(http_cache::conditional))
         .route_layer(middleware::from_fn(access_log))
         .with_state(state);

@@ -208,7 +208,8 @@ async fn product(
         ));
     };
     state.views.record(shop.id, p.id);
-    Ok(page(layout(
+    let viewed = crate::page_cache::ViewedProduct(p.id);
+    let mut response = page(layout(
         &shop,
         &p.title,
         contact.as_deref(),
@@ -244,7 +245,9 @@ async fn product(
                 }
             }
         },
-    )))
+    ));
+    response.extensions_mut().insert(viewed);
+    Ok(response)
 }
 
 async fn collection(
