@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod browser;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 

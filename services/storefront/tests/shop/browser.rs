@@ -1,0 +1,275 @@
+//! End to end in headless Chromium (Debian's `chromium` and `chromium-driver`, which
+//! `cargo xtask test` installs): a merchant signs up and adds a product in the console;
+//! a visitor finds it by search, opens it, and every page on the way links the privacy
+//! policy (O20). Screenshots go to `target/e2e/`.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use platform_auth::{Hasher, LoginPolicy};
+use platform_tenancy::TenantDb;
+use platform_testkit::TestDb;
+use platform_vault::{LocalKek, Vault};
+use platform_web::devcert::DevCa;
+use platform_web::{BoundServer, ServerConfig};
+use serde_json::json;
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn server_config(cert: &std::path::Path, key: &std::path::Path) -> ServerConfig {
+    ServerConfig {
+        https_addr: "127.0.0.1:0".parse().unwrap(),
+        http_addr: None,
+        public_https_port: None,
+        tls_cert: cert.to_owned(),
+        tls_key: key.to_owned(),
+        client_ca: None,
+        require_client_cert: false,
+    }
+}
+
+fn screenshots_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn fill(c: &Client, id: &str, value: &str) {
+    let field = c.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+async fn assert_privacy_link(c: &Client, page: &str) {
+    let link = c
+        .find(Locator::Css("footer a[href='/policies/privacy']"))
+        .await
+        .unwrap_or_else(|_| panic!("{page} has no privacy-policy link in its footer"));
+    assert_eq!(link.text().await.unwrap(), "Privacy policy", "{page}");
+}
+
+#[tokio::test]
+async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_link_everywhere() {
+    for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+        assert!(
+            std::path::Path::new(tool).exists(),
+            "{tool} is missing: `cargo xtask test` installs Debian's chromium and chromium-driver"
+        );
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let db = TestDb::new().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = DevCa::load_or_create(dir.path()).unwrap();
+    let (cert, key) = ca.write_server_cert(dir.path(), &[]).unwrap();
+
+    let shop_server = BoundServer::bind(&server_config(&cert, &key)).unwrap();
+    let shop_port = shop_server.https_port();
+    let shop_state = storefront::state(db.options_for("storefront"));
+    tokio::spawn(shop_server.serve(storefront::router(shop_state), std::future::pending()));
+
+    let admin_state = tenant_admin::AppState {
+        db: TenantDb::new(db.pool_as("tenant_admin", 8).await.unwrap()),
+        vault: Vault::new(Arc::new(LocalKek::generate(1))),
+        hasher: Hasher::new(2, Duration::from_secs(10)).unwrap(),
+        policy: LoginPolicy::default(),
+        clock: tenant_admin::Clock::system(),
+        ip_limiter: Arc::new(tenant_admin::IpLimiter::default()),
+        shop_domain: Arc::from("shop.localhost"),
+        storefront_port: shop_port,
+    };
+    let admin_server = BoundServer::bind(&server_config(&cert, &key)).unwrap();
+    let admin = format!("https://localhost:{}", admin_server.https_port());
+    tokio::spawn(admin_server.serve(tenant_admin::router(admin_state), std::future::pending()));
+
+    let driver_port = free_port();
+    let _driver = Driver(
+        Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                // The dev CA is not in the browser's store; the test checks content, and
+                // TLS itself is tested in libs/web.
+                "--ignore-certificate-errors",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let c = loop {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+        {
+            Ok(c) => break c,
+            Err(e) if Instant::now() > deadline => panic!("chromedriver did not start: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    };
+
+    // The merchant opens a shop.
+    c.goto(&format!("{admin}/signup")).await.unwrap();
+    fill(&c, "handle", "lantern-co").await;
+    fill(&c, "display_name", "Lantern & Co").await;
+    fill(&c, "currency", "EUR").await;
+    fill(&c, "email", "owner@lantern.example").await;
+    fill(&c, "password", "a long and lovely password").await;
+    shot(&c, "01-signup").await;
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notice = c
+        .wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .unwrap();
+    assert!(notice.text().await.unwrap().contains("Your shop is ready"));
+    assert_eq!(
+        c.find(Locator::Id("shop"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("lantern-co")
+    );
+    fill(&c, "email", "owner@lantern.example").await;
+    fill(&c, "password", "a long and lovely password").await;
+    shot(&c, "02-login").await;
+    c.find(Locator::Css("form.card button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("a[href='/products/new']"))
+        .await
+        .unwrap();
+
+    // …and adds a product.
+    c.goto(&format!("{admin}/products/new")).await.unwrap();
+    fill(&c, "title", "Aurora Storm Lantern").await;
+    fill(
+        &c,
+        "description",
+        "A brass lantern that glows like the northern lights.",
+    )
+    .await;
+    fill(&c, "sku", "AURORA-1").await;
+    fill(&c, "price", "49.90").await;
+    fill(&c, "stock", "8").await;
+    shot(&c, "03-new-product").await;
+    c.find(Locator::Css("form.card button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let table = c.wait().for_element(Locator::Css("table")).await.unwrap();
+    assert!(table.text().await.unwrap().contains("Aurora Storm Lantern"));
+    shot(&c, "04-products").await;
+
+    // A visitor comes to the shop, searches, opens the product.
+    let shop = format!("https://lantern-co.shop.localhost:{shop_port}");
+    c.goto(&format!("{shop}/")).await.unwrap();
+    assert_eq!(
+        c.find(Locator::Css("a.brand"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "Lantern & Co"
+    );
+    assert_privacy_link(&c, "home").await;
+    shot(&c, "05-shop-home").await;
+    fill(&c, "q", "aurora").await;
+    c.find(Locator::Css("form.search button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let result = c
+        .wait()
+        .for_element(Locator::Css(
+            "ul.grid a[href='/products/aurora-storm-lantern']",
+        ))
+        .await
+        .unwrap();
+    assert_privacy_link(&c, "search").await;
+    shot(&c, "06-search").await;
+    result.click().await.unwrap();
+    let h1 = c
+        .wait()
+        .for_element(Locator::Css("article.product h1"))
+        .await
+        .unwrap();
+    assert_eq!(h1.text().await.unwrap(), "Aurora Storm Lantern");
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("49.90 EUR") && body.contains("In stock"),
+        "{body}"
+    );
+    assert_privacy_link(&c, "product").await;
+    shot(&c, "07-product").await;
+    c.find(Locator::Css("footer a[href='/policies/privacy']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let h1 = c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+    assert_eq!(h1.text().await.unwrap(), "Privacy policy");
+    assert_privacy_link(&c, "privacy").await;
+    shot(&c, "08-privacy").await;
+    c.close().await.unwrap();
+}
