@@ -59,6 +59,15 @@ fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
     install(false).or_else(|_| install(true))
 }
 
+/// Debian's Chromium and ChromeDriver, for the browser tests.
+pub fn ensure_browser() -> anyhow::Result<()> {
+    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+        return Ok(());
+    }
+    println!("xtask: installing chromium and chromium-driver from Debian packages");
+    apt_install(&["chromium", "chromium-driver"])
+}
+
 /// rustfmt and clippy, which `cargo xtask test` runs.
 pub fn ensure_rust_components() -> anyhow::Result<()> {
     let has = |sub: &str| {

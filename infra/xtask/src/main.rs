@@ -124,6 +124,7 @@ async fn test() -> anyhow::Result<()> {
     deps::ensure_rust_components()?;
     deps::ensure_postgres().await?;
     deps::ensure_redis().await?;
+    deps::ensure_browser()?;
     db::bootstrap().await?;
     run("cargo", &["fmt", "--all", "--check"])?;
     run(

@@ -216,6 +216,7 @@ async fn product(
         html! {
             article.product {
                 div.gallery {
+                    @if p.image_urls.is_empty() { div.placeholder aria-hidden="true" {} }
                     @for (i, img) in p.image_urls.iter().enumerate() {
                         img src=(img) alt={ (p.title) @if i > 0 { " (image " (i + 1) ")" } } width="640" height="640";
                     }
