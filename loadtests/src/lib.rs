@@ -22,6 +22,12 @@ impl Latencies {
         self.total += d;
     }
 
+    /// Adds another recorder's samples.
+    pub fn merge(&mut self, other: &Latencies) {
+        self.samples.extend_from_slice(&other.samples);
+        self.total += other.total;
+    }
+
     /// Number of operations.
     pub fn len(&self) -> usize {
         self.samples.len()

@@ -19,7 +19,8 @@ use std::process::{Command, ExitCode};
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  up        install/start Postgres and Redis, migrate, seed, start all services (Ctrl-C stops)
+  up        install/start Postgres and Redis, migrate, seed, start all services (Ctrl-C stops);
+            --release runs optimised builds (for load tests)
   test      start dependencies, then fmt --check, clippy -D warnings and every test
   migrate   create roles and the dev database and apply migrations
   certs     create the dev CA and server certificate under target/dev/certs
@@ -59,7 +60,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match args.first().map(String::as_str) {
-            Some("up") => stack::up().await,
+            Some("up") => stack::up(args.iter().any(|a| a == "--release")).await,
             Some("test") => test().await,
             Some("migrate") => {
                 deps::ensure_postgres().await?;

@@ -84,8 +84,13 @@ fn kek_file() -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-fn spawn(service: &ServiceSpec, certs: &Certs, kek: &PathBuf) -> anyhow::Result<Child> {
-    let bin = root().join("target").join("debug").join(service.package);
+fn spawn(
+    service: &ServiceSpec,
+    certs: &Certs,
+    kek: &PathBuf,
+    profile: &str,
+) -> anyhow::Result<Child> {
+    let bin = root().join("target").join(profile).join(service.package);
     let p = service.env_prefix;
     let mut command = Command::new(&bin);
     for (k, v) in service.extra_env {
@@ -125,8 +130,8 @@ async fn stop(name: &str, child: &mut Child, grace: Duration) {
     }
 }
 
-/// `cargo xtask up`.
-pub async fn up() -> anyhow::Result<()> {
+/// `cargo xtask up [--release]`.
+pub async fn up(release: bool) -> anyhow::Result<()> {
     deps::ensure_postgres().await?;
     deps::ensure_redis().await?;
     db::bootstrap().await?;
@@ -135,6 +140,9 @@ pub async fn up() -> anyhow::Result<()> {
 
     if !SERVICES.is_empty() {
         let mut args = vec!["build", "--quiet"];
+        if release {
+            args.push("--release");
+        }
         for s in SERVICES {
             args.extend(["-p", s.package]);
         }
@@ -142,7 +150,15 @@ pub async fn up() -> anyhow::Result<()> {
     }
     let mut children = Vec::new();
     for service in SERVICES {
-        children.push((service.package, spawn(service, &certs, &kek)?));
+        children.push((
+            service.package,
+            spawn(
+                service,
+                &certs,
+                &kek,
+                if release { "release" } else { "debug" },
+            )?,
+        ));
     }
     let ca_pem = std::fs::read_to_string(&certs.ca)?;
     let probe = crate::seed::client(&ca_pem)?;

@@ -1,0 +1,251 @@
+//! Storefront load (docs/benchmarks.md, "Storefront").
+//!
+//! Drives the running storefront (`cargo xtask up --release`, after
+//! `cargo xtask seed --tenants 100 --products 1000`) over HTTPS/1.1 with N keep-alive
+//! connections, each a sequential client, picking shops and products uniformly at random.
+//! In the same run it measures the baseline: a bare axum handler returning a static page
+//! of the same size through the same rustls listener (`platform_web::BoundServer`), run
+//! as a separate process like the storefront.
+//!
+//! Run: `cargo run --release -p loadtests --bin storefront-load -- \
+//!         [--connections 64] [--seconds 20] [--warmup 10] [--port 8443] [--tenants 100] [--products 1000]`
+
+#![allow(clippy::print_stdout)]
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use loadtests::Latencies;
+use rand::RngExt;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use serde_json::json;
+
+#[derive(Clone)]
+struct Args {
+    connections: usize,
+    seconds: u64,
+    warmup: u64,
+    port: u16,
+    tenants: usize,
+    products: usize,
+}
+
+fn parse_args() -> anyhow::Result<(Args, Option<usize>)> {
+    let mut a = Args {
+        connections: 64,
+        seconds: 20,
+        warmup: 10,
+        port: 8443,
+        tenants: 100,
+        products: 1000,
+    };
+    let mut serve = None;
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut it = argv.iter();
+    while let Some(flag) = it.next() {
+        let mut num =
+            || -> anyhow::Result<u64> { Ok(it.next().context("missing value")?.parse()?) };
+        match flag.as_str() {
+            "--connections" => a.connections = usize::try_from(num()?)?,
+            "--seconds" => a.seconds = num()?,
+            "--warmup" => a.warmup = num()?,
+            "--port" => a.port = u16::try_from(num()?)?,
+            "--tenants" => a.tenants = usize::try_from(num()?)?,
+            "--products" => a.products = usize::try_from(num()?)?,
+            "--serve-baseline" => serve = Some(usize::try_from(num()?)?),
+            other => bail!("unknown option {other}"),
+        }
+    }
+    Ok((a, serve))
+}
+
+fn dev_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/dev")
+}
+
+fn client(ca: &str, port: u16, tenants: usize) -> anyhow::Result<reqwest::Client> {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(ca.as_bytes()) {
+        roots.add(c?)?;
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let mut b = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .http1_only()
+        .pool_max_idle_per_host(1)
+        .timeout(Duration::from_secs(10));
+    for t in 1..=tenants {
+        b = b.resolve(&format!("load-{t:04}.shop.localhost"), addr);
+    }
+    Ok(b.build()?)
+}
+
+/// What one scenario request asks for.
+fn pick(scenario: &str, a: &Args, rng: &mut impl rand::Rng) -> String {
+    let t = rng.random_range(1..=a.tenants);
+    let p = rng.random_range(1..=a.products);
+    let host = format!("https://load-{t:04}.shop.localhost:{}", a.port);
+    let path = match scenario {
+        "product" => format!("/products/product-{p}"),
+        "baseline" => return format!("https://load-0001.shop.localhost:{}/", a.port),
+        _ => match rng.random_range(0..4) {
+            0 => "/".to_owned(),
+            1 => "/products".to_owned(),
+            2 => format!("/products/product-{p}"),
+            _ => format!("/search?q=product+{}", rng.random_range(1..=a.products)),
+        },
+    };
+    format!("{host}{path}")
+}
+
+async fn run(scenario: &str, a: &Args, ca: &str) -> anyhow::Result<serde_json::Value> {
+    let a = Arc::new(a.clone());
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs(a.warmup);
+    let end = measure_from + Duration::from_secs(a.seconds);
+    let mut tasks = Vec::new();
+    for i in 0..a.connections {
+        let c = client(ca, a.port, a.tenants)?;
+        let (a, scenario) = (a.clone(), scenario.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Latencies::default();
+            let mut errors = 0u64;
+            let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(i as u64);
+            loop {
+                let url = pick(&scenario, &a, &mut rng);
+                let t = Instant::now();
+                if t >= end {
+                    break;
+                }
+                let ok = match c.get(&url).header("accept", "text/html").send().await {
+                    Ok(res) => res.status().is_success() && res.bytes().await.is_ok(),
+                    Err(_) => false,
+                };
+                if t >= measure_from {
+                    if ok {
+                        lat.record(t.elapsed())
+                    } else {
+                        errors += 1
+                    }
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut all = Latencies::default();
+    let mut errors = 0;
+    for t in tasks {
+        let (lat, e) = t.await?;
+        all.merge(&lat);
+        errors += e;
+    }
+    let secs = a.seconds as f64;
+    Ok(json!({
+        "scenario": scenario,
+        "connections": a.connections,
+        "requests": all.len(),
+        "errors": errors,
+        "throughput_rps": (all.len() as f64 / secs).round(),
+        "p50_ms": (all.quantile(0.5).as_secs_f64() * 1e4).round() / 10.0,
+        "p99_ms": (all.quantile(0.99).as_secs_f64() * 1e4).round() / 10.0,
+    }))
+}
+
+async fn serve_baseline(size: usize) -> anyhow::Result<()> {
+    let certs = dev_dir().join("certs");
+    let page: &'static str = Box::leak(
+        format!(
+            "<!doctype html><html><body>{}</body></html>",
+            "x".repeat(size.saturating_sub(40))
+        )
+        .into_boxed_str(),
+    );
+    let app = axum::Router::new().fallback(move || async move { axum::response::Html(page) });
+    let server = platform_web::BoundServer::bind(&platform_web::ServerConfig {
+        https_addr: "127.0.0.1:0".parse()?,
+        http_addr: None,
+        public_https_port: None,
+        tls_cert: certs.join("server.pem"),
+        tls_key: certs.join("server-key.pem"),
+        client_ca: None,
+        require_client_cert: false,
+    })?;
+    println!("{}", server.https_port());
+    server.serve(app, std::future::pending()).await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (args, serve) = parse_args()?;
+    if let Some(size) = serve {
+        return serve_baseline(size).await;
+    }
+    let ca = std::fs::read_to_string(dev_dir().join("certs/ca.pem"))
+        .context("run `cargo xtask up` first")?;
+    // Size of a real product page, for the baseline.
+    let probe = client(&ca, args.port, args.tenants)?;
+    let sample = probe
+        .get(format!(
+            "https://load-0001.shop.localhost:{}/products/product-1",
+            args.port
+        ))
+        .send()
+        .await
+        .context("is the storefront running, and seeded with `cargo xtask seed`?")?;
+    if !sample.status().is_success() {
+        bail!("sample product page answered {}", sample.status());
+    }
+    let size = sample.bytes().await?.len();
+
+    let exe = std::env::current_exe()?;
+    let mut child = tokio::process::Command::new(exe)
+        .args(["--serve-baseline", &size.to_string()])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut line = String::new();
+    {
+        use tokio::io::AsyncBufReadExt;
+        let stdout = child.stdout.take().context("baseline stdout")?;
+        tokio::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .await?;
+    }
+    let baseline_port: u16 = line.trim().parse().context("baseline port")?;
+
+    let mut baseline_args = args.clone();
+    baseline_args.port = baseline_port;
+    baseline_args.warmup = 3;
+    let baseline = run("baseline", &baseline_args, &ca).await?;
+    let product = run("product", &args, &ca).await?;
+    let mut mix_args = args.clone();
+    mix_args.warmup = 3;
+    let mix = run("mix", &mix_args, &ca).await?;
+    child.kill().await?;
+
+    let ratio = product["throughput_rps"].as_f64().unwrap_or(0.0)
+        / baseline["throughput_rps"].as_f64().unwrap_or(1.0);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "page_bytes": size,
+            "baseline": baseline,
+            "product_page": product,
+            "mix": mix,
+            "product_to_baseline_throughput": (ratio * 1000.0).round() / 1000.0,
+        }))?
+    );
+    Ok(())
+}
