@@ -70,7 +70,7 @@ where
     tracing_subscriber::fmt::layer()
         .json()
         .with_current_span(true)
-        .with_span_list(true)
+        .with_span_list(false)
         .with_target(true)
         .with_writer(RedactingMakeWriter::new(make_writer))
 }

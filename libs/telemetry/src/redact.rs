@@ -38,6 +38,17 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     pattern.replace_all(text, |caps: &Captures<'_>| replacement(caps))
 }
 
+/// True when [`redact`] would change `text`: the cheap check that lets clean log lines
+/// (nearly all of them) skip the structured pass.
+pub(crate) fn needs_redaction(text: &str) -> bool {
+    let Some(pattern) = PATTERN.as_ref() else {
+        return true;
+    };
+    pattern
+        .captures_iter(text)
+        .any(|caps| caps.get(0).is_some_and(|m| replacement(&caps) != m.as_str()))
+}
+
 fn replacement(caps: &Captures<'_>) -> String {
     let whole = caps.get(0).map_or("", |m| m.as_str());
     if caps.name("uuid").is_some() || caps.name("time").is_some() {
@@ -110,6 +121,16 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(redact(input), expected, "{input}");
         }
+    }
+
+    #[test]
+    fn the_fast_path_only_skips_clean_lines() {
+        use super::needs_redaction;
+        let clean = r#"{"timestamp":"2026-11-22T00:41:41.041488Z","level":"INFO","fields":{"client_network":"127.0.0.0","route":"/products/{handle}","status":200,"micros":1234},"target":"access","span":{"request_id":"84b894e6-58fa-4790-b1e7-6ba24cd03eca"}}"#;
+        assert!(!needs_redaction(clean));
+        assert!(needs_redaction(r#"{"fields":{"message":"from 203.0.113.9"}}"#));
+        assert!(needs_redaction(r#"{"fields":{"pan":4242424242424242}}"#));
+        assert!(needs_redaction(r#"{"fields":{"email":"a@b.example"}}"#));
     }
 
     #[test]

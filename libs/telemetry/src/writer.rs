@@ -10,7 +10,7 @@ use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 use serde_json::Value as Json;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::redact::{is_card_like, redact};
+use crate::redact::{is_card_like, needs_redaction, redact};
 
 /// Top-level keys of the JSON log format that the formatter itself fills and that carry
 /// no input: redacting them would only mangle timestamps and module paths.
@@ -19,6 +19,9 @@ const STRUCTURAL_KEYS: [&str; 5] = ["timestamp", "level", "target", "filename", 
 /// Redacts one log line. JSON lines are walked so only values are redacted (structural
 /// keys are kept); anything else is redacted as plain text.
 pub fn redact_json_line(line: &str) -> String {
+    if !needs_redaction(line) {
+        return line.to_owned();
+    }
     match serde_json::from_str::<Json>(line) {
         Ok(mut value) => {
             walk(&mut value, None, 0);

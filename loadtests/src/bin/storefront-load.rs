@@ -1,8 +1,12 @@
 //! Storefront load (docs/benchmarks.md, "Storefront").
 //!
 //! Drives the running storefront (`cargo xtask up --release`, after
-//! `cargo xtask seed --tenants 100 --products 1000`) over HTTPS/1.1 with N keep-alive
-//! connections, each a sequential client, picking shops and products uniformly at random.
+//! `cargo xtask seed --tenants 100 --products 1000`) over HTTPS/1.1 with N concurrent
+//! visitors, each a sequential keep-alive client: a visitor makes 20 requests in one shop
+//! chosen at random, then moves to another (a new TLS connection, as for any other host),
+//! picking products uniformly at random. The baseline sees the same pattern of host names.
+//! It measures product pages on a cold page cache, then fetches every page once (the
+//! prewarm) and measures product pages and the mix (home, list, product, search) warm.
 //! In the same run it measures the baseline: a bare axum handler returning a static page
 //! of the same size through the same rustls listener (`platform_web::BoundServer`), run
 //! as a separate process like the storefront.
@@ -90,14 +94,17 @@ fn client(ca: &str, port: u16, tenants: usize) -> anyhow::Result<reqwest::Client
     Ok(b.build()?)
 }
 
-/// What one scenario request asks for.
-fn pick(scenario: &str, a: &Args, rng: &mut impl rand::Rng) -> String {
-    let t = rng.random_range(1..=a.tenants);
+/// Requests a visitor makes in one shop before moving to another (a new connection,
+/// as a browser would open for another host name).
+const VISIT: usize = 20;
+
+/// What one scenario request asks for, in shop `t`.
+fn pick(scenario: &str, a: &Args, t: usize, rng: &mut impl rand::Rng) -> String {
     let p = rng.random_range(1..=a.products);
     let host = format!("https://load-{t:04}.shop.localhost:{}", a.port);
     let path = match scenario {
         "product" => format!("/products/product-{p}"),
-        "baseline" => return format!("https://load-0001.shop.localhost:{}/", a.port),
+        "baseline" => format!("/products/product-{p}"),
         _ => match rng.random_range(0..4) {
             0 => "/".to_owned(),
             1 => "/products".to_owned(),
@@ -121,8 +128,12 @@ async fn run(scenario: &str, a: &Args, ca: &str) -> anyhow::Result<serde_json::V
             let mut lat = Latencies::default();
             let mut errors = 0u64;
             let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(i as u64);
-            loop {
-                let url = pick(&scenario, &a, &mut rng);
+            let mut shop = rng.random_range(1..=a.tenants);
+            for n in 0.. {
+                if n % VISIT == 0 {
+                    shop = rng.random_range(1..=a.tenants);
+                }
+                let url = pick(&scenario, &a, shop, &mut rng);
                 let t = Instant::now();
                 if t >= end {
                     break;
@@ -159,6 +170,40 @@ async fn run(scenario: &str, a: &Args, ca: &str) -> anyhow::Result<serde_json::V
         "p50_ms": (all.quantile(0.5).as_secs_f64() * 1e4).round() / 10.0,
         "p99_ms": (all.quantile(0.99).as_secs_f64() * 1e4).round() / 10.0,
     }))
+}
+
+/// Fetches every product page once (and each shop's home and list page), spread over
+/// the connections, so the measured run sees the steady state of a warm page cache.
+async fn prewarm(a: &Args, ca: &str) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let mut urls = Vec::new();
+    for t in 1..=a.tenants {
+        let host = format!("https://load-{t:04}.shop.localhost:{}", a.port);
+        urls.push(format!("{host}/"));
+        urls.push(format!("{host}/products"));
+        for p in 1..=a.products {
+            urls.push(format!("{host}/products/product-{p}"));
+        }
+    }
+    let urls = Arc::new(urls);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..a.connections {
+        let (c, urls, next) = (client(ca, a.port, a.tenants)?, urls.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(url) = urls.get(i) else { break };
+                if let Ok(res) = c.get(url).header("accept", "text/html").send().await {
+                    let _ = res.bytes().await;
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await?;
+    }
+    Ok(started.elapsed().as_secs_f64())
 }
 
 async fn serve_baseline(size: usize) -> anyhow::Result<()> {
@@ -229,10 +274,13 @@ async fn main() -> anyhow::Result<()> {
     baseline_args.port = baseline_port;
     baseline_args.warmup = 3;
     let baseline = run("baseline", &baseline_args, &ca).await?;
-    let product = run("product", &args, &ca).await?;
-    let mut mix_args = args.clone();
-    mix_args.warmup = 3;
-    let mix = run("mix", &mix_args, &ca).await?;
+    // Cold: pages are fetched for the first time (or again after invalidation).
+    let cold = run("product", &args, &ca).await?;
+    let prewarm_seconds = prewarm(&args, &ca).await?;
+    let mut warm_args = args.clone();
+    warm_args.warmup = 3;
+    let product = run("product", &warm_args, &ca).await?;
+    let mix = run("mix", &warm_args, &ca).await?;
     child.kill().await?;
 
     let ratio = product["throughput_rps"].as_f64().unwrap_or(0.0)
@@ -242,6 +290,8 @@ async fn main() -> anyhow::Result<()> {
         serde_json::to_string_pretty(&json!({
             "page_bytes": size,
             "baseline": baseline,
+            "product_page_cold_cache": cold,
+            "prewarm_seconds": (prewarm_seconds * 10.0).round() / 10.0,
             "product_page": product,
             "mix": mix,
             "product_to_baseline_throughput": (ratio * 1000.0).round() / 1000.0,

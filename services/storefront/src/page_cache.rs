@@ -1,6 +1,7 @@
 //! Rendered-page cache, per shop, invalidated by `catalog_changed` notifications that
 //! triggers on every catalog table send with the shop's id. Entries also expire after
-//! [`TTL`] (time-based content, such as a policy taking effect, and a listener outage).
+//! [`TTL`]: that bounds staleness if the listener connection is down, and for the one
+//! time-based page (a published policy taking effect at its date).
 //!
 //! Only 200 answers to plain GETs are kept. Views of product pages are still counted on
 //! a cache hit (the handler marks the response with the product it showed).
@@ -20,7 +21,7 @@ use uuid::Uuid;
 use crate::AppState;
 
 /// Longest life of an entry.
-pub const TTL: Duration = Duration::from_secs(60);
+pub const TTL: Duration = Duration::from_secs(300);
 const MAX_BODY: usize = 512 * 1024;
 const MAX_ENTRIES: usize = 200_000;
 

@@ -54,17 +54,27 @@ impl ViewCounter {
         rows: &[(Uuid, NaiveDate, i64)],
     ) -> Result<(), platform_tenancy::TenancyError> {
         let mut tx = db.begin(tenant).await?;
+        let mut by_day: HashMap<NaiveDate, (Vec<Uuid>, Vec<i64>)> = HashMap::new();
         for (product, day, n) in rows {
-            // A product deleted meanwhile has no counter to keep: insert only if it exists.
+            let entry = by_day.entry(*day).or_default();
+            entry.0.push(*product);
+            entry.1.push(*n);
+        }
+        for (day, (products, counts)) in by_day {
+            // One statement per shop and day. The join drops products deleted meanwhile
+            // (they have no counter to keep).
             sqlx::query(
                 "insert into product_view_counts (tenant_id, product_id, day, views) \
-                 select $1, $2, $3, $4 where exists (select 1 from products where tenant_id = $1 and id = $2) \
-                 on conflict (tenant_id, product_id, day) do update set views = product_view_counts.views + excluded.views",
+                 select p.tenant_id, p.id, $2, x.n \
+                 from unnest($3::uuid[], $4::bigint[]) as x(id, n) \
+                 join products p on p.tenant_id = $1 and p.id = x.id \
+                 on conflict (tenant_id, product_id, day) \
+                 do update set views = product_view_counts.views + excluded.views",
             )
             .bind(tenant)
-            .bind(product)
             .bind(day)
-            .bind(n)
+            .bind(&products)
+            .bind(&counts)
             .execute(&mut tx)
             .await?;
         }
