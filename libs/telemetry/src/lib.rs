@@ -43,10 +43,20 @@ pub enum TelemetryError {
 
 /// Keeps exporters alive; flushes and shuts them down when dropped (at process exit).
 #[must_use = "dropping the guard shuts telemetry export down"]
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct TelemetryGuard {
     tracer: Option<SdkTracerProvider>,
     meter: Option<SdkMeterProvider>,
+    // Flushes the log writer thread on drop.
+    log_writer: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
+impl std::fmt::Debug for TelemetryGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelemetryGuard")
+            .field("otlp", &self.tracer.is_some())
+            .finish()
+    }
 }
 
 impl Drop for TelemetryGuard {
@@ -57,6 +67,7 @@ impl Drop for TelemetryGuard {
         if let Some(meter) = self.meter.take() {
             let _ = meter.shutdown();
         }
+        drop(self.log_writer.take());
     }
 }
 
@@ -92,9 +103,15 @@ pub fn init(service: &'static str) -> Result<TelemetryGuard, TelemetryError> {
         }
         _ => None,
     };
+    // Lines are formatted and redacted on the calling thread; a dedicated thread writes
+    // them, so request threads never wait on stdout. If that thread falls behind by more
+    // than its buffer, lines are dropped rather than requests slowed (counted by the
+    // appender), which is the trade-off we want for access logs.
+    let (stdout, log_guard) = tracing_appender::non_blocking(std::io::stdout());
+    guard.log_writer = Some(log_guard);
     Registry::default()
         .with(filter)
-        .with(json_layer(std::io::stdout))
+        .with(json_layer(stdout))
         .with(otel)
         .try_init()
         .map_err(|_| TelemetryError::AlreadyInitialised)?;

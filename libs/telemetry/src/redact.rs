@@ -44,9 +44,10 @@ pub(crate) fn needs_redaction(text: &str) -> bool {
     let Some(pattern) = PATTERN.as_ref() else {
         return true;
     };
-    pattern
-        .captures_iter(text)
-        .any(|caps| caps.get(0).is_some_and(|m| replacement(&caps) != m.as_str()))
+    pattern.captures_iter(text).any(|caps| {
+        caps.get(0)
+            .is_some_and(|m| replacement(&caps) != m.as_str())
+    })
 }
 
 fn replacement(caps: &Captures<'_>) -> String {
@@ -128,7 +129,9 @@ mod tests {
         use super::needs_redaction;
         let clean = r#"{"timestamp":"2026-11-22T00:41:41.041488Z","level":"INFO","fields":{"client_network":"127.0.0.0","route":"/products/{handle}","status":200,"micros":1234},"target":"access","span":{"request_id":"84b894e6-58fa-4790-b1e7-6ba24cd03eca"}}"#;
         assert!(!needs_redaction(clean));
-        assert!(needs_redaction(r#"{"fields":{"message":"from 203.0.113.9"}}"#));
+        assert!(needs_redaction(
+            r#"{"fields":{"message":"from 203.0.113.9"}}"#
+        ));
         assert!(needs_redaction(r#"{"fields":{"pan":4242424242424242}}"#));
         assert!(needs_redaction(r#"{"fields":{"email":"a@b.example"}}"#));
     }

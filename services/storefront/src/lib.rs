@@ -135,11 +135,13 @@ pub fn router(state: AppState) -> Router {
     }));
     let app = pages::routes()
         .merge(api::routes())
+        // Inner: tags fresh pages with an ETag (and answers 304 on a miss); outer: the
+        // page cache, which keeps the tag with the page and answers 304 itself on a hit.
+        .layer(middleware::from_fn(http_cache::conditional))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             page_cache::page_cache,
         ))
-        .layer(middleware::from_fn(http_cache::conditional))
         .route_layer(middleware::from_fn(access_log))
         .with_state(state);
     service_router(app, readiness)

@@ -85,9 +85,24 @@ fn cacheable(request: &Request) -> bool {
         && !request.headers().contains_key(header::COOKIE)
 }
 
-fn respond(entry: Entry) -> Response {
-    let mut response = Response::new(Body::from(entry.body));
+fn respond(entry: Entry, if_none_match: Option<&str>) -> Response {
+    let fresh = match (if_none_match, entry.headers.get(header::ETAG)) {
+        (Some(wanted), Some(tag)) => wanted
+            .split(',')
+            .any(|t| t.trim() == "*" || t.trim().as_bytes() == tag.as_bytes()),
+        _ => false,
+    };
+    let mut response = if fresh {
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        r
+    } else {
+        Response::new(Body::from(entry.body))
+    };
     *response.headers_mut() = entry.headers;
+    if fresh {
+        response.headers_mut().remove(header::CONTENT_LENGTH);
+    }
     response
 }
 
@@ -118,7 +133,11 @@ pub async fn page_cache(State(state): State<AppState>, request: Request, next: N
         if let Some(product) = entry.product {
             state.views.record(shop.id, product);
         }
-        return respond(entry);
+        let if_none_match = request
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok());
+        return respond(entry, if_none_match);
     }
     let response = next.run(request).await;
     if response.status() != StatusCode::OK {
