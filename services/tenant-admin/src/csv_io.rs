@@ -246,11 +246,21 @@ pub async fn import_csv(
     staff: Staff,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let summary = import(&state, &staff, &body).await?;
+    Ok(axum::Json(summary).into_response())
+}
+
+/// Validates and applies a file (API and console): `{products, products_created, variants}`.
+pub async fn import(
+    state: &AppState,
+    staff: &Staff,
+    body: &[u8],
+) -> Result<serde_json::Value, ApiError> {
     staff.require_owner()?;
     if body.len() > MAX_BYTES {
         return Err(bad("catalog.csv_too_large", "The file is larger than 10 MB.").into());
     }
-    let products = parse_file(&body)?;
+    let products = parse_file(body)?;
     let mut tx = state.db.begin(staff.tenant).await?;
     let (mut created, mut variants) = (0usize, 0usize);
     for (handle, p, vs) in &products {
@@ -299,12 +309,11 @@ pub async fn import_csv(
         }
     }
     tx.commit().await?;
-    Ok(axum::Json(json!({
+    Ok(json!({
         "products": products.len(),
         "products_created": created,
         "variants": variants,
     }))
-    .into_response())
 }
 
 /// `GET /api/v1/catalog.csv`.

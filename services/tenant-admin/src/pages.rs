@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
             "/products/new",
             get(new_product_page).post(new_product_submit),
         )
+        .merge(more::routes())
 }
 
 async fn css() -> Response {
@@ -65,6 +66,9 @@ fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
                         nav {
                             a href="/products" { "Products" }
                             a href="/products/new" { "New product" }
+                            a href="/catalog" { "Import/export" }
+                            a href="/settings" { "Settings" }
+                            a href="/privacy" { "Privacy policy" }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(staff.csrf);
                                 button type="submit" { "Log out" }
@@ -557,5 +561,364 @@ mod tests {
         assert_eq!(parse_price("-1"), None);
         assert_eq!(parse_price("1.234"), None);
         assert_eq!(parse_price("abc"), None);
+    }
+}
+
+/// Console pages for settings, the privacy policy and CSV import/export.
+pub(crate) mod more {
+    use axum::Router;
+    use axum::extract::{Multipart, State};
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::{Html, IntoResponse, Redirect, Response};
+    use axum::routing::{get, post};
+    use maud::{Markup, html};
+    use serde::Deserialize;
+    use serde_json::{Value, json};
+
+    use super::{error_box, layout, message_of, session_of, status_of};
+    use crate::session::{CsrfForm, Staff, StaffForm};
+    use crate::settings::{self, CHECKOUT_FIELDS, Settings};
+    use crate::{ApiError, AppState, csv_io};
+
+    pub(crate) fn routes() -> Router<AppState> {
+        Router::new()
+            .route("/settings", get(settings_page).post(settings_submit))
+            .route("/privacy", get(privacy_page))
+            .route("/privacy/draft", post(draft_submit))
+            .route("/privacy/publish", post(publish_submit))
+            .route("/catalog", get(catalog_page).post(import_submit))
+    }
+
+    async fn current_settings(state: &AppState, staff: &Staff) -> Result<Settings, ApiError> {
+        let axum::Json(s) = settings::get_settings(State(state.clone()), staff.clone()).await?;
+        Ok(s)
+    }
+
+    fn settings_form(
+        staff: &Staff,
+        s: &Settings,
+        notice: Option<&str>,
+        error: Option<&str>,
+    ) -> Markup {
+        layout(
+            "Settings",
+            Some(staff),
+            html! {
+                h1 { "Store settings" }
+                @if let Some(n) = notice { p.notice role="status" { (n) } }
+                (error_box(error))
+                form.card method="post" action="/settings" {
+                    input type="hidden" name="csrf" value=(staff.csrf);
+                    label for="display_name" { "Shop name" }
+                    input #display_name name="display_name" required maxlength="100" value=(s.display_name);
+                    label for="contact_email" { "Contact email (shown to visitors)" }
+                    input #contact_email name="contact_email" type="email" required value=(s.contact_email);
+                    label for="currency" { "Currency (ISO 4217)" }
+                    input #currency name="currency" required minlength="3" maxlength="3" value=(s.currency);
+                    label for="host_names" { "Host names (one per line)" }
+                    textarea #host_names name="host_names" rows="3" { (s.host_names.join("\n")) }
+                    fieldset {
+                        legend { "Checkout fields: what buyers are asked for" }
+                        @for f in CHECKOUT_FIELDS {
+                            @let current = s.checkout_fields.get(f).and_then(Value::as_str).unwrap_or("optional");
+                            label for={ "field-" (f) } { (f) }
+                            select #{ "field-" (f) } name=(f) {
+                                @for opt in ["required", "optional", "hidden"] {
+                                    option value=(opt) selected[opt == current] { (opt) }
+                                }
+                            }
+                        }
+                    }
+                    button type="submit" { "Save settings" }
+                }
+            },
+        )
+    }
+
+    async fn settings_page(
+        State(state): State<AppState>,
+        headers: HeaderMap,
+    ) -> Result<Response, ApiError> {
+        let Some(staff) = session_of(&state, &headers).await else {
+            return Ok(Redirect::to("/login").into_response());
+        };
+        let s = current_settings(&state, &staff).await?;
+        Ok(Html(settings_form(&staff, &s, None, None).into_string()).into_response())
+    }
+
+    #[derive(Deserialize)]
+    struct SettingsForm {
+        csrf: String,
+        display_name: String,
+        contact_email: String,
+        currency: String,
+        host_names: String,
+        name: String,
+        email: String,
+        phone: String,
+        address: String,
+    }
+
+    impl CsrfForm for SettingsForm {
+        fn csrf(&self) -> &str {
+            &self.csrf
+        }
+    }
+
+    async fn settings_submit(
+        State(state): State<AppState>,
+        StaffForm(staff, f): StaffForm<SettingsForm>,
+    ) -> Result<Response, ApiError> {
+        let input = Settings {
+            display_name: f.display_name,
+            contact_email: f.contact_email,
+            currency: f.currency,
+            host_names: f
+                .host_names
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            checkout_fields: json!({ "name": f.name, "email": f.email, "phone": f.phone, "address": f.address }),
+        };
+        match settings::save_settings(&state, &staff, input).await {
+            Ok(saved) => Ok(Html(
+                settings_form(&staff, &saved, Some("Settings saved."), None).into_string(),
+            )
+            .into_response()),
+            Err(e @ (ApiError::Invalid(_) | ApiError::Conflict(..))) => {
+                let s = current_settings(&state, &staff).await?;
+                Ok((
+                    status_of(&e),
+                    Html(settings_form(&staff, &s, None, Some(&message_of(&e))).into_string()),
+                )
+                    .into_response())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn privacy_view(
+        staff: &Staff,
+        versions: &[settings::PolicyVersion],
+        notice: Option<&str>,
+        error: Option<&str>,
+    ) -> Markup {
+        let draft = versions.iter().find(|v| v.status == "draft");
+        layout(
+            "Privacy policy",
+            Some(staff),
+            html! {
+                h1 { "Privacy policy" }
+                @if let Some(n) = notice { p.notice role="status" { (n) } }
+                (error_box(error))
+                form.card method="post" action="/privacy/draft" {
+                    input type="hidden" name="csrf" value=(staff.csrf);
+                    label for="body" { @if let Some(d) = draft { "Draft of version " (d.version) } @else { "New version" } }
+                    textarea #body name="body" rows="12" required { @if let Some(d) = draft { (d.body) } }
+                    button type="submit" { "Save draft" }
+                }
+                @if draft.is_some() {
+                    form.card method="post" action="/privacy/publish" {
+                        input type="hidden" name="csrf" value=(staff.csrf);
+                        label for="effective_on" { "Takes effect on (leave empty for now; a later date announces the change first)" }
+                        input #effective_on name="effective_on" type="date";
+                        button type="submit" { "Publish" }
+                    }
+                }
+                h2 { "Published versions" }
+                ul {
+                    @for v in versions.iter().filter(|v| v.status == "published") {
+                        li { "Version " (v.version) @if let Some(at) = v.effective_at { ", effective " (at.format("%Y-%m-%d %H:%M UTC")) } }
+                    }
+                }
+            },
+        )
+    }
+
+    async fn privacy_page(
+        State(state): State<AppState>,
+        headers: HeaderMap,
+    ) -> Result<Response, ApiError> {
+        let Some(staff) = session_of(&state, &headers).await else {
+            return Ok(Redirect::to("/login").into_response());
+        };
+        let versions = settings::versions(&state, &staff).await?;
+        Ok(Html(privacy_view(&staff, &versions, None, None).into_string()).into_response())
+    }
+
+    #[derive(Deserialize)]
+    struct DraftForm {
+        csrf: String,
+        body: String,
+    }
+
+    impl CsrfForm for DraftForm {
+        fn csrf(&self) -> &str {
+            &self.csrf
+        }
+    }
+
+    async fn draft_submit(
+        State(state): State<AppState>,
+        StaffForm(staff, f): StaffForm<DraftForm>,
+    ) -> Result<Response, ApiError> {
+        staff.require_owner()?;
+        let outcome = settings::save_draft_body(&state, &staff, &f.body).await;
+        let versions = settings::versions(&state, &staff).await?;
+        Ok(match outcome {
+            Ok(_) => {
+                Html(privacy_view(&staff, &versions, Some("Draft saved."), None).into_string())
+                    .into_response()
+            }
+            Err(e @ ApiError::Invalid(_)) => (
+                status_of(&e),
+                Html(privacy_view(&staff, &versions, None, Some(&message_of(&e))).into_string()),
+            )
+                .into_response(),
+            Err(e) => return Err(e),
+        })
+    }
+
+    #[derive(Deserialize)]
+    struct PublishForm {
+        csrf: String,
+        #[serde(default)]
+        effective_on: String,
+    }
+
+    impl CsrfForm for PublishForm {
+        fn csrf(&self) -> &str {
+            &self.csrf
+        }
+    }
+
+    async fn publish_submit(
+        State(state): State<AppState>,
+        StaffForm(staff, f): StaffForm<PublishForm>,
+    ) -> Result<Response, ApiError> {
+        let effective = match f.effective_on.trim() {
+            "" => None,
+            day => Some(
+                chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                    .ok()
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(|d| d.and_utc())
+                    .ok_or(ApiError::Invalid(crate::domain::Invalid {
+                        code: "policy.date_invalid",
+                        message: "Please give the date as YYYY-MM-DD.".to_owned(),
+                    }))?,
+            ),
+        };
+        let outcome = settings::publish(&state, &staff, effective).await;
+        let versions = settings::versions(&state, &staff).await?;
+        Ok(match outcome {
+            Ok((_, version, _)) => Html(
+                privacy_view(
+                    &staff,
+                    &versions,
+                    Some(&format!("Version {version} published.")),
+                    None,
+                )
+                .into_string(),
+            )
+            .into_response(),
+            Err(e @ (ApiError::Invalid(_) | ApiError::Conflict(..))) => (
+                status_of(&e),
+                Html(privacy_view(&staff, &versions, None, Some(&message_of(&e))).into_string()),
+            )
+                .into_response(),
+            Err(e) => return Err(e),
+        })
+    }
+
+    fn catalog_view(staff: &Staff, notice: Option<&str>, errors: &[String]) -> Markup {
+        layout(
+            "Catalog CSV",
+            Some(staff),
+            html! {
+                h1 { "Catalog import and export" }
+                @if let Some(n) = notice { p.notice role="status" { (n) } }
+                @if !errors.is_empty() {
+                    div.error role="alert" {
+                        p { "Nothing was imported. Please fix these lines and try again:" }
+                        ul { @for e in errors { li { (e) } } }
+                    }
+                }
+                p { a href="/api/v1/catalog.csv" download="catalog.csv" { "Download the catalog as CSV" } }
+                form.card method="post" action="/catalog" enctype="multipart/form-data" {
+                    input type="hidden" name="csrf" value=(staff.csrf);
+                    label for="file" { "CSV file to import (one row per variant)" }
+                    input #file name="file" type="file" accept=".csv,text/csv" required;
+                    button type="submit" { "Import" }
+                }
+            },
+        )
+    }
+
+    async fn catalog_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+        match session_of(&state, &headers).await {
+            Some(staff) => Html(catalog_view(&staff, None, &[]).into_string()).into_response(),
+            None => Redirect::to("/login").into_response(),
+        }
+    }
+
+    async fn import_submit(
+        State(state): State<AppState>,
+        headers: HeaderMap,
+        mut form: Multipart,
+    ) -> Result<Response, ApiError> {
+        let staff = session_of(&state, &headers)
+            .await
+            .ok_or(ApiError::Unauthenticated)?;
+        let (mut csrf, mut file) = (String::new(), Vec::new());
+        while let Some(field) = form.next_field().await.map_err(|_| ApiError::Csrf)? {
+            match field.name() {
+                Some("csrf") => csrf = field.text().await.map_err(|_| ApiError::Csrf)?,
+                Some("file") => {
+                    file = field
+                        .bytes()
+                        .await
+                        .map_err(|_| {
+                            ApiError::Invalid(crate::domain::Invalid {
+                                code: "catalog.csv_unreadable",
+                                message: "The file could not be read.".to_owned(),
+                            })
+                        })?
+                        .to_vec()
+                }
+                _ => {}
+            }
+        }
+        if !platform_auth::secrets_equal(&csrf, &staff.csrf) {
+            return Err(ApiError::Csrf);
+        }
+        Ok(match csv_io::import(&state, &staff, &file).await {
+            Ok(summary) => {
+                let notice = format!(
+                    "Imported {} products ({} new) with {} variants.",
+                    summary["products"], summary["products_created"], summary["variants"]
+                );
+                Html(catalog_view(&staff, Some(&notice), &[]).into_string()).into_response()
+            }
+            Err(ApiError::InvalidRows(rows)) => {
+                let errors: Vec<String> = rows
+                    .iter()
+                    .map(|(line, i)| format!("Line {line}: {}", i.message))
+                    .collect();
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Html(catalog_view(&staff, None, &errors).into_string()),
+                )
+                    .into_response()
+            }
+            Err(e @ (ApiError::Invalid(_) | ApiError::Conflict(..))) => (
+                status_of(&e),
+                Html(catalog_view(&staff, None, &[message_of(&e)]).into_string()),
+            )
+                .into_response(),
+            Err(e) => return Err(e),
+        })
     }
 }

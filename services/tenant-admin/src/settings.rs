@@ -85,6 +85,15 @@ pub async fn put_settings(
     staff: Staff,
     JsonBody(input): JsonBody<Settings>,
 ) -> Result<Json<Settings>, ApiError> {
+    Ok(Json(save_settings(&state, &staff, input).await?))
+}
+
+/// Validates and stores settings (API and console).
+pub async fn save_settings(
+    state: &AppState,
+    staff: &Staff,
+    input: Settings,
+) -> Result<Settings, ApiError> {
     staff.require_owner()?;
     let display_name = parse_text(
         &input.display_name,
@@ -138,13 +147,13 @@ pub async fn put_settings(
     .execute(&mut tx)
     .await?;
     tx.commit().await?;
-    Ok(Json(Settings {
+    Ok(Settings {
         display_name,
         contact_email: contact_email.as_str().to_owned(),
         currency: currency.as_str().to_owned(),
         host_names,
         checkout_fields,
-    }))
+    })
 }
 
 /// A privacy policy version.
@@ -162,6 +171,20 @@ pub struct PolicyVersion {
     pub effective_at: Option<DateTime<Utc>>,
     /// When it was published.
     pub published_at: Option<DateTime<Utc>>,
+}
+
+/// Every version of the shop's policy, newest first.
+pub async fn versions(state: &AppState, staff: &Staff) -> Result<Vec<PolicyVersion>, ApiError> {
+    let mut tx = state.db.begin(staff.tenant).await?;
+    let versions = sqlx::query_as(
+        "select id, version, body, status, effective_at, published_at from privacy_policies \
+         where tenant_id = $1 order by version desc",
+    )
+    .bind(staff.tenant)
+    .fetch_all(&mut tx)
+    .await?;
+    tx.commit().await?;
+    Ok(versions)
 }
 
 /// `GET /api/v1/privacy-policies`: every version, newest first.
@@ -245,9 +268,22 @@ pub async fn publish_draft(
     staff: Staff,
     JsonBody(input): JsonBody<PublishInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (id, version, effective_at) = publish(&state, &staff, input.effective_at).await?;
+    Ok((
+        StatusCode::OK,
+        Json(json!({ "id": id, "version": version, "effective_at": effective_at })),
+    ))
+}
+
+/// Publishes the draft (API and console); returns its id, version and effective date.
+pub async fn publish(
+    state: &AppState,
+    staff: &Staff,
+    effective_at: Option<DateTime<Utc>>,
+) -> Result<(Uuid, i32, DateTime<Utc>), ApiError> {
     staff.require_owner()?;
     let now = state.clock.now();
-    let effective_at = input.effective_at.unwrap_or(now);
+    let effective_at = effective_at.unwrap_or(now);
     if effective_at < now - chrono::Duration::minutes(5) {
         return Err(Invalid {
             code: "policy.effective_in_past",
@@ -270,8 +306,5 @@ pub async fn publish_draft(
         "There is no draft to publish.".to_owned(),
     ))?;
     tx.commit().await?;
-    Ok((
-        StatusCode::OK,
-        Json(json!({ "id": id, "version": version, "effective_at": effective_at })),
-    ))
+    Ok((id, version, effective_at))
 }

@@ -390,3 +390,101 @@ async fn o2_checkout_fields_are_configurable_and_validated() {
     assert_eq!(body["error"]["code"], "settings.host_taken");
     assert!(!body.to_string().contains("other-shop\""));
 }
+
+#[tokio::test]
+async fn console_pages_manage_settings_policy_and_csv_with_csrf() {
+    let app = App::start().await;
+    let s = app.shop("console-shop").await;
+    let page = |path: &'static str| {
+        let (c, url) = (s.client.clone(), format!("{}{path}", s.base));
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(page("/settings").await.contains("Checkout fields"));
+
+    // Settings form: phone hidden, saved; a forged token is refused.
+    let form = |csrf: &str| {
+        vec![
+            ("csrf", csrf.to_owned()),
+            ("display_name", "Console Shop".to_owned()),
+            ("contact_email", "hello@console.example".to_owned()),
+            ("currency", "EUR".to_owned()),
+            ("host_names", "console-shop.shop.localhost".to_owned()),
+            ("name", "required".to_owned()),
+            ("email", "required".to_owned()),
+            ("phone", "hidden".to_owned()),
+            ("address", "optional".to_owned()),
+        ]
+    };
+    let res = s
+        .client
+        .post(format!("{}/settings", s.base))
+        .form(&form("forged"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = s
+        .client
+        .post(format!("{}/settings", s.base))
+        .form(&form(&s.csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("Settings saved."));
+    assert_eq!(
+        s.get("/api/v1/settings").await.1["checkout_fields"]["phone"],
+        "hidden"
+    );
+
+    // Privacy policy: draft, then publish.
+    let res = s
+        .client
+        .post(format!("{}/privacy/draft", s.base))
+        .form(&[("csrf", s.csrf.as_str()), ("body", "We protect your data.")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("Draft saved."));
+    let res = s
+        .client
+        .post(format!("{}/privacy/publish", s.base))
+        .form(&[("csrf", s.csrf.as_str()), ("effective_on", "")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("Version 1 published."));
+
+    // CSV upload: a bad file lists its lines and stores nothing; a good one imports.
+    let upload = |csv: String, csrf: String| {
+        let (c, url) = (s.client.clone(), format!("{}/catalog", s.base));
+        async move {
+            let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+                "file",
+                reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("catalog.csv"),
+            );
+            let res = c.post(url).multipart(form).send().await.unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    let bad = format!("{HEADER}mug,Mug,,active,,,MUG-1,,abc,EUR,,\n");
+    let (status, html) = upload(bad.clone(), "forged".to_owned()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
+    let (status, html) = upload(bad, s.csrf.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Line 2:") && html.contains("Nothing was imported"),
+        "{html}"
+    );
+    assert_eq!(s.get("/api/v1/products").await.1, json!([]));
+    let (status, html) = upload(
+        format!("{HEADER}mug,Mug,,active,,,MUG-1,,1200,EUR,3,\n"),
+        s.csrf.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Imported 1 products (1 new) with 1 variants."),
+        "{html}"
+    );
+}
