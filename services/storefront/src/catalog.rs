@@ -55,6 +55,18 @@ pub struct Variant {
     pub options: Value,
 }
 
+/// A query over the `product_cards` view (lowest price, currency, availability per
+/// product), selecting the columns of [`Product`].
+macro_rules! cards {
+    ($rest:literal) => {
+        concat!(
+            "select id, handle, title, description, image_urls, created_at, price_from, currency, available \
+             from product_cards ",
+            $rest
+        )
+    };
+}
+
 /// A position in the product list: after (created_at, id).
 pub fn encode_cursor(p: &Product) -> String {
     B64.encode(format!("{}|{}", p.created_at.timestamp_micros(), p.id))
@@ -76,19 +88,16 @@ pub async fn list(
     after: Option<(DateTime<Utc>, Uuid)>,
 ) -> Result<(Vec<Product>, Option<String>), sqlx::Error> {
     let (at, id) = after.unzip();
-    let sql = "select * from (select p.id, p.handle, p.title, p.description, p.image_urls, p.created_at, \
-        (select min(v.price_minor) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as price_from, \
-        (select min(v.currency) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as currency, \
-        exists (select 1 from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id and v.stock > 0) as available \
-     from products p where p.status = 'active' \
-       and ($1::timestamptz is null or (p.created_at, p.id) < ($1, $2)) \
-     order by p.created_at desc, p.id desc limit $3) page";
-    let mut rows: Vec<Product> = sqlx::query_as(sql)
-        .bind(at)
-        .bind(id)
-        .bind(PAGE + 1)
-        .fetch_all(&mut *tx)
-        .await?;
+
+    let mut rows: Vec<Product> = sqlx::query_as(cards!(
+        "where status = 'active' and ($1::timestamptz is null or (created_at, id) < ($1, $2)) \
+         order by created_at desc, id desc limit $3"
+    ))
+    .bind(at)
+    .bind(id)
+    .bind(PAGE + 1)
+    .fetch_all(&mut *tx)
+    .await?;
     let next = if rows.len() as i64 > PAGE {
         rows.truncate(PAGE as usize);
         rows.last().map(encode_cursor)
@@ -100,13 +109,9 @@ pub async fn list(
 
 /// Featured products (home page).
 pub async fn featured(tx: &mut TenantTx) -> Result<Vec<Product>, sqlx::Error> {
-    sqlx::query_as(
-        "select p.id, p.handle, p.title, p.description, p.image_urls, p.created_at, \
-            (select min(v.price_minor) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as price_from, \
-            (select min(v.currency) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as currency, \
-            exists (select 1 from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id and v.stock > 0) as available \
-         from products p where p.featured and p.status = 'active' order by p.created_at desc, p.id desc limit 8",
-    )
+    sqlx::query_as(cards!(
+        "where featured and status = 'active' order by created_at desc, id desc limit 8"
+    ))
     .fetch_all(&mut *tx)
     .await
 }
@@ -116,16 +121,11 @@ pub async fn by_handle(
     tx: &mut TenantTx,
     handle: &str,
 ) -> Result<Option<(Product, Vec<Variant>)>, sqlx::Error> {
-    let product: Option<Product> = sqlx::query_as(
-        "select p.id, p.handle, p.title, p.description, p.image_urls, p.created_at, \
-            (select min(v.price_minor) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as price_from, \
-            (select min(v.currency) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as currency, \
-            exists (select 1 from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id and v.stock > 0) as available \
-         from products p where p.handle = $1 and p.status = 'active'",
-    )
-    .bind(handle)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let product: Option<Product> =
+        sqlx::query_as(cards!("where handle = $1 and status = 'active'"))
+            .bind(handle)
+            .fetch_optional(&mut *tx)
+            .await?;
     let Some(product) = product else {
         return Ok(None);
     };
@@ -142,13 +142,7 @@ pub async fn by_handle(
 /// Full-text search within the shop (titles weigh more than descriptions).
 pub async fn search(tx: &mut TenantTx, query: &str) -> Result<Vec<Product>, sqlx::Error> {
     sqlx::query_as(
-        "select p.id, p.handle, p.title, p.description, p.image_urls, p.created_at, \
-            (select min(v.price_minor) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as price_from, \
-            (select min(v.currency) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as currency, \
-            exists (select 1 from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id and v.stock > 0) as available \
-         from products p, websearch_to_tsquery('simple', $2) q \
-         where p.tenant_id = $1 and p.search @@ q and p.status = 'active' \
-         order by ts_rank(p.search, q) desc, p.created_at desc limit 48",
+        cards!(", websearch_to_tsquery('simple', $2) q where tenant_id = $1 and search @@ q and status = 'active' order by ts_rank(search, q) desc, created_at desc limit 48"),
     )
     .bind(tx.tenant())
     .bind(query)
@@ -182,14 +176,10 @@ pub async fn collection(
     let Some((id, handle, title, description)) = row else {
         return Ok(None);
     };
-    let products = sqlx::query_as(
-        "select p.id, p.handle, p.title, p.description, p.image_urls, p.created_at, \
-            (select min(v.price_minor) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as price_from, \
-            (select min(v.currency) from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id) as currency, \
-            exists (select 1 from variants v where v.tenant_id = p.tenant_id and v.product_id = p.id and v.stock > 0) as available \
-         from collection_products cp join products p on p.tenant_id = cp.tenant_id and p.id = cp.product_id \
-         where cp.collection_id = $1 and p.status = 'active' order by cp.position, p.title",
-    )
+    let products = sqlx::query_as(cards!(
+        "c join collection_products cp on cp.tenant_id = c.tenant_id and cp.product_id = c.id \
+         where cp.collection_id = $1 and c.status = 'active' order by cp.position, c.title"
+    ))
     .bind(id)
     .fetch_all(&mut *tx)
     .await?;
