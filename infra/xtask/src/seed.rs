@@ -5,14 +5,11 @@
 //! exercises the real paths. Large data sets for load tests (`cargo xtask seed`) are
 //! written straight to the database as the `tenant_admin` role, tenant by tenant.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use platform_tenancy::{TenantDb, TenantId};
 use reqwest::StatusCode;
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
 use serde_json::{Value, json};
 
 use crate::db;
@@ -100,18 +97,7 @@ pub const DEMO_SHOPS: [DemoShop; 2] = [
 
 /// A client for the dev stack's HTTPS services, trusting the dev CA.
 pub fn client(ca_pem: &str) -> anyhow::Result<reqwest::Client> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-        roots.add(cert?)?;
-    }
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Ok(reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
+    Ok(platform_testkit::https_client(ca_pem)?
         .cookie_store(true)
         .timeout(Duration::from_secs(30))
         .build()?)

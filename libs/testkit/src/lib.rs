@@ -55,6 +55,28 @@ pub enum TestDbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// An HTTPS client builder that trusts exactly the certificates in `ca_pem` (the dev CA),
+/// with rustls on the ring provider and redirects not followed. Callers add cookies,
+/// name resolution or timeouts as they need.
+pub fn https_client(ca_pem: &str) -> Result<reqwest::ClientBuilder, rustls::Error> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        let cert = cert.map_err(|e| rustls::Error::General(e.to_string()))?;
+        roots.add(cert)?;
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .redirect(reqwest::redirect::Policy::none()))
+}
+
 /// Connection options of the superuser, from [`ADMIN_URL_VAR`] or the default.
 pub fn admin_options() -> Result<PgConnectOptions, TestDbError> {
     let url = std::env::var(ADMIN_URL_VAR).unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());

@@ -24,8 +24,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use loadtests::Latencies;
 use rand::RngExt;
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
 use serde_json::json;
 
 #[derive(Clone)]
@@ -72,19 +70,8 @@ fn dev_dir() -> std::path::PathBuf {
 }
 
 fn client(ca: &str, port: u16, tenants: usize) -> anyhow::Result<reqwest::Client> {
-    let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_slice_iter(ca.as_bytes()) {
-        roots.add(c?)?;
-    }
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
-    let mut b = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
+    let mut b = platform_testkit::https_client(ca)?
         .http1_only()
         .pool_max_idle_per_host(1)
         .timeout(Duration::from_secs(10));

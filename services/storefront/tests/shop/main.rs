@@ -5,7 +5,6 @@
 mod browser;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use platform_tenancy::{TenantDb, TenantId};
 use platform_testkit::TestDb;
@@ -162,22 +161,7 @@ impl Fixture {
     }
 
     fn client(&self) -> reqwest::Client {
-        let mut roots = rustls::RootCertStore::empty();
-        use rustls::pki_types::CertificateDer;
-        use rustls::pki_types::pem::PemObject;
-        for c in CertificateDer::pem_slice_iter(self.ca_pem.as_bytes()) {
-            roots.add(c.unwrap()).unwrap();
-        }
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let mut b = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .redirect(reqwest::redirect::Policy::none());
+        let mut b = platform_testkit::https_client(&self.ca_pem).unwrap();
         for host in [
             "alpine.shop.localhost",
             "bamboo.shop.localhost",

@@ -87,23 +87,9 @@ impl App {
 
     /// A client with its own cookie jar, trusting the test CA.
     pub fn client(&self) -> reqwest::Client {
-        let mut roots = rustls::RootCertStore::empty();
-        use rustls::pki_types::CertificateDer;
-        use rustls::pki_types::pem::PemObject;
-        for c in CertificateDer::pem_slice_iter(self.ca_pem.as_bytes()) {
-            roots.add(c.unwrap()).unwrap();
-        }
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
+        platform_testkit::https_client(&self.ca_pem)
+            .unwrap()
             .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap()
     }
