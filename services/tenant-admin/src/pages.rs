@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
             get(new_product_page).post(new_product_submit),
         )
         .merge(more::routes())
+        .merge(catalog_pages::routes())
 }
 
 async fn css() -> Response {
@@ -66,6 +67,7 @@ fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
                         nav {
                             a href="/products" { "Products" }
                             a href="/products/new" { "New product" }
+                            a href="/collections" { "Collections" }
                             a href="/catalog" { "Import/export" }
                             a href="/settings" { "Settings" }
                             a href="/privacy" { "Privacy policy" }
@@ -398,7 +400,7 @@ async fn products_page(
                     tbody {
                         @for p in &products {
                             tr {
-                                td { (p.title) br; small { (p.handle) } }
+                                td { a href={ "/products/" (p.id) } { (p.title) } br; small { (p.handle) } }
                                 td { (p.status) }
                                 td { (p.variants.len()) }
                                 td { @if let Some(v) = p.variants.first() { (money(v.price_minor, &v.currency)) } }
@@ -920,5 +922,476 @@ pub(crate) mod more {
                 .into_response(),
             Err(e) => return Err(e),
         })
+    }
+}
+
+/// Console pages for editing products and variants and for collections.
+pub(crate) mod catalog_pages {
+    use axum::Router;
+    use axum::extract::State;
+    use axum::http::HeaderMap;
+    use axum::response::{Html, IntoResponse, Redirect, Response};
+    use axum::routing::{get, post};
+    use maud::{Markup, html};
+    use platform_web::{JsonBody, PathParams};
+    use serde::Deserialize;
+    use serde_json::Value;
+    use uuid::Uuid;
+
+    use super::{
+        CsrfOnly, error_box, layout, message_of, money, parse_price, session_of, status_of,
+    };
+    use crate::catalog::{self, Collection, Product, ProductPatch, VariantInput, VariantPatch};
+    use crate::session::{CsrfForm, Staff, StaffForm};
+    use crate::{ApiError, AppState};
+
+    pub(crate) fn routes() -> Router<AppState> {
+        Router::new()
+            .route("/products/{id}", get(edit_page).post(edit_submit))
+            .route("/products/{id}/variants", post(add_variant))
+            .route("/products/{id}/delete", post(delete_submit))
+            .route("/variants/{id}", post(variant_submit))
+            .route(
+                "/collections",
+                get(collections_page).post(collection_create),
+            )
+            .route("/collections/{id}", get(collection_page))
+            .route("/collections/{id}/products", post(collection_membership))
+    }
+
+    fn invalid(code: &'static str, message: &str) -> ApiError {
+        ApiError::Invalid(crate::domain::Invalid {
+            code,
+            message: message.to_owned(),
+        })
+    }
+
+    fn edit_view(staff: &Staff, p: &Product, error: Option<&str>) -> Markup {
+        layout(
+            &p.title,
+            Some(staff),
+            html! {
+                h1 { "Edit " (p.title) }
+                (error_box(error))
+                form.card method="post" action={ "/products/" (p.id) } {
+                    input type="hidden" name="csrf" value=(staff.csrf);
+                    label for="title" { "Title" }
+                    input #title name="title" required maxlength="200" value=(p.title);
+                    label for="handle" { "Handle (URL)" }
+                    input #handle name="handle" required maxlength="100" value=(p.handle);
+                    label for="description" { "Description" }
+                    textarea #description name="description" rows="5" { (p.description) }
+                    label for="image_urls" { "Image URLs (one per line)" }
+                    textarea #image_urls name="image_urls" rows="3" { (p.image_urls.join("\n")) }
+                    fieldset {
+                        legend { "Status" }
+                        @for s in ["active", "draft", "archived"] {
+                            label { input type="radio" name="status" value=(s) checked[p.status == s]; " " (s) }
+                        }
+                    }
+                    label { input type="checkbox" name="featured" value="true" checked[p.featured]; " Featured on the home page" }
+                    button type="submit" { "Save product" }
+                }
+                h2 { "Variants" }
+                table {
+                    thead { tr { th scope="col" { "SKU" } th scope="col" { "Title" } th scope="col" { "Price" } th scope="col" { "Stock" } th scope="col" { span.visually-hidden { "Save" } } } }
+                    tbody {
+                        @for v in &p.variants {
+                            tr {
+                                td { (v.sku) }
+                                td { (v.title) }
+                                td colspan="3" {
+                                    form.inline method="post" action={ "/variants/" (v.id) } {
+                                        input type="hidden" name="csrf" value=(staff.csrf);
+                                        input type="hidden" name="product_id" value=(p.id);
+                                        label { "Price " input name="price" inputmode="decimal" size="8" value=(money(v.price_minor, "").trim()); }
+                                        " " (v.currency) " "
+                                        label { "Stock " input name="stock" type="number" min="0" value=(v.stock); }
+                                        button type="submit" { "Save" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                form.card method="post" action={ "/products/" (p.id) "/variants" } {
+                    input type="hidden" name="csrf" value=(staff.csrf);
+                    h3 { "Add a variant" }
+                    label for="v-sku" { "SKU" } input #v-sku name="sku" required maxlength="64";
+                    label for="v-title" { "Title (for example Large / Blue)" } input #v-title name="title" maxlength="200";
+                    label for="v-price" { "Price" } input #v-price name="price" required inputmode="decimal";
+                    label for="v-stock" { "Stock" } input #v-stock name="stock" type="number" min="0" value="0";
+                    label for="v-options" { "Options (name=value;name=value)" } input #v-options name="options" placeholder="size=L;colour=blue";
+                    button type="submit" { "Add variant" }
+                }
+                form method="post" action={ "/products/" (p.id) "/delete" } {
+                    input type="hidden" name="csrf" value=(staff.csrf);
+                    button.danger type="submit" { "Delete this product" }
+                }
+            },
+        )
+    }
+
+    async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Product, ApiError> {
+        let axum::Json(p) =
+            catalog::get_product(State(state.clone()), staff.clone(), PathParams(id)).await?;
+        Ok(p)
+    }
+
+    async fn edit_page(
+        State(state): State<AppState>,
+        headers: HeaderMap,
+        PathParams(id): PathParams<Uuid>,
+    ) -> Result<Response, ApiError> {
+        let Some(staff) = session_of(&state, &headers).await else {
+            return Ok(Redirect::to("/login").into_response());
+        };
+        let p = load(&state, &staff, id).await?;
+        Ok(Html(edit_view(&staff, &p, None).into_string()).into_response())
+    }
+
+    #[derive(Deserialize)]
+    struct EditForm {
+        csrf: String,
+        title: String,
+        handle: String,
+        #[serde(default)]
+        description: String,
+        #[serde(default)]
+        image_urls: String,
+        status: String,
+        featured: Option<String>,
+    }
+
+    impl CsrfForm for EditForm {
+        fn csrf(&self) -> &str {
+            &self.csrf
+        }
+    }
+
+    /// Re-renders the edit page with a validation message, or passes other errors on.
+    async fn or_rerender(
+        state: &AppState,
+        staff: &Staff,
+        id: Uuid,
+        outcome: Result<(), ApiError>,
+    ) -> Result<Response, ApiError> {
+        match outcome {
+            Ok(()) => Ok(Redirect::to(&format!("/products/{id}")).into_response()),
+            Err(e @ (ApiError::Invalid(_) | ApiError::Conflict(..))) => {
+                let p = load(state, staff, id).await?;
+                Ok((
+                    status_of(&e),
+                    Html(edit_view(staff, &p, Some(&message_of(&e))).into_string()),
+                )
+                    .into_response())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn edit_submit(
+        State(state): State<AppState>,
+        PathParams(id): PathParams<Uuid>,
+        StaffForm(staff, f): StaffForm<EditForm>,
+    ) -> Result<Response, ApiError> {
+        let patch = ProductPatch {
+            title: Some(f.title),
+            handle: Some(f.handle),
+            description: Some(f.description),
+            status: Some(f.status),
+            featured: Some(f.featured.is_some()),
+            image_urls: Some(
+                f.image_urls
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+        };
+        let outcome = catalog::update_product(
+            State(state.clone()),
+            staff.clone(),
+            PathParams(id),
+            JsonBody(patch),
+        )
+        .await
+        .map(|_| ());
+        or_rerender(&state, &staff, id, outcome).await
+    }
+
+    #[derive(Deserialize)]
+    struct VariantForm {
+        csrf: String,
+        sku: String,
+        #[serde(default)]
+        title: String,
+        price: String,
+        #[serde(default)]
+        stock: String,
+        #[serde(default)]
+        options: String,
+    }
+
+    impl CsrfForm for VariantForm {
+        fn csrf(&self) -> &str {
+            &self.csrf
+        }
+    }
+
+    fn options_of(text: &str) -> Result<Value, ApiError> {
+        let mut map = serde_json::Map::new();
+        for pair in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').ok_or_else(|| {
+                invalid(
+                    "variant.options_invalid",
+                    "Options are written name=value;name=value.",
+                )
+            })?;
+            map.insert(k.trim().to_owned(), Value::from(v.trim()));
+        }
+        Ok(Value::Object(map))
+    }
+
+    async fn add_variant(
+        State(state): State<AppState>,
+        PathParams(id): PathParams<Uuid>,
+        StaffForm(staff, f): StaffForm<VariantForm>,
+    ) -> Result<Response, ApiError> {
+        let outcome = async {
+            let price_minor = parse_price(&f.price).ok_or_else(|| {
+                invalid(
+                    "variant.price_invalid",
+                    "Please enter the price as a number, such as 12.50.",
+                )
+            })?;
+            let input = VariantInput {
+                sku: f.sku,
+                title: Some(f.title).filter(|t| !t.trim().is_empty()),
+                price_minor,
+                currency: None,
+                stock: Some(f.stock.trim().parse().unwrap_or(0)),
+                options: Some(options_of(&f.options)?),
+            };
+            catalog::create_variant(
+                State(state.clone()),
+                staff.clone(),
+                PathParams(id),
+                JsonBody(input),
+            )
+            .await
+            .map(|_| ())
+        }
+        .await;
+        or_rerender(&state, &staff, id, outcome).await
+    }
+
+    #[derive(Deserialize)]
+    struct VariantEditForm {
+        csrf: String,
+        product_id: Uuid,
+        price: String,
+        stock: String,
+    }
+
+    impl CsrfForm for VariantEditForm {
+        fn csrf(&self) -> &str {
+            &self.csrf
+        }
+    }
+
+    async fn variant_submit(
+        State(state): State<AppState>,
+        PathParams(id): PathParams<Uuid>,
+        StaffForm(staff, f): StaffForm<VariantEditForm>,
+    ) -> Result<Response, ApiError> {
+        let outcome = async {
+            let price_minor = parse_price(&f.price).ok_or_else(|| {
+                invalid(
+                    "variant.price_invalid",
+                    "Please enter the price as a number, such as 12.50.",
+                )
+            })?;
+            let stock = f
+                .stock
+                .trim()
+                .parse()
+                .map_err(|_| invalid("variant.stock_invalid", "Stock is a whole number."))?;
+            let patch = VariantPatch {
+                sku: None,
+                title: None,
+                price_minor: Some(price_minor),
+                stock: Some(stock),
+                options: None,
+            };
+            catalog::update_variant(
+                State(state.clone()),
+                staff.clone(),
+                PathParams(id),
+                JsonBody(patch),
+            )
+            .await
+            .map(|_| ())
+        }
+        .await;
+        or_rerender(&state, &staff, f.product_id, outcome).await
+    }
+
+    async fn delete_submit(
+        State(state): State<AppState>,
+        PathParams(id): PathParams<Uuid>,
+        StaffForm(staff, _): StaffForm<CsrfOnly>,
+    ) -> Result<Response, ApiError> {
+        catalog::delete_product(State(state), staff, PathParams(id)).await?;
+        Ok(Redirect::to("/products").into_response())
+    }
+
+    fn collections_view(staff: &Staff, collections: &[Collection], error: Option<&str>) -> Markup {
+        layout(
+            "Collections",
+            Some(staff),
+            html! {
+                h1 { "Collections" }
+                (error_box(error))
+                @if collections.is_empty() { p { "No collections yet." } }
+                ul { @for c in collections { li { a href={ "/collections/" (c.id) } { (c.title) } " (" (c.product_ids.len()) " products)" } } }
+                form.card method="post" action="/collections" {
+                    input type="hidden" name="csrf" value=(staff.csrf);
+                    label for="c-title" { "New collection" }
+                    input #c-title name="title" required maxlength="200";
+                    button type="submit" { "Create" }
+                }
+            },
+        )
+    }
+
+    async fn collections_page(
+        State(state): State<AppState>,
+        headers: HeaderMap,
+    ) -> Result<Response, ApiError> {
+        let Some(staff) = session_of(&state, &headers).await else {
+            return Ok(Redirect::to("/login").into_response());
+        };
+        let axum::Json(list) =
+            catalog::list_collections(State(state.clone()), staff.clone()).await?;
+        Ok(Html(collections_view(&staff, &list, None).into_string()).into_response())
+    }
+
+    #[derive(Deserialize)]
+    struct CollectionForm {
+        csrf: String,
+        title: String,
+    }
+
+    impl CsrfForm for CollectionForm {
+        fn csrf(&self) -> &str {
+            &self.csrf
+        }
+    }
+
+    async fn collection_create(
+        State(state): State<AppState>,
+        StaffForm(staff, f): StaffForm<CollectionForm>,
+    ) -> Result<Response, ApiError> {
+        let input = catalog::CollectionInput {
+            title: f.title,
+            handle: None,
+            description: None,
+        };
+        match catalog::create_collection(State(state.clone()), staff.clone(), JsonBody(input)).await
+        {
+            Ok((_, axum::Json(c))) => {
+                Ok(Redirect::to(&format!("/collections/{}", c.id)).into_response())
+            }
+            Err(e @ (ApiError::Invalid(_) | ApiError::Conflict(..))) => {
+                let axum::Json(list) =
+                    catalog::list_collections(State(state.clone()), staff.clone()).await?;
+                Ok((
+                    status_of(&e),
+                    Html(collections_view(&staff, &list, Some(&message_of(&e))).into_string()),
+                )
+                    .into_response())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn collection_page(
+        State(state): State<AppState>,
+        headers: HeaderMap,
+        PathParams(id): PathParams<Uuid>,
+    ) -> Result<Response, ApiError> {
+        let Some(staff) = session_of(&state, &headers).await else {
+            return Ok(Redirect::to("/login").into_response());
+        };
+        let axum::Json(c) =
+            catalog::get_collection(State(state.clone()), staff.clone(), PathParams(id)).await?;
+        let axum::Json(products) = catalog::list_products(
+            State(state.clone()),
+            staff.clone(),
+            platform_web::QueryParams(catalog::ListQuery { status: None }),
+        )
+        .await?;
+        let page = layout(
+            &c.title,
+            Some(&staff),
+            html! {
+                h1 { (c.title) }
+                table {
+                    thead { tr { th scope="col" { "Product" } th scope="col" { "In this collection" } } }
+                    tbody {
+                        @for p in &products {
+                            @let member = c.product_ids.contains(&p.id);
+                            tr {
+                                td { (p.title) }
+                                td {
+                                    form.inline method="post" action={ "/collections/" (c.id) "/products" } {
+                                        input type="hidden" name="csrf" value=(staff.csrf);
+                                        input type="hidden" name="product_id" value=(p.id);
+                                        input type="hidden" name="member" value=(if member { "false" } else { "true" });
+                                        button type="submit" { @if member { "Remove" } @else { "Add" } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+        );
+        Ok(Html(page.into_string()).into_response())
+    }
+
+    #[derive(Deserialize)]
+    struct MembershipForm {
+        csrf: String,
+        product_id: Uuid,
+        member: bool,
+    }
+
+    impl CsrfForm for MembershipForm {
+        fn csrf(&self) -> &str {
+            &self.csrf
+        }
+    }
+
+    async fn collection_membership(
+        State(state): State<AppState>,
+        PathParams(id): PathParams<Uuid>,
+        StaffForm(staff, f): StaffForm<MembershipForm>,
+    ) -> Result<Response, ApiError> {
+        if f.member {
+            let _collection =
+                catalog::add_to_collection(State(state), staff, PathParams((id, f.product_id)))
+                    .await?;
+        } else {
+            let _collection = catalog::remove_from_collection(
+                State(state),
+                staff,
+                PathParams((id, f.product_id)),
+            )
+            .await?;
+        }
+        Ok(Redirect::to(&format!("/collections/{id}")).into_response())
     }
 }

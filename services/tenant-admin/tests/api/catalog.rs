@@ -488,3 +488,145 @@ async fn console_pages_manage_settings_policy_and_csv_with_csrf() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn console_edits_products_variants_and_collections() {
+    let app = App::start().await;
+    let s = app.shop("edit-shop").await;
+    let (_, product) = s.post("/api/v1/products", mug()).await;
+    let id = product["id"].as_str().unwrap().to_owned();
+    let vid = product["variants"][0]["id"].as_str().unwrap().to_owned();
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let c = s.client.clone();
+        let url = format!("{}{path}", s.base);
+        async move {
+            let res = c.post(url).form(&form).send().await.unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    let page = s
+        .client
+        .get(format!("{}/products/{id}", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Edit Blue Mug") && page.contains("MUG-S"));
+
+    let (status, _) = post(
+        format!("/products/{id}"),
+        vec![
+            ("csrf", s.csrf.clone()),
+            ("title", "Big Blue Mug".into()),
+            ("handle", "big-blue-mug".into()),
+            ("description", "Bigger.".into()),
+            (
+                "image_urls",
+                "https://img.example/a.jpg\nhttps://img.example/b.jpg".into(),
+            ),
+            ("status", "active".into()),
+            ("featured", "true".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, p) = s.get(&format!("/api/v1/products/{id}")).await;
+    assert_eq!(p["title"], "Big Blue Mug");
+    assert_eq!(p["image_urls"].as_array().unwrap().len(), 2);
+
+    let (status, html) = post(
+        format!("/variants/{vid}"),
+        vec![
+            ("csrf", s.csrf.clone()),
+            ("product_id", id.clone()),
+            ("price", "abc".into()),
+            ("stock", "4".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Please enter the price"));
+    let (status, _) = post(
+        format!("/variants/{vid}"),
+        vec![
+            ("csrf", s.csrf.clone()),
+            ("product_id", id.clone()),
+            ("price", "13.00".into()),
+            ("stock", "4".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = post(
+        format!("/products/{id}/variants"),
+        vec![
+            ("csrf", s.csrf.clone()),
+            ("sku", "MUG-XL".into()),
+            ("title", "XL".into()),
+            ("price", "19.5".into()),
+            ("stock", "1".into()),
+            ("options", "size=XL".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, p) = s.get(&format!("/api/v1/products/{id}")).await;
+    let variants = p["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), 3);
+    assert!(
+        variants
+            .iter()
+            .any(|v| v["sku"] == "MUG-S" && v["price_minor"] == 1300 && v["stock"] == 4)
+    );
+    assert!(
+        variants.iter().any(|v| v["sku"] == "MUG-XL"
+            && v["price_minor"] == 1950
+            && v["options"]["size"] == "XL")
+    );
+
+    let (status, _) = post(
+        "/collections".into(),
+        vec![("csrf", s.csrf.clone()), ("title", "Kitchen".into())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, cols) = s.get("/api/v1/collections").await;
+    let cid = cols[0]["id"].as_str().unwrap().to_owned();
+    let (status, _) = post(
+        format!("/collections/{cid}/products"),
+        vec![
+            ("csrf", s.csrf.clone()),
+            ("product_id", id.clone()),
+            ("member", "true".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        s.get(&format!("/api/v1/collections/{cid}")).await.1["product_ids"],
+        json!([id])
+    );
+    let (status, _) = post(
+        format!("/collections/{cid}/products"),
+        vec![
+            ("csrf", "forged".into()),
+            ("product_id", id.clone()),
+            ("member", "false".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, _) = post(
+        format!("/products/{id}/delete"),
+        vec![("csrf", s.csrf.clone())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        s.get(&format!("/api/v1/products/{id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
