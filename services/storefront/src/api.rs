@@ -5,6 +5,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use platform_web::{PathParams, QueryParams, WebError};
+
+use crate::error::ShopError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -22,12 +24,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/search", get(search))
 }
 
-async fn shop_info(State(state): State<AppState>, shop: Shop) -> Result<Json<Value>, WebError> {
-    let mut tx = state.db.begin(shop.id).await.map_err(WebError::internal)?;
-    let contact = catalog::contact(&mut tx)
-        .await
-        .map_err(WebError::internal)?;
-    tx.commit().await.map_err(WebError::internal)?;
+async fn shop_info(State(state): State<AppState>, shop: Shop) -> Result<Json<Value>, ShopError> {
+    let mut tx = state.db.begin(shop.id).await?;
+    let contact = catalog::contact(&mut tx).await?;
+    tx.commit().await?;
     Ok(Json(
         json!({ "name": shop.display_name, "handle": shop.handle, "contact_email": contact, "privacy_policy": "/policies/privacy" }),
     ))
@@ -42,18 +42,16 @@ async fn products(
     State(state): State<AppState>,
     shop: Shop,
     QueryParams(q): QueryParams<ListQuery>,
-) -> Result<Json<Value>, WebError> {
+) -> Result<Json<Value>, ShopError> {
     let after = match q.after.as_deref() {
         None => None,
         Some(c) => Some(catalog::decode_cursor(c).ok_or_else(|| {
             WebError::bad_request("request.invalid_cursor", "The cursor is not valid.")
         })?),
     };
-    let mut tx = state.db.begin(shop.id).await.map_err(WebError::internal)?;
-    let (items, next) = catalog::list(&mut tx, after)
-        .await
-        .map_err(WebError::internal)?;
-    tx.commit().await.map_err(WebError::internal)?;
+    let mut tx = state.db.begin(shop.id).await?;
+    let (items, next) = catalog::list(&mut tx, after).await?;
+    tx.commit().await?;
     Ok(Json(json!({ "products": items, "next": next })))
 }
 
@@ -61,18 +59,16 @@ async fn product(
     State(state): State<AppState>,
     shop: Shop,
     PathParams(handle): PathParams<String>,
-) -> Result<Response, WebError> {
-    let mut tx = state.db.begin(shop.id).await.map_err(WebError::internal)?;
-    let found = catalog::by_handle(&mut tx, &handle)
-        .await
-        .map_err(WebError::internal)?;
-    tx.commit().await.map_err(WebError::internal)?;
+) -> Result<Response, ShopError> {
+    let mut tx = state.db.begin(shop.id).await?;
+    let found = catalog::by_handle(&mut tx, &handle).await?;
+    tx.commit().await?;
     let (p, variants) =
         found.ok_or_else(|| WebError::not_found("product.not_found", "No such product."))?;
     state.views.record(shop.id, p.id);
     let viewed = crate::page_cache::ViewedProduct(p.id);
-    let mut v = serde_json::to_value(&p).map_err(WebError::internal)?;
-    v["variants"] = serde_json::to_value(&variants).map_err(WebError::internal)?;
+    let mut v = serde_json::to_value(&p)?;
+    v["variants"] = serde_json::to_value(&variants)?;
     let mut response = Json(v).into_response();
     response.extensions_mut().insert(viewed);
     Ok(response)
@@ -82,14 +78,12 @@ async fn collection(
     State(state): State<AppState>,
     shop: Shop,
     PathParams(handle): PathParams<String>,
-) -> Result<Json<Value>, WebError> {
-    let mut tx = state.db.begin(shop.id).await.map_err(WebError::internal)?;
-    let c = catalog::collection(&mut tx, &handle)
-        .await
-        .map_err(WebError::internal)?;
-    tx.commit().await.map_err(WebError::internal)?;
+) -> Result<Json<Value>, ShopError> {
+    let mut tx = state.db.begin(shop.id).await?;
+    let c = catalog::collection(&mut tx, &handle).await?;
+    tx.commit().await?;
     let c = c.ok_or_else(|| WebError::not_found("collection.not_found", "No such collection."))?;
-    Ok(Json(serde_json::to_value(&c).map_err(WebError::internal)?))
+    Ok(Json(serde_json::to_value(&c)?))
 }
 
 #[derive(Deserialize)]
@@ -101,19 +95,17 @@ async fn search(
     State(state): State<AppState>,
     shop: Shop,
     QueryParams(q): QueryParams<SearchQuery>,
-) -> Result<Json<Value>, WebError> {
+) -> Result<Json<Value>, ShopError> {
     let query: String = q.q.trim().chars().take(200).collect();
     if query.is_empty() {
-        return Err(WebError::bad_request(
+        return Err(ShopError::from(WebError::bad_request(
             "search.empty",
             "Give a search term in q.",
-        ));
+        )));
     }
-    let mut tx = state.db.begin(shop.id).await.map_err(WebError::internal)?;
-    let results = catalog::search(&mut tx, &query)
-        .await
-        .map_err(WebError::internal)?;
-    tx.commit().await.map_err(WebError::internal)?;
+    let mut tx = state.db.begin(shop.id).await?;
+    let results = catalog::search(&mut tx, &query).await?;
+    tx.commit().await?;
     Ok(Json(json!({ "query": query, "products": results })))
 }
 

@@ -13,6 +13,7 @@
 
 mod api;
 mod catalog;
+mod error;
 mod hosts;
 mod http_cache;
 mod page_cache;
@@ -33,6 +34,7 @@ use platform_web::{
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+pub use error::ShopError;
 pub use hosts::{HostCache, Shop};
 pub use page_cache::PageCache;
 pub use views::ViewCounter;

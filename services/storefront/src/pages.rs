@@ -7,6 +7,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use maud::{DOCTYPE, Markup, html};
 use platform_web::{PathParams, QueryParams, WebError};
+
+use crate::error::ShopError;
 use serde::Deserialize;
 
 use crate::catalog::{self, Product, Variant};
@@ -114,18 +116,12 @@ fn page(markup: Markup) -> Response {
     Html(markup.into_string()).into_response()
 }
 
-async fn home(State(state): State<AppState>, shop: Shop) -> Result<Response, WebError> {
-    let mut tx = state.db.begin(shop.id).await.map_err(WebError::internal)?;
-    let featured = catalog::featured(&mut tx)
-        .await
-        .map_err(WebError::internal)?;
-    let (latest, _) = catalog::list(&mut tx, None)
-        .await
-        .map_err(WebError::internal)?;
-    let contact = catalog::contact(&mut tx)
-        .await
-        .map_err(WebError::internal)?;
-    tx.commit().await.map_err(WebError::internal)?;
+async fn home(State(state): State<AppState>, shop: Shop) -> Result<Response, ShopError> {
+    let mut tx = state.db.begin(shop.id).await?;
+    let featured = catalog::featured(&mut tx).await?;
+    let (latest, _) = catalog::list(&mut tx, None).await?;
+    let contact = catalog::contact(&mut tx).await?;
+    tx.commit().await?;
     Ok(page(layout(
         &shop,
         "Welcome",
@@ -153,16 +149,12 @@ async fn products(
     State(state): State<AppState>,
     shop: Shop,
     QueryParams(q): QueryParams<ListQuery>,
-) -> Result<Response, WebError> {
+) -> Result<Response, ShopError> {
     let after = q.after.as_deref().and_then(catalog::decode_cursor);
-    let mut tx = state.db.begin(shop.id).await.map_err(WebError::internal)?;
-    let (items, next) = catalog::list(&mut tx, after)
-        .await
-        .map_err(WebError::internal)?;
-    let contact = catalog::contact(&mut tx)
-        .await
-        .map_err(WebError::internal)?;
-    tx.commit().await.map_err(WebError::internal)?;
+    let mut tx = state.db.begin(shop.id).await?;
+    let (items, next) = catalog::list(&mut tx, after).await?;
+    let contact = catalog::contact(&mut tx).await?;
+    tx.commit().await?;
     Ok(page(layout(
         &shop,
         "All products",
@@ -192,20 +184,16 @@ async fn product(
     State(state): State<AppState>,
     shop: Shop,
     PathParams(handle): PathParams<String>,
-) -> Result<Response, WebError> {
-    let mut tx = state.db.begin(shop.id).await.map_err(WebError::internal)?;
-    let found = catalog::by_handle(&mut tx, &handle)
-        .await
-        .map_err(WebError::internal)?;
-    let contact = catalog::contact(&mut tx)
-        .await
-        .map_err(WebError::internal)?;
-    tx.commit().await.map_err(WebError::internal)?;
+) -> Result<Response, ShopError> {
+    let mut tx = state.db.begin(shop.id).await?;
+    let found = catalog::by_handle(&mut tx, &handle).await?;
+    let contact = catalog::contact(&mut tx).await?;
+    tx.commit().await?;
     let Some((p, variants)) = found else {
-        return Err(WebError::not_found(
+        return Err(ShopError::from(WebError::not_found(
             "product.not_found",
             "This product does not exist or is no longer sold.",
-        ));
+        )));
     };
     state.views.record(shop.id, p.id);
     let viewed = crate::page_cache::ViewedProduct(p.id);
@@ -255,15 +243,11 @@ async fn collection(
     State(state): State<AppState>,
     shop: Shop,
     PathParams(handle): PathParams<String>,
-) -> Result<Response, WebError> {
-    let mut tx = state.db.begin(shop.id).await.map_err(WebError::internal)?;
-    let c = catalog::collection(&mut tx, &handle)
-        .await
-        .map_err(WebError::internal)?;
-    let contact = catalog::contact(&mut tx)
-        .await
-        .map_err(WebError::internal)?;
-    tx.commit().await.map_err(WebError::internal)?;
+) -> Result<Response, ShopError> {
+    let mut tx = state.db.begin(shop.id).await?;
+    let c = catalog::collection(&mut tx, &handle).await?;
+    let contact = catalog::contact(&mut tx).await?;
+    tx.commit().await?;
     let c = c.ok_or_else(|| {
         WebError::not_found("collection.not_found", "This collection does not exist.")
     })?;
@@ -289,20 +273,16 @@ async fn search(
     State(state): State<AppState>,
     shop: Shop,
     QueryParams(q): QueryParams<SearchQuery>,
-) -> Result<Response, WebError> {
+) -> Result<Response, ShopError> {
     let query: String = q.q.trim().chars().take(200).collect();
-    let mut tx = state.db.begin(shop.id).await.map_err(WebError::internal)?;
+    let mut tx = state.db.begin(shop.id).await?;
     let results = if query.is_empty() {
         Vec::new()
     } else {
-        catalog::search(&mut tx, &query)
-            .await
-            .map_err(WebError::internal)?
+        catalog::search(&mut tx, &query).await?
     };
-    let contact = catalog::contact(&mut tx)
-        .await
-        .map_err(WebError::internal)?;
-    tx.commit().await.map_err(WebError::internal)?;
+    let contact = catalog::contact(&mut tx).await?;
+    tx.commit().await?;
     Ok(page(layout(
         &shop,
         "Search",
@@ -319,15 +299,11 @@ async fn search(
     )))
 }
 
-async fn privacy(State(state): State<AppState>, shop: Shop) -> Result<Response, WebError> {
-    let mut tx = state.db.begin(shop.id).await.map_err(WebError::internal)?;
-    let (current, upcoming) = catalog::policies(&mut tx, chrono::Utc::now())
-        .await
-        .map_err(WebError::internal)?;
-    let contact = catalog::contact(&mut tx)
-        .await
-        .map_err(WebError::internal)?;
-    tx.commit().await.map_err(WebError::internal)?;
+async fn privacy(State(state): State<AppState>, shop: Shop) -> Result<Response, ShopError> {
+    let mut tx = state.db.begin(shop.id).await?;
+    let (current, upcoming) = catalog::policies(&mut tx, chrono::Utc::now()).await?;
+    let contact = catalog::contact(&mut tx).await?;
+    tx.commit().await?;
     Ok(page(layout(
         &shop,
         "Privacy policy",

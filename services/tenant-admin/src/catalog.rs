@@ -432,15 +432,17 @@ pub async fn update_product(
     Ok(Json(product))
 }
 
-/// `DELETE /api/v1/products/{id}`.
-pub async fn delete_product(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<Uuid>,
+/// Deletes the row `id` of the staff member's shop with `sql` (`… where tenant_id = $1 and
+/// id = $2`); 404 when there is none (including another shop's id).
+async fn delete_one(
+    state: &AppState,
+    staff: &Staff,
+    sql: &'static str,
+    id: Uuid,
 ) -> Result<StatusCode, ApiError> {
     staff.require_owner()?;
     let mut tx = state.db.begin(staff.tenant).await?;
-    let done = sqlx::query("delete from products where tenant_id = $1 and id = $2")
+    let done = sqlx::query(sql)
         .bind(staff.tenant)
         .bind(id)
         .execute(&mut tx)
@@ -450,6 +452,21 @@ pub async fn delete_product(
     }
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /api/v1/products/{id}`.
+pub async fn delete_product(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    delete_one(
+        &state,
+        &staff,
+        "delete from products where tenant_id = $1 and id = $2",
+        id,
+    )
+    .await
 }
 
 /// `POST /api/v1/products/{id}/variants`.
@@ -530,18 +547,13 @@ pub async fn delete_variant(
     staff: Staff,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    staff.require_owner()?;
-    let mut tx = state.db.begin(staff.tenant).await?;
-    let done = sqlx::query("delete from variants where tenant_id = $1 and id = $2")
-        .bind(staff.tenant)
-        .bind(id)
-        .execute(&mut tx)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(ApiError::NotFound);
-    }
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    delete_one(
+        &state,
+        &staff,
+        "delete from variants where tenant_id = $1 and id = $2",
+        id,
+    )
+    .await
 }
 
 /// A collection.
@@ -669,18 +681,13 @@ pub async fn delete_collection(
     staff: Staff,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    staff.require_owner()?;
-    let mut tx = state.db.begin(staff.tenant).await?;
-    let done = sqlx::query("delete from collections where tenant_id = $1 and id = $2")
-        .bind(staff.tenant)
-        .bind(id)
-        .execute(&mut tx)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(ApiError::NotFound);
-    }
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    delete_one(
+        &state,
+        &staff,
+        "delete from collections where tenant_id = $1 and id = $2",
+        id,
+    )
+    .await
 }
 
 /// `PUT /api/v1/collections/{id}/products/{product_id}`.

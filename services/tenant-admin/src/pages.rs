@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::catalog::{self, ProductInput, VariantInput};
 use crate::session::{
-    self, CsrfForm, FORM_CSRF_COOKIE, LoginInput, SignupInput, Staff, StaffForm, check_form_csrf,
+    self, FORM_CSRF_COOKIE, LoginInput, SignupInput, Staff, StaffForm, check_form_csrf,
 };
 use crate::{ApiError, AppState};
 
@@ -149,17 +149,12 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     }
 }
 
+/// The staff member of a page request, if logged in (pages redirect to /login otherwise).
 async fn session_of(state: &AppState, headers: &HeaderMap) -> Option<Staff> {
-    let mut parts = axum::http::Request::builder()
-        .method("GET")
-        .body(())
-        .ok()?
-        .into_parts()
-        .0;
-    parts.headers = headers.clone();
-    use axum::extract::FromRequestParts;
-    Staff::from_request_parts(&mut parts, state).await.ok()
+    session::authenticate(headers, state).await.ok()
 }
+
+crate::session::csrf_forms!(CsrfOnly, NewProductForm);
 
 #[derive(Deserialize, Default)]
 struct SignupForm {
@@ -333,12 +328,6 @@ struct CsrfOnly {
     csrf: String,
 }
 
-impl CsrfForm for CsrfOnly {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 async fn logout_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -433,12 +422,6 @@ struct NewProductForm {
     price: String,
     #[serde(default)]
     stock: String,
-}
-
-impl CsrfForm for NewProductForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 fn new_product_form(staff: &Staff, form: &NewProductForm, error: Option<&str>) -> Markup {
@@ -568,6 +551,8 @@ mod tests {
 
 /// Console pages for settings, the privacy policy and CSV import/export.
 pub(crate) mod more {
+    crate::session::csrf_forms!(SettingsForm, DraftForm, PublishForm);
+
     use axum::Router;
     use axum::extract::{Multipart, State};
     use axum::http::{HeaderMap, StatusCode};
@@ -578,7 +563,7 @@ pub(crate) mod more {
     use serde_json::{Value, json};
 
     use super::{error_box, layout, message_of, session_of, status_of};
-    use crate::session::{CsrfForm, Staff, StaffForm};
+    use crate::session::{Staff, StaffForm};
     use crate::settings::{self, CHECKOUT_FIELDS, Settings};
     use crate::{ApiError, AppState, csv_io};
 
@@ -659,12 +644,6 @@ pub(crate) mod more {
         email: String,
         phone: String,
         address: String,
-    }
-
-    impl CsrfForm for SettingsForm {
-        fn csrf(&self) -> &str {
-            &self.csrf
-        }
     }
 
     async fn settings_submit(
@@ -756,12 +735,6 @@ pub(crate) mod more {
         body: String,
     }
 
-    impl CsrfForm for DraftForm {
-        fn csrf(&self) -> &str {
-            &self.csrf
-        }
-    }
-
     async fn draft_submit(
         State(state): State<AppState>,
         StaffForm(staff, f): StaffForm<DraftForm>,
@@ -788,12 +761,6 @@ pub(crate) mod more {
         csrf: String,
         #[serde(default)]
         effective_on: String,
-    }
-
-    impl CsrfForm for PublishForm {
-        fn csrf(&self) -> &str {
-            &self.csrf
-        }
     }
 
     async fn publish_submit(
@@ -927,6 +894,14 @@ pub(crate) mod more {
 
 /// Console pages for editing products and variants and for collections.
 pub(crate) mod catalog_pages {
+    crate::session::csrf_forms!(
+        EditForm,
+        VariantForm,
+        VariantEditForm,
+        CollectionForm,
+        MembershipForm
+    );
+
     use axum::Router;
     use axum::extract::State;
     use axum::http::HeaderMap;
@@ -942,7 +917,7 @@ pub(crate) mod catalog_pages {
         CsrfOnly, error_box, layout, message_of, money, parse_price, session_of, status_of,
     };
     use crate::catalog::{self, Collection, Product, ProductPatch, VariantInput, VariantPatch};
-    use crate::session::{CsrfForm, Staff, StaffForm};
+    use crate::session::{Staff, StaffForm};
     use crate::{ApiError, AppState};
 
     pub(crate) fn routes() -> Router<AppState> {
@@ -1063,12 +1038,6 @@ pub(crate) mod catalog_pages {
         featured: Option<String>,
     }
 
-    impl CsrfForm for EditForm {
-        fn csrf(&self) -> &str {
-            &self.csrf
-        }
-    }
-
     /// Re-renders the edit page with a validation message, or passes other errors on.
     async fn or_rerender(
         state: &AppState,
@@ -1134,12 +1103,6 @@ pub(crate) mod catalog_pages {
         options: String,
     }
 
-    impl CsrfForm for VariantForm {
-        fn csrf(&self) -> &str {
-            &self.csrf
-        }
-    }
-
     fn options_of(text: &str) -> Result<Value, ApiError> {
         let mut map = serde_json::Map::new();
         for pair in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
@@ -1193,12 +1156,6 @@ pub(crate) mod catalog_pages {
         product_id: Uuid,
         price: String,
         stock: String,
-    }
-
-    impl CsrfForm for VariantEditForm {
-        fn csrf(&self) -> &str {
-            &self.csrf
-        }
     }
 
     async fn variant_submit(
@@ -1284,12 +1241,6 @@ pub(crate) mod catalog_pages {
         title: String,
     }
 
-    impl CsrfForm for CollectionForm {
-        fn csrf(&self) -> &str {
-            &self.csrf
-        }
-    }
-
     async fn collection_create(
         State(state): State<AppState>,
         StaffForm(staff, f): StaffForm<CollectionForm>,
@@ -1367,12 +1318,6 @@ pub(crate) mod catalog_pages {
         csrf: String,
         product_id: Uuid,
         member: bool,
-    }
-
-    impl CsrfForm for MembershipForm {
-        fn csrf(&self) -> &str {
-            &self.csrf
-        }
     }
 
     async fn collection_membership(

@@ -94,7 +94,7 @@ struct AccountRow {
 }
 
 /// Looks up and refreshes the session named by the request's cookie.
-async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Staff, ApiError> {
+pub(crate) async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Staff, ApiError> {
     let value = cookie(headers, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;
     let (tenant, token) = value.split_once('.').ok_or(ApiError::Unauthenticated)?;
     let tenant: TenantId = tenant.parse().map_err(|_| ApiError::Unauthenticated)?;
@@ -183,6 +183,18 @@ pub trait CsrfForm {
     /// The submitted token.
     fn csrf(&self) -> &str;
 }
+
+/// Implements [`CsrfForm`] for form structs with a `csrf: String` field.
+macro_rules! csrf_forms {
+    ($($form:ty),+ $(,)?) => {
+        $(impl $crate::session::CsrfForm for $form {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        })+
+    };
+}
+pub(crate) use csrf_forms;
 
 /// Console extractor: a valid session and a form whose `csrf` field matches it.
 pub struct StaffForm<T>(pub Staff, pub T);

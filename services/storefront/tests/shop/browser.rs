@@ -232,9 +232,14 @@ async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_lin
         .click()
         .await
         .unwrap();
+    // Wait for the search page itself: the home page links the same product, and an
+    // element found there would go stale as the results page loads.
+    c.wait()
+        .for_element(Locator::XPath("//main/h1[text()='Search']"))
+        .await
+        .unwrap();
     let result = c
-        .wait()
-        .for_element(Locator::Css(
+        .find(Locator::Css(
             "ul.grid a[href='/products/aurora-storm-lantern']",
         ))
         .await
@@ -267,7 +272,11 @@ async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_lin
         .click()
         .await
         .unwrap();
-    let h1 = c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+    let h1 = c
+        .wait()
+        .for_element(Locator::XPath("//main/h1[text()='Privacy policy']"))
+        .await
+        .unwrap();
     assert_eq!(h1.text().await.unwrap(), "Privacy policy");
     assert_privacy_link(&c, "privacy").await;
     shot(&c, "08-privacy").await;
