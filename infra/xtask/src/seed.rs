@@ -103,6 +103,18 @@ pub fn client(ca_pem: &str) -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
+/// A client like [`client`] that also presents a client certificate (internal services).
+pub fn client_with_identity(
+    ca: &std::path::Path,
+    identity: &(std::path::PathBuf, std::path::PathBuf),
+) -> anyhow::Result<reqwest::Client> {
+    let tls = platform_web::tls::client_config(ca, Some((&identity.0, &identity.1)))?;
+    Ok(reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .timeout(Duration::from_secs(30))
+        .build()?)
+}
+
 /// Waits until `url` (a `/readyz`) answers 200.
 pub async fn wait_ready(
     client: &reqwest::Client,

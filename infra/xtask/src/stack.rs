@@ -21,7 +21,10 @@ struct ServiceSpec {
     env_prefix: &'static str,
     role: &'static str,
     https_port: u16,
-    http_port: u16,
+    /// The redirecting HTTP port of a public service; internal ones have none.
+    http_port: Option<u16>,
+    /// Internal: callers must present a client certificate of the dev CA (mTLS).
+    internal: bool,
     extra_env: &'static [(&'static str, &'static str)],
 }
 
@@ -29,22 +32,35 @@ struct ServiceSpec {
 pub const STOREFRONT_PORT: u16 = 8443;
 /// The merchant console's HTTPS port in development.
 pub const ADMIN_PORT: u16 = 8444;
+/// The cart service's (internal, mTLS) port in development.
+pub const CART_PORT: u16 = 8445;
 
 const SERVICES: &[ServiceSpec] = &[
+    ServiceSpec {
+        package: "cart",
+        env_prefix: "APP_CART",
+        role: "cart",
+        https_port: CART_PORT,
+        http_port: None,
+        internal: true,
+        extra_env: &[],
+    },
     ServiceSpec {
         package: "storefront",
         env_prefix: "APP_STOREFRONT",
         role: "storefront",
         https_port: STOREFRONT_PORT,
-        http_port: 8080,
-        extra_env: &[],
+        http_port: Some(8080),
+        internal: false,
+        extra_env: &[("APP_STOREFRONT_CART_URL", "https://localhost:8445")],
     },
     ServiceSpec {
         package: "tenant-admin",
         env_prefix: "APP_TENANT_ADMIN",
         role: "tenant_admin",
         https_port: ADMIN_PORT,
-        http_port: 8081,
+        http_port: Some(8081),
+        internal: false,
         extra_env: &[
             ("APP_TENANT_ADMIN_STOREFRONT_PORT", "8443"),
             ("APP_TENANT_ADMIN_SHOP_DOMAIN", "shop.localhost"),
@@ -57,6 +73,10 @@ pub struct Certs {
     pub ca: PathBuf,
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// The storefront's client certificate and key (its identity towards the cart).
+    pub storefront_client: (PathBuf, PathBuf),
+    /// xtask's own client certificate and key (readiness probes of internal services).
+    pub xtask_client: (PathBuf, PathBuf),
 }
 
 /// Creates (once) the dev CA and issues (every time, so its names stay current) the
@@ -65,11 +85,15 @@ pub fn certs() -> anyhow::Result<Certs> {
     let dir = dev_dir().join("certs");
     let ca = DevCa::load_or_create(&dir)?;
     let (cert, key) = ca.write_server_cert(&dir, &[])?;
+    let storefront_client = ca.write_client_cert(&dir, "storefront")?;
+    let xtask_client = ca.write_client_cert(&dir, "xtask")?;
     println!("xtask: dev CA at {}", dir.join("ca.pem").display());
     Ok(Certs {
         ca: dir.join("ca.pem"),
         cert,
         key,
+        storefront_client,
+        xtask_client,
     })
 }
 
@@ -96,14 +120,23 @@ fn spawn(
     for (k, v) in service.extra_env {
         command.env(k, v);
     }
+    if let Some(port) = service.http_port {
+        command.env(format!("{p}_HTTP_ADDR"), format!("127.0.0.1:{port}"));
+    }
+    if service.internal {
+        command
+            .env(format!("{p}_CLIENT_CA"), &certs.ca)
+            .env(format!("{p}_REQUIRE_CLIENT_CERT"), "true");
+    }
+    // Every caller of the cart trusts the dev CA and presents its client certificate.
+    command
+        .env(format!("{p}_CART_CA"), &certs.ca)
+        .env(format!("{p}_CART_CLIENT_CERT"), &certs.storefront_client.0)
+        .env(format!("{p}_CART_CLIENT_KEY"), &certs.storefront_client.1);
     command
         .env(
             format!("{p}_HTTPS_ADDR"),
             format!("127.0.0.1:{}", service.https_port),
-        )
-        .env(
-            format!("{p}_HTTP_ADDR"),
-            format!("127.0.0.1:{}", service.http_port),
         )
         .env(format!("{p}_TLS_CERT"), &certs.cert)
         .env(format!("{p}_TLS_KEY"), &certs.key)
@@ -161,7 +194,7 @@ pub async fn up(release: bool) -> anyhow::Result<()> {
         ));
     }
     let ca_pem = std::fs::read_to_string(&certs.ca)?;
-    let probe = crate::seed::client(&ca_pem)?;
+    let probe = crate::seed::client_with_identity(&certs.ca, &certs.xtask_client)?;
     for s in SERVICES {
         crate::seed::wait_ready(
             &probe,
@@ -180,7 +213,8 @@ pub async fn up(release: bool) -> anyhow::Result<()> {
                 s.package.to_owned(),
                 json!({
                     "url": format!("https://localhost:{}", s.https_port),
-                    "http_redirect": format!("http://localhost:{}", s.http_port),
+                    "http_redirect": s.http_port.map(|p| format!("http://localhost:{p}")),
+                    "client_certificate_required": s.internal,
                 }),
             )
         })
@@ -196,6 +230,8 @@ pub async fn up(release: bool) -> anyhow::Result<()> {
             "ca": certs.ca,
             "server_cert": certs.cert,
             "server_key": certs.key,
+            "storefront_client_cert": certs.storefront_client.0,
+            "storefront_client_key": certs.storefront_client.1,
         },
         "kek_file": kek,
         "services": services,
@@ -218,7 +254,15 @@ pub async fn up(release: bool) -> anyhow::Result<()> {
     );
     println!("  Redis      {}", deps::redis_url());
     for s in SERVICES {
-        println!("  {:<12} https://localhost:{}", s.package, s.https_port);
+        let note = if s.internal {
+            " (internal, client certificate required)"
+        } else {
+            ""
+        };
+        println!(
+            "  {:<12} https://localhost:{}{note}",
+            s.package, s.https_port
+        );
     }
     for shop in &shops {
         let host = shop["host_names"][0].as_str().unwrap_or("");

@@ -217,3 +217,78 @@ async fn sweep_stale(admin: &mut PgConnection) -> Result<(), TestDbError> {
     }
     Ok(())
 }
+
+/// A TCP forwarder in front of a real server that a test can close and reopen on the
+/// same port: the way to make Redis (or anything) "go away" without stopping the shared
+/// server other tests use.
+pub struct TcpGate {
+    port: u16,
+    upstream: std::net::SocketAddr,
+    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl TcpGate {
+    /// Opens a gate on a free port of 127.0.0.1 that forwards to `upstream`.
+    pub async fn open_to(upstream: std::net::SocketAddr) -> std::io::Result<TcpGate> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        let gate = TcpGate {
+            port,
+            upstream,
+            task: std::sync::Mutex::new(None),
+        };
+        gate.serve(listener);
+        Ok(gate)
+    }
+
+    /// The gate's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn serve(&self, listener: tokio::net::TcpListener) {
+        let upstream = self.upstream;
+        let task = tokio::spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                connections.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        if let Ok(mut slot) = self.task.lock()
+            && let Some(old) = slot.replace(task)
+        {
+            old.abort();
+        }
+    }
+
+    /// Closes the listener and cuts every open connection (dropping the task drops the
+    /// connection set, which aborts them): the server now looks down.
+    pub async fn close(&self) {
+        let task = self.task.lock().ok().and_then(|mut slot| slot.take());
+        if let Some(task) = task {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    /// Reopens the gate on the same port.
+    pub async fn reopen(&self) -> std::io::Result<()> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await?;
+        self.serve(listener);
+        Ok(())
+    }
+}
+
+impl Drop for TcpGate {
+    fn drop(&mut self) {
+        if let Ok(mut slot) = self.task.lock()
+            && let Some(task) = slot.take()
+        {
+            task.abort();
+        }
+    }
+}

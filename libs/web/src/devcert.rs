@@ -159,4 +159,19 @@ impl DevCa {
         write_file(&key_path, &key, true)?;
         Ok((cert_path, key_path))
     }
+
+    /// Issues a client certificate for the service `name` into `dir` (`<name>-client.pem`,
+    /// `<name>-client-key.pem`): its identity when it calls another service over mTLS.
+    pub fn write_client_cert(
+        &self,
+        dir: &Path,
+        name: &str,
+    ) -> Result<(PathBuf, PathBuf), DevCertError> {
+        let (cert, key) = self.issue_client(name)?;
+        let cert_path = dir.join(format!("{name}-client.pem"));
+        let key_path = dir.join(format!("{name}-client-key.pem"));
+        write_file(&cert_path, &cert, false)?;
+        write_file(&key_path, &key, true)?;
+        Ok((cert_path, key_path))
+    }
 }

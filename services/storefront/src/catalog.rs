@@ -231,3 +231,11 @@ pub async fn contact(tx: &mut TenantTx) -> Result<Option<String>, sqlx::Error> {
         .await
         .map(Option::flatten)
 }
+
+/// Which checkout fields the shop asks for (O2): name → required, optional or hidden.
+pub async fn checkout_fields(tx: &mut TenantTx) -> Result<serde_json::Value, sqlx::Error> {
+    sqlx::query_scalar("select checkout_fields from store_settings")
+        .fetch_optional(&mut *tx)
+        .await
+        .map(Option::unwrap_or_default)
+}

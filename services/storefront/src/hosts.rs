@@ -130,13 +130,16 @@ impl HostCache {
     }
 }
 
-/// The host of a request: the `Host` header without port, lowercased.
-fn host_of(parts: &Parts) -> Option<String> {
-    let raw = parts
-        .headers
+/// The host of a request without port, lowercased: the `Host` header, or under HTTP/2
+/// (which has no `Host` header) the URI's authority.
+pub(crate) fn request_host(
+    headers: &axum::http::HeaderMap,
+    uri: &axum::http::Uri,
+) -> Option<String> {
+    let raw = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .or_else(|| parts.uri.host())?;
+        .or_else(|| uri.host())?;
     let authority: axum::http::uri::Authority = raw.parse().ok()?;
     Some(authority.host().trim_end_matches('.').to_ascii_lowercase())
 }
@@ -149,7 +152,7 @@ impl FromRequestParts<AppState> for Shop {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let host = host_of(parts)
+        let host = request_host(&parts.headers, &parts.uri)
             .ok_or_else(|| WebError::not_found("not_found", "There is nothing here."))?;
         match state.hosts.resolve(&host).await? {
             None => Err(WebError::not_found("not_found", "There is nothing here.")),

@@ -8,10 +8,17 @@
 //! policies only, and nothing personal. Access logs keep client networks, never addresses
 //! (O5); product views are counted per product per day, with no visitor identifier (O23).
 //!
+//! Carts live in the cart service (called over mutual TLS); the storefront names a
+//! visitor's cart by the `cart` cookie (a random id only) or, for browsers that refuse
+//! cookies, by a token in the URL path (O4). When the cart is away the shop still
+//! browses: the mini-cart says "unavailable" and cart actions answer 503.
+//!
 //! What this service must never do: accept a tenant from anywhere but the Host header,
 //! show another shop's data, or record who looked at what.
 
 mod api;
+mod cart_client;
+mod cart_pages;
 mod catalog;
 mod error;
 mod hosts;
@@ -19,6 +26,7 @@ mod http_cache;
 mod page_cache;
 mod pages;
 mod views;
+mod visit;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,10 +42,12 @@ use platform_web::{
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+pub use cart_client::{CartCallError, CartClient};
 pub use error::ShopError;
 pub use hosts::{HostCache, Shop};
 pub use page_cache::PageCache;
 pub use views::ViewCounter;
+pub use visit::Visit;
 
 /// Environment prefix.
 pub const ENV_PREFIX: &str = "APP_STOREFRONT";
@@ -48,6 +58,12 @@ pub struct Config {
     pub server: ServerConfig,
     /// Postgres URL of the `storefront` role.
     pub database_url: SecretString,
+    /// Base URL of the cart service (`https://localhost:8445`).
+    pub cart_url: String,
+    /// CA that signs the cart service's certificate.
+    pub cart_ca: std::path::PathBuf,
+    /// The storefront's client certificate and key for the cart service (mTLS).
+    pub cart_identity: (std::path::PathBuf, std::path::PathBuf),
 }
 
 impl Config {
@@ -57,7 +73,19 @@ impl Config {
         Ok(Config {
             server: ServerConfig::from_env(&env)?,
             database_url: SecretString::from(env.required("DATABASE_URL")?),
+            cart_url: env.required("CART_URL")?,
+            cart_ca: env.file("CART_CA")?,
+            cart_identity: (env.file("CART_CLIENT_CERT")?, env.file("CART_CLIENT_KEY")?),
         })
+    }
+
+    /// The cart client this configuration names.
+    pub fn cart_client(&self) -> Result<CartClient, Box<dyn std::error::Error>> {
+        let tls = platform_web::tls::client_config(
+            &self.cart_ca,
+            Some((&self.cart_identity.0, &self.cart_identity.1)),
+        )?;
+        Ok(CartClient::new(&self.cart_url, tls)?)
     }
 }
 
@@ -72,6 +100,8 @@ pub struct AppState {
     pub views: Arc<ViewCounter>,
     /// Rendered pages per shop.
     pub pages: Arc<PageCache>,
+    /// The cart service.
+    pub cart: CartClient,
 }
 
 /// Connection options from a URL.
@@ -81,7 +111,7 @@ pub fn options(database_url: &SecretString) -> Result<PgConnectOptions, sqlx::Er
 
 /// Builds the state: a lazy pool (the service starts while Postgres is down; `/readyz`
 /// tells), the host and page caches with their notification listener, and the view counter.
-pub fn state(options: PgConnectOptions) -> AppState {
+pub fn state(options: PgConnectOptions, cart: CartClient) -> AppState {
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(std::time::Duration::from_secs(5))
@@ -99,6 +129,7 @@ pub fn state(options: PgConnectOptions) -> AppState {
         hosts,
         views,
         pages,
+        cart,
     }
 }
 
@@ -136,6 +167,7 @@ pub fn router(state: AppState) -> Router {
         async move { db.ping().await.map_err(|e| e.to_string()) }
     }));
     let app = pages::routes()
+        .merge(cart_pages::routes())
         .merge(api::routes())
         // Inner: tags fresh pages with an ETag (and answers 304 on a miss); outer: the
         // page cache, which keeps the tag with the page and answers 304 itself on a hit.
@@ -145,6 +177,13 @@ pub fn router(state: AppState) -> Router {
             page_cache::page_cache,
         ))
         .route_layer(middleware::from_fn(access_log))
-        .with_state(state);
-    service_router(app, readiness)
+        .with_state(state.clone());
+    // The visit middleware wraps the whole router so that it runs before routing: it
+    // takes a cookie-less visitor's cart token off the path.
+    let inner = service_router(app, readiness);
+    Router::new().fallback_service(
+        tower::ServiceBuilder::new()
+            .layer(middleware::from_fn_with_state(state, visit::visit))
+            .service(inner),
+    )
 }

@@ -26,7 +26,7 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env()?;
-    let state = state(options(&config.database_url)?);
+    let state = state(options(&config.database_url)?, config.cart_client()?);
     let views = state.views.clone();
     let db = state.db.clone();
     let server = BoundServer::bind(&config.server)?;

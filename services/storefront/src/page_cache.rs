@@ -3,8 +3,11 @@
 //! [`TTL`]: that bounds staleness if the listener connection is down, and for the one
 //! time-based page (a published policy taking effect at its date).
 //!
-//! Only 200 answers to plain GETs are kept. Views of product pages are still counted on
-//! a cache hit (the handler marks the response with the product it showed).
+//! Only 200 answers to plain GETs are kept, never the cart page. Pages hold no
+//! per-visitor content: the mini-cart and the cookie-less token are filled in after the
+//! cache by the visit middleware, so visitors with a cart cookie share the cache too.
+//! Views of product pages are still counted on a cache hit (the handler marks the
+//! response with the product it showed).
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -81,8 +84,9 @@ fn cacheable(request: &Request) -> bool {
         && !path.starts_with("/assets/")
         && path != "/healthz"
         && path != "/readyz"
+        && path != "/cart"
+        && !path.starts_with("/cart/")
         && !request.headers().contains_key(header::AUTHORIZATION)
-        && !request.headers().contains_key(header::COOKIE)
 }
 
 fn respond(entry: Entry, if_none_match: Option<&str>) -> Response {
@@ -111,12 +115,7 @@ pub async fn page_cache(State(state): State<AppState>, request: Request, next: N
     if !cacheable(&request) {
         return next.run(request).await;
     }
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.parse::<axum::http::uri::Authority>().ok())
-        .map(|a| a.host().trim_end_matches('.').to_ascii_lowercase());
+    let host = crate::hosts::request_host(request.headers(), request.uri());
     let shop = match host {
         Some(h) => state.hosts.resolve(&h).await.ok().flatten(),
         None => None,

@@ -5,13 +5,14 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use maud::{DOCTYPE, Markup, html};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use platform_web::{PathParams, QueryParams, WebError};
 
 use crate::error::ShopError;
 use serde::Deserialize;
 
 use crate::catalog::{self, Product, Variant};
+use crate::visit::{MINICART_MARKER, TOKEN_FIELD_MARKER};
 use crate::{AppState, Shop};
 
 const CSS: &str = include_str!("shop.css");
@@ -47,7 +48,8 @@ pub fn money(minor: i64, currency: &str) -> String {
     format!("{}.{:02} {currency}", minor / 100, (minor % 100).abs())
 }
 
-fn layout(shop: &Shop, title: &str, contact: Option<&str>, body: Markup) -> Markup {
+/// The shop's page frame: header with search and mini-cart, footer with the privacy link.
+pub(crate) fn layout(shop: &Shop, title: &str, contact: Option<&str>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -69,6 +71,8 @@ fn layout(shop: &Shop, title: &str, contact: Option<&str>, body: Markup) -> Mark
                         input #q type="search" name="q" placeholder="Search products";
                         button type="submit" { "Search" }
                     }
+                    // Filled in per visitor by the visit middleware (pages are cached).
+                    (PreEscaped(MINICART_MARKER))
                 }
                 main #main { (body) }
                 footer.site {
@@ -197,6 +201,7 @@ async fn product(
     };
     state.views.record(shop.id, p.id);
     let viewed = crate::page_cache::ViewedProduct(p.id);
+    let first_available = variants.iter().position(|v| v.available).unwrap_or(0);
     let mut response = page(layout(
         &shop,
         &p.title,
@@ -216,14 +221,23 @@ async fn product(
                     }
                     p.availability { @if p.available { "In stock" } @else { "Sold out" } }
                     @if !variants.is_empty() {
-                        form.variants method="get" action={ "/products/" (p.handle) } {
+                        form.variants method="post" action="/cart/add" {
+                            (PreEscaped(TOKEN_FIELD_MARKER))
                             fieldset {
                                 legend { "Choose an option" }
                                 @for (i, v) in variants.iter().enumerate() {
                                     label {
-                                        input type="radio" name="variant" value=(v.id) checked[i == 0] disabled[!v.available];
+                                        input type="radio" name="variant" value=(v.id) checked[i == first_available] disabled[!v.available];
                                         " " (variant_label(v))
                                     }
+                                }
+                            }
+                            @if p.available {
+                                p {
+                                    label for="quantity" { "Quantity " }
+                                    input #quantity type="number" name="quantity" value="1" min="1" max="999" required;
+                                    " "
+                                    button type="submit" { "Add to cart" }
                                 }
                             }
                         }

@@ -604,6 +604,8 @@ pub(crate) mod more {
                     input #currency name="currency" required minlength="3" maxlength="3" value=(s.currency);
                     label for="host_names" { "Host names (one per line)" }
                     textarea #host_names name="host_names" rows="3" { (s.host_names.join("\n")) }
+                    label for="cart_ttl_days" { "Keep visitors' carts for (days without activity, 1–90)" }
+                    input #cart_ttl_days name="cart_ttl_days" type="number" min="1" max="90" required value=(s.cart_ttl_days);
                     fieldset {
                         legend { "Checkout fields: what buyers are asked for" }
                         @for f in CHECKOUT_FIELDS {
@@ -640,6 +642,7 @@ pub(crate) mod more {
         contact_email: String,
         currency: String,
         host_names: String,
+        cart_ttl_days: i32,
         name: String,
         email: String,
         phone: String,
@@ -662,6 +665,7 @@ pub(crate) mod more {
                 .map(str::to_owned)
                 .collect(),
             checkout_fields: json!({ "name": f.name, "email": f.email, "phone": f.phone, "address": f.address }),
+            cart_ttl_days: f.cart_ttl_days,
         };
         match settings::save_settings(&state, &staff, input).await {
             Ok(saved) => Ok(Html(

@@ -31,6 +31,13 @@ pub struct Settings {
     pub host_names: Vec<String>,
     /// For each of name, email, phone, address: required, optional or hidden.
     pub checkout_fields: Value,
+    /// Days a visitor's cart (cookie) survives without activity, 1..=90 (O4, O15).
+    #[serde(default = "default_cart_ttl_days")]
+    pub cart_ttl_days: i32,
+}
+
+fn default_cart_ttl_days() -> i32 {
+    30
 }
 
 fn parse_checkout_fields(v: &Value) -> Result<Value, Invalid> {
@@ -63,8 +70,8 @@ pub async fn get_settings(
             .bind(staff.tenant)
             .fetch_one(&mut tx)
             .await?;
-    let (contact_email, currency, checkout_fields): (String, String, Value) = sqlx::query_as(
-        "select contact_email, currency, checkout_fields from store_settings where tenant_id = $1",
+    let (contact_email, currency, checkout_fields, cart_ttl_days): (String, String, Value, i32) = sqlx::query_as(
+        "select contact_email, currency, checkout_fields, cart_ttl_days from store_settings where tenant_id = $1",
     )
     .bind(staff.tenant)
     .fetch_one(&mut tx)
@@ -76,6 +83,7 @@ pub async fn get_settings(
         currency,
         host_names,
         checkout_fields,
+        cart_ttl_days,
     }))
 }
 
@@ -105,6 +113,13 @@ pub async fn save_settings(
     let contact_email = Email::parse(&input.contact_email)?;
     let currency = Currency::parse(&input.currency)?;
     let checkout_fields = parse_checkout_fields(&input.checkout_fields)?;
+    if !(1..=90).contains(&input.cart_ttl_days) {
+        return Err(Invalid {
+            code: "settings.cart_ttl_invalid",
+            message: "Carts are kept between 1 and 90 days.".to_owned(),
+        }
+        .into());
+    }
     let mut host_names = input
         .host_names
         .iter()
@@ -137,13 +152,14 @@ pub async fn save_settings(
             )
         })?;
     sqlx::query(
-        "update store_settings set contact_email = $2, currency = $3, checkout_fields = $4, updated_at = now() \
-         where tenant_id = $1",
+        "update store_settings set contact_email = $2, currency = $3, checkout_fields = $4, \
+         cart_ttl_days = $5, updated_at = now() where tenant_id = $1",
     )
     .bind(staff.tenant)
     .bind(contact_email.as_str())
     .bind(currency.as_str())
     .bind(&checkout_fields)
+    .bind(input.cart_ttl_days)
     .execute(&mut tx)
     .await?;
     tx.commit().await?;
@@ -153,6 +169,7 @@ pub async fn save_settings(
         currency: currency.as_str().to_owned(),
         host_names,
         checkout_fields,
+        cart_ttl_days: input.cart_ttl_days,
     })
 }
 

@@ -18,7 +18,8 @@ use platform_web::devcert::DevCa;
 use platform_web::{BoundServer, ServerConfig};
 use serde_json::json;
 
-struct Driver(Child);
+/// A running chromedriver, killed on drop.
+pub struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -47,13 +48,58 @@ fn server_config(cert: &std::path::Path, key: &std::path::Path) -> ServerConfig 
     }
 }
 
-fn screenshots_dir() -> PathBuf {
+/// Starts chromedriver and a headless Chromium session on the profile directory
+/// `profile` (the same directory again restores its persistent cookies); with
+/// `cookies` false the browser refuses every cookie.
+pub async fn start_browser(profile: &std::path::Path, cookies: bool) -> (Driver, Client) {
+    let driver_port = free_port();
+    let driver = Driver(
+        Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                // The dev CA is not in the browser's store; the test checks content, and
+                // TLS itself is tested in libs/web.
+                "--ignore-certificate-errors",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+            "prefs": { "profile.default_content_setting_values.cookies": if cookies { 1 } else { 2 } },
+        }),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let c = loop {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+        {
+            Ok(c) => break c,
+            Err(e) if Instant::now() > deadline => panic!("chromedriver did not start: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    };
+    (driver, c)
+}
+
+pub fn screenshots_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-async fn shot(c: &Client, name: &str) {
+pub async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
 }
@@ -88,7 +134,8 @@ async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_lin
 
     let shop_server = BoundServer::bind(&server_config(&cert, &key)).unwrap();
     let shop_port = shop_server.https_port();
-    let shop_state = storefront::state(db.options_for("storefront"));
+    let cart = crate::spawn_cart(&db, &ca, dir.path(), crate::REDIS_URL).await;
+    let shop_state = storefront::state(db.options_for("storefront"), cart);
     tokio::spawn(shop_server.serve(storefront::router(shop_state), std::future::pending()));
 
     let admin_state = tenant_admin::AppState {
@@ -105,44 +152,8 @@ async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_lin
     let admin = format!("https://localhost:{}", admin_server.https_port());
     tokio::spawn(admin_server.serve(tenant_admin::router(admin_state), std::future::pending()));
 
-    let driver_port = free_port();
-    let _driver = Driver(
-        Command::new("/usr/bin/chromedriver")
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
     let profile = tempfile::tempdir().unwrap();
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-                // The dev CA is not in the browser's store; the test checks content, and
-                // TLS itself is tested in libs/web.
-                "--ignore-certificate-errors",
-                format!("--user-data-dir={}", profile.path().display()),
-            ]
-        }),
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let c = loop {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
-            .await
-        {
-            Ok(c) => break c,
-            Err(e) if Instant::now() > deadline => panic!("chromedriver did not start: {e}"),
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    };
+    let (_driver, c) = start_browser(profile.path(), true).await;
 
     // The merchant opens a shop.
     c.goto(&format!("{admin}/signup")).await.unwrap();
@@ -281,4 +292,206 @@ async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_lin
     assert_privacy_link(&c, "privacy").await;
     shot(&c, "08-privacy").await;
     c.close().await.unwrap();
+}
+
+async fn add_to_cart(c: &Client, shop: &str, product: &str) {
+    c.goto(&format!("{shop}/products/{product}")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("form.variants button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    if c.wait()
+        .for_element(Locator::XPath("//main/h1[text()='Your cart']"))
+        .await
+        .is_err()
+    {
+        panic!(
+            "no cart page at {}: {}",
+            c.current_url().await.unwrap(),
+            c.source().await.unwrap()
+        );
+    }
+}
+
+async fn cart_text(c: &Client) -> String {
+    c.find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn o4_a_visitor_finds_the_cart_again_after_closing_the_browser_and_shops_without_cookies() {
+    for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+        assert!(
+            std::path::Path::new(tool).exists(),
+            "{tool} is missing: `cargo xtask test` installs Debian's chromium and chromium-driver"
+        );
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let db = TestDb::new().await.unwrap();
+    let admin = TenantDb::new(db.pool_as("tenant_admin", 4).await.unwrap());
+    let shop_id = crate::create_shop(&admin, "lantern-co", "Lantern & Co").await;
+    crate::add_product(
+        &admin,
+        shop_id,
+        "aurora-lantern",
+        "Aurora Lantern",
+        "active",
+        8,
+    )
+    .await;
+    crate::add_product(&admin, shop_id, "brass-candle", "Brass Candle", "active", 8).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = DevCa::load_or_create(dir.path()).unwrap();
+    let (cert, key) = ca.write_server_cert(dir.path(), &[]).unwrap();
+    let cart = crate::spawn_cart(&db, &ca, dir.path(), crate::REDIS_URL).await;
+    let server = BoundServer::bind(&server_config(&cert, &key)).unwrap();
+    let shop = format!("https://lantern-co.shop.localhost:{}", server.https_port());
+    tokio::spawn(server.serve(
+        storefront::router(storefront::state(db.options_for("storefront"), cart)),
+        std::future::pending(),
+    ));
+
+    // With cookies: two products, then the browser closes…
+    let profile = tempfile::tempdir().unwrap();
+    let jar = {
+        let (_driver, c) = start_browser(profile.path(), true).await;
+        add_to_cart(&c, &shop, "aurora-lantern").await;
+        add_to_cart(&c, &shop, "brass-candle").await;
+        let text = cart_text(&c).await;
+        assert!(
+            text.contains("Aurora Lantern") && text.contains("Brass Candle"),
+            "{text}"
+        );
+        assert!(!c.current_url().await.unwrap().path().starts_with("/c/"));
+        shot(&c, "11-cart-with-cookie").await;
+        // What a browser keeps across restarts: the persistent cookies of its jar.
+        let jar = c.get_all_cookies().await.unwrap();
+        c.close().await.unwrap();
+        jar
+    };
+    let kept: Vec<_> = jar.into_iter().filter(|k| k.expires().is_some()).collect();
+    assert_eq!(kept.len(), 1, "only the cart cookie, and it is persistent");
+    let cookie = &kept[0];
+    assert_eq!(cookie.name(), "cart");
+    assert_eq!(cookie.value().len(), 32);
+    assert_eq!(cookie.http_only(), Some(true));
+    assert_eq!(cookie.secure(), Some(true));
+    assert_eq!(format!("{:?}", cookie.same_site()), "Some(Lax)");
+    // …and a new browser session with that jar finds the same cart.
+    {
+        let fresh_profile = tempfile::tempdir().unwrap();
+        let (_driver, c) = start_browser(fresh_profile.path(), true).await;
+        c.goto(&format!("{shop}/policies/privacy")).await.unwrap();
+        for k in kept {
+            c.add_cookie(k).await.unwrap();
+        }
+        c.goto(&format!("{shop}/")).await.unwrap();
+        let mini = c
+            .wait()
+            .for_element(Locator::Css("a.minicart"))
+            .await
+            .unwrap();
+        assert_eq!(mini.text().await.unwrap(), "Cart (2)");
+        mini.click().await.unwrap();
+        c.wait()
+            .for_element(Locator::XPath("//main/h1[text()='Your cart']"))
+            .await
+            .unwrap();
+        let text = cart_text(&c).await;
+        assert!(
+            text.contains("Aurora Lantern") && text.contains("Brass Candle"),
+            "{text}"
+        );
+        // Quantity edit without JavaScript: a plain form.
+        let qty = c
+            .find(Locator::Css("table.cart input[type=number]"))
+            .await
+            .unwrap();
+        qty.clear().await.unwrap();
+        qty.send_keys("3").await.unwrap();
+        c.find(Locator::Css("table.cart form.inline button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.wait()
+            .for_element(Locator::XPath(
+                "//a[@class='minicart'][contains(., 'Cart (4)')]",
+            ))
+            .await
+            .unwrap();
+        shot(&c, "12-cart-after-reopening").await;
+        c.close().await.unwrap();
+    }
+    // Cookies refused: the cart lives in the URL for this visit.
+    {
+        let cookieless = tempfile::tempdir().unwrap();
+        let (_driver, c) = start_browser(cookieless.path(), false).await;
+        add_to_cart(&c, &shop, "brass-candle").await;
+        let url = c.current_url().await.unwrap();
+        assert!(
+            url.path().starts_with("/c/") && url.path().ends_with("/cart"),
+            "{url}"
+        );
+        let token_prefix = url.path().trim_end_matches("cart").to_owned();
+        // Browse on through links: the token stays.
+        c.find(Locator::Css("a.brand"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.wait()
+            .for_element(Locator::XPath(
+                "//a[@class='minicart'][contains(., 'Cart (1)')]",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(c.current_url().await.unwrap().path(), token_prefix);
+        // Follow the product link on the home page (it carries the token), then add.
+        c.find(Locator::Css(&format!(
+            "ul.grid a[href='{token_prefix}products/aurora-lantern']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+        c.wait()
+            .for_element(Locator::Css("form.variants button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.wait()
+            .for_element(Locator::XPath("//main/h1[text()='Your cart']"))
+            .await
+            .unwrap();
+        let text = cart_text(&c).await;
+        assert!(
+            text.contains("Aurora Lantern") && text.contains("Brass Candle"),
+            "{text}"
+        );
+        assert!(text.contains("this visit only"));
+        assert_privacy_link_prefixed(&c, &token_prefix).await;
+        shot(&c, "13-cart-without-cookies").await;
+        c.close().await.unwrap();
+    }
+}
+
+async fn assert_privacy_link_prefixed(c: &Client, prefix: &str) {
+    c.find(Locator::Css(&format!(
+        "footer a[href='{prefix}policies/privacy']"
+    )))
+    .await
+    .unwrap();
 }

@@ -3,11 +3,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod browser;
+mod carts;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use platform_tenancy::{TenantDb, TenantId};
 use platform_testkit::TestDb;
+use platform_vault::{LocalKek, Vault};
 use platform_web::devcert::DevCa;
 use platform_web::{BoundServer, ServerConfig};
 use reqwest::StatusCode;
@@ -26,7 +29,7 @@ struct Fixture {
     _dir: tempfile::TempDir,
 }
 
-async fn create_shop(admin: &TenantDb, handle: &str, name: &str) -> TenantId {
+pub async fn create_shop(admin: &TenantDb, handle: &str, name: &str) -> TenantId {
     let id = TenantId::random();
     let mut tx = admin.begin(id).await.unwrap();
     sqlx::query(
@@ -51,7 +54,7 @@ async fn create_shop(admin: &TenantDb, handle: &str, name: &str) -> TenantId {
     id
 }
 
-async fn add_product(
+pub async fn add_product(
     admin: &TenantDb,
     tenant: TenantId,
     handle: &str,
@@ -107,8 +110,51 @@ async fn publish_policy(admin: &TenantDb, tenant: TenantId, body: &str, days_fro
     tx.commit().await.unwrap();
 }
 
+/// Starts the cart service (real Redis at `redis_url`, the `cart` role, client
+/// certificates required) and returns a storefront client of it with its certificate.
+pub async fn spawn_cart(
+    db: &TestDb,
+    ca: &DevCa,
+    dir: &std::path::Path,
+    redis_url: &str,
+) -> storefront::CartClient {
+    let cart_dir = dir.join("cart");
+    std::fs::create_dir_all(&cart_dir).unwrap();
+    let (cert, key) = ca.write_server_cert(&cart_dir, &[]).unwrap();
+    let (client_cert, client_key) = ca.write_client_cert(dir, "storefront").unwrap();
+    let cart_state = cart::AppState {
+        store: cart::CartStore::new(redis_url).unwrap(),
+        db: cart::connect(db.options_for("cart")),
+        vault: Vault::new(Arc::new(LocalKek::generate(1))),
+        visit_ttl: 7200,
+    };
+    let server = BoundServer::bind(&ServerConfig {
+        https_addr: "127.0.0.1:0".parse().unwrap(),
+        http_addr: None,
+        public_https_port: None,
+        tls_cert: cert,
+        tls_key: key,
+        client_ca: Some(dir.join("ca.pem")),
+        require_client_cert: true,
+    })
+    .unwrap();
+    let base = format!("https://localhost:{}", server.https_port());
+    tokio::spawn(server.serve(cart::router(cart_state), std::future::pending()));
+    let tls =
+        platform_web::tls::client_config(&dir.join("ca.pem"), Some((&client_cert, &client_key)))
+            .unwrap();
+    storefront::CartClient::new(&base, tls).unwrap()
+}
+
+/// The shared Redis of this machine and CI.
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
 impl Fixture {
     async fn new() -> Fixture {
+        Self::with_redis(REDIS_URL).await
+    }
+
+    async fn with_redis(redis_url: &str) -> Fixture {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let db = TestDb::new().await.unwrap();
         let admin = TenantDb::new(db.pool_as("tenant_admin", 4).await.unwrap());
@@ -133,7 +179,8 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let ca = DevCa::load_or_create(dir.path()).unwrap();
         let (cert, key) = ca.write_server_cert(dir.path(), &[]).unwrap();
-        let state = state(db.options_for("storefront"));
+        let cart = spawn_cart(&db, &ca, dir.path(), redis_url).await;
+        let state = state(db.options_for("storefront"), cart);
         let server = BoundServer::bind(&ServerConfig {
             https_addr: "127.0.0.1:0".parse().unwrap(),
             http_addr: None,

@@ -374,6 +374,21 @@ async fn o2_checkout_fields_are_configurable_and_validated() {
         .await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(saved["checkout_fields"]["phone"], "hidden");
+    assert_eq!(saved["cart_ttl_days"], 30);
+
+    // How long carts live is the shop's choice, within bounds (O4, O15).
+    let mut shorter = settings.clone();
+    shorter["cart_ttl_days"] = json!(7);
+    let (status, saved) = s.send(Method::PUT, "/api/v1/settings", Some(shorter)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(saved["cart_ttl_days"], 7);
+    for days in [0, 91] {
+        let mut bad = settings.clone();
+        bad["cart_ttl_days"] = json!(days);
+        let (status, body) = s.send(Method::PUT, "/api/v1/settings", Some(bad)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["error"]["code"], "settings.cart_ttl_invalid");
+    }
 
     let mut bad = settings.clone();
     bad["checkout_fields"]["phone"] = json!("mandatory");
@@ -409,6 +424,7 @@ async fn console_pages_manage_settings_policy_and_csv_with_csrf() {
             ("contact_email", "hello@console.example".to_owned()),
             ("currency", "EUR".to_owned()),
             ("host_names", "console-shop.shop.localhost".to_owned()),
+            ("cart_ttl_days", "14".to_owned()),
             ("name", "required".to_owned()),
             ("email", "required".to_owned()),
             ("phone", "hidden".to_owned()),

@@ -1,0 +1,734 @@
+//! The cart service over real HTTPS with client certificates, real Redis and Postgres,
+//! connected as the `cart` role.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::sync::Arc;
+
+use cart::api::{CartView, LineChanged, Prefill, Summary};
+use cart::domain::CartId;
+use cart::{AppState, CartStore, router};
+use platform_tenancy::{TenantDb, TenantId};
+use platform_testkit::{TcpGate, TestDb};
+use platform_vault::{LocalKek, Vault};
+use platform_web::devcert::DevCa;
+use platform_web::{BoundServer, ServerConfig};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const REDIS: &str = "127.0.0.1:6379";
+
+struct Fixture {
+    _db: TestDb,
+    admin: TenantDb,
+    base: String,
+    client: reqwest::Client,
+    dir: tempfile::TempDir,
+    shop: TenantId,
+    other: TenantId,
+    redis: redis::aio::MultiplexedConnection,
+    _gate: Option<TcpGate>,
+}
+
+async fn create_shop(admin: &TenantDb, handle: &str) -> TenantId {
+    let id = TenantId::random();
+    let mut tx = admin.begin(id).await.unwrap();
+    sqlx::query(
+        "insert into tenants (id, handle, display_name, host_names) values ($1, $2, $2, $3)",
+    )
+    .bind(id)
+    .bind(handle)
+    .bind(vec![format!("{handle}.shop.localhost")])
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    sqlx::query("insert into store_settings (tenant_id, currency) values ($1, 'EUR')")
+        .bind(id)
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// A product with one variant; returns the variant id.
+async fn variant(admin: &TenantDb, tenant: TenantId, title: &str, price: i64, stock: i32) -> Uuid {
+    let (product, variant) = (Uuid::new_v4(), Uuid::new_v4());
+    let mut tx = admin.begin(tenant).await.unwrap();
+    sqlx::query(
+        "insert into products (tenant_id, id, handle, title, status) values ($1, $2, $3, $4, 'active')",
+    )
+    .bind(tenant)
+    .bind(product)
+    .bind(format!("p-{}", &variant.simple().to_string()[..12]))
+    .bind(title)
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into variants (tenant_id, id, product_id, sku, price_minor, currency, stock) \
+         values ($1, $2, $3, $4, $5, 'EUR', $6)",
+    )
+    .bind(tenant)
+    .bind(variant)
+    .bind(product)
+    .bind(format!("SKU-{}", variant.simple()))
+    .bind(price)
+    .bind(stock)
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    variant
+}
+
+async fn exec(admin: &TenantDb, tenant: TenantId, sql: &'static str, id: Uuid) {
+    let mut tx = admin.begin(tenant).await.unwrap();
+    sqlx::query(sql).bind(id).execute(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+impl Fixture {
+    async fn new() -> Fixture {
+        Self::with_redis(false).await
+    }
+
+    /// With `gated`, the service reaches Redis through a [`TcpGate`] the test can close.
+    async fn with_redis(gated: bool) -> Fixture {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let db = TestDb::new().await.unwrap();
+        let admin = TenantDb::new(db.pool_as("tenant_admin", 4).await.unwrap());
+        let shop = create_shop(&admin, "alpine").await;
+        let other = create_shop(&admin, "bamboo").await;
+
+        let gate = if gated {
+            Some(TcpGate::open_to(REDIS.parse().unwrap()).await.unwrap())
+        } else {
+            None
+        };
+        let redis_url = match &gate {
+            Some(g) => format!("redis://127.0.0.1:{}", g.port()),
+            None => format!("redis://{REDIS}"),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let ca = DevCa::load_or_create(dir.path()).unwrap();
+        let (cert, key) = ca.write_server_cert(dir.path(), &[]).unwrap();
+        let (client_cert, client_key) = ca.write_client_cert(dir.path(), "storefront").unwrap();
+        let state = AppState {
+            store: CartStore::new(&redis_url).unwrap(),
+            db: cart::connect(db.options_for("cart")),
+            vault: Vault::new(Arc::new(LocalKek::generate(1))),
+            visit_ttl: 7200,
+        };
+        let server = BoundServer::bind(&ServerConfig {
+            https_addr: "127.0.0.1:0".parse().unwrap(),
+            http_addr: None,
+            public_https_port: None,
+            tls_cert: cert,
+            tls_key: key,
+            client_ca: Some(dir.path().join("ca.pem")),
+            require_client_cert: true,
+        })
+        .unwrap();
+        let base = format!("https://localhost:{}", server.https_port());
+        tokio::spawn(server.serve(router(state), std::future::pending()));
+        let tls = platform_web::tls::client_config(
+            &dir.path().join("ca.pem"),
+            Some((&client_cert, &client_key)),
+        )
+        .unwrap();
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .build()
+            .unwrap();
+        let redis = redis::Client::open(format!("redis://{REDIS}"))
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        Fixture {
+            _db: db,
+            admin,
+            base,
+            client,
+            dir,
+            shop,
+            other,
+            redis,
+            _gate: gate,
+        }
+    }
+
+    fn cart_url(&self, tenant: TenantId, cart: CartId, rest: &str) -> String {
+        format!("{}/v1/shops/{tenant}/carts/{cart}{rest}", self.base)
+    }
+
+    async fn add(&self, cart: CartId, variant: Uuid, quantity: i64) -> (StatusCode, Value) {
+        self.add_in(self.shop, cart, variant, quantity, "cookie")
+            .await
+    }
+
+    async fn add_in(
+        &self,
+        tenant: TenantId,
+        cart: CartId,
+        variant: Uuid,
+        quantity: i64,
+        mode: &str,
+    ) -> (StatusCode, Value) {
+        let res = self
+            .client
+            .post(self.cart_url(tenant, cart, &format!("/lines?mode={mode}")))
+            .json(&json!({ "variant_id": variant.to_string(), "quantity": quantity }))
+            .send()
+            .await
+            .unwrap();
+        (res.status(), res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn view(&self, cart: CartId) -> CartView {
+        self.view_in(self.shop, cart).await
+    }
+
+    async fn view_in(&self, tenant: TenantId, cart: CartId) -> CartView {
+        let res = self
+            .client
+            .get(self.cart_url(tenant, cart, ""))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    async fn ttl(&mut self, key: &str) -> i64 {
+        redis::cmd("TTL")
+            .arg(key)
+            .query_async(&mut self.redis)
+            .await
+            .unwrap()
+    }
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+#[tokio::test]
+async fn o7_callers_without_a_client_certificate_are_refused() {
+    let f = Fixture::new().await;
+    let cart = CartId::random();
+    let anonymous = platform_testkit::https_client(
+        &std::fs::read_to_string(f.dir.path().join("ca.pem")).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let refused = anonymous
+        .get(f.cart_url(f.shop, cart, "/summary"))
+        .send()
+        .await;
+    assert!(
+        refused.is_err(),
+        "a caller without a certificate got an answer"
+    );
+
+    // A certificate from another CA is refused too.
+    let stranger_dir = tempfile::tempdir().unwrap();
+    let stranger = DevCa::load_or_create(stranger_dir.path()).unwrap();
+    let (c, k) = stranger
+        .write_client_cert(stranger_dir.path(), "storefront")
+        .unwrap();
+    let tls =
+        platform_web::tls::client_config(&f.dir.path().join("ca.pem"), Some((&c, &k))).unwrap();
+    let impostor = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .unwrap();
+    assert!(
+        impostor
+            .get(f.cart_url(f.shop, cart, "/summary"))
+            .send()
+            .await
+            .is_err()
+    );
+
+    let ok = f
+        .client
+        .get(f.cart_url(f.shop, cart, "/summary"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn carts_are_priced_from_the_catalog_at_read_time() {
+    let f = Fixture::new().await;
+    let boots = variant(&f.admin, f.shop, "Trail Boots", 12_900, 5).await;
+    let socks = variant(&f.admin, f.shop, "Wool Socks", 1_500, 3).await;
+    let cart = CartId::random();
+
+    // A client-sent price is ignored: the line is priced from the catalog.
+    let res = f
+        .client
+        .post(f.cart_url(f.shop, cart, "/lines"))
+        .json(&json!({ "variant_id": boots.to_string(), "quantity": 2, "unit_price_minor": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let changed: LineChanged = res.json().await.unwrap();
+    assert_eq!(changed.quantity, 2);
+    assert_eq!(changed.ttl_seconds, 30 * 86_400);
+    assert_eq!(f.add(cart, socks, 3).await.0, StatusCode::OK);
+
+    let view = f.view(cart).await;
+    assert_eq!(view.item_count, 5);
+    assert_eq!(view.subtotal_minor, 2 * 12_900 + 3 * 1_500);
+    assert_eq!(view.lines[0].product_title, "Trail Boots");
+    assert!(!view.needs_attention);
+
+    // The merchant raises the price and sells out the socks: the view says so.
+    exec(
+        &f.admin,
+        f.shop,
+        "update variants set price_minor = 13900 where id = $1",
+        boots,
+    )
+    .await;
+    exec(
+        &f.admin,
+        f.shop,
+        "update variants set stock = 0 where id = $1",
+        socks,
+    )
+    .await;
+    let view = f.view(cart).await;
+    let boots_line = &view.lines[0];
+    assert!(boots_line.price_changed);
+    assert_eq!(boots_line.added_price_minor, Some(12_900));
+    assert_eq!(boots_line.unit_price_minor, Some(13_900));
+    let socks_line = &view.lines[1];
+    assert!(!socks_line.available && socks_line.stock_short);
+    assert_eq!(view.subtotal_minor, 2 * 13_900);
+    assert!(view.needs_attention);
+
+    // Setting the quantity acknowledges the new price.
+    let res = f
+        .client
+        .put(f.cart_url(f.shop, cart, &format!("/lines/{boots}")))
+        .json(&json!({ "quantity": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(!f.view(cart).await.lines[0].price_changed);
+
+    // Archived products drop out of the total; removal and clearing work.
+    let res = f
+        .client
+        .delete(f.cart_url(f.shop, cart, &format!("/lines/{socks}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    exec(
+        &f.admin,
+        f.shop,
+        "update products set status = 'archived' where id = (select product_id from variants where id = $1)",
+        boots,
+    )
+    .await;
+    let view = f.view(cart).await;
+    assert_eq!(view.lines.len(), 1);
+    assert!(!view.lines[0].available);
+    assert_eq!(view.subtotal_minor, 0);
+    let res = f
+        .client
+        .delete(f.cart_url(f.shop, cart, ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(f.view(cart).await.lines.len(), 0);
+}
+
+#[tokio::test]
+async fn limits_answer_coded_4xx_and_change_nothing() {
+    let f = Fixture::new().await;
+    let few = variant(&f.admin, f.shop, "Rare Lantern", 5_000, 2).await;
+    let draft = variant(&f.admin, f.shop, "Prototype", 100, 10).await;
+    exec(
+        &f.admin,
+        f.shop,
+        "update products set status = 'draft' where id = (select product_id from variants where id = $1)",
+        draft,
+    )
+    .await;
+    let theirs = variant(&f.admin, f.other, "Jasmine Tea", 900, 10).await;
+    let cart = CartId::random();
+
+    for (quantity, expected) in [
+        (0, "cart.quantity_invalid"),
+        (1000, "cart.quantity_invalid"),
+    ] {
+        let (status, body) = f.add(cart, few, quantity).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(code(&body), expected);
+    }
+    let (status, body) = f.add(cart, few, 3).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(code(&body), "cart.insufficient_stock");
+    assert_eq!(f.add(cart, few, 2).await.0, StatusCode::OK);
+    assert_eq!(
+        code(&f.add(cart, few, 1).await.1),
+        "cart.insufficient_stock"
+    );
+    for unknown in [draft, theirs, Uuid::new_v4()] {
+        let (status, body) = f.add(cart, unknown, 1).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(code(&body), "cart.variant_unavailable");
+    }
+    // Malformed ids: 400 with one code, whatever is wrong.
+    for path in [
+        format!("{}/v1/shops/not-a-uuid/carts/{cart}/summary", f.base),
+        format!("{}/v1/shops/{}/carts/XYZ/summary", f.base, f.shop),
+        format!(
+            "{}/v1/shops/{}/carts/{}/summary",
+            f.base,
+            f.shop,
+            "0".repeat(31)
+        ),
+    ] {
+        let res = f.client.get(path).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(code(&res.json().await.unwrap()), "cart.malformed_id");
+    }
+    let res = f
+        .client
+        .post(f.cart_url(f.shop, cart, "/lines"))
+        .json(&json!({ "variant_id": "nope", "quantity": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = f
+        .client
+        .post(f.cart_url(f.shop, cart, "/lines"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error());
+
+    // 100 lines at most.
+    let big = CartId::random();
+    let mut ids = Vec::new();
+    for i in 0..101 {
+        ids.push(variant(&f.admin, f.shop, &format!("Item {i:03}"), 100, 5).await);
+    }
+    for id in &ids[..100] {
+        assert_eq!(f.add(big, *id, 1).await.0, StatusCode::OK);
+    }
+    let (status, body) = f.add(big, ids[100], 1).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(code(&body), "cart.line_limit");
+    // Adding more of a line already there is still fine at the limit.
+    assert_eq!(f.add(big, ids[0], 1).await.0, StatusCode::OK);
+    let view = f.view(big).await;
+    assert_eq!(view.lines.len(), 100);
+    assert_eq!(view.item_count, 101);
+    // The first cart is untouched by every refusal: 2 lanterns.
+    assert_eq!(f.view(cart).await.item_count, 2);
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_adds_from_two_tabs_lose_nothing() {
+    let f = Arc::new(Fixture::new().await);
+    let tea = variant(&f.admin, f.shop, "Sencha", 800, 1_000).await;
+    let cups = variant(&f.admin, f.shop, "Cup", 500, 1_000).await;
+    let cart = CartId::random();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..100 {
+        let f = f.clone();
+        // Two "tabs": two clients (two connection pools) on the same cart.
+        let tab = if i % 2 == 0 {
+            f.client.clone()
+        } else {
+            reqwest::Client::builder()
+                .tls_backend_preconfigured(
+                    platform_web::tls::client_config(
+                        &f.dir.path().join("ca.pem"),
+                        Some((
+                            &f.dir.path().join("storefront-client.pem"),
+                            &f.dir.path().join("storefront-client-key.pem"),
+                        )),
+                    )
+                    .unwrap(),
+                )
+                .build()
+                .unwrap()
+        };
+        let variant = if i % 4 < 2 { tea } else { cups };
+        tasks.spawn(async move {
+            let res = tab
+                .post(f.cart_url(f.shop, cart, "/lines"))
+                .json(&json!({ "variant_id": variant.to_string(), "quantity": 1 }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let view = f.view(cart).await;
+    assert_eq!(view.item_count, 100);
+    assert_eq!(
+        view.lines.iter().map(|l| l.quantity).collect::<Vec<_>>(),
+        vec![50, 50]
+    );
+}
+
+#[tokio::test]
+async fn o4_keys_share_one_hash_tag_and_slide_with_the_shops_ttl() {
+    let mut f = Fixture::new().await;
+    let tea = variant(&f.admin, f.shop, "Sencha", 800, 10).await;
+    let cart = CartId::random();
+    assert_eq!(f.add(cart, tea, 1).await.0, StatusCode::OK);
+    let tag = cart::store::key_tag(f.shop, cart);
+    assert_eq!(tag, format!("cart:{{{}:{cart}}}", f.shop));
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("cart:{{{}:{cart}}}:*", f.shop))
+        .query_async(&mut f.redis)
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    for key in &keys {
+        // The hash tag is the whole {tenant:cart} part: one cluster slot per cart.
+        let open = key.find('{').unwrap();
+        let close = key.find('}').unwrap();
+        assert_eq!(&key[open + 1..close], format!("{}:{cart}", f.shop));
+        let ttl = f.ttl(key).await;
+        assert!(ttl > 30 * 86_400 - 60 && ttl <= 30 * 86_400, "{key}: {ttl}");
+    }
+
+    // Sliding: time passes (simulated by shortening the TTL), a view renews it.
+    let lines = format!("{tag}:lines");
+    let _: () = redis::cmd("EXPIRE")
+        .arg(&lines)
+        .arg(100)
+        .query_async(&mut f.redis)
+        .await
+        .unwrap();
+    f.view(cart).await;
+    assert!(f.ttl(&lines).await > 30 * 86_400 - 60);
+
+    // The shop's own setting.
+    exec(
+        &f.admin,
+        f.shop,
+        "update store_settings set cart_ttl_days = 7 where tenant_id = $1",
+        f.shop.as_uuid(),
+    )
+    .await;
+    f.add(cart, tea, 1).await;
+    assert!(f.ttl(&lines).await <= 7 * 86_400);
+
+    // Cookie-less carts live two hours.
+    let visit = CartId::random();
+    let (status, body) = f.add_in(f.shop, visit, tea, 1, "visit").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["ttl_seconds"], 7200);
+    let ttl = f
+        .ttl(&format!("{}:lines", cart::store::key_tag(f.shop, visit)))
+        .await;
+    assert!(ttl > 7000 && ttl <= 7200, "{ttl}");
+
+    // The same cart id in another shop is another cart.
+    assert_eq!(f.view_in(f.other, cart).await.item_count, 0);
+}
+
+#[tokio::test]
+async fn o4_prefill_is_sealed_before_it_reaches_redis_and_can_be_forgotten() {
+    let mut f = Fixture::new().await;
+    let tea = variant(&f.admin, f.shop, "Sencha", 800, 10).await;
+    let cart = CartId::random();
+    f.add(cart, tea, 1).await;
+    let draft = Prefill {
+        name: "Marker Prefillson".into(),
+        email: "marker.prefill@example.org".into(),
+        phone: "+49 30 1234567".into(),
+        address_line1: "Markerstraße 42".into(),
+        address_line2: String::new(),
+        postal_code: "10115".into(),
+        city: "Berlin".into(),
+        country: "DE".into(),
+    };
+    let res = f
+        .client
+        .put(f.cart_url(f.shop, cart, "/prefill"))
+        .json(&draft)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.json::<Summary>().await.unwrap().ttl_seconds,
+        30 * 86_400
+    );
+
+    // Straight from Redis: every key of the cart, no plaintext anywhere.
+    let tag = cart::store::key_tag(f.shop, cart);
+    let raw: Vec<u8> = redis::cmd("GET")
+        .arg(format!("{tag}:prefill"))
+        .query_async(&mut f.redis)
+        .await
+        .unwrap();
+    assert!(raw.len() > 40);
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{tag}:*"))
+        .query_async(&mut f.redis)
+        .await
+        .unwrap();
+    let mut everything = Vec::new();
+    for key in keys {
+        let dump: Vec<u8> = redis::cmd("DUMP")
+            .arg(&key)
+            .query_async(&mut f.redis)
+            .await
+            .unwrap();
+        everything.extend(dump);
+    }
+    let haystack = String::from_utf8_lossy(&everything).to_lowercase();
+    for needle in [
+        "marker",
+        "prefillson",
+        "example.org",
+        "1234567",
+        "berlin",
+        "10115",
+    ] {
+        assert!(!haystack.contains(needle), "found {needle} in Redis");
+    }
+
+    let res = f
+        .client
+        .get(f.cart_url(f.shop, cart, "/prefill"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.json::<Prefill>().await.unwrap(), draft);
+    assert!(f.view(cart).await.has_prefill);
+
+    // The ciphertext is bound to its cart and shop: copied elsewhere, it does not open.
+    let other_cart = CartId::random();
+    let _: () = redis::cmd("SET")
+        .arg(format!(
+            "{}:prefill",
+            cart::store::key_tag(f.shop, other_cart)
+        ))
+        .arg(&raw)
+        .query_async(&mut f.redis)
+        .await
+        .unwrap();
+    let res = f
+        .client
+        .get(f.cart_url(f.shop, other_cart, "/prefill"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+
+    // Bad fields are refused with a code.
+    let res = f
+        .client
+        .put(f.cart_url(f.shop, cart, "/prefill"))
+        .json(&json!({ "email": "not-an-email" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        code(&res.json().await.unwrap()),
+        "cart.prefill_email_invalid"
+    );
+
+    // "Forget my details".
+    let res = f
+        .client
+        .delete(f.cart_url(f.shop, cart, "/prefill"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg(format!("{tag}:prefill"))
+        .query_async(&mut f.redis)
+        .await
+        .unwrap();
+    assert_eq!(exists, 0);
+    assert!(!f.view(cart).await.has_prefill);
+    assert_eq!(f.view(cart).await.item_count, 1);
+}
+
+#[tokio::test]
+async fn redis_faults_answer_503_with_retry_after_and_recover_by_themselves() {
+    let f = Fixture::with_redis(true).await;
+    let tea = variant(&f.admin, f.shop, "Sencha", 800, 10).await;
+    let cart = CartId::random();
+    assert_eq!(f.add(cart, tea, 1).await.0, StatusCode::OK);
+
+    f._gate.as_ref().unwrap().close().await;
+    let started = std::time::Instant::now();
+    let res = f
+        .client
+        .post(f.cart_url(f.shop, cart, "/lines"))
+        .json(&json!({ "variant_id": tea.to_string(), "quantity": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers()["retry-after"], "5");
+    assert_eq!(code(&res.json().await.unwrap()), "cart.unavailable");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let res = f
+        .client
+        .get(f.cart_url(f.shop, cart, "/summary"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let ready = f
+        .client
+        .get(format!("{}/readyz", f.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    f._gate.as_ref().unwrap().reopen().await.unwrap();
+    // The connection manager reconnects on its own; the first calls may still fail
+    // while it does, so poll (bounded) rather than sleep.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let res = f
+            .client
+            .get(f.cart_url(f.shop, cart, "/summary"))
+            .send()
+            .await
+            .unwrap();
+        if res.status() == StatusCode::OK {
+            let summary: Summary = res.json().await.unwrap();
+            assert_eq!(summary.item_count, 1, "the cart survived the outage");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no recovery");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(f.add(cart, tea, 1).await.0, StatusCode::OK);
+}
