@@ -1,6 +1,6 @@
 //! `cargo xtask`: the developer entry points (see the README).
 //!
-//! - `up`: make sure Postgres and Redis are installed and running, create roles and the
+//! - `up`: make sure Postgres, Redis and Garage (S3) are installed and running, create roles and the
 //!   dev database, migrate, check the catalog lint, create dev certificates and the dev
 //!   KEK, seed demo data, start every service, write `target/dev/stack.json`, and stop
 //!   everything on Ctrl-C;
@@ -10,6 +10,7 @@
 
 mod db;
 mod deps;
+mod garage;
 mod seed;
 mod stack;
 
@@ -19,10 +20,12 @@ use std::process::{Command, ExitCode};
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  up        install/start Postgres and Redis, migrate, seed, start all services (Ctrl-C stops);
+  up        install/start Postgres, Redis and Garage (S3), migrate, seed, start all services
+            (Ctrl-C stops);
             --release runs optimised builds (for load tests)
   test      start dependencies, then fmt --check, clippy -D warnings and every test
   migrate   create roles and the dev database and apply migrations
+  s3        install/start Garage (the local S3) and print its endpoint
   certs     create the dev CA and server certificate under target/dev/certs
   seed      --tenants N --products M: N load-test shops with M products each
 ";
@@ -67,6 +70,9 @@ fn main() -> ExitCode {
                 db::bootstrap().await.map(|_| ())
             }
             Some("certs") => stack::certs().map(|_| ()),
+            Some("s3") => garage::ensure_garage().await.map(|s3| {
+                println!("xtask: S3 at {} (credentials in target/dev/garage/s3.json)", s3.endpoint)
+            }),
             Some("seed") => {
                 let (tenants, products) = seed_args(&args[1..])?;
                 deps::ensure_postgres().await?;
@@ -126,6 +132,7 @@ async fn test() -> anyhow::Result<()> {
     deps::ensure_postgres().await?;
     deps::ensure_redis().await?;
     deps::ensure_browser()?;
+    garage::ensure_garage().await?;
     db::bootstrap().await?;
     run("cargo", &["fmt", "--all", "--check"])?;
     run(

@@ -149,6 +149,30 @@ fn spawn(
         .with_context(|| format!("cannot start {}", bin.display()))
 }
 
+/// The backup worker of the dev stack, against the dev Garage.
+fn spawn_backup(
+    s3: &crate::garage::S3Dev,
+    kek: &PathBuf,
+    profile: &str,
+) -> anyhow::Result<Child> {
+    let bin = root().join("target").join(profile).join("backup");
+    Command::new(&bin)
+        .arg("worker")
+        .env("APP_BACKUP_DATABASE_URL", db::url_for("backup")?)
+        .env("APP_BACKUP_S3_ENDPOINT", &s3.endpoint)
+        .env("APP_BACKUP_S3_REGION", crate::garage::REGION)
+        .env("APP_BACKUP_S3_BUCKET", crate::garage::BUCKET)
+        .env("APP_BACKUP_S3_ACCESS_KEY_ID", &s3.access_key_id)
+        .env("APP_BACKUP_S3_SECRET_ACCESS_KEY", &s3.secret_access_key)
+        .env("APP_BACKUP_S3_PATH_STYLE", "true")
+        .env("APP_BACKUP_INTERVAL_SECS", "3600")
+        .env("PLATFORM_KEK_FILE", kek)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {}", bin.display()))
+}
+
 /// Asks a child to stop (SIGTERM), then kills it if it has not within `grace`.
 async fn stop(name: &str, child: &mut Child, grace: Duration) {
     if let Some(pid) = child.id() {
@@ -167,6 +191,7 @@ async fn stop(name: &str, child: &mut Child, grace: Duration) {
 pub async fn up(release: bool) -> anyhow::Result<()> {
     deps::ensure_postgres().await?;
     deps::ensure_redis().await?;
+    let s3 = crate::garage::ensure_garage().await?;
     db::bootstrap().await?;
     let certs = certs()?;
     let kek = kek_file()?;
@@ -179,6 +204,7 @@ pub async fn up(release: bool) -> anyhow::Result<()> {
         for s in SERVICES {
             args.extend(["-p", s.package]);
         }
+        args.extend(["-p", "backup"]);
         crate::run("cargo", &args)?;
     }
     let mut children = Vec::new();
@@ -205,6 +231,12 @@ pub async fn up(release: bool) -> anyhow::Result<()> {
     }
     let shops =
         crate::seed::demo_shops(&ca_pem, &format!("https://localhost:{ADMIN_PORT}")).await?;
+    // The backup worker: every shop is backed up at once (the demo shops now exist), then
+    // hourly, and pruned after each run.
+    children.push((
+        "backup",
+        spawn_backup(&s3, &kek, if release { "release" } else { "debug" })?,
+    ));
 
     let services: serde_json::Map<String, serde_json::Value> = SERVICES
         .iter()
@@ -234,6 +266,12 @@ pub async fn up(release: bool) -> anyhow::Result<()> {
             "storefront_client_key": certs.storefront_client.1,
         },
         "kek_file": kek,
+        "s3": {
+            "endpoint": s3.endpoint,
+            "region": crate::garage::REGION,
+            "bucket": crate::garage::BUCKET,
+            "credentials": dev_dir().join("garage").join("s3.json"),
+        },
         "services": services,
         "shops": shops.iter().map(|s| {
             let mut s = s.clone();
@@ -253,6 +291,12 @@ pub async fn up(release: bool) -> anyhow::Result<()> {
         db::DEV_DB
     );
     println!("  Redis      {}", deps::redis_url());
+    println!(
+        "  S3         {} (Garage, bucket {}; backups hourly: target/{}/backup list)",
+        s3.endpoint,
+        crate::garage::BUCKET,
+        if release { "release" } else { "debug" }
+    );
     for s in SERVICES {
         let note = if s.internal {
             " (internal, client certificate required)"

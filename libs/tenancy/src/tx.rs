@@ -131,6 +131,28 @@ impl<S> ScopedTx<S> {
     pub async fn rollback(self) -> Result<(), TenancyError> {
         Ok(self.tx.rollback().await?)
     }
+
+    /// Runs `COPY … TO STDOUT` inside this transaction (row-level security applies to
+    /// the query's tables as to any select) and streams the raw COPY data: bulk export
+    /// with bounded memory. The statement passes the same guard as every other one.
+    pub async fn copy_out(
+        &mut self,
+        statement: &str,
+    ) -> Result<BoxStream<'_, Result<bytes::Bytes, sqlx::Error>>, TenancyError> {
+        check_statement(statement)?;
+        Ok(self.tx.copy_out_raw(statement).await?)
+    }
+
+    /// Runs `COPY … FROM STDIN` inside this transaction. Postgres refuses `COPY FROM`
+    /// into a table under row-level security, so bulk loads target a temporary table
+    /// and move rows on with `insert … select`, where the policies' `WITH CHECK` applies.
+    pub async fn copy_in(
+        &mut self,
+        statement: &str,
+    ) -> Result<sqlx::postgres::PgCopyIn<&mut sqlx::PgConnection>, TenancyError> {
+        check_statement(statement)?;
+        Ok(self.tx.copy_in_raw(statement).await?)
+    }
 }
 
 /// A statement that passed the guard, re-packed for the inner connection.

@@ -292,3 +292,41 @@ impl Drop for TcpGate {
         }
     }
 }
+
+/// How tests reach the S3 server of the dev stack (Garage, started by `cargo xtask test`
+/// and `cargo xtask up`, which write these settings to `target/dev/garage/s3.json`).
+#[derive(Clone)]
+pub struct S3Settings {
+    /// Endpoint URL.
+    pub endpoint: String,
+    /// Region.
+    pub region: String,
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret_access_key: String,
+}
+
+/// Reads the dev S3 settings; the error says how to get them.
+pub fn s3_settings() -> Result<S3Settings, String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/dev/garage/s3.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "{}: {e}; `cargo xtask test` (or `cargo xtask s3`) starts Garage and writes it",
+            path.display()
+        )
+    })?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let field = |k: &str| {
+        v[k].as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("{} lacks {k}", path.display()))
+    };
+    Ok(S3Settings {
+        endpoint: field("endpoint")?,
+        region: field("region")?,
+        access_key_id: field("access_key_id")?,
+        secret_access_key: field("secret_access_key")?,
+    })
+}
