@@ -4,6 +4,11 @@
 //! layout assigned once, and one access key allowed to create buckets. Its credentials
 //! and endpoint are written to `target/dev/garage/s3.json`, which the test kit and the
 //! services' dev configuration read.
+//!
+//! One Garage serves the machine: when one already runs (started from another checkout,
+//! say, or by an earlier CI run), its configuration is found through `/proc` and adopted,
+//! with the secrets kept beside it. A Garage whose configuration file is gone (its
+//! checkout was deleted) cannot be administered, so it is stopped and a new one started.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -36,6 +41,33 @@ pub struct S3Dev {
 
 fn dir() -> PathBuf {
     dev_dir().join("garage")
+}
+
+/// A running `garage … server` process: its pid and the `-c` configuration path.
+fn running_server() -> Option<(u32, PathBuf)> {
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = raw
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let is_garage = args.first().is_some_and(|a| a.ends_with("garage"));
+        if !is_garage || !args.iter().any(|a| a == "server") {
+            continue;
+        }
+        let config = args
+            .iter()
+            .position(|a| a == "-c" || a == "--config")
+            .and_then(|i| args.get(i + 1))
+            .map(PathBuf::from)?;
+        return Some((pid, config));
+    }
+    None
 }
 
 fn random_hex(len: usize) -> String {
@@ -96,9 +128,9 @@ struct Secrets {
     secret_access_key: String,
 }
 
-/// Secrets made once per machine (dev only), kept under `target/dev/garage/`.
-fn secrets() -> anyhow::Result<Secrets> {
-    let path = dir().join("secrets.json");
+/// Secrets made once (dev only), kept beside the configuration in `home`.
+fn secrets(home: &std::path::Path) -> anyhow::Result<Secrets> {
+    let path = home.join("secrets.json");
     if !path.is_file() {
         let s = json!({
             "rpc_secret": random_hex(64),
@@ -177,9 +209,33 @@ async fn port_open(addr: &str) -> bool {
 /// bucket; returns how to reach it.
 pub async fn ensure_garage() -> anyhow::Result<S3Dev> {
     std::fs::create_dir_all(dir())?;
-    let secrets = secrets()?;
     let bin = binary()?;
-    let cfg = config(&secrets)?;
+    let mut home = dir();
+    if let Some((pid, config)) = running_server() {
+        match config.parent() {
+            Some(parent) if config.is_file() && parent.join("secrets.json").is_file() => {
+                home = parent.to_path_buf();
+            }
+            _ => {
+                println!("xtask: stopping a stale Garage (pid {pid}) whose configuration is gone");
+                let _ = Command::new("kill").arg(pid.to_string()).status();
+                let deadline = Instant::now() + Duration::from_secs(15);
+                while port_open(S3_ADDR).await && Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+    }
+    let secrets = secrets(&home)?;
+    let cfg = if home == dir() {
+        config(&secrets)?
+    } else {
+        println!(
+            "xtask: using the Garage already running from {}",
+            home.display()
+        );
+        home.join("garage.toml")
+    };
     if !port_open(S3_ADDR).await {
         println!("xtask: starting Garage on {S3_ADDR}");
         let log = std::fs::File::create(dir().join("garage.log"))?;
@@ -197,7 +253,10 @@ pub async fn ensure_garage() -> anyhow::Result<S3Dev> {
         let deadline = Instant::now() + Duration::from_secs(60);
         while !port_open(S3_ADDR).await {
             if Instant::now() > deadline {
-                bail!("Garage did not start; see {}", dir().join("garage.log").display());
+                bail!(
+                    "Garage did not start; see {}",
+                    dir().join("garage.log").display()
+                );
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -207,7 +266,11 @@ pub async fn ensure_garage() -> anyhow::Result<S3Dev> {
     if status.contains("NO ROLE ASSIGNED") {
         let id = garage(&bin, &cfg, &["node", "id", "-q"])?;
         let id = id.trim().split('@').next().unwrap_or("").to_owned();
-        garage(&bin, &cfg, &["layout", "assign", "-z", "dc1", "-c", "1G", &id])?;
+        garage(
+            &bin,
+            &cfg,
+            &["layout", "assign", "-z", "dc1", "-c", "1G", &id],
+        )?;
         let show = garage(&bin, &cfg, &["layout", "show"])?;
         let current: u64 = show
             .lines()

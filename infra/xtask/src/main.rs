@@ -71,7 +71,10 @@ fn main() -> ExitCode {
             }
             Some("certs") => stack::certs().map(|_| ()),
             Some("s3") => garage::ensure_garage().await.map(|s3| {
-                println!("xtask: S3 at {} (credentials in target/dev/garage/s3.json)", s3.endpoint)
+                println!(
+                    "xtask: S3 at {} (credentials in target/dev/garage/s3.json)",
+                    s3.endpoint
+                )
             }),
             Some("seed") => {
                 let (tenants, products) = seed_args(&args[1..])?;

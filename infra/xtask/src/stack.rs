@@ -150,11 +150,7 @@ fn spawn(
 }
 
 /// The backup worker of the dev stack, against the dev Garage.
-fn spawn_backup(
-    s3: &crate::garage::S3Dev,
-    kek: &PathBuf,
-    profile: &str,
-) -> anyhow::Result<Child> {
+fn spawn_backup(s3: &crate::garage::S3Dev, kek: &PathBuf, profile: &str) -> anyhow::Result<Child> {
     let bin = root().join("target").join(profile).join("backup");
     Command::new(&bin)
         .arg("worker")

@@ -309,8 +309,8 @@ pub struct S3Settings {
 
 /// Reads the dev S3 settings; the error says how to get them.
 pub fn s3_settings() -> Result<S3Settings, String> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/dev/garage/s3.json");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/dev/garage/s3.json");
     let text = std::fs::read_to_string(&path).map_err(|e| {
         format!(
             "{}: {e}; `cargo xtask test` (or `cargo xtask s3`) starts Garage and writes it",

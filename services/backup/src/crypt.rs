@@ -283,7 +283,8 @@ mod tests {
         let frame = FRAME_HEADER + CHUNK + 16;
         // Cut after the first frame: no last frame, so finish refuses.
         let mut r = FrameReader::new(&key, &nonce, tenant, "b1").unwrap();
-        r.feed(&object[..MAGIC.len() + frame], &mut |_| Ok(())).unwrap();
+        r.feed(&object[..MAGIC.len() + frame], &mut |_| Ok(()))
+            .unwrap();
         assert!(r.finish().is_err());
         // Another backup id (the AAD): the first frame fails.
         let mut r = FrameReader::new(&key, &nonce, tenant, "b2").unwrap();

@@ -110,7 +110,8 @@ pub async fn tenant_tables(tx: &mut TenantTx) -> Result<Vec<Table>, BackupError>
 
 /// Kahn's topological sort: a table comes after every table it references.
 fn parents_first(mut tables: BTreeMap<i64, Table>, edges: &[(i64, i64)]) -> Vec<Table> {
-    let mut needs: BTreeMap<i64, BTreeSet<i64>> = tables.keys().map(|k| (*k, BTreeSet::new())).collect();
+    let mut needs: BTreeMap<i64, BTreeSet<i64>> =
+        tables.keys().map(|k| (*k, BTreeSet::new())).collect();
     for (child, parent) in edges {
         if tables.contains_key(parent)
             && let Some(set) = needs.get_mut(child)
@@ -148,9 +149,10 @@ fn parents_first(mut tables: BTreeMap<i64, Table>, edges: &[(i64, i64)]) -> Vec<
 
 /// The latest applied migration.
 pub async fn schema_version(tx: &mut TenantTx) -> Result<i64, BackupError> {
-    let v: Option<i64> = sqlx::query_scalar("select max(version) from _sqlx_migrations where success")
-        .fetch_one(&mut *tx)
-        .await?;
+    let v: Option<i64> =
+        sqlx::query_scalar("select max(version) from _sqlx_migrations where success")
+            .fetch_one(&mut *tx)
+            .await?;
     Ok(v.unwrap_or(0))
 }
 
@@ -168,10 +170,12 @@ pub async fn try_lock(tx: &mut TenantTx) -> Result<bool, BackupError> {
 
 /// The shop's handle and name.
 pub async fn tenant_entry(tx: &mut TenantTx) -> Result<Option<(String, String)>, BackupError> {
-    Ok(sqlx::query_as("select handle, display_name from tenants where id = $1")
-        .bind(tx.tenant().as_uuid())
-        .fetch_optional(&mut *tx)
-        .await?)
+    Ok(
+        sqlx::query_as("select handle, display_name from tenants where id = $1")
+            .bind(tx.tenant().as_uuid())
+            .fetch_optional(&mut *tx)
+            .await?,
+    )
 }
 
 /// The highest erasure sequence number of the tenant (0: none).
@@ -228,7 +232,11 @@ mod tests {
 
     #[test]
     fn parents_come_before_children() {
-        let tables = BTreeMap::from([(1, t("a.variants")), (2, t("a.products")), (3, t("a.lines"))]);
+        let tables = BTreeMap::from([
+            (1, t("a.variants")),
+            (2, t("a.products")),
+            (3, t("a.lines")),
+        ]);
         let order: Vec<String> = parents_first(tables, &[(1, 2), (3, 1), (3, 99)])
             .into_iter()
             .map(|t| t.name)

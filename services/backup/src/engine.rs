@@ -25,12 +25,12 @@ use platform_vault::{DataKey, Vault};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::BackupError;
 use crate::crypt::{self, FrameReader, FrameWriter};
 use crate::db::{self, Table, column_list, quote_ident};
 use crate::manifest::{FORMAT, Manifest, TableEntry, TenantEntry};
 use crate::retention;
 use crate::s3::{ObjectStore, Upload};
-use crate::BackupError;
 
 /// Ciphertext gathered before it goes up as one part.
 const PART: usize = 8 << 20;
@@ -130,7 +130,10 @@ struct Metrics {
 fn metrics() -> Metrics {
     let meter = platform_telemetry::meter("backup");
     Metrics {
-        rows: meter.u64_counter("backup.rows").with_description("rows backed up or restored").build(),
+        rows: meter
+            .u64_counter("backup.rows")
+            .with_description("rows backed up or restored")
+            .build(),
         bytes: meter
             .u64_counter("backup.bytes")
             .with_description("plaintext bytes backed up or restored")
@@ -173,7 +176,11 @@ impl Backups {
 
     /// Backs up one tenant, stamping it with `now` (an injected clock in tests).
     #[tracing::instrument(name = "backup.run", skip_all, fields(tenant_id = %tenant))]
-    pub async fn run_at(&self, tenant: TenantId, now: DateTime<Utc>) -> Result<Manifest, BackupError> {
+    pub async fn run_at(
+        &self,
+        tenant: TenantId,
+        now: DateTime<Utc>,
+    ) -> Result<Manifest, BackupError> {
         let started = Instant::now();
         // The tenant key may not exist yet (created on first use), which a read-only
         // snapshot could not do: fetch it first.
@@ -204,7 +211,10 @@ impl Backups {
         let mut nonce = [0u8; crypt::NONCE_LEN];
         nonce.copy_from_slice(&Uuid::new_v4().as_bytes()[..crypt::NONCE_LEN]);
         let writer = FrameWriter::new(&key, &nonce, tenant, &backup_id)?;
-        let mut upload = self.store.start_upload(&data_key(tenant, &backup_id)).await?;
+        let mut upload = self
+            .store
+            .start_upload(&data_key(tenant, &backup_id))
+            .await?;
         tracing::info!(backup_id, tables = tables.len(), "backup started");
 
         let exported = export(&mut tx, &tables, writer, &mut upload, started).await;
@@ -238,7 +248,9 @@ impl Backups {
         let json = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| BackupError::Corrupt(format!("manifest: {e}")))?;
         // Written last: until it exists the backup is not listed as complete.
-        self.store.put(&manifest_key(tenant, &backup_id), json).await?;
+        self.store
+            .put(&manifest_key(tenant, &backup_id), json)
+            .await?;
         tx.commit().await?;
         let seconds = started.elapsed().as_secs_f64();
         let m = metrics();
@@ -288,7 +300,11 @@ impl Backups {
     }
 
     /// The manifest of a complete backup.
-    pub async fn manifest(&self, tenant: TenantId, backup_id: &str) -> Result<Manifest, BackupError> {
+    pub async fn manifest(
+        &self,
+        tenant: TenantId,
+        backup_id: &str,
+    ) -> Result<Manifest, BackupError> {
         let bytes = self
             .store
             .get(&manifest_key(tenant, backup_id))
@@ -297,10 +313,15 @@ impl Backups {
         let manifest: Manifest = serde_json::from_slice(&bytes)
             .map_err(|e| BackupError::Corrupt(format!("manifest: {e}")))?;
         if manifest.tenant.id != tenant.as_uuid() || manifest.backup_id != backup_id {
-            return Err(BackupError::Corrupt("the manifest names another backup".to_owned()));
+            return Err(BackupError::Corrupt(
+                "the manifest names another backup".to_owned(),
+            ));
         }
         if manifest.format != FORMAT {
-            return Err(BackupError::Corrupt(format!("unknown format {}", manifest.format)));
+            return Err(BackupError::Corrupt(format!(
+                "unknown format {}",
+                manifest.format
+            )));
         }
         Ok(manifest)
     }
@@ -400,7 +421,9 @@ impl Backups {
                 staging(i),
                 table.quoted
             );
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut tx).await?;
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut tx)
+                .await?;
         }
         let mut pending = Pending::default();
         let mut progress = 0u64;
@@ -430,7 +453,12 @@ impl Backups {
             copy.finish().await?;
             check.expect(entry)?;
             progress += entry.bytes;
-            tracing::info!(table = entry.name, rows = entry.rows, bytes = progress, "restore progress");
+            tracing::info!(
+                table = entry.name,
+                rows = entry.rows,
+                bytes = progress,
+                "restore progress"
+            );
         }
         pending.expect_end(source).await?;
 
@@ -453,7 +481,9 @@ impl Backups {
         // Replace: children first out, parents first in.
         for table in live_tables.iter().rev() {
             let sql = format!("delete from {}", table.quoted);
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut tx).await?;
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut tx)
+                .await?;
         }
         let mut rows = 0;
         for (i, (entry, table)) in plan.iter().enumerate() {
@@ -475,7 +505,14 @@ impl Backups {
         m.rows.add(rows, &attrs);
         m.bytes.add(manifest.plaintext_bytes, &attrs);
         m.seconds.record(seconds, &attrs);
-        tracing::info!(backup_id, rows, erasures = erased.len(), rows_erased, seconds, "restore complete");
+        tracing::info!(
+            backup_id,
+            rows,
+            erasures = erased.len(),
+            rows_erased,
+            seconds,
+            "restore complete"
+        );
         Ok(RestoreReport {
             manifest,
             rows,
@@ -525,7 +562,12 @@ impl Backups {
                 self.store.delete(&data_key(tenant, id)).await?;
             }
         }
-        tracing::info!(kept = report.kept.len(), deleted = report.deleted.len(), dry_run, "prune");
+        tracing::info!(
+            kept = report.kept.len(),
+            deleted = report.deleted.len(),
+            dry_run,
+            "prune"
+        );
         Ok(report)
     }
 }
@@ -674,7 +716,8 @@ impl PlainSource {
     async fn next(&mut self) -> Result<Option<Vec<u8>>, BackupError> {
         let zerr = |e: std::io::Error| BackupError::Corrupt(format!("zstd: {e}"));
         loop {
-            let (Some(reader), Some(decoder)) = (self.reader.as_mut(), self.decoder.as_mut()) else {
+            let (Some(reader), Some(decoder)) = (self.reader.as_mut(), self.decoder.as_mut())
+            else {
                 return Ok(None);
             };
             match self.body.next().await {
@@ -717,21 +760,32 @@ impl Pending {
                     self.data = data;
                     self.at = 0;
                 }
-                None => return Err(BackupError::Corrupt("the data ends before the manifest says".to_owned())),
+                None => {
+                    return Err(BackupError::Corrupt(
+                        "the data ends before the manifest says".to_owned(),
+                    ));
+                }
             }
         }
         Ok(())
     }
 
     /// Hands exactly `bytes` bytes to `sink` (synchronous sink).
-    async fn drain<F, Fut>(&mut self, source: &mut PlainSource, mut bytes: u64, mut sink: F) -> Result<(), BackupError>
+    async fn drain<F, Fut>(
+        &mut self,
+        source: &mut PlainSource,
+        mut bytes: u64,
+        mut sink: F,
+    ) -> Result<(), BackupError>
     where
         F: FnMut(&[u8]) -> Fut,
         Fut: std::future::Future<Output = Result<(), BackupError>>,
     {
         while bytes > 0 {
             self.fill(source).await?;
-            let take = usize::try_from(bytes).unwrap_or(usize::MAX).min(self.data.len() - self.at);
+            let take = usize::try_from(bytes)
+                .unwrap_or(usize::MAX)
+                .min(self.data.len() - self.at);
             sink(&self.data[self.at..self.at + take]).await?;
             self.at += take;
             bytes -= take as u64;
@@ -740,13 +794,20 @@ impl Pending {
     }
 
     /// Hands exactly `bytes` bytes to an async sink, in owned pieces.
-    async fn drain_async<F>(&mut self, source: &mut PlainSource, mut bytes: u64, mut sink: F) -> Result<(), BackupError>
+    async fn drain_async<F>(
+        &mut self,
+        source: &mut PlainSource,
+        mut bytes: u64,
+        mut sink: F,
+    ) -> Result<(), BackupError>
     where
         F: AsyncFnMut(Vec<u8>) -> Result<(), BackupError>,
     {
         while bytes > 0 {
             self.fill(source).await?;
-            let take = usize::try_from(bytes).unwrap_or(usize::MAX).min(self.data.len() - self.at);
+            let take = usize::try_from(bytes)
+                .unwrap_or(usize::MAX)
+                .min(self.data.len() - self.at);
             sink(self.data[self.at..self.at + take].to_vec()).await?;
             self.at += take;
             bytes -= take as u64;
@@ -757,12 +818,16 @@ impl Pending {
     /// Checks that nothing follows the last table and the object ended properly.
     async fn expect_end(mut self, mut source: PlainSource) -> Result<(), BackupError> {
         if self.at < self.data.len() {
-            return Err(BackupError::Corrupt("more data than the manifest says".to_owned()));
+            return Err(BackupError::Corrupt(
+                "more data than the manifest says".to_owned(),
+            ));
         }
         self.data.clear();
         match source.next().await? {
             None => Ok(()),
-            Some(_) => Err(BackupError::Corrupt("more data than the manifest says".to_owned())),
+            Some(_) => Err(BackupError::Corrupt(
+                "more data than the manifest says".to_owned(),
+            )),
         }
     }
 }
@@ -795,5 +860,8 @@ impl TableCheck {
 
 /// Quoted name helper re-exported for tests that build SQL against discovered tables.
 pub fn quoted(name: &str) -> String {
-    name.split('.').map(quote_ident).collect::<Vec<_>>().join(".")
+    name.split('.')
+        .map(quote_ident)
+        .collect::<Vec<_>>()
+        .join(".")
 }

@@ -31,7 +31,9 @@ pub enum BackupError {
         database: i64,
     },
     /// An older backup whose tables or columns no longer exist in the target schema.
-    #[error("backup schema version {backup} cannot be mapped onto the database's {database}: {reason}")]
+    #[error(
+        "backup schema version {backup} cannot be mapped onto the database's {database}: {reason}"
+    )]
     SchemaUnmigratable {
         /// Schema version recorded in the manifest.
         backup: i64,

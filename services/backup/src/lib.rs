@@ -54,7 +54,9 @@ impl Config {
             database_url: SecretString::from(env.required("DATABASE_URL")?),
             s3: S3Config {
                 endpoint: env.optional("S3_ENDPOINT"),
-                region: env.optional("S3_REGION").unwrap_or_else(|| "us-east-1".to_owned()),
+                region: env
+                    .optional("S3_REGION")
+                    .unwrap_or_else(|| "us-east-1".to_owned()),
                 bucket: env.required("S3_BUCKET")?,
                 access_key_id: env.required("S3_ACCESS_KEY_ID")?,
                 secret_access_key: SecretString::from(env.required("S3_SECRET_ACCESS_KEY")?),

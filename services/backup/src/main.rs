@@ -48,7 +48,9 @@ struct Args {
 }
 
 fn parse(args: &[String]) -> Result<Args, BackupError> {
-    let usage = || BackupError::Usage("usage: backup run|list|verify|restore|prune|worker [--tenant T] [--backup ID] [--into-database-url URL] [--dry-run]".to_owned());
+    let usage = || {
+        BackupError::Usage("usage: backup run|list|verify|restore|prune|worker [--tenant T] [--backup ID] [--into-database-url URL] [--dry-run]".to_owned())
+    };
     let mut it = args.iter();
     let command = it.next().ok_or_else(usage)?.clone();
     let mut parsed = Args {
@@ -133,7 +135,9 @@ async fn run(args: &[String]) -> Result<(), BackupError> {
                 Some(url) => Some(connect(options(&SecretString::from(url.clone()))?)),
                 None => None,
             };
-            let r = backups.restore(tenant, &backup_id()?, scratch.as_ref()).await?;
+            let r = backups
+                .restore(tenant, &backup_id()?, scratch.as_ref())
+                .await?;
             println!(
                 "restored {} rows in {:.2} s; {} erasures re-applied ({} rows)",
                 r.rows, r.seconds, r.erasures_replayed, r.rows_erased
@@ -143,13 +147,24 @@ async fn run(args: &[String]) -> Result<(), BackupError> {
             for tenant in tenants(false).await? {
                 let r = backups.prune(tenant, Utc::now(), args.dry_run).await?;
                 for id in &r.deleted {
-                    println!("{tenant} {id} {}", if args.dry_run { "would delete" } else { "deleted" });
+                    println!(
+                        "{tenant} {id} {}",
+                        if args.dry_run {
+                            "would delete"
+                        } else {
+                            "deleted"
+                        }
+                    );
                 }
                 println!("{tenant} kept {}", r.kept.len());
             }
         }
         "worker" => worker(&backups, config.interval_secs).await,
-        _ => return Err(parse(&[]).err().unwrap_or(BackupError::Usage(String::new()))),
+        _ => {
+            return Err(parse(&[])
+                .err()
+                .unwrap_or(BackupError::Usage(String::new())));
+        }
     }
     Ok(())
 }

@@ -45,8 +45,12 @@ impl Policy {
     pub fn bounded(self) -> Self {
         Policy {
             daily: self.daily.clamp(*DAILY_RANGE.start(), *DAILY_RANGE.end()),
-            weekly: self.weekly.clamp(*WEEKLY_RANGE.start(), *WEEKLY_RANGE.end()),
-            monthly: self.monthly.clamp(*MONTHLY_RANGE.start(), *MONTHLY_RANGE.end()),
+            weekly: self
+                .weekly
+                .clamp(*WEEKLY_RANGE.start(), *WEEKLY_RANGE.end()),
+            monthly: self
+                .monthly
+                .clamp(*MONTHLY_RANGE.start(), *MONTHLY_RANGE.end()),
         }
     }
 }

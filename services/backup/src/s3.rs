@@ -117,7 +117,13 @@ impl ObjectStore {
         {
             return Ok(());
         }
-        match self.client.create_bucket().bucket(&self.bucket).send().await {
+        match self
+            .client
+            .create_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(err) => {
                 // Created concurrently by another process: fine.
@@ -151,10 +157,7 @@ impl ObjectStore {
         match self.open(key).await? {
             None => Ok(None),
             Some(body) => {
-                let data = body
-                    .collect()
-                    .await
-                    .map_err(|e| s3_err("read object", e))?;
+                let data = body.collect().await.map_err(|e| s3_err("read object", e))?;
                 Ok(Some(data.into_bytes().to_vec()))
             }
         }
@@ -194,7 +197,10 @@ impl ObjectStore {
                 if let Some(key) = object.key() {
                     out.push(Listed {
                         key: key.to_owned(),
-                        size: object.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+                        size: object
+                            .size()
+                            .and_then(|s| u64::try_from(s).ok())
+                            .unwrap_or(0),
                     });
                 }
             }

@@ -103,8 +103,16 @@ impl Fixture {
         let store = store();
         store.ensure_bucket().await.unwrap();
         let backups = Backups::new(backup_db.clone(), vault.clone(), store.clone());
-        let a = shop(&owner, &format!("a{}", &Uuid::new_v4().simple().to_string()[..8])).await;
-        let b = shop(&owner, &format!("b{}", &Uuid::new_v4().simple().to_string()[..8])).await;
+        let a = shop(
+            &owner,
+            &format!("a{}", &Uuid::new_v4().simple().to_string()[..8]),
+        )
+        .await;
+        let b = shop(
+            &owner,
+            &format!("b{}", &Uuid::new_v4().simple().to_string()[..8]),
+        )
+        .await;
         for i in 0..30 {
             product(&admin, a, &format!("{MARKER} tent {i}"), 1000 + i).await;
             product(&admin, b, &format!("Other shop kettle {i}"), 500 + i).await;
@@ -200,12 +208,22 @@ async fn o16_a_backup_restores_the_tenant_exactly_while_other_tenants_keep_servi
     let before_b = f.dump(&f.backup_db, f.b).await;
     let m = f.backups.run(f.a).await.unwrap();
     assert!(m.rows() >= 63, "{} rows", m.rows());
-    assert!(m.tables.iter().any(|t| t.name == "public.products" && t.rows == 30));
+    assert!(
+        m.tables
+            .iter()
+            .any(|t| t.name == "public.products" && t.rows == 30)
+    );
     assert_eq!(f.backups.verify(f.a, &m.backup_id).await.unwrap(), m);
 
     // The merchant breaks things; the other shop keeps changing.
-    f.exec(&f.admin, f.a, "delete from products where title like '%tent 1%'").await;
-    f.exec(&f.admin, f.a, "update variants set price_minor = 1").await;
+    f.exec(
+        &f.admin,
+        f.a,
+        "delete from products where title like '%tent 1%'",
+    )
+    .await;
+    f.exec(&f.admin, f.a, "update variants set price_minor = 1")
+        .await;
     product(&f.admin, f.a, "Added after the backup", 1).await;
     product(&f.admin, f.b, "Added to B meanwhile", 2).await;
     let b_now = f.dump(&f.backup_db, f.b).await;
@@ -260,9 +278,22 @@ async fn o16_the_object_in_s3_holds_no_plaintext() {
     let manifest = f.object(f.a, &m, "manifest.json").await;
     assert!(data.len() > 64);
     assert!(data.starts_with(backup::crypt::MAGIC));
-    for needle in [MARKER, "tent 1", EMAIL, "We keep your data safe", "SKU-", "EUR"] {
-        assert!(!contains(&data, needle.as_bytes()), "{needle} in the data object");
-        assert!(!contains(&manifest, needle.as_bytes()), "{needle} in the manifest");
+    for needle in [
+        MARKER,
+        "tent 1",
+        EMAIL,
+        "We keep your data safe",
+        "SKU-",
+        "EUR",
+    ] {
+        assert!(
+            !contains(&data, needle.as_bytes()),
+            "{needle} in the data object"
+        );
+        assert!(
+            !contains(&manifest, needle.as_bytes()),
+            "{needle} in the manifest"
+        );
     }
     // Not even compressed plaintext: a zstd frame would start with its magic number.
     assert!(!contains(&data, &[0x28, 0xb5, 0x2f, 0xfd]));
@@ -277,7 +308,11 @@ async fn o16_the_object_in_s3_holds_no_plaintext() {
     let err = f.backups.verify(f.a, &m.backup_id).await.unwrap_err();
     assert_eq!(err.code(), "backup.corrupt", "{err}");
     let before = f.dump(&f.backup_db, f.a).await;
-    let err = f.backups.restore(f.a, &m.backup_id, None).await.unwrap_err();
+    let err = f
+        .backups
+        .restore(f.a, &m.backup_id, None)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "backup.corrupt", "{err}");
     assert_eq!(f.dump(&f.backup_db, f.a).await, before);
 }
@@ -294,13 +329,20 @@ async fn o11_destroying_a_tenants_keys_makes_its_backups_unreadable_while_others
     let before = f.dump(&f.backup_db, f.a).await;
     for result in [
         f.backups.verify(f.a, &ma.backup_id).await.map(|_| ()),
-        f.backups.restore(f.a, &ma.backup_id, None).await.map(|_| ()),
+        f.backups
+            .restore(f.a, &ma.backup_id, None)
+            .await
+            .map(|_| ()),
     ] {
         let err = result.unwrap_err();
         assert!(matches!(err, BackupError::KeyDestroyed), "{err}");
         assert_eq!(err.code(), "backup.key_destroyed");
     }
-    assert_eq!(f.dump(&f.backup_db, f.a).await, before, "no partial restore");
+    assert_eq!(
+        f.dump(&f.backup_db, f.a).await,
+        before,
+        "no partial restore"
+    );
     // A fresh backup process (new vault, empty key cache) cannot read it either.
     let fresh = Backups::new(
         f.backup_db.clone(),
@@ -335,7 +377,11 @@ async fn o14_new_tenant_tables_are_backed_up_key_tables_never_and_later_erasures
     .await
     .unwrap();
     let (kept, erased) = (Uuid::new_v4(), Uuid::new_v4());
-    for (subject, body) in [(kept, "stays"), (erased, "must go"), (erased, "must go too")] {
+    for (subject, body) in [
+        (kept, "stays"),
+        (erased, "must go"),
+        (erased, "must go too"),
+    ] {
         let mut tx = f.owner.begin(f.a).await.unwrap();
         sqlx::query("insert into notes (tenant_id, id, subject_id, body) values ($1, $2, $3, $4)")
             .bind(f.a)
@@ -360,7 +406,12 @@ async fn o14_new_tenant_tables_are_backed_up_key_tables_never_and_later_erasures
     let m = f.backups.run(f.a).await.unwrap();
     let names: Vec<&str> = m.tables.iter().map(|t| t.name.as_str()).collect();
     assert!(names.contains(&"public.notes"), "{names:?}");
-    assert!(names.iter().all(|n| !n.starts_with("keys.") && !n.starts_with("ledger.")), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.starts_with("keys.") && !n.starts_with("ledger.")),
+        "{names:?}"
+    );
     assert_eq!(m.erasure_position, 1);
     // Parents before children.
     let at = |n: &str| names.iter().position(|x| *x == n).unwrap();
@@ -368,7 +419,12 @@ async fn o14_new_tenant_tables_are_backed_up_key_tables_never_and_later_erasures
     assert!(at("public.staff_accounts") < at("public.login_attempts"));
 
     // After the backup, a visitor is erased: the live rows go, the ledger records it.
-    f.exec(&f.owner, f.a, &format!("delete from notes where subject_id = '{erased}'")).await;
+    f.exec(
+        &f.owner,
+        f.a,
+        &format!("delete from notes where subject_id = '{erased}'"),
+    )
+    .await;
     let mut tx = f.admin.begin(f.a).await.unwrap();
     sqlx::query("insert into ledger.erasure_log (tenant_id, seq, subject_id) values ($1, 2, $2)")
         .bind(f.a)
@@ -440,21 +496,42 @@ async fn restore_refuses_backups_of_a_newer_or_incompatible_schema_with_a_clear_
 
     let mut newer = m.clone();
     newer.schema_version += 1;
-    f.store.put(&key, serde_json::to_vec(&newer).unwrap()).await.unwrap();
-    let err = f.backups.restore(f.a, &m.backup_id, None).await.unwrap_err();
+    f.store
+        .put(&key, serde_json::to_vec(&newer).unwrap())
+        .await
+        .unwrap();
+    let err = f
+        .backups
+        .restore(f.a, &m.backup_id, None)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "backup.schema_newer");
-    assert!(err.to_string().contains("migrate the database first"), "{err}");
+    assert!(
+        err.to_string().contains("migrate the database first"),
+        "{err}"
+    );
 
     let mut gone = m.clone();
     gone.schema_version -= 1;
     gone.tables[0].columns.push("dropped_column".to_owned());
-    f.store.put(&key, serde_json::to_vec(&gone).unwrap()).await.unwrap();
-    let err = f.backups.restore(f.a, &m.backup_id, None).await.unwrap_err();
+    f.store
+        .put(&key, serde_json::to_vec(&gone).unwrap())
+        .await
+        .unwrap();
+    let err = f
+        .backups
+        .restore(f.a, &m.backup_id, None)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "backup.schema_unmigratable");
     assert!(err.to_string().contains("dropped_column"), "{err}");
     assert_eq!(f.dump(&f.backup_db, f.a).await, before);
 
-    let err = f.backups.verify(f.a, "20260101T000000Z-000000000000").await.unwrap_err();
+    let err = f
+        .backups
+        .verify(f.a, "20260101T000000Z-000000000000")
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "backup.unknown_backup");
 }
 
@@ -471,17 +548,33 @@ async fn o16_prune_keeps_the_policy_set_of_forty_nightly_backups() {
     let start = Utc.with_ymd_and_hms(2026, 1, 1, 2, 0, 0).unwrap();
     let mut ids = Vec::new();
     for day in 0..40 {
-        ids.push(f.backups.run_at(f.b, start + Duration::days(day)).await.unwrap().backup_id);
+        ids.push(
+            f.backups
+                .run_at(f.b, start + Duration::days(day))
+                .await
+                .unwrap()
+                .backup_id,
+        );
     }
     // An abandoned run (data without manifest) from day 10.
-    let orphan = format!("20260111T020000Z-{}", &Uuid::new_v4().simple().to_string()[..12]);
+    let orphan = format!(
+        "20260111T020000Z-{}",
+        &Uuid::new_v4().simple().to_string()[..12]
+    );
     f.store
-        .put(&format!("tenants/{}/{orphan}/data", f.b), b"PLATBK01".to_vec())
+        .put(
+            &format!("tenants/{}/{orphan}/data", f.b),
+            b"PLATBK01".to_vec(),
+        )
         .await
         .unwrap();
     let now = start + Duration::days(39) + Duration::hours(1);
     let dry = f.backups.prune(f.b, now, true).await.unwrap();
-    assert_eq!(f.backups.list(f.b).await.unwrap().len(), 41, "dry run deletes nothing");
+    assert_eq!(
+        f.backups.list(f.b).await.unwrap().len(),
+        41,
+        "dry run deletes nothing"
+    );
     let report = f.backups.prune(f.b, now, false).await.unwrap();
     assert_eq!(report.deleted, dry.deleted);
     let left: Vec<String> = f
