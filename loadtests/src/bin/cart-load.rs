@@ -225,21 +225,22 @@ fn redis_baseline(a: &Args) -> anyhow::Result<serde_json::Value> {
             .context("redis-benchmark (Debian's redis-tools) is needed for the baseline")?;
         let text = String::from_utf8_lossy(&out.stdout);
         // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-        let row = text
+        // The test name may itself contain commas (the script): the seven numbers are
+        // the last fields of the row.
+        let line = text
             .lines()
             .last()
-            .context("no output from redis-benchmark")?
-            .split(',')
-            .map(|f| f.trim_matches('"').to_owned())
-            .collect::<Vec<_>>();
-        let num = |i: usize| {
-            row.get(i)
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
+            .context("no output from redis-benchmark")?;
+        let fields: Vec<f64> = line
+            .rsplitn(8, ',')
+            .take(7)
+            .map(|f| f.trim_matches('"').parse::<f64>().unwrap_or(0.0))
+            .collect();
+        // rsplitn yields from the end: max, p99, p95, p50, min, avg, rps.
+        let num = |from_end: usize| fields.get(from_end).copied().unwrap_or(0.0);
         results.insert(
             name.to_owned(),
-            json!({ "per_second": num(1), "p50_ms": num(4), "p99_ms": num(6) }),
+            json!({ "per_second": num(6), "p50_ms": num(3), "p99_ms": num(1) }),
         );
     }
     Ok(serde_json::Value::Object(results))

@@ -529,7 +529,7 @@ async fn restore_refuses_backups_of_a_newer_or_incompatible_schema_with_a_clear_
 
     let err = f
         .backups
-        .verify(f.a, "20260101T000000Z-000000000000")
+        .verify(f.a, "2026-01-01T00:00:00Z-000000000000")
         .await
         .unwrap_err();
     assert_eq!(err.code(), "backup.unknown_backup");
@@ -557,10 +557,7 @@ async fn o16_prune_keeps_the_policy_set_of_forty_nightly_backups() {
         );
     }
     // An abandoned run (data without manifest) from day 10.
-    let orphan = format!(
-        "20260111T020000Z-{}",
-        &Uuid::new_v4().simple().to_string()[..12]
-    );
+    let orphan = "2026-01-11T02:00:00Z-orphanedrunx".to_owned();
     f.store
         .put(
             &format!("tenants/{}/{orphan}/data", f.b),
