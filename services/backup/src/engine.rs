@@ -382,9 +382,9 @@ impl Backups {
         for table in &manifest.tables {
             let mut check = TableCheck::default();
             pending
-                .drain(&mut source, table.bytes, |slice| {
-                    check.add(slice);
-                    std::future::ready(Ok(()))
+                .drain(&mut source, table.bytes, async |slice: Vec<u8>| {
+                    check.add(&slice);
+                    Ok(())
                 })
                 .await?;
             check.expect(table)?;
@@ -445,7 +445,7 @@ impl Backups {
             let mut copy = tx.copy_in(&statement).await?;
             let mut failed: Option<sqlx::Error> = None;
             pending
-                .drain_async(&mut source, entry.bytes, async |slice: Vec<u8>| {
+                .drain(&mut source, entry.bytes, async |slice: Vec<u8>| {
                     check.add(&slice);
                     if failed.is_none()
                         && let Err(e) = copy.send(slice.as_slice()).await
@@ -778,31 +778,8 @@ impl Pending {
         Ok(())
     }
 
-    /// Hands exactly `bytes` bytes to `sink` (synchronous sink).
-    async fn drain<F, Fut>(
-        &mut self,
-        source: &mut PlainSource,
-        mut bytes: u64,
-        mut sink: F,
-    ) -> Result<(), BackupError>
-    where
-        F: FnMut(&[u8]) -> Fut,
-        Fut: std::future::Future<Output = Result<(), BackupError>>,
-    {
-        while bytes > 0 {
-            self.fill(source).await?;
-            let take = usize::try_from(bytes)
-                .unwrap_or(usize::MAX)
-                .min(self.data.len() - self.at);
-            sink(&self.data[self.at..self.at + take]).await?;
-            self.at += take;
-            bytes -= take as u64;
-        }
-        Ok(())
-    }
-
-    /// Hands exactly `bytes` bytes to an async sink, in owned pieces.
-    async fn drain_async<F>(
+    /// Hands exactly `bytes` bytes to `sink`, in owned pieces, pulling from the source as needed.
+    async fn drain<F>(
         &mut self,
         source: &mut PlainSource,
         mut bytes: u64,
