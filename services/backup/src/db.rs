@@ -24,7 +24,13 @@ pub struct Table {
     pub quoted: String,
     /// Columns in attribute order.
     pub columns: Vec<Column>,
+    /// Marked `backup:volatile` in its table comment (sessions, say): exported like every
+    /// table, but a restore empties it instead of bringing old rows back.
+    pub volatile: bool,
 }
+
+/// The marker, in a table's comment, of a table a restore empties instead of refilling.
+pub const VOLATILE_MARKER: &str = "backup:volatile";
 
 /// A column.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +58,8 @@ pub fn column_list<S: AsRef<str>>(columns: &[S]) -> String {
 /// Every tenant table, parents before children (foreign keys), ties by name.
 pub async fn tenant_tables(tx: &mut TenantTx) -> Result<Vec<Table>, BackupError> {
     let rows = sqlx::query(
-        "select c.oid::int8 as oid, n.nspname::text as schema, c.relname::text as name
+        "select c.oid::int8 as oid, n.nspname::text as schema, c.relname::text as name,
+                coalesce(obj_description(c.oid, 'pg_class'), '') like '%' || $2 || '%' as volatile
            from pg_class c
            join pg_namespace n on n.oid = c.relnamespace
            join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id'
@@ -65,6 +72,7 @@ pub async fn tenant_tables(tx: &mut TenantTx) -> Result<Vec<Table>, BackupError>
           order by n.nspname, c.relname",
     )
     .bind(EXCLUDED_SCHEMAS)
+    .bind(VOLATILE_MARKER)
     .fetch_all(&mut *tx)
     .await?;
     let mut tables: BTreeMap<i64, Table> = BTreeMap::new();
@@ -72,6 +80,7 @@ pub async fn tenant_tables(tx: &mut TenantTx) -> Result<Vec<Table>, BackupError>
         let oid: i64 = row.try_get("oid")?;
         let schema: String = row.try_get("schema")?;
         let name: String = row.try_get("name")?;
+        let volatile: bool = row.try_get("volatile")?;
         let columns = sqlx::query(
             "select attname::text as name, (attnotnull and not atthasdef) as required
                from pg_attribute
@@ -96,6 +105,7 @@ pub async fn tenant_tables(tx: &mut TenantTx) -> Result<Vec<Table>, BackupError>
                 quoted: format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
                 name: format!("{schema}.{name}"),
                 columns,
+                volatile,
             },
         );
     }
@@ -168,10 +178,12 @@ pub async fn try_lock(tx: &mut TenantTx) -> Result<bool, BackupError> {
     )
 }
 
-/// The shop's handle and name.
-pub async fn tenant_entry(tx: &mut TenantTx) -> Result<Option<(String, String)>, BackupError> {
+/// The shop's handle, name and status.
+pub async fn tenant_entry(
+    tx: &mut TenantTx,
+) -> Result<Option<(String, String, String)>, BackupError> {
     Ok(
-        sqlx::query_as("select handle, display_name from tenants where id = $1")
+        sqlx::query_as("select handle, display_name, status from tenants where id = $1")
             .bind(tx.tenant().as_uuid())
             .fetch_optional(&mut *tx)
             .await?,
@@ -227,6 +239,7 @@ mod tests {
             name: name.to_owned(),
             quoted: name.to_owned(),
             columns: vec![],
+            volatile: false,
         }
     }
 

@@ -193,8 +193,11 @@ impl Backups {
         // The tenant key may not exist yet (created on first use), which a read-only
         // snapshot could not do: fetch it first.
         let mut key_tx = self.db.begin(tenant).await?;
-        if db::tenant_entry(&mut key_tx).await?.is_none() {
-            return Err(BackupError::UnknownTenant(tenant.to_string()));
+        // A deleted shop is never backed up again (its keys are gone; asking the vault
+        // for a key would only mint a new one).
+        match db::tenant_entry(&mut key_tx).await? {
+            Some((_, _, status)) if status != "deleted" => {}
+            _ => return Err(BackupError::UnknownTenant(tenant.to_string())),
         }
         let (tenant_key_id, tenant_key_version, tenant_key) =
             self.vault.tenant_data_key(&mut key_tx).await?;
@@ -204,7 +207,7 @@ impl Backups {
         if !db::try_lock(&mut tx).await? {
             return Err(BackupError::AlreadyRunning(tenant.to_string()));
         }
-        let (handle, display_name) = db::tenant_entry(&mut tx)
+        let (handle, display_name, _) = db::tenant_entry(&mut tx)
             .await?
             .ok_or_else(|| BackupError::UnknownTenant(tenant.to_string()))?;
         let tables = db::tenant_tables(&mut tx).await?;
@@ -495,6 +498,10 @@ impl Backups {
         }
         let mut rows = 0;
         for (i, (entry, table)) in plan.iter().enumerate() {
+            if table.volatile {
+                // Sessions and the like: restoring them could revive what was revoked.
+                continue;
+            }
             let columns = column_list(&entry.columns);
             let sql = format!(
                 "insert into {} ({columns}) select {columns} from {}",

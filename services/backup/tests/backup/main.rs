@@ -403,6 +403,17 @@ async fn o14_new_tenant_tables_are_backed_up_key_tables_never_and_later_erasures
         .unwrap();
     tx.commit().await.unwrap();
 
+    // A live staff session: backed up, but never brought back by a restore.
+    let mut tx = f.admin.begin(f.a).await.unwrap();
+    sqlx::query(
+        "insert into staff_sessions (tenant_id, token_hash, staff_id, csrf_token, created_at, last_seen_at) \
+         select tenant_id, '\\x01', id, 'csrf', now(), now() from staff_accounts",
+    )
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
     let m = f.backups.run(f.a).await.unwrap();
     let names: Vec<&str> = m.tables.iter().map(|t| t.name.as_str()).collect();
     assert!(names.contains(&"public.notes"), "{names:?}");
@@ -451,7 +462,18 @@ async fn o14_new_tenant_tables_are_backed_up_key_tables_never_and_later_erasures
         .await
         .unwrap();
     assert_eq!(n, 2);
+    let sessions: i64 = sqlx::query_scalar("select count(*) from staff_sessions")
+        .fetch_one(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0, "a restore never revives sessions");
     tx.commit().await.unwrap();
+    let sessions = m
+        .tables
+        .iter()
+        .find(|t| t.name == "public.staff_sessions")
+        .unwrap();
+    assert_eq!(sessions.rows, 1, "sessions are still in the backup");
 }
 
 #[tokio::test]
