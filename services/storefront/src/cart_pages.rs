@@ -293,6 +293,14 @@ async fn cart_page(
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if visit.cart.is_some() {
+        response
+            .extensions_mut()
+            .insert(crate::visit::KnownSummary(cart::api::Summary {
+                item_count: view.item_count,
+                ttl_seconds: view.ttl_seconds,
+            }));
+    }
     if let (Some(cart), Mode::Cookie, true) = (visit.cart, visit.mode, view.ttl_seconds > 0) {
         response
             .headers_mut()

@@ -114,11 +114,24 @@ pub async fn visit(State(state): State<AppState>, mut request: Request, next: Ne
     personalise(&state, visit, host, response).await
 }
 
-async fn minicart(state: &AppState, visit: Visit, host: Option<&str>) -> (String, u64) {
+/// The mini-cart count a handler already knows (the cart page read the whole cart), so
+/// the header does not ask the cart service a second time.
+#[derive(Debug, Clone, Copy)]
+pub struct KnownSummary(pub cart::api::Summary);
+
+async fn minicart(
+    state: &AppState,
+    visit: Visit,
+    host: Option<&str>,
+    known: Option<KnownSummary>,
+) -> (String, u64) {
     let mut count = 0;
     let mut ttl = 0;
     let mut unavailable = false;
-    if let (Some(cart), Some(host)) = (visit.cart, host)
+    if let Some(KnownSummary(s)) = known {
+        count = s.item_count;
+        ttl = s.ttl_seconds;
+    } else if let (Some(cart), Some(host)) = (visit.cart, host)
         && let Ok(Some(shop)) = state.hosts.resolve(host).await
     {
         match state.cart.summary(shop.id, cart, visit.mode).await {
@@ -184,7 +197,8 @@ async fn personalise(
         return Response::from_parts(parts, Body::from(bytes));
     };
     if page.contains(MINICART_MARKER) {
-        let (fragment, ttl) = minicart(state, visit, host.as_deref()).await;
+        let known = parts.extensions.get::<KnownSummary>().copied();
+        let (fragment, ttl) = minicart(state, visit, host.as_deref(), known).await;
         page = page.replacen(MINICART_MARKER, &fragment, 1);
         if let (Mode::Cookie, Some(id), true) = (visit.mode, visit.cart, ttl > 0) {
             parts.headers.append(header::SET_COOKIE, cookie(id, ttl));
