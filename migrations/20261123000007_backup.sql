@@ -29,12 +29,6 @@ begin
 end
 $$;
 
--- Sessions are backed up like every tenant table, but a restore must not revive a
--- session revoked since the backup: the marker makes a restore empty the table (every
--- staff member of the restored shop logs in again).
-comment on table staff_sessions is
-    'Staff sessions: SHA-256 of tokens, CSRF tokens, times. backup:volatile';
-
 -- Retention per shop: grandfather-father-son, within platform bounds.
 alter table store_settings
     add column backup_keep_daily   integer not null default 7  check (backup_keep_daily between 1 and 31),
