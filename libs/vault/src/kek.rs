@@ -121,6 +121,15 @@ impl LocalKek {
         Self::parse(&text)
     }
 
+    /// The platform's KEK: from `file` when configured (`PLATFORM_KEK_FILE`), else from
+    /// the environment variable `PLATFORM_KEK`.
+    pub fn from_file_or_platform_env(file: Option<&std::path::Path>) -> Result<Self, VaultError> {
+        match file {
+            Some(path) => Self::from_file(path),
+            None => Self::from_env("PLATFORM_KEK"),
+        }
+    }
+
     /// The text form (what `cargo xtask` writes to the dev key file).
     pub fn to_text(&self) -> Zeroizing<String> {
         let entries: Vec<String> = self

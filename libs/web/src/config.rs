@@ -89,6 +89,14 @@ impl Env {
         }
     }
 
+    /// Like [`Env::file`], but the variable may be unset.
+    pub fn optional_file(&self, key: &str) -> Result<Option<PathBuf>, ConfigError> {
+        match self.optional(key) {
+            Some(_) => self.file(key).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// A path that must name an existing file.
     pub fn file(&self, key: &str) -> Result<PathBuf, ConfigError> {
         let path = PathBuf::from(self.required(key)?);

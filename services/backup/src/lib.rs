@@ -63,19 +63,13 @@ impl Config {
                 path_style: env.parse_or("S3_PATH_STYLE", true)?,
             },
             interval_secs: env.parse_or("INTERVAL_SECS", 86_400u64)?,
-            kek_file: match platform.optional("KEK_FILE") {
-                Some(_) => Some(platform.file("KEK_FILE")?),
-                None => None,
-            },
+            kek_file: platform.optional_file("KEK_FILE")?,
         })
     }
 
     /// Loads the KEK named by the configuration.
     pub fn load_kek(&self) -> Result<LocalKek, platform_vault::VaultError> {
-        match &self.kek_file {
-            Some(path) => LocalKek::from_file(path),
-            None => LocalKek::from_env("PLATFORM_KEK"),
-        }
+        LocalKek::from_file_or_platform_env(self.kek_file.as_deref())
     }
 }
 

@@ -69,19 +69,13 @@ impl Config {
                     .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned()),
             ),
             visit_ttl: env.parse_or("VISIT_TTL_SECS", domain::DEFAULT_VISIT_TTL_SECS)?,
-            kek_file: match platform.optional("KEK_FILE") {
-                Some(_) => Some(platform.file("KEK_FILE")?),
-                None => None,
-            },
+            kek_file: platform.optional_file("KEK_FILE")?,
         })
     }
 
     /// Loads the KEK named by the configuration.
     pub fn load_kek(&self) -> Result<LocalKek, platform_vault::VaultError> {
-        match &self.kek_file {
-            Some(path) => LocalKek::from_file(path),
-            None => LocalKek::from_env("PLATFORM_KEK"),
-        }
+        LocalKek::from_file_or_platform_env(self.kek_file.as_deref())
     }
 }
 

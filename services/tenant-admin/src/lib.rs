@@ -62,19 +62,13 @@ impl Config {
                 .optional("SHOP_DOMAIN")
                 .unwrap_or_else(|| "shop.localhost".to_owned()),
             storefront_port: env.parse_or("STOREFRONT_PORT", 443)?,
-            kek_file: match platform.optional("KEK_FILE") {
-                Some(_) => Some(platform.file("KEK_FILE")?),
-                None => None,
-            },
+            kek_file: platform.optional_file("KEK_FILE")?,
         })
     }
 
     /// Loads the KEK named by the configuration.
     pub fn load_kek(&self) -> Result<LocalKek, platform_vault::VaultError> {
-        match &self.kek_file {
-            Some(path) => LocalKek::from_file(path),
-            None => LocalKek::from_env("PLATFORM_KEK"),
-        }
+        LocalKek::from_file_or_platform_env(self.kek_file.as_deref())
     }
 }
 
