@@ -4,9 +4,25 @@
 //! whatever machine runs it. Results are printed as JSON and copied by hand into
 //! `docs/benchmarks.md` together with the command and the machine.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::json;
+
+/// An HTTPS client for the seeded load shops (`load-0001.shop.localhost`…) on the local
+/// storefront at `port`, trusting the dev CA `ca`: HTTP/1, one idle connection per host
+/// (as a browser per shop), ten-second timeouts.
+pub fn shop_client(ca: &str, port: u16, tenants: usize) -> anyhow::Result<reqwest::Client> {
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let mut b = platform_testkit::https_client(ca)?
+        .http1_only()
+        .pool_max_idle_per_host(1)
+        .timeout(Duration::from_secs(10));
+    for t in 1..=tenants {
+        b = b.resolve(&format!("load-{t:04}.shop.localhost"), addr);
+    }
+    Ok(b.build()?)
+}
 
 /// Latencies of one measured path.
 #[derive(Debug, Default, Clone)]

@@ -83,6 +83,31 @@ pub fn ensure_rust_components() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The pinned cargo-machete (unused-dependency check), installed once with cargo.
+pub const MACHETE_VERSION: &str = "0.9.1";
+
+/// cargo-machete, which `cargo xtask test` runs; installed from crates.io when missing.
+pub fn ensure_machete() -> anyhow::Result<()> {
+    let installed = Command::new("cargo-machete")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(MACHETE_VERSION))
+        .unwrap_or(false);
+    if !installed {
+        run(
+            "cargo",
+            &[
+                "install",
+                "cargo-machete",
+                "--version",
+                MACHETE_VERSION,
+                "--locked",
+            ],
+        )?;
+    }
+    Ok(())
+}
+
 async fn port_open(addr: &str) -> bool {
     matches!(
         tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(addr)).await,

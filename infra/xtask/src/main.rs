@@ -3,11 +3,13 @@
 //! - `up`: make sure Postgres, Redis and Garage (S3) are installed and running, create roles and the
 //!   dev database, migrate, check the catalog lint, create dev certificates and the dev
 //!   KEK, seed demo data, start every service, write `target/dev/stack.json`, and stop
-//!   everything on Ctrl-C;
-//! - `test`: the same dependencies, then `cargo fmt --check`, `cargo clippy -D warnings`
-//!   and every test of the workspace;
+//!   everything on Ctrl-C or SIGTERM;
+//! - `test`: the same dependencies, then the crate-graph check (services depend on libs
+//!   only), `cargo fmt --check`, `cargo clippy -D warnings`, every test of the
+//!   workspace, and the check that SIGTERM to `xtask up` leaves no service running;
 //! - `migrate`, `certs`: single steps of `up`.
 
+mod checks;
 mod db;
 mod deps;
 mod garage;
@@ -17,40 +19,47 @@ mod stack;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask <command>
+use clap::{Parser, Subcommand};
 
-commands:
-  up        install/start Postgres, Redis and Garage (S3), migrate, seed, start all services
-            (Ctrl-C stops);
-            --release runs optimised builds (for load tests)
-  test      start dependencies, then fmt --check, clippy -D warnings and every test
-  migrate   create roles and the dev database and apply migrations
-  s3        install/start Garage (the local S3) and print its endpoint
-  certs     create the dev CA and server certificate under target/dev/certs
-  seed      --tenants N --products M: N load-test shops with M products each
-";
+/// The developer entry points of the platform.
+#[derive(Parser)]
+#[command(name = "cargo xtask", about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
 
-/// Parses `--tenants N --products M` (defaults 100 and 1000).
-fn seed_args(args: &[String]) -> anyhow::Result<(usize, usize)> {
-    let (mut tenants, mut products) = (100, 1000);
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let value = it
-            .next()
-            .ok_or_else(|| anyhow::anyhow!("{flag} needs a number"))?
-            .parse::<usize>()
-            .map_err(|_| anyhow::anyhow!("{flag} needs a number"))?;
-        match flag.as_str() {
-            "--tenants" => tenants = value,
-            "--products" => products = value,
-            other => anyhow::bail!("unknown option {other}"),
-        }
-    }
-    Ok((tenants, products))
+#[derive(Subcommand)]
+enum Cmd {
+    /// Install/start Postgres, Redis and Garage (S3), migrate, seed, start all services
+    /// (Ctrl-C or SIGTERM stops them all).
+    Up {
+        /// Run optimised builds (for load tests).
+        #[arg(long)]
+        release: bool,
+    },
+    /// Start dependencies, then the crate-graph and unused-dependency checks,
+    /// fmt --check, clippy -D warnings, every test, and the dev stack's SIGTERM check.
+    Test,
+    /// Create roles and the dev database and apply migrations.
+    Migrate,
+    /// Install/start Garage (the local S3) and print its endpoint.
+    S3,
+    /// Create the dev CA and server certificate under target/dev/certs.
+    Certs,
+    /// Write load-test shops (`load-0001`…) with products straight to the dev database.
+    Seed {
+        /// Number of shops.
+        #[arg(long, default_value_t = 100)]
+        tenants: usize,
+        /// Products per shop.
+        #[arg(long, default_value_t = 1000)]
+        products: usize,
+    },
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -62,31 +71,25 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match args.first().map(String::as_str) {
-            Some("up") => stack::up(args.iter().any(|a| a == "--release")).await,
-            Some("test") => test().await,
-            Some("migrate") => {
+        match cli.command {
+            Cmd::Up { release } => stack::up(release).await,
+            Cmd::Test => test().await,
+            Cmd::Migrate => {
                 deps::ensure_postgres().await?;
                 db::bootstrap().await.map(|_| ())
             }
-            Some("certs") => stack::certs().map(|_| ()),
-            Some("s3") => garage::ensure_garage().await.map(|s3| {
+            Cmd::Certs => stack::certs().map(|_| ()),
+            Cmd::S3 => garage::ensure_garage().await.map(|s3| {
                 println!(
                     "xtask: S3 at {} (credentials in target/dev/garage/s3.json)",
                     s3.endpoint
                 )
             }),
-            Some("seed") => {
-                let (tenants, products) = seed_args(&args[1..])?;
+            Cmd::Seed { tenants, products } => {
                 deps::ensure_postgres().await?;
                 db::bootstrap().await?;
                 seed::load_data(tenants, products).await
             }
-            Some("help" | "-h" | "--help") | None => {
-                print!("{USAGE}");
-                Ok(())
-            }
-            Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n\n{USAGE}")),
         }
     });
     match result {
@@ -135,8 +138,13 @@ async fn test() -> anyhow::Result<()> {
     deps::ensure_postgres().await?;
     deps::ensure_redis().await?;
     deps::ensure_browser()?;
+    deps::ensure_machete()?;
     garage::ensure_garage().await?;
     db::bootstrap().await?;
+    checks::crate_graph()?;
+    // Called directly: under `cargo run` the cargo-subcommand detection takes
+    // "machete" for a path.
+    run("cargo-machete", &[])?;
     run("cargo", &["fmt", "--all", "--check"])?;
     run(
         "cargo",
@@ -151,6 +159,7 @@ async fn test() -> anyhow::Result<()> {
         ],
     )?;
     run("cargo", &["test", "--workspace", "--locked"])?;
+    checks::stack_stops_on_sigterm().await?;
     println!("xtask: all checks passed");
     Ok(())
 }

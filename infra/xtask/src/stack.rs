@@ -52,7 +52,11 @@ const SERVICES: &[ServiceSpec] = &[
         https_port: STOREFRONT_PORT,
         http_port: Some(8080),
         internal: false,
-        extra_env: &[("APP_STOREFRONT_CART_URL", "https://localhost:8445")],
+        extra_env: &[
+            ("APP_STOREFRONT_CART_URL", "https://localhost:8445"),
+            // The load generators post cart forms from one address.
+            ("APP_STOREFRONT_POSTS_PER_NETWORK_PER_MINUTE", "1000000"),
+        ],
     },
     ServiceSpec {
         package: "tenant-admin",
@@ -183,8 +187,42 @@ async fn stop(name: &str, child: &mut Child, grace: Duration) {
     }
 }
 
-/// `cargo xtask up [--release]`.
+/// `cargo xtask up [--release]`: starts everything, then supervises. Ctrl-C or SIGTERM,
+/// at any moment (also while building or seeding), stops every service it started with
+/// SIGTERM and a grace period; so does the exit of any one of them.
 pub async fn up(release: bool) -> anyhow::Result<()> {
+    let mut children: Vec<(&'static str, Child)> = Vec::new();
+    let mut shutdown = std::pin::pin!(platform_web::shutdown_signal());
+    let started = tokio::select! {
+        started = start(release, &mut children) => Some(started),
+        () = &mut shutdown => None,
+    };
+    let outcome = match started {
+        None => {
+            println!("\nxtask: stopping before the stack was up");
+            Ok(())
+        }
+        Some(Err(e)) => Err(e),
+        Some(Ok(())) => {
+            println!("xtask: up. Ctrl-C (or SIGTERM) stops everything.");
+            let mut watch = Box::pin(wait_any(&mut children));
+            tokio::select! {
+                () = &mut shutdown => println!("\nxtask: stopping"),
+                exited = &mut watch => eprintln!("xtask: {exited} exited; stopping the rest"),
+            }
+            Ok(())
+        }
+    };
+    for (name, child) in &mut children {
+        stop(name, child, Duration::from_secs(15)).await;
+    }
+    println!("xtask: stopped");
+    outcome
+}
+
+/// Everything up to a running, seeded stack; the services started are pushed onto
+/// `children` as they start, so the caller stops them whatever happens here.
+async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyhow::Result<()> {
     deps::ensure_postgres().await?;
     deps::ensure_redis().await?;
     let s3 = crate::garage::ensure_garage().await?;
@@ -203,7 +241,6 @@ pub async fn up(release: bool) -> anyhow::Result<()> {
         args.extend(["-p", "backup"]);
         crate::run("cargo", &args)?;
     }
-    let mut children = Vec::new();
     for service in SERVICES {
         children.push((
             service.package,
@@ -276,6 +313,11 @@ pub async fn up(release: bool) -> anyhow::Result<()> {
             s
         }).collect::<Vec<_>>(),
         "admin_url": format!("https://localhost:{ADMIN_PORT}/"),
+        "supervisor_pid": std::process::id(),
+        "pids": children
+            .iter()
+            .map(|(name, child)| ((*name).to_owned(), json!(child.id())))
+            .collect::<serde_json::Map<_, _>>(),
     });
     let stack_path = dev_dir().join("stack.json");
     write_file(&stack_path, &serde_json::to_string_pretty(&stack)?, true)?;
@@ -323,18 +365,6 @@ pub async fn up(release: bool) -> anyhow::Result<()> {
     );
     println!("  stack      {}", stack_path.display());
     println!();
-    println!("xtask: up. Ctrl-C stops everything.");
-
-    let mut watch = Box::pin(wait_any(&mut children));
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => println!("\nxtask: stopping"),
-        exited = &mut watch => eprintln!("xtask: {exited} exited; stopping the rest"),
-    }
-    drop(watch);
-    for (name, child) in &mut children {
-        stop(name, child, Duration::from_secs(15)).await;
-    }
-    println!("xtask: stopped");
     Ok(())
 }
 

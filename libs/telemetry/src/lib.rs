@@ -31,11 +31,11 @@ pub const OTLP_ENDPOINT_VAR: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
     /// `RUST_LOG` does not parse.
-    #[error("RUST_LOG is not a valid filter: {0}")]
-    Filter(String),
+    #[error("RUST_LOG is not a valid filter")]
+    Filter(#[source] tracing_subscriber::filter::ParseError),
     /// The OTLP exporter could not be built.
-    #[error("OTLP exporter ({OTLP_ENDPOINT_VAR}): {0}")]
-    Exporter(String),
+    #[error("OTLP exporter ({OTLP_ENDPOINT_VAR})")]
+    Exporter(#[source] opentelemetry_otlp::ExporterBuildError),
     /// A global subscriber was already installed.
     #[error("telemetry already initialised")]
     AlreadyInitialised,
@@ -90,7 +90,7 @@ where
 pub fn init(service: &'static str) -> Result<TelemetryGuard, TelemetryError> {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new("info,sqlx=warn,h2=warn,hyper=warn"))
-        .map_err(|e| TelemetryError::Filter(e.to_string()))?;
+        .map_err(TelemetryError::Filter)?;
     let mut guard = TelemetryGuard::default();
     let otel = match std::env::var(OTLP_ENDPOINT_VAR) {
         Ok(endpoint) if !endpoint.trim().is_empty() => {
@@ -125,7 +125,7 @@ fn otlp_providers(
     let spans = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .build()
-        .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
+        .map_err(TelemetryError::Exporter)?;
     let tracer = SdkTracerProvider::builder()
         .with_span_processor(RedactingSpanProcessor::new(
             BatchSpanProcessor::builder(spans).build(),
@@ -135,7 +135,7 @@ fn otlp_providers(
     let metrics = opentelemetry_otlp::MetricExporter::builder()
         .with_http()
         .build()
-        .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
+        .map_err(TelemetryError::Exporter)?;
     let meter = SdkMeterProvider::builder()
         .with_reader(PeriodicReader::builder(metrics).build())
         .with_resource(resource)

@@ -8,7 +8,9 @@
 //! and every foreign key (both as referencing and as referenced table); no sequence or
 //! identity column. Views must be `security_invoker`; materialized views are refused
 //! (they are snapshots taken without RLS). Service roles must not be superuser,
-//! `BYPASSRLS`, or (members of) the owner of a tenant table.
+//! `BYPASSRLS`, (members of) the owner of a tenant table, or able to create objects: no
+//! `CREATE` on the database or any schema, and no `TEMPORARY` (which allows functions in
+//! `pg_temp`, whose bodies the statement guard cannot read) but for the backup role.
 //!
 //! Tables added later are checked without anyone touching this file.
 
@@ -30,6 +32,10 @@ impl std::fmt::Display for Violation {
         write!(f, "{} [{}]: {}", self.object, self.rule, self.detail)
     }
 }
+
+/// The only service role allowed temporary objects: a restore stages rows in temporary
+/// tables, and the backup worker runs no request code.
+pub const TEMP_ALLOWED: &str = "backup";
 
 const USER_SCHEMAS: &str = "n.nspname not in ('pg_catalog', 'information_schema') \
                             and n.nspname not like 'pg\\_toast%' \
@@ -313,6 +319,11 @@ async fn roles(
     let names: Vec<String> = service_roles.iter().map(|r| (*r).to_owned()).collect();
     let sql = format!(
         "select wanted.name as wanted, r.rolname::text as role, r.rolsuper, r.rolbypassrls, \
+                has_database_privilege(r.oid, current_database(), 'TEMPORARY') as temp, \
+                has_database_privilege(r.oid, current_database(), 'CREATE') as create_db, \
+                coalesce((select array_agg(n.nspname::text order by 1) from pg_namespace n \
+                          where {USER_SCHEMAS} and has_schema_privilege(r.oid, n.oid, 'CREATE')), \
+                         '{{}}') as create_schemas, \
                 coalesce((select array_agg(format('%I.%I', n.nspname, c.relname)::text order by 1) \
                           from pg_class c join pg_namespace n on n.oid = c.relnamespace \
                           where c.relkind in ('r', 'p') and {USER_SCHEMAS} \
@@ -349,6 +360,30 @@ async fn roles(
         }
         if row.try_get::<Option<bool>, _>("rolbypassrls")? == Some(true) {
             push(found, &role, "role_bypassrls", "service role has BYPASSRLS");
+        }
+        if row.try_get::<Option<bool>, _>("temp")? == Some(true) && role != TEMP_ALLOWED {
+            push(
+                found,
+                &role,
+                "role_temporary",
+                "service role may create temporary objects (functions in pg_temp escape the statement guard)",
+            );
+        }
+        if row.try_get::<Option<bool>, _>("create_db")? == Some(true) {
+            push(
+                found,
+                &role,
+                "role_create",
+                "service role may create schemas in the database",
+            );
+        }
+        for schema in row.try_get::<Vec<String>, _>("create_schemas")? {
+            push(
+                found,
+                &role,
+                "role_create",
+                format!("service role may create objects in schema {schema}"),
+            );
         }
         for table in row.try_get::<Vec<String>, _>("owned")? {
             push(

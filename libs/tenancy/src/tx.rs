@@ -32,6 +32,17 @@ impl TenantDb {
         TenantDb { pool }
     }
 
+    /// A lazy pool of at most `max` connections as the role of `options`: a service starts
+    /// while Postgres is down and its `/readyz` tells; a request waits at most five
+    /// seconds for a connection.
+    pub fn connect_lazy(options: sqlx::postgres::PgConnectOptions, max: u32) -> Self {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect_lazy_with(options);
+        TenantDb { pool }
+    }
+
     /// Opens a transaction scoped to `tenant`: its first statement sets `app.tenant_id`
     /// transaction-locally, so row-level security shows and accepts only that tenant's rows.
     ///

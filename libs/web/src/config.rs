@@ -97,6 +97,22 @@ impl Env {
         }
     }
 
+    /// A secret read from the file named by `file_key` when that is set, else from the
+    /// variable `value_key` itself; `load` reads it. A failure names whichever variable
+    /// was used (never the value).
+    pub fn secret_from_file_or_var<T, E: std::fmt::Display>(
+        &self,
+        file_key: &str,
+        value_key: &str,
+        load: impl FnOnce(Option<&std::path::Path>) -> Result<T, E>,
+    ) -> Result<T, ConfigError> {
+        let file = self.optional_file(file_key)?;
+        load(file.as_deref()).map_err(|e| ConfigError::Invalid {
+            var: self.name(if file.is_some() { file_key } else { value_key }),
+            reason: e.to_string(),
+        })
+    }
+
     /// A path that must name an existing file.
     pub fn file(&self, key: &str) -> Result<PathBuf, ConfigError> {
         let path = PathBuf::from(self.required(key)?);

@@ -8,10 +8,11 @@
 use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
-use axum::extract::Request;
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -116,6 +117,11 @@ impl WebError {
     pub fn code(&self) -> &'static str {
         self.code
     }
+
+    /// The public message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl std::fmt::Display for WebError {
@@ -165,6 +171,26 @@ impl IntoResponse for WebError {
     }
 }
 
+/// The JSON body of every error answer, as API documents describe it.
+#[cfg(feature = "utoipa")]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// The error of an [`ErrorBody`].
+#[cfg(feature = "utoipa")]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code (`"cart.line_limit"`).
+    pub code: String,
+    /// Public message.
+    pub message: String,
+    /// The request id, for support.
+    pub request_id: Option<String>,
+}
+
 fn json_body(info: &ErrorInfo, request_id: Option<&str>) -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({
         "error": {
@@ -190,9 +216,49 @@ fn escape_html(text: &str) -> String {
     out
 }
 
-fn html_page(status: StatusCode, info: &ErrorInfo, request_id: Option<&str>) -> String {
+/// An error as a page shows it.
+#[derive(Debug)]
+pub struct ErrorView<'a> {
+    /// The answer's status.
+    pub status: StatusCode,
+    /// Stable code.
+    pub code: &'static str,
+    /// Public message (not yet escaped).
+    pub message: &'a str,
+    /// The request id, for support.
+    pub request_id: Option<&'a str>,
+    /// The response's extensions: where a service leaves what its page needs (the shop
+    /// of the request, say).
+    pub extensions: &'a Extensions,
+}
+
+impl ErrorView<'_> {
+    /// A title for people ("Not Found").
+    pub fn title(&self) -> &'static str {
+        self.status.canonical_reason().unwrap_or("Error")
+    }
+}
+
+/// How a service shows an error to a browser: in its own layout. The one hook through
+/// which every HTML error page of a service is rendered.
+pub trait ErrorPage: Send + Sync + 'static {
+    /// The whole HTML document for `error`.
+    fn render(&self, error: &ErrorView<'_>) -> String;
+}
+
+/// A bare page, for services without pages of their own (and as a fallback).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlainErrorPage;
+
+impl ErrorPage for PlainErrorPage {
+    fn render(&self, error: &ErrorView<'_>) -> String {
+        html_page(error.status, error.message, error.request_id)
+    }
+}
+
+fn html_page(status: StatusCode, message: &str, request_id: Option<&str>) -> String {
     let title = escape_html(status.canonical_reason().unwrap_or("Error"));
-    let message = escape_html(&info.message);
+    let message = escape_html(message);
     let reference = request_id
         .map(|id| {
             format!(
@@ -224,8 +290,13 @@ fn wants_html(headers: &HeaderMap) -> bool {
     }
 }
 
-/// Middleware: renders error responses as JSON or HTML (by `Accept`), with the request id.
-pub async fn render_errors(request: Request, next: Next) -> Response {
+/// Middleware: renders error responses as JSON or, for browsers (by `Accept`), as a page
+/// of the service's [`ErrorPage`], with the request id either way.
+pub async fn render_errors(
+    State(page): State<Arc<dyn ErrorPage>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let html = wants_html(request.headers());
     let request_id = request
         .headers()
@@ -244,10 +315,15 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/html; charset=utf-8"),
         );
-        Response::from_parts(
-            parts,
-            html_page(status, &info, request_id.as_deref()).into(),
-        )
+        let view = ErrorView {
+            status,
+            code: info.code,
+            message: &info.message,
+            request_id: request_id.as_deref(),
+            extensions: &parts.extensions,
+        };
+        let body = page.render(&view);
+        Response::from_parts(parts, body.into())
     } else {
         let body = json_body(&info, request_id.as_deref())
             .into_response()
@@ -301,7 +377,7 @@ mod tests {
             code: "x",
             message: "<script>alert(1)</script>".into(),
         };
-        let page = html_page(StatusCode::NOT_FOUND, &info, Some("r\"1"));
+        let page = html_page(StatusCode::NOT_FOUND, &info.message, Some("r\"1"));
         assert!(!page.contains("<script>"));
         assert!(page.contains("&lt;script&gt;") && page.contains("r&quot;1"));
         let mut h = HeaderMap::new();

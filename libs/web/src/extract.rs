@@ -6,19 +6,58 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::WebError;
+use crate::layers::has_control_character;
 
 /// A JSON body (`Content-Type: application/json`), or a coded 400/415/422.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct JsonBody<T>(pub T);
 
+fn control_character() -> WebError {
+    WebError::unprocessable(
+        "request.control_character",
+        "A text holds a control character (such as NUL) that is not allowed.",
+    )
+}
+
+fn json_has_control(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => has_control_character(s),
+        Value::Array(items) => items.iter().any(json_has_control),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| has_control_character(k) || json_has_control(v)),
+        _ => false,
+    }
+}
+
+/// The public message for a body of the wrong shape: the missing or unknown field when
+/// serde names one, never a Rust type.
+fn shape_message(e: &impl std::fmt::Display) -> String {
+    let text = e.to_string();
+    for lead in ["missing field", "unknown field", "duplicate field"] {
+        if let Some(start) = text.find(lead) {
+            let field = &text[start..];
+            let end = field.find(',').unwrap_or(field.len());
+            return format!("The body has a {}.", &field[..end]);
+        }
+    }
+    "The body does not have the expected fields and types.".to_owned()
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = WebError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        axum::Json::<T>::from_request(req, state)
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state)
             .await
-            .map(|axum::Json(v)| JsonBody(v))
-            .map_err(WebError::from)
+            .map_err(WebError::from)?;
+        if json_has_control(&value) {
+            return Err(control_character());
+        }
+        serde_json::from_value(value)
+            .map(JsonBody)
+            .map_err(|e| WebError::unprocessable("request.invalid_json", shape_message(&e)))
     }
 }
 
@@ -30,10 +69,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormBody<T> {
     type Rejection = WebError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        axum::Form::<T>::from_request(req, state)
+        let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(req, state)
             .await
-            .map(|axum::Form(v)| FormBody(v))
-            .map_err(WebError::from)
+            .map_err(WebError::from)?;
+        if pairs
+            .iter()
+            .any(|(k, v)| has_control_character(k) || has_control_character(v))
+        {
+            return Err(control_character());
+        }
+        let encoded = serde_urlencoded::to_string(&pairs)
+            .map_err(|e| WebError::unprocessable("request.invalid_form", shape_message(&e)))?;
+        serde_urlencoded::from_str(&encoded)
+            .map(FormBody)
+            .map_err(|e| WebError::unprocessable("request.invalid_form", shape_message(&e)))
     }
 }
 

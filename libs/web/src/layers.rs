@@ -1,5 +1,6 @@
 //! The middleware stack every service runs behind.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -15,7 +16,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::health::{Readiness, healthz, readyz};
-use crate::{WebError, render_errors};
+use crate::{ErrorPage, PlainErrorPage, WebError, render_errors};
 
 /// The request id header, set on every request and echoed on every response.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -39,6 +40,67 @@ fn acceptable_id(id: &str) -> bool {
     (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
+/// True when `text` holds a control character other than tab, newline or carriage
+/// return (NUL above all, which Postgres refuses in text).
+pub fn has_control_character(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// Refuses, with `400 request.host_invalid`, a request whose target host is ambiguous
+/// (RFC 9112 §3.2, RFC 9113 §8.3.1): more than one `Host` header, or a `Host` that differs
+/// from the authority of an absolute-form target or of HTTP/2's `:authority`. Whatever
+/// resolves a tenant from the host then sees one answer only.
+async fn refuse_ambiguous_host(request: Request, next: Next) -> Response {
+    let hosts: Vec<&HeaderValue> = request.headers().get_all(header::HOST).iter().collect();
+    let authority = request
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_ascii_lowercase());
+    let ambiguous = hosts.len() > 1
+        || match (hosts.first(), &authority) {
+            (Some(host), Some(authority)) => host
+                .to_str()
+                .map_or(true, |h| !h.eq_ignore_ascii_case(authority)),
+            _ => false,
+        };
+    if ambiguous {
+        return WebError::bad_request(
+            "request.host_invalid",
+            "The request names more than one host.",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Refuses, with `400 request.control_character`, a path or query that decodes to a
+/// control character, or a query that is not UTF-8, before any handler or cache sees it.
+async fn refuse_control_characters(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    let path_bad = match percent_encoding::percent_decode_str(uri.path()).decode_utf8() {
+        Ok(path) => has_control_character(&path),
+        Err(_) => true,
+    };
+    let query_bad =
+        uri.query().is_some_and(
+            |q| match serde_urlencoded::from_str::<Vec<(String, String)>>(q) {
+                Ok(pairs) => pairs
+                    .iter()
+                    .any(|(k, v)| has_control_character(k) || has_control_character(v)),
+                Err(_) => true,
+            },
+        );
+    if path_bad || query_bad {
+        return WebError::bad_request(
+            "request.control_character",
+            "The address holds a character that is not allowed.",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
 async fn request_id(mut request: Request, next: Next) -> Response {
     let incoming = request
         .headers()
@@ -60,8 +122,10 @@ async fn request_id(mut request: Request, next: Next) -> Response {
     }
 }
 
+/// No route matched: a code of its own, so that tests (and API documents' drift checks)
+/// tell an unknown path from a known route answering 404 for a missing thing.
 async fn not_found() -> WebError {
-    WebError::not_found("not_found", "There is nothing here.")
+    WebError::not_found("route.not_found", "There is nothing here.")
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -82,8 +146,17 @@ fn header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<Heade
 }
 
 /// Wraps a service's routes with health endpoints, the 404 fallback and every shared
-/// layer. Services add their own state before calling this.
+/// layer, with bare HTML error pages. Services add their own state before calling this.
 pub fn service_router(app: Router, readiness: Readiness) -> Router {
+    service_router_with_pages(app, readiness, Arc::new(PlainErrorPage))
+}
+
+/// As [`service_router`], with the service's own HTML error pages.
+pub fn service_router_with_pages(
+    app: Router,
+    readiness: Readiness,
+    pages: Arc<dyn ErrorPage>,
+) -> Router {
     let health = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -121,7 +194,9 @@ pub fn service_router(app: Router, readiness: Readiness) -> Router {
                 HeaderName::from_static("permissions-policy"),
                 "camera=(), microphone=(), geolocation=(), payment=()",
             ))
-            .layer(middleware::from_fn(render_errors))
+            .layer(middleware::from_fn_with_state(pages, render_errors))
+            .layer(middleware::from_fn(refuse_ambiguous_host))
+            .layer(middleware::from_fn(refuse_control_characters))
             .layer(CatchPanicLayer::custom(panic_response))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
@@ -133,6 +208,59 @@ pub fn service_router(app: Router, readiness: Readiness) -> Router {
 #[cfg(test)]
 mod tests {
     use super::acceptable_id;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    async fn status_of(request: Request<Body>) -> (StatusCode, String) {
+        let app = super::service_router(
+            axum::Router::new().route("/", axum::routing::get(|| async { "ok" })),
+            crate::Readiness::new(),
+        );
+        let response = app.oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn ambiguous_hosts_are_refused_per_rfc_9112_and_9113() {
+        let two_hosts = Request::get("/")
+            .header("host", "a.shop.localhost")
+            .header("host", "b.shop.localhost")
+            .body(Body::empty())
+            .unwrap();
+        let (status, body) = status_of(two_hosts).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("request.host_invalid"), "{body}");
+        let absolute = Request::get("https://b.shop.localhost/")
+            .header("host", "a.shop.localhost")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(status_of(absolute).await.0, StatusCode::BAD_REQUEST);
+        let consistent = Request::get("https://a.shop.localhost/")
+            .header("host", "a.shop.localhost")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(status_of(consistent).await.0, StatusCode::OK);
+        let plain = Request::get("/")
+            .header("host", "a.shop.localhost")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(status_of(plain).await.0, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn control_characters_in_addresses_are_refused() {
+        for uri in ["/%00", "/?q=%00", "/?q=a%01b", "/%ff"] {
+            let request = Request::get(uri).body(Body::empty()).unwrap();
+            let (status, body) = status_of(request).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+            assert!(body.contains("request.control_character"), "{uri}: {body}");
+        }
+    }
 
     #[test]
     fn request_ids_are_plain() {

@@ -14,6 +14,7 @@
 //! What this crate must never do: put a cause, a stack or personal data in a response,
 //! or serve anything over plain HTTP but a redirect.
 
+mod assets;
 pub mod config;
 #[cfg(feature = "devcert")]
 pub mod devcert;
@@ -21,12 +22,21 @@ mod error;
 mod extract;
 mod health;
 mod layers;
+mod rate;
 pub mod server;
 pub mod tls;
 
+#[cfg(feature = "utoipa")]
+pub use assets::openapi_document;
+pub use assets::stylesheet;
 pub use config::{ConfigError, Env, ServerConfig};
-pub use error::{ErrorInfo, WebError, render_errors};
+#[cfg(feature = "utoipa")]
+pub use error::{ErrorBody, ErrorDetail};
+pub use error::{ErrorInfo, ErrorPage, ErrorView, PlainErrorPage, WebError, render_errors};
 pub use extract::{ClientIp, FormBody, JsonBody, PathParams, QueryParams, truncate_ip};
 pub use health::{Readiness, ReadinessCheck};
-pub use layers::{REQUEST_ID_HEADER, RequestId, service_router};
-pub use server::{BoundServer, StartError, shutdown_signal};
+pub use layers::{
+    REQUEST_ID_HEADER, RequestId, has_control_character, service_router, service_router_with_pages,
+};
+pub use rate::{NetworkRate, limit_unsafe};
+pub use server::{BoundServer, StartError, exit_with, shutdown_signal};

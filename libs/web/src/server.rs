@@ -24,11 +24,34 @@ pub enum StartError {
         source: std::io::Error,
     },
     /// Certificates or keys are unusable.
-    #[error("TLS configuration: {0}")]
-    Tls(String),
+    #[error("TLS configuration of {}", .path.display())]
+    Tls {
+        /// The file at fault (empty when the configuration as a whole is).
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        cause: TlsCause,
+    },
     /// The server stopped with an I/O error.
     #[error("server failed: {0}")]
     Serve(#[from] std::io::Error),
+}
+
+/// Why a TLS file or configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsCause {
+    /// rustls refused it.
+    #[error(transparent)]
+    Rustls(#[from] rustls::Error),
+    /// A PEM file does not parse.
+    #[error(transparent)]
+    Pem(#[from] rustls::pki_types::pem::Error),
+    /// A client-certificate verifier could not be built.
+    #[error(transparent)]
+    Verifier(#[from] rustls::server::VerifierBuilderError),
+    /// The file holds no certificate.
+    #[error("no certificate in the file")]
+    NoCertificate,
 }
 
 /// How long in-flight requests get to finish after a shutdown signal.
@@ -173,4 +196,23 @@ pub async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
+}
+
+/// Reports why a service could not start or stopped with an error (the whole cause chain,
+/// to the log and to standard error) and returns the failing exit code: the end of every
+/// service's `main`.
+pub fn exit_with(
+    service: &str,
+    error: &(dyn std::error::Error + 'static),
+) -> std::process::ExitCode {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    tracing::error!(error = %chain, "{service} failed");
+    eprintln!("{service}: {chain}");
+    std::process::ExitCode::FAILURE
 }

@@ -10,13 +10,17 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 
 use crate::StartError;
+use crate::server::TlsCause;
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-fn tls_err(what: &Path, err: impl std::fmt::Display) -> StartError {
-    StartError::Tls(format!("{}: {err}", what.display()))
+fn tls_err(what: &Path, cause: impl Into<TlsCause>) -> StartError {
+    StartError::Tls {
+        path: what.to_owned(),
+        cause: cause.into(),
+    }
 }
 
 /// Reads a PEM certificate chain.
@@ -26,7 +30,7 @@ pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, StartErro
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| tls_err(path, e))?;
     if certs.is_empty() {
-        return Err(tls_err(path, "no certificate in file"));
+        return Err(tls_err(path, TlsCause::NoCertificate));
     }
     Ok(certs)
 }
@@ -45,7 +49,7 @@ pub fn server_config(
 ) -> Result<Arc<ServerConfig>, StartError> {
     let builder = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| StartError::Tls(e.to_string()))?;
+        .map_err(|e| tls_err(Path::new(""), e))?;
     let builder = match client_ca {
         None => builder.with_no_client_auth(),
         Some(ca) => {
@@ -82,7 +86,7 @@ pub fn client_config(
     }
     let builder = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| StartError::Tls(e.to_string()))?
+        .map_err(|e| tls_err(Path::new(""), e))?
         .with_root_certificates(roots);
     match identity {
         None => Ok(builder.with_no_client_auth()),

@@ -17,59 +17,32 @@
 
 #![allow(clippy::print_stdout)]
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
-use loadtests::Latencies;
+use anyhow::Context;
+use loadtests::{Latencies, shop_client};
 use rand::RngExt;
 use serde_json::json;
 
-#[derive(Clone)]
+/// Drives the storefront's cart pages, beside a same-run Redis baseline.
+#[derive(Clone, clap::Parser)]
 struct Args {
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 64)]
     connections: usize,
+    /// Measured seconds.
+    #[arg(long, default_value_t = 20)]
     seconds: u64,
+    /// Seconds of warm-up before measuring.
+    #[arg(long, default_value_t = 5)]
     warmup: u64,
+    /// The storefront's HTTPS port.
+    #[arg(long, default_value_t = 8443)]
     port: u16,
+    /// Seeded shops (`load-0001`…).
+    #[arg(long, default_value_t = 100)]
     tenants: usize,
-}
-
-fn parse_args() -> anyhow::Result<Args> {
-    let mut a = Args {
-        connections: 64,
-        seconds: 20,
-        warmup: 5,
-        port: 8443,
-        tenants: 100,
-    };
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let mut it = argv.iter();
-    while let Some(flag) = it.next() {
-        let mut num =
-            || -> anyhow::Result<u64> { Ok(it.next().context("missing value")?.parse()?) };
-        match flag.as_str() {
-            "--connections" => a.connections = usize::try_from(num()?)?,
-            "--seconds" => a.seconds = num()?,
-            "--warmup" => a.warmup = num()?,
-            "--port" => a.port = u16::try_from(num()?)?,
-            "--tenants" => a.tenants = usize::try_from(num()?)?,
-            other => bail!("unknown option {other}"),
-        }
-    }
-    Ok(a)
-}
-
-fn client(ca: &str, port: u16, tenants: usize) -> anyhow::Result<reqwest::Client> {
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
-    let mut b = platform_testkit::https_client(ca)?
-        .http1_only()
-        .pool_max_idle_per_host(1)
-        .timeout(Duration::from_secs(10));
-    for t in 1..=tenants {
-        b = b.resolve(&format!("load-{t:04}.shop.localhost"), addr);
-    }
-    Ok(b.build()?)
 }
 
 const PRODUCTS_PER_SHOP: usize = 20;
@@ -110,7 +83,7 @@ async fn run(
     let end = measure_from + Duration::from_secs(a.seconds);
     let mut tasks = Vec::new();
     for i in 0..a.connections {
-        let c = client(ca, a.port, a.tenants)?;
+        let c = shop_client(ca, a.port, a.tenants)?;
         let (a, shops) = (a.clone(), shops.clone());
         tasks.push(tokio::spawn(async move {
             let (mut add, mut view, mut step) = (
@@ -249,11 +222,11 @@ fn redis_baseline(a: &Args) -> anyhow::Result<serde_json::Value> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let args = parse_args()?;
+    let args: Args = clap::Parser::parse();
     let dev = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/dev");
     let ca =
         std::fs::read_to_string(dev.join("certs/ca.pem")).context("run `cargo xtask up` first")?;
-    let probe = client(&ca, args.port, args.tenants)?;
+    let probe = shop_client(&ca, args.port, args.tenants)?;
     let shops = Arc::new(variants(&probe, &args).await?);
     let baseline = redis_baseline(&args)?;
     let carts = run(&args, &ca, shops).await?;

@@ -11,13 +11,12 @@
 //! - `explicit`: RLS not applied (the superuser; the owner is bound by FORCE RLS in our
 //!   schema), `BEGIN`, the query with `WHERE tenant_id = $1`, `COMMIT`.
 //!
-//! Run: `cargo run --release -p loadtests --bin rls-cost [rounds]`
+//! Run: `cargo run --release -p loadtests --bin rls-cost -- [--rounds 20]`
 
 #![allow(clippy::print_stdout)]
 
 use std::time::Instant;
 
-use anyhow::Context;
 use loadtests::Latencies;
 use platform_tenancy::{TenantDb, TenantId};
 use platform_testkit::TestDb;
@@ -49,14 +48,17 @@ fn sku(i: u64) -> String {
     format!("SKU-{i:07}")
 }
 
+/// The cost of row-level security on the storefront's hot queries.
+#[derive(clap::Parser)]
+struct Args {
+    /// Measured rounds.
+    #[arg(long, default_value_t = 20)]
+    rounds: usize,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let rounds: usize = std::env::args()
-        .nth(1)
-        .map(|r| r.parse())
-        .transpose()
-        .context("rounds must be a number")?
-        .unwrap_or(20);
+    let Args { rounds } = clap::Parser::parse();
     let db = TestDb::new().await?;
     let measured = TenantId::random();
     let mut su = db.superuser().await?;

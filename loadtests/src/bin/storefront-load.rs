@@ -16,69 +16,43 @@
 
 #![allow(clippy::print_stdout)]
 
-use std::net::SocketAddr;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use loadtests::Latencies;
+use loadtests::{Latencies, shop_client};
 use rand::RngExt;
 use serde_json::json;
 
-#[derive(Clone)]
+/// Drives the running storefront with a mix of visits, beside a same-run baseline.
+#[derive(Clone, clap::Parser)]
 struct Args {
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 64)]
     connections: usize,
+    /// Measured seconds.
+    #[arg(long, default_value_t = 20)]
     seconds: u64,
+    /// Seconds of warm-up before measuring.
+    #[arg(long, default_value_t = 10)]
     warmup: u64,
+    /// The storefront's HTTPS port.
+    #[arg(long, default_value_t = 8443)]
     port: u16,
+    /// Seeded shops (`load-0001`…).
+    #[arg(long, default_value_t = 100)]
     tenants: usize,
+    /// Products per seeded shop.
+    #[arg(long, default_value_t = 1000)]
     products: usize,
-}
-
-fn parse_args() -> anyhow::Result<(Args, Option<usize>)> {
-    let mut a = Args {
-        connections: 64,
-        seconds: 20,
-        warmup: 10,
-        port: 8443,
-        tenants: 100,
-        products: 1000,
-    };
-    let mut serve = None;
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let mut it = argv.iter();
-    while let Some(flag) = it.next() {
-        let mut num =
-            || -> anyhow::Result<u64> { Ok(it.next().context("missing value")?.parse()?) };
-        match flag.as_str() {
-            "--connections" => a.connections = usize::try_from(num()?)?,
-            "--seconds" => a.seconds = num()?,
-            "--warmup" => a.warmup = num()?,
-            "--port" => a.port = u16::try_from(num()?)?,
-            "--tenants" => a.tenants = usize::try_from(num()?)?,
-            "--products" => a.products = usize::try_from(num()?)?,
-            "--serve-baseline" => serve = Some(usize::try_from(num()?)?),
-            other => bail!("unknown option {other}"),
-        }
-    }
-    Ok((a, serve))
+    /// Internal: serve the baseline page of this size instead of measuring.
+    #[arg(long, hide = true)]
+    serve_baseline: Option<usize>,
 }
 
 fn dev_dir() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/dev")
-}
-
-fn client(ca: &str, port: u16, tenants: usize) -> anyhow::Result<reqwest::Client> {
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
-    let mut b = platform_testkit::https_client(ca)?
-        .http1_only()
-        .pool_max_idle_per_host(1)
-        .timeout(Duration::from_secs(10));
-    for t in 1..=tenants {
-        b = b.resolve(&format!("load-{t:04}.shop.localhost"), addr);
-    }
-    Ok(b.build()?)
 }
 
 /// Requests a visitor makes in one shop before moving to another (a new connection,
@@ -109,7 +83,7 @@ async fn run(scenario: &str, a: &Args, ca: &str) -> anyhow::Result<serde_json::V
     let end = measure_from + Duration::from_secs(a.seconds);
     let mut tasks = Vec::new();
     for i in 0..a.connections {
-        let c = client(ca, a.port, a.tenants)?;
+        let c = shop_client(ca, a.port, a.tenants)?;
         let (a, scenario) = (a.clone(), scenario.to_owned());
         tasks.push(tokio::spawn(async move {
             let mut lat = Latencies::default();
@@ -176,7 +150,11 @@ async fn prewarm(a: &Args, ca: &str) -> anyhow::Result<f64> {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..a.connections {
-        let (c, urls, next) = (client(ca, a.port, a.tenants)?, urls.clone(), next.clone());
+        let (c, urls, next) = (
+            shop_client(ca, a.port, a.tenants)?,
+            urls.clone(),
+            next.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -220,14 +198,14 @@ async fn serve_baseline(size: usize) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let (args, serve) = parse_args()?;
-    if let Some(size) = serve {
+    let args: Args = clap::Parser::parse();
+    if let Some(size) = args.serve_baseline {
         return serve_baseline(size).await;
     }
     let ca = std::fs::read_to_string(dev_dir().join("certs/ca.pem"))
         .context("run `cargo xtask up` first")?;
     // Size of a real product page, for the baseline.
-    let probe = client(&ca, args.port, args.tenants)?;
+    let probe = shop_client(&ca, args.port, args.tenants)?;
     let sample = probe
         .get(format!(
             "https://load-0001.shop.localhost:{}/products/product-1",

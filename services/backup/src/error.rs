@@ -46,18 +46,30 @@ pub enum BackupError {
     /// with the manifest: the object was damaged or tampered with.
     #[error("backup is corrupt: {0}")]
     Corrupt(String),
-    /// Bad input on the command line or in configuration.
+    /// Bad input on the command line.
     #[error("{0}")]
     Usage(String),
+    /// The configuration is unusable (the error names the variable).
+    #[error("configuration")]
+    Config(#[from] platform_web::ConfigError),
     /// The object store failed.
+    #[error("object store: {what}")]
+    S3 {
+        /// The operation that failed.
+        what: &'static str,
+        /// Why (the SDK's whole chain).
+        #[source]
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The object store answered something this worker cannot use.
     #[error("object store: {0}")]
-    S3(String),
+    S3Protocol(&'static str),
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] TenancyError),
     /// The vault failed (other than a destroyed key).
-    #[error("vault: {0}")]
-    Vault(VaultError),
+    #[error("vault")]
+    Vault(#[source] VaultError),
 }
 
 impl BackupError {
@@ -72,7 +84,8 @@ impl BackupError {
             BackupError::SchemaUnmigratable { .. } => "backup.schema_unmigratable",
             BackupError::Corrupt(_) => "backup.corrupt",
             BackupError::Usage(_) => "backup.usage",
-            BackupError::S3(_) => "backup.s3",
+            BackupError::Config(_) => "backup.config",
+            BackupError::S3 { .. } | BackupError::S3Protocol(_) => "backup.s3",
             BackupError::Db(_) => "backup.database",
             BackupError::Vault(_) => "backup.vault",
         }

@@ -12,79 +12,67 @@
 //! What this crate must never do: upload a byte of plaintext, export the key tables (or
 //! the erasure ledger), log row contents, or leave a partial upload that looks complete.
 
+mod app;
+pub mod cli;
+pub mod config;
 pub mod crypt;
 pub mod db;
-mod engine;
 mod error;
 pub mod manifest;
 pub mod retention;
 pub mod s3;
+mod worker;
 
 use platform_tenancy::{TenantDb, TenantId};
-use platform_vault::LocalKek;
-use platform_web::{ConfigError, Env};
-use secrecy::{ExposeSecret, SecretString};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 
-pub use engine::{Backups, Listed, PruneReport, RestoreReport, id_time, quoted};
+pub use app::{Backups, Listed, PruneReport, RestoreReport, id_time, quoted};
+pub use config::Config;
 pub use error::BackupError;
 pub use s3::{ObjectStore, S3Config};
 
-/// The environment prefix of this service's variables.
-pub const ENV_PREFIX: &str = "APP_BACKUP";
-
-/// Configuration, from the environment.
-pub struct Config {
-    /// Postgres URL of the `backup` role.
-    pub database_url: SecretString,
-    /// The object store.
-    pub s3: S3Config,
-    /// Seconds between scheduled runs of the worker.
-    pub interval_secs: u64,
-    /// Path of the KEK file (`PLATFORM_KEK_FILE`); else `PLATFORM_KEK` holds the KEK.
-    pub kek_file: Option<std::path::PathBuf>,
+/// The backup worker, built from its configuration: the one way the command line, the
+/// worker and the dev stack start it.
+pub struct Application {
+    db: TenantDb,
+    backups: Backups,
+    interval_secs: u64,
 }
 
-impl Config {
-    /// Reads `APP_BACKUP_*` and `PLATFORM_KEK_FILE` / `PLATFORM_KEK`.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let env = Env::new(ENV_PREFIX);
-        let platform = Env::new("PLATFORM");
-        Ok(Config {
-            database_url: SecretString::from(env.required("DATABASE_URL")?),
-            s3: S3Config {
-                endpoint: env.optional("S3_ENDPOINT"),
-                region: env
-                    .optional("S3_REGION")
-                    .unwrap_or_else(|| "us-east-1".to_owned()),
-                bucket: env.required("S3_BUCKET")?,
-                access_key_id: env.required("S3_ACCESS_KEY_ID")?,
-                secret_access_key: SecretString::from(env.required("S3_SECRET_ACCESS_KEY")?),
-                path_style: env.parse_or("S3_PATH_STYLE", true)?,
-            },
-            interval_secs: env.parse_or("INTERVAL_SECS", 86_400u64)?,
-            kek_file: platform.optional_file("KEK_FILE")?,
+impl Application {
+    /// Connects (lazily) to Postgres, opens the object store and makes sure its bucket
+    /// exists.
+    pub async fn build(config: Config) -> Result<Self, BackupError> {
+        let db = connect(config.database);
+        let store = ObjectStore::new(&config.s3);
+        store.ensure_bucket().await?;
+        let backups = Backups::new(db.clone(), platform_vault::Vault::new(config.kek), store);
+        Ok(Application {
+            db,
+            backups,
+            interval_secs: config.interval_secs,
         })
     }
 
-    /// Loads the KEK named by the configuration.
-    pub fn load_kek(&self) -> Result<LocalKek, platform_vault::VaultError> {
-        LocalKek::from_file_or_platform_env(self.kek_file.as_deref())
+    /// The database, as the `backup` role.
+    pub fn db(&self) -> &TenantDb {
+        &self.db
+    }
+
+    /// The use cases.
+    pub fn backups(&self) -> &Backups {
+        &self.backups
+    }
+
+    /// Backs up and prunes every shop every interval until `shutdown` resolves.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
+        worker::run(&self.backups, self.interval_secs, shutdown).await;
     }
 }
 
 /// A small pool: the worker backs up one tenant at a time.
 pub fn connect(options: PgConnectOptions) -> TenantDb {
-    let pool = PgPoolOptions::new()
-        .max_connections(4)
-        .acquire_timeout(std::time::Duration::from_secs(10))
-        .connect_lazy_with(options);
-    TenantDb::new(pool)
-}
-
-/// Connection options from a URL.
-pub fn options(database_url: &SecretString) -> Result<PgConnectOptions, sqlx::Error> {
-    database_url.expose_secret().parse()
+    TenantDb::connect_lazy(options, 4)
 }
 
 /// A tenant named by id or by handle.

@@ -56,15 +56,12 @@ pub struct Listed {
     pub size: u64,
 }
 
-fn s3_err(what: &str, err: impl std::error::Error) -> BackupError {
-    // The SDK's Display is terse ("service error"); the source chain says why.
-    let mut text = format!("{what}: {err}");
-    let mut source = err.source();
-    while let Some(s) = source {
-        text.push_str(&format!(": {s}"));
-        source = s.source();
+fn s3_err(what: &'static str, err: impl std::error::Error + Send + Sync + 'static) -> BackupError {
+    // The SDK's Display is terse ("service error"); the kept source chain says why.
+    BackupError::S3 {
+        what,
+        cause: Box::new(err),
     }
-    BackupError::S3(text)
 }
 
 /// A bucket of the object store.
@@ -236,7 +233,7 @@ impl ObjectStore {
             .map_err(|e| s3_err("create multipart upload", e))?;
         let upload_id = out
             .upload_id()
-            .ok_or_else(|| BackupError::S3("no upload id in the answer".to_owned()))?
+            .ok_or_else(|| BackupError::S3Protocol("no upload id in the answer"))?
             .to_owned();
         Ok(Upload {
             store: self.clone(),
@@ -264,7 +261,7 @@ impl Upload {
     /// Uploads the next part.
     pub async fn part(&mut self, body: Vec<u8>) -> Result<(), BackupError> {
         let number = i32::try_from(self.parts.len() + 1)
-            .map_err(|_| BackupError::S3("too many parts".to_owned()))?;
+            .map_err(|_| BackupError::S3Protocol("too many parts"))?;
         self.bytes += body.len() as u64;
         let out = self
             .store

@@ -2,9 +2,10 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use platform_cart_api::ErrorCode;
 use platform_web::WebError;
 
-use crate::domain::Invalid;
+use crate::app::domain::Invalid;
 use crate::store::StoreError;
 
 /// Seconds a caller should wait before retrying while Redis is away.
@@ -14,7 +15,7 @@ pub const RETRY_AFTER_SECS: u32 = 5;
 #[derive(Debug, thiserror::Error)]
 pub enum CartError {
     /// Malformed or out-of-range input (400 for ids, 422 otherwise).
-    #[error("invalid: {}", .0.code)]
+    #[error("invalid: {}", .0.code.as_str())]
     Invalid(Invalid),
     /// The cart already has the most lines allowed (422).
     #[error("line limit")]
@@ -35,14 +36,14 @@ pub enum CartError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Postgres or the tenancy layer failed (500).
-    #[error("database: {0}")]
+    #[error("database")]
     Database(#[from] platform_tenancy::TenancyError),
     /// Encryption failed (500).
-    #[error("vault: {0}")]
+    #[error("vault")]
     Vault(#[from] platform_vault::VaultError),
-    /// Anything else (500).
-    #[error("internal: {0}")]
-    Internal(String),
+    /// A checkout draft could not be (de)serialised (500).
+    #[error("draft encoding")]
+    Json(#[from] serde_json::Error),
 }
 
 impl From<Invalid> for CartError {
@@ -60,28 +61,29 @@ impl From<sqlx::Error> for CartError {
 impl From<CartError> for WebError {
     fn from(e: CartError) -> WebError {
         match e {
-            CartError::Invalid(i) if i.code == "cart.malformed_id" => {
-                WebError::bad_request(i.code, i.message)
+            CartError::Invalid(i) if i.code == ErrorCode::MalformedId => {
+                WebError::bad_request(i.code.as_str(), i.message)
             }
-            CartError::Invalid(i) => WebError::unprocessable(i.code, i.message),
+            CartError::Invalid(i) => WebError::unprocessable(i.code.as_str(), i.message),
             CartError::LineLimit => WebError::unprocessable(
-                "cart.line_limit",
+                ErrorCode::LineLimit.as_str(),
                 "A cart holds at most 100 different items.",
             ),
             CartError::VariantUnavailable => WebError::unprocessable(
-                "cart.variant_unavailable",
+                ErrorCode::VariantUnavailable.as_str(),
                 "This item is not sold in this shop (any more).",
             ),
             CartError::InsufficientStock { available } => WebError::conflict(
-                "cart.insufficient_stock",
+                ErrorCode::InsufficientStock.as_str(),
                 format!("Only {available} left in stock."),
             ),
-            CartError::NoLine => {
-                WebError::not_found("cart.no_such_line", "This item is not in the cart.")
-            }
+            CartError::NoLine => WebError::not_found(
+                ErrorCode::NoSuchLine.as_str(),
+                "This item is not in the cart.",
+            ),
             CartError::Store(cause) => WebError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "cart.unavailable",
+                ErrorCode::Unavailable.as_str(),
                 "Carts are unavailable for a moment. Please try again shortly.",
             )
             .with_retry_after(RETRY_AFTER_SECS)

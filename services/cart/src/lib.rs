@@ -9,115 +9,73 @@
 //! checkout draft a visitor may keep with the cart is sealed with the shop's key from
 //! `libs/vault` before it reaches Redis (O4).
 //!
+//! Inside: [`config`], `app/` (use cases and domain types), `db/` (catalog reads),
+//! `store` (Redis), `http/` (thin handlers) and `error` (the one status table). What
+//! crosses to callers lives in `libs/cart-api`.
+//!
 //! What this service must never do: trust a price from a client, put personal data into
 //! Redis unencrypted or into logs, or answer without a client certificate.
 
-pub mod api;
+mod app;
+pub mod config;
 mod db;
-pub mod domain;
 mod error;
 mod http;
 pub mod store;
 
-use axum::Router;
 use platform_tenancy::TenantDb;
-use platform_vault::{LocalKek, Vault};
-use platform_web::{ConfigError, Env, Readiness, ReadinessCheck, ServerConfig, service_router};
-use secrecy::{ExposeSecret, SecretString};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use platform_vault::Vault;
+use platform_web::{BoundServer, StartError};
+use secrecy::ExposeSecret;
 
+pub use config::Config;
 pub use error::CartError;
 pub use store::{CartStore, StoreError};
 
-/// The environment prefix of this service's variables.
-pub const ENV_PREFIX: &str = "APP_CART";
-
-/// Configuration, from the environment.
-pub struct Config {
-    /// Listeners and TLS; client certificates are required.
-    pub server: ServerConfig,
-    /// Postgres URL of the `cart` role.
-    pub database_url: SecretString,
-    /// Redis URL (`redis://127.0.0.1:6379`).
-    pub redis_url: SecretString,
-    /// TTL of cookie-less carts, seconds.
-    pub visit_ttl: u64,
-    /// Path of the KEK file (`PLATFORM_KEK_FILE`); else `PLATFORM_KEK` holds the KEK.
-    pub kek_file: Option<std::path::PathBuf>,
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// Listeners or TLS.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// The Redis URL is unusable.
+    #[error("redis")]
+    Redis(#[from] StoreError),
 }
 
-impl Config {
-    /// Reads `APP_CART_*` and `PLATFORM_KEK_FILE` / `PLATFORM_KEK`. Refuses to start
-    /// without client-certificate authentication.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let env = Env::new(ENV_PREFIX);
-        let platform = Env::new("PLATFORM");
-        let server = ServerConfig::from_env(&env)?;
-        if !server.require_client_cert {
-            return Err(ConfigError::Invalid {
-                var: env.name("REQUIRE_CLIENT_CERT"),
-                reason: "the cart service is internal: it only runs with client certificates \
-                         required (set it to true and name the CA in APP_CART_CLIENT_CA)"
-                    .to_owned(),
-            });
-        }
-        Ok(Config {
+/// The cart service, bound and ready to serve.
+pub struct Application {
+    server: BoundServer,
+    router: axum::Router,
+}
+
+impl Application {
+    /// Connects (lazily) to Postgres and Redis and binds the listeners of `config`.
+    pub fn build(config: Config) -> Result<Self, BuildError> {
+        let carts = app::Carts::new(
+            CartStore::new(config.redis_url.expose_secret())?,
+            TenantDb::connect_lazy(config.database, 16),
+            Vault::new(config.kek),
+            config.visit_ttl,
+        );
+        let server = BoundServer::bind(&config.server)?;
+        Ok(Application {
             server,
-            database_url: SecretString::from(env.required("DATABASE_URL")?),
-            redis_url: SecretString::from(
-                env.optional("REDIS_URL")
-                    .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned()),
-            ),
-            visit_ttl: env.parse_or("VISIT_TTL_SECS", domain::DEFAULT_VISIT_TTL_SECS)?,
-            kek_file: platform.optional_file("KEK_FILE")?,
+            router: http::router(carts),
         })
     }
 
-    /// Loads the KEK named by the configuration.
-    pub fn load_kek(&self) -> Result<LocalKek, platform_vault::VaultError> {
-        LocalKek::from_file_or_platform_env(self.kek_file.as_deref())
+    /// The bound HTTPS port (useful with port 0).
+    pub fn https_port(&self) -> u16 {
+        self.server.https_port()
     }
-}
 
-/// Shared state of the handlers.
-#[derive(Clone)]
-pub struct AppState {
-    /// Carts.
-    pub store: CartStore,
-    /// The catalog, as `cart`.
-    pub db: TenantDb,
-    /// Sealing of checkout drafts.
-    pub vault: Vault,
-    /// TTL of cookie-less carts, seconds.
-    pub visit_ttl: u64,
-}
-
-/// A lazy pool: the service starts while Postgres is down, and `/readyz` tells.
-pub fn connect(options: PgConnectOptions) -> TenantDb {
-    let pool = PgPoolOptions::new()
-        .max_connections(16)
-        .acquire_timeout(std::time::Duration::from_secs(5))
-        .connect_lazy_with(options);
-    TenantDb::new(pool)
-}
-
-/// Connection options from a URL.
-pub fn options(database_url: &SecretString) -> Result<PgConnectOptions, sqlx::Error> {
-    database_url.expose_secret().parse()
-}
-
-/// The whole application: routes, state and the shared web layers.
-pub fn router(state: AppState) -> Router {
-    let db = state.db.clone();
-    let store = state.store.clone();
-    let readiness = Readiness::new()
-        .with(ReadinessCheck::new("postgres", move || {
-            let db = db.clone();
-            async move { db.ping().await.map_err(|e| e.to_string()) }
-        }))
-        .with(ReadinessCheck::new("redis", move || {
-            let store = store.clone();
-            async move { store.ping().await.map_err(|e| e.to_string()) }
-        }));
-    service_router(http::routes().with_state(state), readiness)
+    /// Serves until `shutdown` resolves, then drains.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        tracing::info!(https_port = self.https_port(), "cart listening");
+        self.server.serve(self.router, shutdown).await
+    }
 }

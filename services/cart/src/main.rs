@@ -1,42 +1,23 @@
 //! cart: config → telemetry → build → run.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use cart::{AppState, CartStore, Config, connect, options, router};
-use platform_vault::Vault;
-use platform_web::{BoundServer, shutdown_signal};
-use secrecy::ExposeSecret;
+use cart::{Application, Config};
+use platform_web::shutdown_signal;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let _telemetry = match platform_telemetry::init("cart") {
         Ok(guard) => guard,
-        Err(e) => {
-            eprintln!("cart: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return platform_web::exit_with("cart", &e),
     };
-    match run().await {
+    let run = async {
+        let app = Application::build(Config::from_env()?)?;
+        app.run_until_stopped(shutdown_signal()).await?;
+        Ok::<_, Box<dyn std::error::Error>>(())
+    };
+    match run.await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %e, "cart failed");
-            eprintln!("cart: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => platform_web::exit_with("cart", e.as_ref()),
     }
-}
-
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let config = Config::from_env()?;
-    let state = AppState {
-        store: CartStore::new(config.redis_url.expose_secret())?,
-        db: connect(options(&config.database_url)?),
-        vault: Vault::new(Arc::new(config.load_kek()?)),
-        visit_ttl: config.visit_ttl,
-    };
-    let server = BoundServer::bind(&config.server)?;
-    tracing::info!(https_port = server.https_port(), "cart listening");
-    server.serve(router(state), shutdown_signal()).await?;
-    Ok(())
 }

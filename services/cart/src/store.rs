@@ -13,12 +13,12 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use platform_cart_api::{CartId, Mode, VariantId};
 use platform_tenancy::TenantId;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, Script};
-use uuid::Uuid;
 
-use crate::domain::{CartId, MAX_LINES, MAX_QUANTITY, Mode};
+use crate::app::domain::{MAX_LINES, MAX_QUANTITY};
 
 /// Redis failed or could not be reached.
 #[derive(Debug, thiserror::Error)]
@@ -141,13 +141,43 @@ return touch(ARGV[1])
 #[derive(Debug, Default)]
 pub struct StoredCart {
     /// Variant → quantity, in no particular order.
-    pub lines: HashMap<Uuid, u32>,
+    pub lines: HashMap<VariantId, u32>,
     /// Variant → unit price when added.
-    pub seen_prices: HashMap<Uuid, i64>,
+    pub seen_prices: HashMap<VariantId, i64>,
     /// A sealed checkout draft is kept.
     pub has_prefill: bool,
     /// Seconds until expiry (0: no such cart).
     pub ttl: u64,
+}
+
+/// Which change a line gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineOp {
+    /// Add to the quantity (a new line if there is none, within the line limit).
+    Add,
+    /// Set the quantity of an existing line (and acknowledge its current price).
+    Set,
+}
+
+/// A change of one line, with what the catalog says about its variant now.
+#[derive(Debug, Clone, Copy)]
+pub struct LineChange {
+    /// The shop.
+    pub tenant: TenantId,
+    /// The cart.
+    pub cart: CartId,
+    /// The line's variant.
+    pub variant: VariantId,
+    /// Quantity to add, or to set.
+    pub quantity: u32,
+    /// Most allowed in total (the stock; capped at the quantity limit).
+    pub most: u32,
+    /// Unit price now, remembered to flag later changes.
+    pub price_minor: i64,
+    /// TTL to renew the cart with (0: keep its own).
+    pub ttl: u64,
+    /// How the cart is kept.
+    pub mode: Mode,
 }
 
 /// Outcome of a line update decided inside Redis.
@@ -172,13 +202,6 @@ fn outcome(status: i64, quantity: i64) -> LineOutcome {
         2 => LineOutcome::QuantityCap,
         3 => LineOutcome::OverStock,
         _ => LineOutcome::NoLine,
-    }
-}
-
-fn mode_arg(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Cookie => "cookie",
-        Mode::Visit => "visit",
     }
 }
 
@@ -240,60 +263,26 @@ impl CartStore {
         Ok(())
     }
 
-    /// Adds `quantity` of a variant (atomic read-check-write).
-    #[allow(clippy::too_many_arguments)]
-    pub async fn add(
-        &self,
-        tenant: TenantId,
-        cart: CartId,
-        variant: Uuid,
-        quantity: u32,
-        most: u32,
-        price: i64,
-        ttl: u64,
-        mode: Mode,
-    ) -> Result<LineOutcome, StoreError> {
+    /// Adds to a line or sets its quantity (atomic read-check-write in one script).
+    pub async fn change_line(&self, op: LineOp, c: &LineChange) -> Result<LineOutcome, StoreError> {
         let mut con = self.redis.clone();
-        let (status, qty): (i64, i64) = Keys::new(tenant, cart)
-            .on(&self.add)
-            .arg(variant.to_string())
-            .arg(quantity)
-            .arg(most.min(MAX_QUANTITY))
-            .arg(price)
-            .arg(ttl)
-            .arg(mode_arg(mode))
-            .arg(now_secs())
-            .arg(MAX_LINES)
-            .invoke_async(&mut con)
-            .await?;
-        Ok(outcome(status, qty))
-    }
-
-    /// Sets a line's quantity.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn set_quantity(
-        &self,
-        tenant: TenantId,
-        cart: CartId,
-        variant: Uuid,
-        quantity: u32,
-        most: u32,
-        price: i64,
-        ttl: u64,
-        mode: Mode,
-    ) -> Result<LineOutcome, StoreError> {
-        let mut con = self.redis.clone();
-        let (status, qty): (i64, i64) = Keys::new(tenant, cart)
-            .on(&self.set)
-            .arg(variant.to_string())
-            .arg(quantity)
-            .arg(most.min(MAX_QUANTITY))
-            .arg(price)
-            .arg(ttl)
-            .arg(mode_arg(mode))
-            .arg(now_secs())
-            .invoke_async(&mut con)
-            .await?;
+        let script = match op {
+            LineOp::Add => &self.add,
+            LineOp::Set => &self.set,
+        };
+        let mut invocation = Keys::new(c.tenant, c.cart).on(script);
+        invocation
+            .arg(c.variant.to_string())
+            .arg(c.quantity)
+            .arg(c.most.min(MAX_QUANTITY))
+            .arg(c.price_minor)
+            .arg(c.ttl)
+            .arg(c.mode.as_str())
+            .arg(now_secs());
+        if op == LineOp::Add {
+            invocation.arg(MAX_LINES);
+        }
+        let (status, qty): (i64, i64) = invocation.invoke_async(&mut con).await?;
         Ok(outcome(status, qty))
     }
 
@@ -302,7 +291,7 @@ impl CartStore {
         &self,
         tenant: TenantId,
         cart: CartId,
-        variant: Uuid,
+        variant: VariantId,
         ttl: u64,
     ) -> Result<bool, StoreError> {
         let mut con = self.redis.clone();
@@ -339,7 +328,7 @@ impl CartStore {
             Keys::new(tenant, cart)
                 .on(&self.read)
                 .arg(ttl)
-                .arg(mode_arg(mode))
+                .arg(mode.as_str())
                 .invoke_async(&mut con)
                 .await?;
         Ok(StoredCart {
@@ -387,7 +376,7 @@ impl CartStore {
             .on(&self.put_prefill)
             .arg(sealed)
             .arg(ttl)
-            .arg(mode_arg(mode))
+            .arg(mode.as_str())
             .arg(now_secs())
             .invoke_async(&mut con)
             .await?;
@@ -431,7 +420,7 @@ impl CartStore {
         let ttl: i64 = Keys::new(tenant, cart)
             .on(&self.set_mode)
             .arg(ttl)
-            .arg(mode_arg(mode))
+            .arg(mode.as_str())
             .arg(now_secs())
             .invoke_async(&mut con)
             .await?;
@@ -439,7 +428,7 @@ impl CartStore {
     }
 }
 
-fn pairs(flat: &[String]) -> impl Iterator<Item = (Uuid, &String)> {
+fn pairs(flat: &[String]) -> impl Iterator<Item = (VariantId, &String)> {
     flat.chunks_exact(2)
-        .filter_map(|kv| Some((Uuid::parse_str(&kv[0]).ok()?, &kv[1])))
+        .filter_map(|kv| Some((kv[0].parse().ok()?, &kv[1])))
 }

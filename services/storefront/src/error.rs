@@ -1,9 +1,15 @@
 //! The storefront's one error type: everything a handler can fail with, turned into an
 //! answer in one place. Database and serialisation failures become opaque 500s (cause
-//! logged by `WebError`); everything else is already a coded `WebError`.
+//! logged by `WebError`); a cart outage a 503 with `Retry-After`; a cart refusal keeps the
+//! cart's status and code; everything else is already a coded `WebError`.
 
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use platform_cart_api::CartCallError;
 use platform_web::WebError;
+
+/// Seconds a visitor is asked to wait when the cart is away.
+pub const CART_RETRY_AFTER_SECS: u32 = 5;
 
 /// A failed request.
 #[derive(Debug, thiserror::Error)]
@@ -11,14 +17,17 @@ pub enum ShopError {
     /// A coded answer (404, 400, 503, …).
     #[error("{0}")]
     Web(WebError),
+    /// The cart service failed or refused.
+    #[error("cart")]
+    Cart(#[from] CartCallError),
     /// The database failed.
-    #[error("database: {0}")]
+    #[error("database")]
     Database(#[from] sqlx::Error),
     /// The tenancy layer failed.
-    #[error("tenancy: {0}")]
+    #[error("tenancy")]
     Tenancy(#[from] platform_tenancy::TenancyError),
     /// A JSON answer could not be built.
-    #[error("serialisation: {0}")]
+    #[error("serialisation")]
     Json(#[from] serde_json::Error),
 }
 
@@ -32,6 +41,23 @@ impl IntoResponse for ShopError {
     fn into_response(self) -> Response {
         match self {
             ShopError::Web(e) => e.into_response(),
+            ShopError::Cart(CartCallError::Refused {
+                status,
+                code,
+                message,
+            }) => WebError::new(
+                StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_REQUEST),
+                code.as_str(),
+                message,
+            )
+            .into_response(),
+            ShopError::Cart(unavailable) => WebError::unavailable(
+                "cart.unavailable",
+                "Your cart is unavailable for a moment. Your items are safe; please try again in a few seconds.",
+                CART_RETRY_AFTER_SECS,
+            )
+            .with_cause(unavailable)
+            .into_response(),
             other => WebError::internal(other).into_response(),
         }
     }

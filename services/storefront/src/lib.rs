@@ -16,78 +16,25 @@
 //! What this service must never do: accept a tenant from anywhere but the Host header,
 //! show another shop's data, or record who looked at what.
 
-mod api;
-mod cart_client;
-mod cart_pages;
-mod catalog;
+mod app;
+pub mod config;
+mod db;
 mod error;
-mod hosts;
-mod http_cache;
-mod page_cache;
-mod pages;
-mod views;
-mod visit;
+mod http;
+mod notifications;
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use axum::Router;
-use axum::extract::{MatchedPath, Request};
-use axum::middleware::{self, Next};
-use axum::response::Response;
+use platform_cart_api::{CartClient, ClientSetupError};
 use platform_tenancy::TenantDb;
-use platform_web::{
-    ConfigError, Env, Readiness, ReadinessCheck, ServerConfig, service_router, truncate_ip,
-};
-use secrecy::{ExposeSecret, SecretString};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use platform_web::{BoundServer, StartError};
 
-pub use cart_client::{CartCallError, CartClient};
+pub use app::hosts::HostCache;
+pub use app::view_counts::ViewCounter;
+pub use config::Config;
+pub use db::shops::Shop;
 pub use error::ShopError;
-pub use hosts::{HostCache, Shop};
-pub use page_cache::PageCache;
-pub use views::ViewCounter;
-pub use visit::Visit;
-
-/// Environment prefix.
-pub const ENV_PREFIX: &str = "APP_STOREFRONT";
-
-/// Configuration from the environment.
-pub struct Config {
-    /// Listeners and TLS.
-    pub server: ServerConfig,
-    /// Postgres URL of the `storefront` role.
-    pub database_url: SecretString,
-    /// Base URL of the cart service (`https://localhost:8445`).
-    pub cart_url: String,
-    /// CA that signs the cart service's certificate.
-    pub cart_ca: std::path::PathBuf,
-    /// The storefront's client certificate and key for the cart service (mTLS).
-    pub cart_identity: (std::path::PathBuf, std::path::PathBuf),
-}
-
-impl Config {
-    /// Reads `APP_STOREFRONT_*`.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let env = Env::new(ENV_PREFIX);
-        Ok(Config {
-            server: ServerConfig::from_env(&env)?,
-            database_url: SecretString::from(env.required("DATABASE_URL")?),
-            cart_url: env.required("CART_URL")?,
-            cart_ca: env.file("CART_CA")?,
-            cart_identity: (env.file("CART_CLIENT_CERT")?, env.file("CART_CLIENT_KEY")?),
-        })
-    }
-
-    /// The cart client this configuration names.
-    pub fn cart_client(&self) -> Result<CartClient, Box<dyn std::error::Error>> {
-        let tls = platform_web::tls::client_config(
-            &self.cart_ca,
-            Some((&self.cart_identity.0, &self.cart_identity.1)),
-        )?;
-        Ok(CartClient::new(&self.cart_url, tls)?)
-    }
-}
+pub use http::page_cache::PageCache;
 
 /// Shared state.
 #[derive(Clone)]
@@ -102,88 +49,93 @@ pub struct AppState {
     pub pages: Arc<PageCache>,
     /// The cart service.
     pub cart: CartClient,
+    /// Form posts per client network.
+    pub posts: Arc<platform_web::NetworkRate>,
 }
 
-/// Connection options from a URL.
-pub fn options(database_url: &SecretString) -> Result<PgConnectOptions, sqlx::Error> {
-    database_url.expose_secret().parse()
+/// Why the storefront could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// Listeners or TLS.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// The client of the cart service.
+    #[error("cart client")]
+    Cart(#[from] ClientSetupError),
+    /// The cart client's TLS material.
+    #[error("cart client TLS")]
+    CartTls(#[source] StartError),
 }
 
-/// Builds the state: a lazy pool (the service starts while Postgres is down; `/readyz`
-/// tells), the host and page caches with their notification listener, and the view counter.
-pub fn state(options: PgConnectOptions, cart: CartClient) -> AppState {
-    let pool = PgPoolOptions::new()
-        .max_connections(16)
-        .acquire_timeout(std::time::Duration::from_secs(5))
-        .connect_lazy_with(options.clone());
-    let db = TenantDb::new(pool);
-    let pages = Arc::new(PageCache::default());
-    let hosts = Arc::new(HostCache::new(db.clone()));
-    hosts.clone().listen(options, pages.clone());
-    let views = Arc::new(ViewCounter::default());
-    views
-        .clone()
-        .flush_every(db.clone(), std::time::Duration::from_secs(5));
-    AppState {
-        db,
-        hosts,
-        views,
-        pages,
-        cart,
+/// The storefront, bound and ready to serve.
+pub struct Application {
+    server: BoundServer,
+    state: AppState,
+}
+
+impl Application {
+    /// Builds the state: a lazy pool (the service starts while Postgres is down;
+    /// `/readyz` tells), the host and page caches with their notification listener, the
+    /// view counter with its periodic flush, and the cart client; then binds.
+    pub fn build(config: Config) -> Result<Self, BuildError> {
+        let tls = platform_web::tls::client_config(
+            &config.cart_ca,
+            Some((&config.cart_identity.0, &config.cart_identity.1)),
+        )
+        .map_err(BuildError::CartTls)?;
+        let cart = CartClient::new(&config.cart_url, tls)?;
+        let db = TenantDb::connect_lazy(config.database.clone(), 16);
+        let pages = Arc::new(PageCache::default());
+        let hosts = Arc::new(HostCache::new(db.clone()));
+        notifications::listen(hosts.clone(), config.database, pages.clone());
+        let views = Arc::new(ViewCounter::default());
+        views
+            .clone()
+            .flush_every(db.clone(), std::time::Duration::from_secs(5));
+        let server = BoundServer::bind(&config.server)?;
+        Ok(Application {
+            server,
+            state: AppState {
+                db,
+                hosts,
+                views,
+                pages,
+                cart,
+                posts: platform_web::NetworkRate::new(
+                    config.posts_per_network_per_minute,
+                    std::time::Duration::from_secs(60),
+                ),
+            },
+        })
     }
-}
 
-/// Access log with truncated client addresses (O5).
-async fn access_log(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().clone();
-    let network = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| truncate_ip(c.0.ip()).to_string())
-        .unwrap_or_default();
-    let response = next.run(request).await;
-    tracing::info!(
-        target: "access",
-        %method,
-        route,
-        status = response.status().as_u16(),
-        micros = started.elapsed().as_micros() as u64,
-        client_network = network,
-        "request"
-    );
-    response
-}
+    /// The bound HTTPS port (useful with port 0).
+    pub fn https_port(&self) -> u16 {
+        self.server.https_port()
+    }
 
-/// The application.
-pub fn router(state: AppState) -> Router {
-    let db = state.db.clone();
-    let readiness = Readiness::new().with(ReadinessCheck::new("postgres", move || {
-        let db = db.clone();
-        async move { db.ping().await.map_err(|e| e.to_string()) }
-    }));
-    let app = pages::routes()
-        .merge(cart_pages::routes())
-        .merge(api::routes())
-        // Inner: tags fresh pages with an ETag (and answers 304 on a miss); outer: the
-        // page cache, which keeps the tag with the page and answers 304 itself on a hit.
-        .layer(middleware::from_fn(http_cache::conditional))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            page_cache::page_cache,
-        ))
-        .route_layer(middleware::from_fn(access_log))
-        .with_state(state.clone());
-    // The visit middleware wraps the whole router so that it runs before routing: it
-    // takes a cookie-less visitor's cart token off the path.
-    let inner = service_router(app, readiness);
-    Router::new().fallback_service(
-        tower::ServiceBuilder::new()
-            .layer(middleware::from_fn_with_state(state, visit::visit))
-            .service(inner),
-    )
+    /// The bound redirecting HTTP port, if any.
+    pub fn http_port(&self) -> Option<u16> {
+        self.server.http_port()
+    }
+
+    /// The running state (tests reach the caches and counters through it).
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` resolves, drains, and flushes the view counts gathered
+    /// since the last flush so a clean stop loses none.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        tracing::info!(https_port = self.https_port(), "storefront listening");
+        let (views, db) = (self.state.views.clone(), self.state.db.clone());
+        self.server
+            .serve(http::router(self.state), shutdown)
+            .await?;
+        views.flush(&db).await;
+        Ok(())
+    }
 }

@@ -2,37 +2,22 @@
 
 use std::process::ExitCode;
 
-use platform_web::{BoundServer, shutdown_signal};
-use storefront::{Config, options, router, state};
+use platform_web::shutdown_signal;
+use storefront::{Application, Config};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let _telemetry = match platform_telemetry::init("storefront") {
         Ok(guard) => guard,
-        Err(e) => {
-            eprintln!("storefront: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return platform_web::exit_with("storefront", &e),
     };
-    match run().await {
+    let run = async {
+        let app = Application::build(Config::from_env()?)?;
+        app.run_until_stopped(shutdown_signal()).await?;
+        Ok::<_, Box<dyn std::error::Error>>(())
+    };
+    match run.await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %e, "storefront failed");
-            eprintln!("storefront: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => platform_web::exit_with("storefront", e.as_ref()),
     }
-}
-
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let config = Config::from_env()?;
-    let state = state(options(&config.database_url)?, config.cart_client()?);
-    let views = state.views.clone();
-    let db = state.db.clone();
-    let server = BoundServer::bind(&config.server)?;
-    tracing::info!(https_port = server.https_port(), "storefront listening");
-    server.serve(router(state), shutdown_signal()).await?;
-    // Counts gathered since the last flush are not lost on a clean stop.
-    views.flush(&db).await;
-    Ok(())
 }

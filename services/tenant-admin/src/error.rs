@@ -1,10 +1,13 @@
-//! The service's one error type and its status table.
+//! The service's one error type and its one table of status, code and message, used by
+//! the JSON API and by the console's pages alike.
+
+use std::borrow::Cow;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use platform_auth::extract::Refusal;
+use platform_domain::Invalid;
 use platform_web::WebError;
-
-use crate::domain::Invalid;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -15,10 +18,15 @@ pub enum ApiError {
     /// Several invalid rows (CSV import), none stored (422).
     #[error("invalid rows")]
     InvalidRows(Vec<(usize, Invalid)>),
-    /// A unique value is taken (409).
-    #[error("conflict: {0}")]
-    Conflict(&'static str, String),
-    /// No such thing for this tenant (404) — also what another tenant's ids answer.
+    /// A unique value is taken, or the state forbids the change (409).
+    #[error("conflict: {code}")]
+    Conflict {
+        /// Stable code.
+        code: &'static str,
+        /// Public message.
+        message: Cow<'static, str>,
+    },
+    /// No such thing for this tenant (404), also what another tenant's ids answer.
     #[error("not found")]
     NotFound,
     /// Not logged in, or the session expired (401).
@@ -33,15 +41,33 @@ pub enum ApiError {
     /// Missing or wrong CSRF token (403).
     #[error("csrf")]
     Csrf,
+    /// A body larger than the route takes (413), with its code.
+    #[error("too large: {0}")]
+    TooLarge(&'static str, &'static str),
+    /// A form that does not parse (422).
+    #[error("malformed form")]
+    Form(#[source] axum::extract::rejection::FormRejection),
     /// Too many attempts; retry after the given seconds (429).
-    #[error("throttled")]
+    #[error("throttled: {0}")]
     Throttled(&'static str, u32),
     /// Password hashing saturated (503).
     #[error("busy")]
     Busy,
-    /// Anything else (500; cause logged, never sent).
-    #[error("internal: {0}")]
-    Internal(String),
+    /// The database failed (500).
+    #[error("database")]
+    Database(#[from] sqlx::Error),
+    /// The tenancy layer refused or failed (500).
+    #[error("tenancy")]
+    Tenancy(#[source] platform_tenancy::TenancyError),
+    /// Encryption failed (500).
+    #[error("vault")]
+    Vault(#[from] platform_vault::VaultError),
+    /// Password hashing failed (500).
+    #[error("password hashing")]
+    Hashing(#[source] platform_auth::AuthError),
+    /// The CSV export could not be written (500).
+    #[error("csv")]
+    Csv(#[from] csv::Error),
 }
 
 impl From<Invalid> for ApiError {
@@ -53,21 +79,9 @@ impl From<Invalid> for ApiError {
 impl From<platform_tenancy::TenancyError> for ApiError {
     fn from(e: platform_tenancy::TenancyError) -> Self {
         match e {
-            platform_tenancy::TenancyError::Database(db) => ApiError::from(db),
-            other => ApiError::Internal(other.to_string()),
+            platform_tenancy::TenancyError::Database(db) => ApiError::Database(db),
+            other => ApiError::Tenancy(other),
         }
-    }
-}
-
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
-        ApiError::Internal(format!("database: {e}"))
-    }
-}
-
-impl From<platform_vault::VaultError> for ApiError {
-    fn from(e: platform_vault::VaultError) -> Self {
-        ApiError::Internal(format!("vault: {e}"))
     }
 }
 
@@ -75,81 +89,145 @@ impl From<platform_auth::AuthError> for ApiError {
     fn from(e: platform_auth::AuthError) -> Self {
         match e {
             platform_auth::AuthError::Busy => ApiError::Busy,
-            platform_auth::AuthError::WeakPassword(m) => ApiError::Invalid(Invalid {
-                code: "password.weak",
-                message: m.to_owned(),
-            }),
-            platform_auth::AuthError::Hash => ApiError::Internal("password hashing".into()),
+            platform_auth::AuthError::WeakPassword(m) => {
+                ApiError::Invalid(Invalid::new("password.weak", m))
+            }
+            hash => ApiError::Hashing(hash),
         }
     }
 }
 
-/// Maps a unique violation on `constraint` to a conflict, anything else through.
-pub fn on_constraint(err: sqlx::Error, table: &[(&str, &'static str, &str)]) -> ApiError {
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Unauthenticated => ApiError::Unauthenticated,
+            Refusal::Forbidden => ApiError::Forbidden,
+            Refusal::Csrf => ApiError::Csrf,
+            Refusal::Form(e) => ApiError::Form(e),
+        }
+    }
+}
+
+/// Maps a unique or check violation of one of the named constraints to its conflict;
+/// anything else passes through as a database error.
+pub fn on_constraint(err: sqlx::Error, table: &[(&str, &'static str, &'static str)]) -> ApiError {
     if let sqlx::Error::Database(db) = &err
-        && db.code().as_deref() == Some("23505")
+        && matches!(db.code().as_deref(), Some("23505" | "23514"))
     {
         let constraint = db.constraint().unwrap_or("");
         for (name, code, message) in table {
             if *name == constraint {
-                return ApiError::Conflict(code, (*message).to_owned());
+                return ApiError::Conflict {
+                    code,
+                    message: Cow::Borrowed(message),
+                };
             }
         }
     }
-    ApiError::from(err)
+    ApiError::Database(err)
 }
 
 impl ApiError {
-    /// The `WebError` this becomes (the status table).
-    pub fn to_web(self) -> WebError {
+    /// A conflict with the current state.
+    pub fn conflict(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        ApiError::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The one table: status, stable code and public message of every error.
+    pub fn describe(&self) -> (StatusCode, &'static str, Cow<'static, str>) {
+        use StatusCode as S;
         match self {
-            ApiError::Invalid(i) => WebError::unprocessable(i.code, i.message),
-            ApiError::InvalidRows(rows) => {
-                let message = rows
-                    .iter()
+            ApiError::Invalid(i) => (S::UNPROCESSABLE_ENTITY, i.code, i.message.clone()),
+            ApiError::InvalidRows(rows) => (
+                S::UNPROCESSABLE_ENTITY,
+                "catalog.csv_invalid",
+                rows.iter()
                     .map(|(line, i)| format!("line {line}: {}", i.message))
                     .collect::<Vec<_>>()
-                    .join("\n");
-                WebError::unprocessable("catalog.csv_invalid", message)
-            }
-            ApiError::Conflict(code, message) => WebError::conflict(code, message),
-            ApiError::NotFound => WebError::not_found("not_found", "There is nothing here."),
+                    .join("\n")
+                    .into(),
+            ),
+            ApiError::Conflict { code, message } => (S::CONFLICT, code, message.clone()),
+            ApiError::NotFound => (S::NOT_FOUND, "not_found", "There is nothing here.".into()),
             ApiError::Unauthenticated => {
-                WebError::new(StatusCode::UNAUTHORIZED, "auth.required", "Please log in.")
+                (S::UNAUTHORIZED, "auth.required", "Please log in.".into())
             }
-            ApiError::InvalidCredentials => WebError::new(
-                StatusCode::UNAUTHORIZED,
+            ApiError::InvalidCredentials => (
+                S::UNAUTHORIZED,
                 "auth.invalid_credentials",
-                "The shop, email or password is not right.",
+                "The shop, email or password is not right.".into(),
             ),
-            ApiError::Forbidden => WebError::new(
-                StatusCode::FORBIDDEN,
+            ApiError::Forbidden => (
+                S::FORBIDDEN,
                 "auth.forbidden",
-                "Your role does not allow this.",
+                "Your role does not allow this.".into(),
             ),
-            ApiError::Csrf => WebError::new(
-                StatusCode::FORBIDDEN,
+            ApiError::Csrf => (
+                S::FORBIDDEN,
                 "auth.csrf",
-                "This form has expired. Please reload the page and try again.",
+                "This form has expired. Please reload the page and try again.".into(),
             ),
-            ApiError::Throttled(code, secs) => WebError::new(
-                StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooLarge(code, message) => (S::PAYLOAD_TOO_LARGE, code, (*message).into()),
+            ApiError::Form(e) => (
+                S::UNPROCESSABLE_ENTITY,
+                "request.invalid_form",
+                e.body_text().into(),
+            ),
+            ApiError::Throttled(code, _) => (
+                S::TOO_MANY_REQUESTS,
                 code,
-                "Too many attempts. Please wait a moment and try again.",
-            )
-            .with_retry_after(secs),
-            ApiError::Busy => WebError::unavailable(
-                "auth.busy",
-                "We are handling many logins right now. Please try again in a moment.",
-                2,
+                "Too many attempts. Please wait a moment and try again.".into(),
             ),
-            ApiError::Internal(cause) => WebError::internal(std::io::Error::other(cause)),
+            ApiError::Busy => (
+                S::SERVICE_UNAVAILABLE,
+                "auth.busy",
+                "We are handling many logins right now. Please try again in a moment.".into(),
+            ),
+            ApiError::Database(_)
+            | ApiError::Tenancy(_)
+            | ApiError::Vault(_)
+            | ApiError::Hashing(_)
+            | ApiError::Csv(_) => (
+                S::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Something went wrong on our side. Please try again.".into(),
+            ),
         }
+    }
+
+    /// A problem with what the person typed, shown beside the form they typed it in.
+    pub fn is_input_problem(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Invalid(_) | ApiError::InvalidRows(_) | ApiError::Conflict { .. }
+        )
+    }
+}
+
+impl From<ApiError> for WebError {
+    fn from(e: ApiError) -> WebError {
+        let (status, code, message) = e.describe();
+        let retry = match &e {
+            ApiError::Throttled(_, secs) => Some(*secs),
+            ApiError::Busy => Some(2),
+            _ => None,
+        };
+        let mut web = WebError::new(status, code, message);
+        if let Some(secs) = retry {
+            web = web.with_retry_after(secs);
+        }
+        if status.is_server_error() {
+            web = web.with_cause(e);
+        }
+        web
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        self.to_web().into_response()
+        WebError::from(self).into_response()
     }
 }

@@ -265,3 +265,48 @@ async fn o21_snapshot_transactions_are_scoped_and_read_only() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn o21_service_roles_cannot_create_functions_that_switch_the_tenant() {
+    let t = TwoTenants::new().await;
+    let b = t.b.to_string();
+    // The attack of the report: nothing the text guard looks for is spelled out.
+    let create = format!(
+        "create function pg_temp.f() returns text language sql as \
+         E'select set\\137config(''app\\056tenant_id'', ''{b}'', true)'"
+    );
+    let mut tx = t.admin.begin(t.a).await.unwrap();
+    let err = sqlx::query(sqlx::AssertSqlSafe(create.clone()))
+        .execute(&mut tx)
+        .await
+        .unwrap_err();
+    let code = err
+        .as_database_error()
+        .and_then(|e| e.code())
+        .map(|c| c.into_owned());
+    assert_eq!(
+        code.as_deref(),
+        Some("42501"),
+        "refused by the database: {err:?}"
+    );
+    drop(tx);
+    // Nor on a raw connection of any request-serving role, outside the tenancy API.
+    for role in [
+        "storefront",
+        "cart",
+        "tenant_admin",
+        "orders",
+        "access_control",
+    ] {
+        let pool = t.raw_pool(role).await;
+        let err = sqlx::query(sqlx::AssertSqlSafe(create.clone()))
+            .execute(&pool)
+            .await
+            .unwrap_err();
+        let code = err
+            .as_database_error()
+            .and_then(|e| e.code())
+            .map(|c| c.into_owned());
+        assert_eq!(code.as_deref(), Some("42501"), "{role}: {err:?}");
+    }
+}

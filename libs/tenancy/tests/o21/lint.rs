@@ -136,3 +136,32 @@ async fn o21_catalog_lint_flags_privileged_service_roles() {
     assert!(rules.contains(&"role_bypassrls"), "{violations:#?}");
     assert!(rules.contains(&"role_missing"), "{violations:#?}");
 }
+
+#[tokio::test]
+async fn o21_catalog_lint_flags_service_roles_that_can_create_objects() {
+    let db = TestDb::new().await.unwrap();
+    let mut su = db.superuser().await.unwrap();
+    let role = format!("lint_probe_{}", uuid::Uuid::new_v4().simple());
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "create role {role} login; \
+         grant temporary on database {db} to {role}; \
+         grant create on schema public to {role}",
+        db = db.name()
+    )))
+    .execute(&mut su)
+    .await
+    .unwrap();
+    let owner = db.owner_pool().await.unwrap();
+    let result = lint_catalog(&owner, &[role.as_str()]).await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "revoke all on database {db} from {role}; revoke create on schema public from {role}; drop role {role}",
+        db = db.name()
+    )))
+    .execute(&mut su)
+    .await
+    .unwrap();
+    let violations = result.unwrap();
+    let rules: Vec<_> = violations.iter().map(|v| v.rule).collect();
+    assert!(rules.contains(&"role_temporary"), "{violations:#?}");
+    assert!(rules.contains(&"role_create"), "{violations:#?}");
+}

@@ -284,7 +284,7 @@ async fn errors_have_stable_codes_in_json_and_html_and_hide_causes() {
     let res = http.get(format!("{}/nope", srv.base)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "not_found");
+    assert_eq!(body["error"]["code"], "route.not_found");
 
     let res = http
         .post(format!("{}/json", srv.base))

@@ -5,14 +5,13 @@
 
 use std::sync::Arc;
 
-use cart::api::{CartView, LineChanged, Prefill, Summary};
-use cart::domain::CartId;
-use cart::{AppState, CartStore, router};
+use cart::{Application, Config};
+use platform_cart_api::{CartId, CartView, LineChanged, Prefill, Summary};
 use platform_tenancy::{TenantDb, TenantId};
 use platform_testkit::{TcpGate, TestDb};
-use platform_vault::{LocalKek, Vault};
+use platform_vault::LocalKek;
+use platform_web::ServerConfig;
 use platform_web::devcert::DevCa;
-use platform_web::{BoundServer, ServerConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -115,24 +114,24 @@ impl Fixture {
         let ca = DevCa::load_or_create(dir.path()).unwrap();
         let (cert, key) = ca.write_server_cert(dir.path(), &[]).unwrap();
         let (client_cert, client_key) = ca.write_client_cert(dir.path(), "storefront").unwrap();
-        let state = AppState {
-            store: CartStore::new(&redis_url).unwrap(),
-            db: cart::connect(db.options_for("cart")),
-            vault: Vault::new(Arc::new(LocalKek::generate(1))),
+        let app = Application::build(Config {
+            server: ServerConfig {
+                https_addr: "127.0.0.1:0".parse().unwrap(),
+                http_addr: None,
+                public_https_port: None,
+                tls_cert: cert,
+                tls_key: key,
+                client_ca: Some(dir.path().join("ca.pem")),
+                require_client_cert: true,
+            },
+            database: db.options_for("cart"),
+            redis_url: redis_url.into(),
             visit_ttl: 7200,
-        };
-        let server = BoundServer::bind(&ServerConfig {
-            https_addr: "127.0.0.1:0".parse().unwrap(),
-            http_addr: None,
-            public_https_port: None,
-            tls_cert: cert,
-            tls_key: key,
-            client_ca: Some(dir.path().join("ca.pem")),
-            require_client_cert: true,
+            kek: Arc::new(LocalKek::generate(1)),
         })
         .unwrap();
-        let base = format!("https://localhost:{}", server.https_port());
-        tokio::spawn(server.serve(router(state), std::future::pending()));
+        let base = format!("https://localhost:{}", app.https_port());
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
         let tls = platform_web::tls::client_config(
             &dir.path().join("ca.pem"),
             Some((&client_cert, &client_key)),
@@ -731,4 +730,57 @@ async fn redis_faults_answer_503_with_retry_after_and_recover_by_themselves() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(f.add(cart, tea, 1).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn o2_fields_the_shop_hides_are_dropped_when_posted_anyway() {
+    let f = Fixture::new().await;
+    let tea = variant(&f.admin, f.shop, "Sencha", 800, 10).await;
+    let cart = CartId::random();
+    f.add(cart, tea, 1).await;
+    let mut tx = f.admin.begin(f.shop).await.unwrap();
+    sqlx::query(
+        "update store_settings set checkout_fields = \
+         '{\"name\": \"required\", \"email\": \"required\", \"phone\": \"hidden\", \"address\": \"hidden\"}'",
+    )
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let posted = Prefill {
+        name: "Ada".into(),
+        email: "ada@example.org".into(),
+        phone: "+49 30 1234567".into(),
+        address_line1: "Hidden Street 1".into(),
+        address_line2: String::new(),
+        postal_code: "10115".into(),
+        city: "Berlin".into(),
+        country: "DE".into(),
+    };
+    let res = f
+        .client
+        .put(f.cart_url(f.shop, cart, "/prefill"))
+        .json(&posted)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let kept: Prefill = f
+        .client
+        .get(f.cart_url(f.shop, cart, "/prefill"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        kept,
+        Prefill {
+            name: "Ada".into(),
+            email: "ada@example.org".into(),
+            ..Prefill::default()
+        },
+        "hidden fields are not kept"
+    );
 }

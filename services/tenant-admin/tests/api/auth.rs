@@ -1,7 +1,6 @@
 use platform_auth::LoginPolicy;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tenant_admin::IpLimiter;
 
 use crate::{App, Options, PASSWORD};
 
@@ -271,7 +270,7 @@ async fn o9_at_most_100_failed_attempts_per_account_per_hour_then_the_owner_logs
 #[tokio::test]
 async fn o9_failed_logins_are_throttled_per_network() {
     let app = App::start_with(Options {
-        ip_limiter: IpLimiter::new(3, chrono::Duration::minutes(10)),
+        failed_logins_per_network: 3,
         ..Options::default()
     })
     .await;
@@ -390,4 +389,190 @@ async fn o9_console_forms_refuse_missing_or_wrong_csrf_tokens() {
         .await
         .unwrap();
     assert!(list.contains("Mug") && list.contains("9.90 EUR"), "{list}");
+}
+
+#[tokio::test]
+async fn console_errors_show_in_the_consoles_layout() {
+    let app = App::start().await;
+    let s = app.shop("layout-shop").await;
+    let res = s
+        .client
+        .get(format!("{}/products/{}", s.base, uuid_like()))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("Shop admin") && page.contains("Back to the console"),
+        "{page}"
+    );
+    // Without a session, a console page sends the visitor to log in and back.
+    let res = app.client().get(app.url("/settings")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/login?next=%2Fsettings");
+}
+
+fn uuid_like() -> &'static str {
+    "7b0c1a4e-0d7a-4a8e-9d1e-3f6b2a9c8d11"
+}
+
+#[tokio::test]
+async fn o9_the_lockout_answers_alike_for_unknown_and_known_emails() {
+    let app = App::start().await;
+    app.signup("alike-shop", "owner@alike.example").await;
+    let attempt = |email: &'static str| {
+        let (c, url) = (app.client(), app.url("/api/v1/login"));
+        async move {
+            let res = c
+                .post(url)
+                .json(&json!({ "shop": "alike-shop", "email": email, "password": "wrong password!!" }))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            let body: Value = res.json().await.unwrap_or(Value::Null);
+            (
+                status,
+                body["error"]["code"].as_str().unwrap_or("").to_owned(),
+            )
+        }
+    };
+    for email in ["owner@alike.example", "nobody@alike.example"] {
+        for _ in 0..5 {
+            assert_eq!(
+                attempt(email).await.1,
+                "auth.invalid_credentials",
+                "{email}"
+            );
+        }
+        assert_eq!(
+            attempt(email).await,
+            (StatusCode::TOO_MANY_REQUESTS, "auth.locked".to_owned()),
+            "{email}: the sixth fast failure is locked, whether the account exists or not"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sign_ups_are_limited_per_network_with_retry_after() {
+    let app = App::start_with(Options {
+        signups_per_network_per_hour: 2,
+        ..Options::default()
+    })
+    .await;
+    app.signup("first-rate", "o@first.example").await;
+    app.signup("second-rate", "o@second.example").await;
+    let res = app
+        .client()
+        .post(app.url("/api/v1/signup"))
+        .json(
+            &json!({ "handle": "third-rate", "display_name": "Third", "currency": "EUR",
+                        "email": "o@third.example", "password": PASSWORD }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().get("retry-after").is_some());
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "signup.rate_limited");
+}
+
+#[tokio::test]
+async fn o9_every_unsafe_route_refuses_a_missing_or_wrong_csrf_token() {
+    let app = App::start().await;
+    let s = app.shop("sweep-shop").await;
+    let any_id = "0b6f7a4e-5c1d-4e8f-9a2b-3c4d5e6f7a8b";
+    // Every unsafe operation of the API, from its document (sign-up and login come
+    // before a session exists: JSON-only, so a cross-site form cannot send them).
+    let (_, doc) = s.get("/api/v1/openapi.json").await;
+    let mut api = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if method != "get" && !path.ends_with("/signup") && !path.ends_with("/login") {
+                api.push((
+                    path.replace("{id}", any_id).replace("{product_id}", any_id),
+                    method.clone(),
+                ));
+            }
+        }
+    }
+    assert!(api.len() >= 15, "{api:?}");
+    for (path, method) in &api {
+        for token in [None, Some("not-the-token")] {
+            let mut req = s
+                .client
+                .request(
+                    reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                    format!("{}{path}", s.base),
+                )
+                .json(&json!({}));
+            if let Some(t) = token {
+                req = req.header("x-csrf-token", t);
+            }
+            let res = req.send().await.unwrap();
+            assert_eq!(
+                res.status(),
+                StatusCode::FORBIDDEN,
+                "{method} {path} with {token:?}"
+            );
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "auth.csrf", "{method} {path}");
+        }
+    }
+    // Every console form that needs a session.
+    let pages = [
+        "/logout".to_owned(),
+        "/products/new".to_owned(),
+        format!("/products/{any_id}"),
+        format!("/products/{any_id}/variants"),
+        format!("/products/{any_id}/delete"),
+        format!("/variants/{any_id}"),
+        "/collections".to_owned(),
+        format!("/collections/{any_id}/products"),
+        "/settings".to_owned(),
+        "/privacy/draft".to_owned(),
+        "/privacy/publish".to_owned(),
+    ];
+    for path in &pages {
+        for token in ["", "not-the-token"] {
+            let res = s
+                .client
+                .post(format!("{}{path}", s.base))
+                .form(&[("csrf", token)])
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                matches!(
+                    res.status(),
+                    StatusCode::FORBIDDEN | StatusCode::UNPROCESSABLE_ENTITY
+                ),
+                "{path} with {token:?}: {}",
+                res.status()
+            );
+        }
+    }
+    // The import form is multipart.
+    for token in ["", "not-the-token"] {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", token)
+            .part("file", reqwest::multipart::Part::text("product_handle\n"));
+        let res = s
+            .client
+            .post(format!("{}/catalog", s.base))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::FORBIDDEN,
+            "/catalog with {token:?}"
+        );
+    }
+    // Nothing happened: the session still works and nothing was created.
+    assert_eq!(s.get("/api/v1/products").await, (StatusCode::OK, json!([])));
 }

@@ -396,14 +396,25 @@ async fn o2_checkout_fields_are_configurable_and_validated() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["code"], "settings.checkout_fields_invalid");
 
-    // A host name of another shop is refused without saying whose it is.
+    // A host name of another shop is refused without saying whose it is: under the
+    // shop domain a shop has its own handle's host only, whoever holds the others
+    // (issue 10 #3: www., checkout. or another merchant's future handle).
     app.shop("other-shop").await;
-    let mut stolen = settings;
-    stolen["host_names"] = json!(["settings-shop.shop.localhost", "other-shop.shop.localhost"]);
-    let (status, body) = s.send(Method::PUT, "/api/v1/settings", Some(stolen)).await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(body["error"]["code"], "settings.host_taken");
-    assert!(!body.to_string().contains("other-shop\""));
+    for claimed in [
+        "other-shop.shop.localhost",
+        "www.shop.localhost",
+        "checkout.shop.localhost",
+        "future-shop.shop.localhost",
+    ] {
+        let mut stolen = settings.clone();
+        stolen["host_names"] = json!(["settings-shop.shop.localhost", claimed]);
+        let (status, body) = s.send(Method::PUT, "/api/v1/settings", Some(stolen)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{claimed}");
+        assert_eq!(body["error"]["code"], "settings.host_not_allowed");
+        assert!(!body.to_string().contains("other-shop\""));
+    }
+    // …so the future merchant's sign-up still works.
+    app.shop("future-shop").await;
 }
 
 #[tokio::test]
@@ -563,7 +574,7 @@ async fn console_edits_products_variants_and_collections() {
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("Please enter the price"));
+    assert!(html.contains("Please enter the price"), "{html}");
     let (status, _) = post(
         format!("/variants/{vid}"),
         vec![
@@ -645,4 +656,222 @@ async fn console_edits_products_variants_and_collections() {
         s.get(&format!("/api/v1/products/{id}")).await.0,
         StatusCode::NOT_FOUND
     );
+}
+
+#[tokio::test]
+async fn a_shop_prices_in_one_currency_only() {
+    let app = App::start().await;
+    let s = app.shop("euro-shop").await;
+    let (status, product) = s.post("/api/v1/products", mug()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = product["id"].as_str().unwrap().to_owned();
+
+    // The API refuses a variant in another currency…
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/products/{id}/variants"),
+            json!({ "sku": "MUG-CHF", "price_minor": 8900, "currency": "CHF" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "variant.currency_mismatch");
+
+    // …so does the CSV import, naming the line…
+    let csv = format!(
+        "{HEADER}mug-2,Mug,,active,,,MUG-2,,1200,EUR,3,\nmug-3,Mug,,active,,,MUG-3,,8900,CHF,3,\n"
+    );
+    let res = s
+        .client
+        .post(format!("{}/api/v1/catalog.csv", s.base))
+        .header("x-csrf-token", &s.csrf)
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "catalog.csv_invalid");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 3:"),
+        "{body}"
+    );
+
+    // …and the database itself, whoever writes as the service role.
+    let db = platform_tenancy::TenantDb::new(app.db.pool_as("tenant_admin", 1).await.unwrap());
+    let tenant: platform_tenancy::TenantId = s.get("/api/v1/me").await.1["tenant_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut tx = db.begin(tenant).await.unwrap();
+    let refused = sqlx::query(
+        "insert into variants (tenant_id, id, product_id, sku, price_minor, currency) \
+         values ($1, gen_random_uuid(), $2::uuid, 'RAW-CHF', 100, 'CHF')",
+    )
+    .bind(tenant)
+    .bind(&id)
+    .execute(&mut tx)
+    .await
+    .unwrap_err();
+    assert_eq!(
+        refused.as_database_error().and_then(|e| e.constraint()),
+        Some("variants_shop_currency")
+    );
+    drop(tx);
+
+    // The shop's currency does not change under priced products, silently or otherwise.
+    let (_, mut settings) = s.get("/api/v1/settings").await;
+    settings["currency"] = json!("CHF");
+    let (status, body) = s
+        .send(Method::PUT, "/api/v1/settings", Some(settings.clone()))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "settings.currency_in_use");
+    assert_eq!(s.get("/api/v1/settings").await.1["currency"], "EUR");
+
+    // Once nothing is priced, it may.
+    let (status, _) = s
+        .send(Method::DELETE, &format!("/api/v1/products/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, saved) = s
+        .send(Method::PUT, "/api/v1/settings", Some(settings))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["currency"], "CHF");
+}
+
+#[tokio::test]
+async fn the_api_document_describes_routes_that_exist() {
+    let app = App::start().await;
+    let s = app.shop("doc-shop").await;
+    let (status, doc) = s.get("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["info"]["title"], "Shop admin API");
+    let mut operations: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |method| (path.clone(), method.clone()))
+        })
+        .collect();
+    // Logging out ends the session the other calls use: last.
+    operations.sort_by_key(|(path, _)| path.ends_with("/logout"));
+    assert!(operations.len() >= 25, "{operations:?}");
+    let any_id = "0b6f7a4e-5c1d-4e8f-9a2b-3c4d5e6f7a8b";
+    for (path, method) in &operations {
+        let concrete = path.replace("{id}", any_id).replace("{product_id}", any_id);
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let body = (method != Method::GET && method != Method::DELETE).then(|| json!({}));
+        let (status, answer) = s.send(method.clone(), &concrete, body).await;
+        assert_ne!(
+            answer["error"]["code"], "route.not_found",
+            "{method} {path} is documented but not routed"
+        );
+        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert!(
+            !status.is_server_error(),
+            "{method} {path}: {status} {answer}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn nul_bytes_in_bodies_answer_a_coded_4xx_and_store_nothing() {
+    let app = App::start().await;
+    let s = app.shop("nul-shop").await;
+    for (path, body) in [
+        ("/api/v1/products", json!({ "title": "a\u{0}b" })),
+        ("/api/v1/collections", json!({ "title": "a\u{0}b" })),
+    ] {
+        let (status, answer) = s.post(path, body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {answer}");
+        assert_eq!(answer["error"]["code"], "request.control_character");
+    }
+    let (status, answer) = s
+        .send(
+            Method::PUT,
+            "/api/v1/privacy-policies/draft",
+            Some(json!({ "body": "We keep\u{0} nothing." })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    let res = app
+        .client()
+        .post(app.url("/api/v1/signup"))
+        .json(
+            &json!({ "handle": "nul-two", "display_name": "N\u{0}", "currency": "EUR",
+                        "email": "o@nul.example", "password": crate::PASSWORD }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A console form reaches the same refusal through the text rules.
+    let res = s
+        .client
+        .post(format!("{}/collections", s.base))
+        .form(&[("csrf", s.csrf.as_str()), ("title", "a\u{0}b")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s.get("/api/v1/products").await.1, json!([]));
+    assert_eq!(s.get("/api/v1/collections").await.1, json!([]));
+    // Wrong shapes name the field, never a Rust type.
+    let (status, answer) = s.post("/api/v1/products", json!({ "titel": "x" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("title") && !message.contains("struct"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn console_answers_are_never_cached_and_big_imports_get_a_coded_413() {
+    let app = App::start().await;
+    let s = app.shop("nostore-shop").await;
+    for path in [
+        "/api/v1/me",
+        "/api/v1/catalog.csv",
+        "/products",
+        "/settings",
+    ] {
+        let res = s
+            .client
+            .get(format!("{}{path}", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
+    }
+    let css = s
+        .client
+        .get(format!("{}/assets/admin.css", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.headers()["cache-control"], "public, max-age=3600");
+
+    let big = format!("{HEADER}{}", "x".repeat(11 * 1024 * 1024));
+    let res = s
+        .client
+        .post(format!("{}/api/v1/catalog.csv", s.base))
+        .header("x-csrf-token", &s.csrf)
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "catalog.csv_too_large");
 }

@@ -7,15 +7,14 @@ mod catalog;
 
 use std::sync::Arc;
 
-use platform_auth::{Hasher, LoginPolicy};
-use platform_tenancy::TenantDb;
+use platform_auth::LoginPolicy;
 use platform_testkit::TestDb;
-use platform_vault::{LocalKek, Vault};
+use platform_vault::LocalKek;
+use platform_web::ServerConfig;
 use platform_web::devcert::DevCa;
-use platform_web::{BoundServer, ServerConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tenant_admin::{AppState, Clock, IpLimiter, router};
+use tenant_admin::{Application, Clock, Config};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -29,7 +28,8 @@ pub struct App {
 
 pub struct Options {
     pub policy: LoginPolicy,
-    pub ip_limiter: IpLimiter,
+    pub failed_logins_per_network: u32,
+    pub signups_per_network_per_hour: u32,
 }
 
 impl Default for Options {
@@ -37,7 +37,9 @@ impl Default for Options {
         Options {
             policy: LoginPolicy::default(),
             // Tests log in many times from 127.0.0.1; the per-network limit has its own test.
-            ip_limiter: IpLimiter::new(10_000, chrono::Duration::minutes(10)),
+            failed_logins_per_network: 10_000,
+            // Tests open many shops from 127.0.0.1; the limit has its own test.
+            signups_per_network_per_hour: 10_000,
         }
     }
 }
@@ -54,28 +56,30 @@ impl App {
         let ca = DevCa::load_or_create(dir.path()).unwrap();
         let (cert, key) = ca.write_server_cert(dir.path(), &[]).unwrap();
         let clock = Clock::manual(chrono::Utc::now());
-        let state = AppState {
-            db: TenantDb::new(db.pool_as("tenant_admin", 8).await.unwrap()),
-            vault: Vault::new(Arc::new(LocalKek::generate(1))),
-            hasher: Hasher::new(2, std::time::Duration::from_secs(10)).unwrap(),
-            policy: options.policy,
-            clock: clock.clone(),
-            ip_limiter: Arc::new(options.ip_limiter),
-            shop_domain: Arc::from("shop.localhost"),
+        let app = Application::build(Config {
+            server: ServerConfig {
+                https_addr: "127.0.0.1:0".parse().unwrap(),
+                http_addr: None,
+                public_https_port: None,
+                tls_cert: cert,
+                tls_key: key,
+                client_ca: None,
+                require_client_cert: false,
+            },
+            database: db.options_for("tenant_admin"),
+            shop_domain: "shop.localhost".to_owned(),
             storefront_port: 8443,
-        };
-        let server = BoundServer::bind(&ServerConfig {
-            https_addr: "127.0.0.1:0".parse().unwrap(),
-            http_addr: None,
-            public_https_port: None,
-            tls_cert: cert,
-            tls_key: key,
-            client_ca: None,
-            require_client_cert: false,
+            kek: Arc::new(LocalKek::generate(1)),
+            hash_slots: 2,
+            hash_queue_wait: std::time::Duration::from_secs(10),
+            login_policy: options.policy,
+            failed_logins_per_network: options.failed_logins_per_network,
+            signups_per_network_per_hour: options.signups_per_network_per_hour,
+            clock: clock.clone(),
         })
         .unwrap();
-        let base = format!("https://localhost:{}", server.https_port());
-        tokio::spawn(server.serve(router(state), std::future::pending()));
+        let base = format!("https://localhost:{}", app.https_port());
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
         App {
             base,
             clock,

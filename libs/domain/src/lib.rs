@@ -1,0 +1,26 @@
+//! Domain values every service shares, each built valid or not at all: id newtypes,
+//! [`Money`] in ISO 4217 minor units, statuses and staff roles as enums, the shop's
+//! [`CheckoutFields`] (O2), and the [`DataClass`] vocabulary with the merchant role matrix
+//! (O8).
+//!
+//! Nothing here knows HTTP; Postgres mappings exist behind the `sqlx` feature only, so a
+//! contract crate can use these types without pulling a database driver.
+//!
+//! What this crate must never do: let an invalid value be built (an amount in two
+//! currencies, an unknown role), or carry personal data itself.
+
+mod checkout;
+mod data_class;
+mod ids;
+mod invalid;
+mod money;
+mod status;
+#[cfg(feature = "sqlx")]
+mod text_sql;
+
+pub use checkout::{CheckoutField, CheckoutFields, FieldRule};
+pub use data_class::{Access, DataClass, StaffRole};
+pub use ids::{CollectionId, IdError, PolicyId, ProductId, StaffId, VariantId};
+pub use invalid::Invalid;
+pub use money::{Currency, Money, MoneyError};
+pub use status::{PolicyStatus, ProductStatus, ShopStatus};

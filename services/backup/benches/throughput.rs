@@ -1,0 +1,203 @@
+//! Backup and restore throughput (docs/benchmarks.md, "Backups").
+//!
+//! In a throw-away database: one tenant with 1,000,000 rows (500,000 products and
+//! 500,000 variants) beside another tenant with 100,000. Measured in the same run,
+//! interleaved, three times each:
+//!
+//! - **baseline**: for every tenant table, `psql -c "\copy (select <columns> from <table>
+//!   where tenant_id = '<tenant>') to stdout" | zstd -3 -q > /dev/null` (the superuser, so
+//!   no RLS; the same rows and columns the backup exports);
+//! - **backup**: `Backups::run` as the `backup` role under RLS: snapshot, COPY, SHA-256,
+//!   zstd, AES-256-GCM frames, multipart upload to the dev Garage, manifest;
+//!
+//! then `verify` and `restore` (live, replacing the tenant's rows: the RTO).
+//! Throughput is plaintext (COPY text) megabytes per second.
+//!
+//! The baseline finds the tenant tables in the catalog itself (not through the backup's
+//! own discovery), so the two are measured independently.
+//!
+//! Needs the dev Garage (`cargo xtask s3`). Run:
+//! `cargo bench -p backup --bench throughput -- --rows 1000000`
+
+#![allow(clippy::print_stdout)]
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use backup::{Backups, ObjectStore, S3Config};
+use platform_tenancy::{TenantDb, TenantId};
+use platform_testkit::TestDb;
+use platform_vault::{LocalKek, Vault};
+use secrecy::SecretString;
+use serde_json::json;
+
+async fn fill(owner: &TenantDb, tenant: TenantId, handle: &str, rows: i64) -> anyhow::Result<()> {
+    let mut tx = owner.begin(tenant).await?;
+    sqlx::query("insert into tenants (id, handle, display_name) values ($1, $2, $2)")
+        .bind(tenant)
+        .bind(handle)
+        .execute(&mut tx)
+        .await?;
+    sqlx::query("insert into store_settings (tenant_id, currency) values ($1, 'EUR')")
+        .bind(tenant)
+        .execute(&mut tx)
+        .await?;
+    sqlx::query(
+        "insert into products (tenant_id, id, handle, title, description, status)
+         select $1, gen_random_uuid(), 'p-' || g, 'Product ' || g || ' of the bench shop',
+                'A sturdy item, number ' || g || ', for every season and every trail.', 'active'
+           from generate_series(1, $2) g",
+    )
+    .bind(tenant)
+    .bind(rows / 2)
+    .execute(&mut tx)
+    .await?;
+    sqlx::query(
+        "insert into variants (tenant_id, id, product_id, sku, price_minor, currency, stock)
+         select tenant_id, gen_random_uuid(), id, 'SKU-' || handle, 1000 + (random() * 9000)::int,
+                'EUR', (random() * 100)::int
+           from products",
+    )
+    .execute(&mut tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn admin_url(db: &TestDb) -> String {
+    let url = std::env::var("PLATFORM_PG_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".to_owned());
+    match url.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{}", db.name()),
+        None => url,
+    }
+}
+
+/// The tables a backup exports, as the catalog names them: every table of the `public`
+/// schema with a `tenant_id` column (the vault's keys and the erasure ledger live in
+/// their own schemas, which backups never export).
+async fn baseline_tables(su: &mut sqlx::PgConnection) -> anyhow::Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "select c.table_name::text from information_schema.columns c \
+         join information_schema.tables t using (table_schema, table_name) \
+         where c.table_schema = 'public' and c.column_name = 'tenant_id' \
+           and t.table_type = 'BASE TABLE' \
+         order by 1",
+    )
+    .fetch_all(&mut *su)
+    .await?)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Backup and restore throughput against the dev Garage.
+#[derive(clap::Parser)]
+struct Args {
+    /// Rows of the measured tenant (half products, half variants).
+    #[arg(long, default_value_t = 1_000_000)]
+    rows: i64,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let Args { rows, .. } = clap::Parser::parse();
+    let db = TestDb::new().await?;
+    let owner = TenantDb::new(db.owner_pool().await?);
+    let (tenant, other) = (TenantId::random(), TenantId::random());
+    println!("filling {rows} rows…");
+    fill(&owner, tenant, "bench", rows).await?;
+    fill(&owner, other, "other", rows / 10).await?;
+    let mut su = db.superuser().await?;
+    sqlx::raw_sql("vacuum analyze").execute(&mut su).await?;
+
+    let s = platform_testkit::s3_settings().map_err(anyhow::Error::msg)?;
+    let store = ObjectStore::new(&S3Config {
+        endpoint: Some(s.endpoint),
+        region: s.region,
+        bucket: "platform-bench".to_owned(),
+        access_key_id: s.access_key_id,
+        secret_access_key: SecretString::from(s.secret_access_key),
+        path_style: true,
+    });
+    store.ensure_bucket().await?;
+    let backup_db = TenantDb::new(db.pool_as("backup", 4).await?);
+    let backups = Backups::new(
+        backup_db.clone(),
+        Vault::new(Arc::new(LocalKek::generate(1))),
+        store,
+    );
+    let tables = baseline_tables(&mut su).await?;
+    let url = admin_url(&db);
+
+    let (mut base_s, mut backup_s) = (Vec::new(), Vec::new());
+    let mut last = None;
+    for round in 0..3 {
+        let t = Instant::now();
+        for table in &tables {
+            let copy = format!(
+                "\\copy (select * from public.{table} where tenant_id = '{tenant}') to stdout"
+            );
+            let status = std::process::Command::new("sh")
+                .arg("-c")
+                .arg("psql -X -q \"$1\" -c \"$2\" | zstd -3 -q > /dev/null")
+                .arg("sh")
+                .arg(&url)
+                .arg(&copy)
+                .status()?;
+            anyhow::ensure!(status.success(), "baseline failed on {table}");
+        }
+        base_s.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let m = backups.run(tenant).await?;
+        backup_s.push(t.elapsed().as_secs_f64());
+        println!(
+            "round {round}: baseline {:.2} s, backup {:.2} s",
+            base_s[round], backup_s[round]
+        );
+        last = Some(m);
+    }
+    let m = last.context("no backup")?;
+    let mb = m.plaintext_bytes as f64 / 1e6;
+    let t = Instant::now();
+    backups.verify(tenant, &m.backup_id).await?;
+    let verify_s = t.elapsed().as_secs_f64();
+    let mut restore_s = Vec::new();
+    for _ in 0..2 {
+        let t = Instant::now();
+        let r = backups.restore(tenant, &m.backup_id, None).await?;
+        anyhow::ensure!(
+            r.rows == m.rows(),
+            "restored {} of {} rows",
+            r.rows,
+            m.rows()
+        );
+        restore_s.push(t.elapsed().as_secs_f64());
+    }
+    let (base, back, rest) = (median(base_s), median(backup_s), median(restore_s.clone()));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "rows": m.rows(),
+            "plaintext_mb": mb,
+            "object_mb": m.object_bytes as f64 / 1e6,
+            "baseline_s": base,
+            "baseline_mb_s": mb / base,
+            "backup_s": back,
+            "backup_mb_s": mb / back,
+            "backup_vs_baseline": base / back,
+            "verify_s": verify_s,
+            "verify_mb_s": mb / verify_s,
+            "restore_s": rest,
+            "restore_runs_s": restore_s,
+            "restore_mb_s": mb / rest,
+        }))?
+    );
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! The backup worker's configuration, from the environment (`APP_BACKUP_*`,
+//! `PLATFORM_KEK*`).
+
+use std::sync::Arc;
+
+use platform_vault::{KeyEncryptionKey, LocalKek};
+use platform_web::{ConfigError, Env};
+use secrecy::SecretString;
+use sqlx::postgres::PgConnectOptions;
+
+use crate::S3Config;
+
+/// The environment prefix of this service's variables.
+pub const ENV_PREFIX: &str = "APP_BACKUP";
+
+/// Configuration, from the environment.
+pub struct Config {
+    /// Postgres as the `backup` role.
+    pub database: PgConnectOptions,
+    /// The object store.
+    pub s3: S3Config,
+    /// Seconds between scheduled runs of the worker.
+    pub interval_secs: u64,
+    /// The key-encryption key that wraps each shop's data keys.
+    pub kek: Arc<dyn KeyEncryptionKey>,
+}
+
+impl Config {
+    /// Reads `APP_BACKUP_*` and `PLATFORM_KEK_FILE` / `PLATFORM_KEK`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let env = Env::new(ENV_PREFIX);
+        Ok(Config {
+            database: env.parse("DATABASE_URL")?,
+            s3: S3Config {
+                endpoint: env.optional("S3_ENDPOINT"),
+                region: env
+                    .optional("S3_REGION")
+                    .unwrap_or_else(|| "us-east-1".to_owned()),
+                bucket: env.required("S3_BUCKET")?,
+                access_key_id: env.required("S3_ACCESS_KEY_ID")?,
+                secret_access_key: SecretString::from(env.required("S3_SECRET_ACCESS_KEY")?),
+                path_style: env.parse_or("S3_PATH_STYLE", true)?,
+            },
+            interval_secs: env.parse_or("INTERVAL_SECS", 86_400u64)?,
+            kek: Arc::new(Env::new("PLATFORM").secret_from_file_or_var(
+                "KEK_FILE",
+                "KEK",
+                LocalKek::from_file_or_platform_env,
+            )?),
+        })
+    }
+}

@@ -1,0 +1,47 @@
+//! The scheduled worker: back up and prune every shop, every interval, until stopped.
+
+use chrono::Utc;
+
+use crate::Backups;
+
+/// Every interval: back up every active tenant, then prune it. A failing tenant is
+/// logged and does not stop the others. `shutdown` stops the worker at once, also in the
+/// middle of a run: an upload cut short has no manifest, so it never counts as a backup,
+/// and the next prune removes it.
+pub async fn run(backups: &Backups, interval_secs: u64, shutdown: impl Future<Output = ()>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(interval_secs.max(60)));
+    let mut stop = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = &mut stop => return,
+        }
+        tokio::select! {
+            () = run_all(backups) => {}
+            () = &mut stop => {
+                tracing::info!("stopping in the middle of a run");
+                return;
+            }
+        }
+    }
+}
+
+/// Backs up and prunes every active tenant once.
+async fn run_all(backups: &Backups) {
+    let tenants = match backups.active_tenants().await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(code = e.code(), error = %e, "listing tenants failed");
+            return;
+        }
+    };
+    for tenant in tenants {
+        if let Err(e) = backups.run(tenant).await {
+            tracing::error!(tenant_id = %tenant, code = e.code(), error = %e, "scheduled backup failed");
+            continue;
+        }
+        if let Err(e) = backups.prune(tenant, Utc::now(), false).await {
+            tracing::error!(tenant_id = %tenant, code = e.code(), error = %e, "scheduled prune failed");
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! What the storefront keeps between requests: the host → shop cache (invalidated by
+//! Postgres notifications) and the aggregate view counter. Catalog reads are plain
+//! queries in `db/`; cart actions go to the cart service through its contract crate.
+
+pub mod hosts;
+pub mod view_counts;

@@ -1,0 +1,40 @@
+//! The storefront's configuration, from the environment (`APP_STOREFRONT_*`).
+
+use std::path::PathBuf;
+
+use platform_web::{ConfigError, Env, ServerConfig};
+use sqlx::postgres::PgConnectOptions;
+
+/// Environment prefix.
+pub const ENV_PREFIX: &str = "APP_STOREFRONT";
+
+/// Everything the storefront needs to start.
+pub struct Config {
+    /// Listeners and TLS.
+    pub server: ServerConfig,
+    /// Postgres as the `storefront` role.
+    pub database: PgConnectOptions,
+    /// Base URL of the cart service (`https://localhost:8445`).
+    pub cart_url: String,
+    /// CA that signs the cart service's certificate.
+    pub cart_ca: PathBuf,
+    /// The storefront's client certificate and key for the cart service (mTLS).
+    pub cart_identity: (PathBuf, PathBuf),
+    /// Form posts (cart changes) one client network may make per minute.
+    pub posts_per_network_per_minute: u32,
+}
+
+impl Config {
+    /// Reads `APP_STOREFRONT_*`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let env = Env::new(ENV_PREFIX);
+        Ok(Config {
+            server: ServerConfig::from_env(&env)?,
+            database: env.parse("DATABASE_URL")?,
+            cart_url: env.required("CART_URL")?,
+            cart_ca: env.file("CART_CA")?,
+            cart_identity: (env.file("CART_CLIENT_CERT")?, env.file("CART_CLIENT_KEY")?),
+            posts_per_network_per_minute: env.parse_or("POSTS_PER_NETWORK_PER_MINUTE", 120)?,
+        })
+    }
+}

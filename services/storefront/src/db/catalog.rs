@@ -1,0 +1,264 @@
+//! Catalog reads for visitors. The `storefront` role's restrictive policy shows active
+//! products only, so drafts and archived products are invisible here by construction.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chrono::{DateTime, Utc};
+use platform_domain::{CheckoutFields, Currency, Money, ProductId, VariantId};
+use platform_tenancy::TenantTx;
+use serde::Serialize;
+use serde_json::Value;
+
+/// Products per page.
+pub const PAGE: i64 = 24;
+
+/// A product card (lists) or page.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Product {
+    /// Id.
+    pub id: ProductId,
+    /// URL handle.
+    pub handle: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Image URLs.
+    pub image_urls: Vec<String>,
+    /// Lowest price of its variants, minor units.
+    pub price_from: Option<i64>,
+    /// Currency of that price (the shop's).
+    pub currency: Option<Currency>,
+    /// Any variant in stock.
+    pub available: bool,
+    /// For keyset pagination.
+    #[serde(skip)]
+    pub created_at: DateTime<Utc>,
+}
+
+/// A variant on a product page.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Variant {
+    /// Id.
+    pub id: VariantId,
+    /// SKU.
+    pub sku: String,
+    /// Title.
+    pub title: String,
+    /// Price, minor units.
+    pub price_minor: i64,
+    /// Currency (the shop's).
+    pub currency: Currency,
+    /// In stock.
+    pub available: bool,
+    /// Options (`{"size": "M"}`).
+    #[schema(value_type = Object)]
+    pub options: Value,
+}
+
+impl Product {
+    /// The lowest price of its variants.
+    pub fn price_from(&self) -> Option<Money> {
+        Some(Money::new(self.price_from?, self.currency?))
+    }
+}
+
+impl Variant {
+    /// Its price.
+    pub fn price(&self) -> Money {
+        Money::new(self.price_minor, self.currency)
+    }
+}
+
+/// A query over the `product_cards` view (lowest price, currency, availability per
+/// product), selecting the columns of [`Product`].
+macro_rules! cards {
+    ($rest:literal) => {
+        concat!(
+            "select id, handle, title, description, image_urls, created_at, price_from, currency, available \
+             from product_cards ",
+            $rest
+        )
+    };
+}
+
+/// A position in the product list: after (created_at, id).
+pub fn encode_cursor(p: &Product) -> String {
+    B64.encode(format!("{}|{}", p.created_at.timestamp_micros(), p.id))
+}
+
+/// Parses a cursor; `None` for anything malformed (treated as the first page).
+pub fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, ProductId)> {
+    let text = String::from_utf8(B64.decode(c).ok()?).ok()?;
+    let (micros, id) = text.split_once('|')?;
+    Some((
+        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        id.parse().ok()?,
+    ))
+}
+
+/// One page of active products, newest first, and the cursor of the next page.
+pub async fn list(
+    tx: &mut TenantTx,
+    after: Option<(DateTime<Utc>, ProductId)>,
+) -> Result<(Vec<Product>, Option<String>), sqlx::Error> {
+    let (at, id) = after.unzip();
+
+    let mut rows: Vec<Product> = sqlx::query_as(cards!(
+        "where status = 'active' and ($1::timestamptz is null or (created_at, id) < ($1, $2)) \
+         order by created_at desc, id desc limit $3"
+    ))
+    .bind(at)
+    .bind(id)
+    .bind(PAGE + 1)
+    .fetch_all(&mut *tx)
+    .await?;
+    let next = if rows.len() as i64 > PAGE {
+        rows.truncate(PAGE as usize);
+        rows.last().map(encode_cursor)
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+/// Featured products (home page).
+pub async fn featured(tx: &mut TenantTx) -> Result<Vec<Product>, sqlx::Error> {
+    sqlx::query_as(cards!(
+        "where featured and status = 'active' order by created_at desc, id desc limit 8"
+    ))
+    .fetch_all(&mut *tx)
+    .await
+}
+
+/// One product by handle, with its variants.
+pub async fn by_handle(
+    tx: &mut TenantTx,
+    handle: &str,
+) -> Result<Option<(Product, Vec<Variant>)>, sqlx::Error> {
+    let product: Option<Product> =
+        sqlx::query_as(cards!("where handle = $1 and status = 'active'"))
+            .bind(handle)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(product) = product else {
+        return Ok(None);
+    };
+    let variants = sqlx::query_as(
+        "select id, sku, title, price_minor, currency, stock > 0 as available, options from variants \
+         where product_id = $1 order by position, sku",
+    )
+    .bind(product.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(Some((product, variants)))
+}
+
+/// Full-text search within the shop (titles weigh more than descriptions).
+pub async fn search(tx: &mut TenantTx, query: &str) -> Result<Vec<Product>, sqlx::Error> {
+    sqlx::query_as(
+        cards!(", websearch_to_tsquery('simple', $2) q where tenant_id = $1 and search @@ q and status = 'active' order by ts_rank(search, q) desc, created_at desc limit 48"),
+    )
+    .bind(tx.tenant())
+    .bind(query)
+    .fetch_all(&mut *tx)
+    .await
+}
+
+/// A collection and its active products.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Collection {
+    /// Handle.
+    pub handle: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Products.
+    pub products: Vec<Product>,
+}
+
+/// A collection by handle.
+pub async fn collection(
+    tx: &mut TenantTx,
+    handle: &str,
+) -> Result<Option<Collection>, sqlx::Error> {
+    let row: Option<(platform_domain::CollectionId, String, String, String)> =
+        sqlx::query_as("select id, handle, title, description from collections where handle = $1")
+            .bind(handle)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((id, handle, title, description)) = row else {
+        return Ok(None);
+    };
+    let products = sqlx::query_as(cards!(
+        "c join collection_products cp on cp.tenant_id = c.tenant_id and cp.product_id = c.id \
+         where cp.collection_id = $1 and c.status = 'active' order by cp.position, c.title"
+    ))
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(Some(Collection {
+        handle,
+        title,
+        description,
+        products,
+    }))
+}
+
+/// The policy in force and, if published, the next one with its date (O20).
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Policy {
+    /// Version number.
+    pub version: i32,
+    /// Text.
+    pub body: String,
+    /// Effective from.
+    pub effective_at: DateTime<Utc>,
+}
+
+/// (current, upcoming) privacy policies.
+pub async fn policies(
+    tx: &mut TenantTx,
+    now: DateTime<Utc>,
+) -> Result<(Option<Policy>, Option<Policy>), sqlx::Error> {
+    let current = sqlx::query_as(
+        "select version, body, effective_at from privacy_policies \
+         where status = 'published' and effective_at <= $1 order by effective_at desc, version desc limit 1",
+    )
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let upcoming = sqlx::query_as(
+        "select version, body, effective_at from privacy_policies \
+         where status = 'published' and effective_at > $1 order by effective_at, version limit 1",
+    )
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok((current, upcoming))
+}
+
+/// The shop's contact email (public business contact).
+pub async fn contact(tx: &mut TenantTx) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select nullif(contact_email, '') from store_settings")
+        .fetch_optional(&mut *tx)
+        .await
+        .map(Option::flatten)
+}
+
+/// Which checkout fields the shop asks for (O2): each required, optional or hidden.
+pub async fn checkout_fields(tx: &mut TenantTx) -> Result<CheckoutFields, sqlx::Error> {
+    let stored: Option<sqlx::types::Json<CheckoutFields>> =
+        sqlx::query_scalar("select checkout_fields from store_settings")
+            .fetch_optional(&mut *tx)
+            .await?;
+    Ok(stored.map(|j| j.0).unwrap_or_default())
+}
+
+/// The shop's currency (none before its settings exist).
+pub async fn currency(tx: &mut TenantTx) -> Result<Option<Currency>, sqlx::Error> {
+    sqlx::query_scalar("select currency from store_settings")
+        .fetch_optional(&mut *tx)
+        .await
+}

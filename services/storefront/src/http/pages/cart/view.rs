@@ -1,0 +1,220 @@
+//! The cart page: lines priced now, the checkout draft form, the cookie check after a
+//! first add.
+
+use super::*;
+
+#[derive(Deserialize, Default)]
+pub(super) struct CartQuery {
+    new: Option<String>,
+}
+
+fn line_row(line: &LineView, links: Links) -> Markup {
+    let variant = line.variant_id.to_string();
+    html! {
+        tr {
+            td {
+                @if line.product_handle.is_empty() {
+                    (line.product_title)
+                } @else {
+                    a href=(links.to(format_args!("/products/{}", line.product_handle))) { (line.product_title) }
+                }
+                @if !line.variant_title.is_empty() && line.variant_title != "Default" { br; span.small { (line.variant_title) } }
+                @if line.price_changed {
+                    @if let (Some(old), Some(new)) = (line.added_price(), line.unit_price()) {
+                        p.notice role="status" { "Price changed from " (old) " to " (new) "." }
+                    }
+                }
+                @if !line.available {
+                    p.notice role="status" { "No longer available; it is not counted in the total." }
+                } @else if line.stock_short {
+                    p.notice role="status" { "Only " (line.stock) " left in stock." }
+                }
+            }
+            td {
+                @if let Some(price) = line.unit_price() { (price) }
+            }
+            td {
+                form.inline method="post" action=(links.to(format_args!("/cart/lines/{variant}"))) {
+                    (links.token_field())
+                    label.visually-hidden for={ "q-" (variant) } { "Quantity of " (line.product_title) }
+                    input id={ "q-" (variant) } type="number" name="quantity" min="1" max="999" value=(line.quantity) required;
+                    button type="submit" { "Update" }
+                }
+            }
+            td { (line.line_total()) }
+            td {
+                form.inline method="post" action=(links.to(format_args!("/cart/lines/{variant}/remove"))) {
+                    (links.token_field())
+                    button.secondary type="submit" { "Remove" span.visually-hidden { " " (line.product_title) } }
+                }
+            }
+        }
+    }
+}
+
+fn details_form(
+    fields: &CheckoutFields,
+    prefill: &Prefill,
+    has_prefill: bool,
+    links: Links,
+) -> Markup {
+    let asked = |f: CheckoutField| fields.rule(f).is_collected();
+    let required = |f: CheckoutField| fields.rule(f) == FieldRule::Required;
+    let input = |id: &str,
+                 label: &str,
+                 kind: &str,
+                 value: &str,
+                 autocomplete: &str,
+                 required: bool| {
+        html! {
+            p {
+                label for=(id) { (label) @if !required { " (optional)" } }
+                input id=(id) name=(id) type=(kind) value=(value) autocomplete=(autocomplete) maxlength="200";
+            }
+        }
+    };
+    html! {
+        section aria-labelledby="details" {
+            h2 #details { "Your details for checkout" }
+            p.small { "Saved with this cart, encrypted, so they are filled in when you come back. Leave out what you like; you can remove them at any time." }
+            form.details method="post" action=(links.to("/cart/details")) {
+                (links.token_field())
+                @if asked(CheckoutField::Name) { (input("name", "Full name", "text", &prefill.name, "name", required(CheckoutField::Name))) }
+                @if asked(CheckoutField::Email) { (input("email", "Email", "email", &prefill.email, "email", required(CheckoutField::Email))) }
+                @if asked(CheckoutField::Phone) { (input("phone", "Phone", "tel", &prefill.phone, "tel", required(CheckoutField::Phone))) }
+                @if asked(CheckoutField::Address) {
+                    (input("address_line1", "Street and number", "text", &prefill.address_line1, "address-line1", required(CheckoutField::Address)))
+                    (input("address_line2", "Apartment, suite", "text", &prefill.address_line2, "address-line2", false))
+                    (input("postal_code", "Postal code", "text", &prefill.postal_code, "postal-code", required(CheckoutField::Address)))
+                    (input("city", "City", "text", &prefill.city, "address-level2", required(CheckoutField::Address)))
+                    (input("country", "Country (two letters, e.g. DE)", "text", &prefill.country, "country", required(CheckoutField::Address)))
+                }
+                button type="submit" { "Save my details" }
+            }
+            @if has_prefill {
+                form method="post" action=(links.to("/cart/details/forget")) {
+                    (links.token_field())
+                    button.secondary type="submit" { "Forget my details" }
+                }
+            }
+        }
+    }
+}
+
+fn cart_markup(
+    view: &CartView,
+    fields: &CheckoutFields,
+    prefill: &Prefill,
+    links: Links,
+) -> Markup {
+    html! {
+        h1 { "Your cart" }
+        @if view.lines.is_empty() {
+            p { "Your cart is empty." }
+            p { a href=(links.to("/products")) { "Browse products →" } }
+        } @else {
+            @if view.needs_attention {
+                p.notice role="status" { "Something in your cart changed since you added it. Please check the items marked below." }
+            }
+            table.cart {
+                caption.visually-hidden { "Items in your cart" }
+                thead { tr { th scope="col" { "Item" } th scope="col" { "Price" } th scope="col" { "Quantity" } th scope="col" { "Total" } th scope="col" { span.visually-hidden { "Actions" } } } }
+                tbody { @for line in &view.lines { (line_row(line, links)) } }
+                tfoot { tr { th scope="row" colspan="3" { "Subtotal (" (view.item_count) " items)" } td { (view.subtotal()) } td {} } }
+            }
+            form method="post" action=(links.to("/cart/clear")) {
+                (links.token_field())
+                button.secondary type="submit" { "Empty the cart" }
+            }
+        }
+        (details_form(fields, prefill, view.has_prefill, links))
+        @if view.mode == Mode::Visit {
+            p.small { "Your browser does not keep cookies, so this cart lasts for this visit only (two hours without activity)." }
+        }
+    }
+}
+
+pub(super) async fn cart_page(
+    State(state): State<AppState>,
+    shop: Shop,
+    visit: Visit,
+    QueryParams(q): QueryParams<CartQuery>,
+) -> Result<Response, ShopError> {
+    let links = Links::of(visit);
+    // The cookie check after a first add: did the cookie come back?
+    if let Some(new) = q.new.as_deref().and_then(|n| CartId::parse(n).ok()) {
+        if visit.cart == Some(new) {
+            return Ok(Redirect::to("/cart").into_response());
+        }
+        if visit.cart.is_none() {
+            return Ok(match state.cart.set_mode(shop.id, new, Mode::Visit).await {
+                Ok(_) => Redirect::to(&format!("/c/{new}/cart")).into_response(),
+                Err(e) => problem(&shop, links, e),
+            });
+        }
+    }
+    let mut tx = state.db.begin(shop.id).await?;
+    let fields = catalog::checkout_fields(&mut tx).await?;
+    let shop_currency = catalog::currency(&mut tx).await?.unwrap_or(Currency::EUR);
+    let contact = catalog::contact(&mut tx).await?;
+    tx.commit().await?;
+    let (view, prefill) = match visit.cart {
+        None => (
+            CartView {
+                mode: visit.mode,
+                ttl_seconds: 0,
+                currency: shop_currency,
+                item_count: 0,
+                subtotal_minor: 0,
+                lines: Vec::new(),
+                has_prefill: false,
+                needs_attention: false,
+            },
+            Prefill::default(),
+        ),
+        Some(cart) => {
+            let view = match state.cart.view(shop.id, cart, visit.mode).await {
+                Ok(v) => v,
+                Err(e) => return Ok(problem(&shop, links, e)),
+            };
+            let prefill = if view.has_prefill {
+                match state.cart.prefill(shop.id, cart, visit.mode).await {
+                    Ok(p) => p,
+                    Err(e) => return Ok(problem(&shop, links, e)),
+                }
+            } else {
+                Prefill::default()
+            };
+            (view, prefill)
+        }
+    };
+    let mut response = axum::response::Html(
+        layout(
+            &shop,
+            links,
+            "Your cart",
+            contact.as_deref(),
+            cart_markup(&view, &fields, &prefill, links),
+        )
+        .into_string(),
+    )
+    .into_response();
+    // Personal data may be on this page: never stored by any cache.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if visit.cart.is_some() {
+        response
+            .extensions_mut()
+            .insert(crate::http::visit::KnownSummary(Summary {
+                item_count: view.item_count,
+                ttl_seconds: view.ttl_seconds,
+            }));
+    }
+    if let (Some(cart), Mode::Cookie, true) = (visit.cart, visit.mode, view.ttl_seconds > 0) {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, cookie(cart, view.ttl_seconds));
+    }
+    Ok(response)
+}

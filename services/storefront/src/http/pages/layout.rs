@@ -1,0 +1,96 @@
+//! The shop's page frame and the pieces pages share.
+
+use axum::response::{Html, IntoResponse, Response};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use crate::Shop;
+use crate::db::catalog::Product;
+use crate::http::links::Links;
+use crate::http::visit::MINICART_MARKER;
+
+const CSS: &str = include_str!("shop.css");
+
+/// The stylesheet.
+pub async fn css() -> Response {
+    platform_web::stylesheet(CSS)
+}
+
+/// The shop's page frame: header with search and mini-cart, footer with the privacy link.
+pub fn layout(
+    shop: &Shop,
+    links: Links,
+    title: &str,
+    contact: Option<&str>,
+    body: Markup,
+) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (shop.display_name) }
+                link rel="stylesheet" href="/assets/shop.css";
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.site {
+                    a.brand href=(links.to("/")) { (shop.display_name) }
+                    nav aria-label="Main" {
+                        a href=(links.to("/products")) { "All products" }
+                    }
+                    form.search role="search" method="get" action=(links.to("/search")) {
+                        label.visually-hidden for="q" { "Search products" }
+                        input #q type="search" name="q" placeholder="Search products";
+                        button type="submit" { "Search" }
+                    }
+                    // Filled in per visitor by the visit middleware (pages are cached).
+                    (PreEscaped(MINICART_MARKER))
+                }
+                main #main { (body) }
+                footer.site {
+                    p {
+                        a href=(links.to("/policies/privacy")) { "Privacy policy" }
+                        @if let Some(c) = contact { " · Contact: " a href={ "mailto:" (c) } { (c) } }
+                    }
+                    p.small { "© " (shop.display_name) }
+                }
+            }
+        }
+    }
+}
+
+fn card(p: &Product, links: Links) -> Markup {
+    html! {
+        li.card {
+            a href=(links.to(format_args!("/products/{}", p.handle))) {
+                @if let Some(img) = p.image_urls.first() {
+                    img src=(img) alt=(p.title) loading="lazy" width="320" height="320";
+                } @else {
+                    div.placeholder aria-hidden="true" {}
+                }
+                h3 { (p.title) }
+            }
+            p.price {
+                @if let Some(price) = p.price_from() { (price) }
+                @if !p.available { " · " span.soldout { "Sold out" } }
+            }
+        }
+    }
+}
+
+/// Product cards in a grid.
+pub fn grid(products: &[Product], links: Links) -> Markup {
+    html! {
+        @if products.is_empty() {
+            p { "Nothing here yet." }
+        } @else {
+            ul.grid { @for p in products { (card(p, links)) } }
+        }
+    }
+}
+
+/// A rendered page.
+pub fn page(markup: Markup) -> Response {
+    Html(markup.into_string()).into_response()
+}

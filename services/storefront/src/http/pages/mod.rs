@@ -1,0 +1,22 @@
+//! The shop's HTML pages: semantic, accessible, no JavaScript needed.
+
+mod cart;
+mod catalog;
+mod layout;
+mod policy;
+
+use axum::Router;
+use axum::routing::get;
+
+pub use layout::layout;
+
+use crate::AppState;
+
+/// Every page route.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/assets/shop.css", get(layout::css))
+        .merge(catalog::router())
+        .merge(policy::router())
+        .merge(cart::router())
+}

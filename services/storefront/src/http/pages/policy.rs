@@ -1,0 +1,58 @@
+//! The shop's privacy policy (O20): the version in effect, and an upcoming one announced
+//! before it applies.
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use maud::html;
+
+use super::layout::{layout, page};
+use crate::db::catalog;
+use crate::error::ShopError;
+use crate::http::links::Links;
+use crate::{AppState, Shop};
+
+/// Routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/policies/privacy", get(privacy))
+}
+
+async fn privacy(
+    State(state): State<AppState>,
+    shop: Shop,
+    links: Links,
+) -> Result<Response, ShopError> {
+    let mut tx = state.db.begin(shop.id).await?;
+    let (current, upcoming) = catalog::policies(&mut tx, chrono::Utc::now()).await?;
+    let contact = catalog::contact(&mut tx).await?;
+    tx.commit().await?;
+    Ok(page(layout(
+        &shop,
+        links,
+        "Privacy policy",
+        contact.as_deref(),
+        html! {
+            h1 { "Privacy policy" }
+            @if let Some(next) = &upcoming {
+                aside.notice role="note" {
+                    "This policy changes on " (next.effective_at.format("%-d %B %Y")) ". "
+                    a href="#upcoming" { "Read the new version" } "."
+                }
+            }
+            @match &current {
+                Some(p) => {
+                    p.small { "Version " (p.version) ", in effect since " (p.effective_at.format("%-d %B %Y")) "." }
+                    @for para in p.body.split("\n\n") { p { (para) } }
+                }
+                None => p { (shop.display_name) " has not published a privacy policy yet. The platform processes visitors' data only on the shop's behalf." }
+            }
+            @if let Some(next) = &upcoming {
+                section #upcoming {
+                    h2 { "Upcoming version " (next.version) }
+                    @for para in next.body.split("\n\n") { p { (para) } }
+                }
+            }
+        },
+    )))
+}

@@ -1,0 +1,386 @@
+//! Catalog CSV import and export (format: docs/catalog-csv.md).
+//!
+//! One row per variant. Import validates every row first and reports every bad row with
+//! its line number; only a file without errors is applied, in one transaction, upserting
+//! products by handle and variants by SKU. Nothing is stored when anything is wrong.
+
+use std::collections::BTreeMap;
+
+use platform_domain::{Currency, Invalid, ProductStatus};
+use platform_tenancy::TenantId;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::app::AppState;
+use crate::app::domain::{parse_image_url, parse_sku, parse_slug, parse_status, parse_text};
+use crate::app::products::{check_currency, parse_amounts, parse_options};
+use crate::db;
+use crate::db::products::{ProductFields, VariantFields};
+use crate::error::ApiError;
+
+/// The header row, in order.
+pub const COLUMNS: [&str; 12] = [
+    "product_handle",
+    "product_title",
+    "product_description",
+    "product_status",
+    "product_featured",
+    "image_urls",
+    "sku",
+    "variant_title",
+    "price_minor",
+    "currency",
+    "stock",
+    "options",
+];
+
+/// Largest accepted file.
+pub const MAX_BYTES: usize = 10 * 1024 * 1024;
+
+/// The refusal of a larger file.
+pub const TOO_LARGE: ApiError =
+    ApiError::TooLarge("catalog.csv_too_large", "The file is larger than 10 MB.");
+
+#[derive(Debug, Clone, PartialEq)]
+struct ProductRow {
+    title: String,
+    description: String,
+    status: ProductStatus,
+    featured: bool,
+    image_urls: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct VariantRow {
+    sku: String,
+    title: String,
+    price_minor: i64,
+    stock: i32,
+    options: Value,
+}
+
+fn bad(code: &'static str, message: impl Into<std::borrow::Cow<'static, str>>) -> Invalid {
+    Invalid::new(code, message)
+}
+
+fn parse_options_text(text: &str) -> Result<Value, Invalid> {
+    let mut map = Map::new();
+    for pair in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').ok_or_else(|| {
+            bad(
+                "variant.options_invalid",
+                "Options are written name=value;name=value.",
+            )
+        })?;
+        map.insert(k.trim().to_owned(), Value::from(v.trim()));
+    }
+    parse_options(Some(Value::Object(map)))
+}
+
+fn options_text(v: &Value) -> String {
+    v.as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(";")
+        })
+        .unwrap_or_default()
+}
+
+fn parse_row(
+    record: &csv::StringRecord,
+    currency: Currency,
+) -> Result<(String, ProductRow, VariantRow), Invalid> {
+    let field = |i: usize| record.get(i).unwrap_or("").trim();
+    if record.len() != COLUMNS.len() {
+        return Err(bad(
+            "catalog.csv_columns",
+            format!("expected {} columns, found {}", COLUMNS.len(), record.len()),
+        ));
+    }
+    let handle = parse_slug(field(0), "product.handle_invalid")?;
+    let product = ProductRow {
+        title: parse_text(
+            field(1),
+            1,
+            200,
+            "product.title_invalid",
+            "The product title",
+        )?,
+        description: parse_text(
+            field(2),
+            0,
+            20_000,
+            "product.description_invalid",
+            "The description",
+        )?,
+        status: parse_status(if field(3).is_empty() {
+            "draft"
+        } else {
+            field(3)
+        })?,
+        featured: match field(4) {
+            "" | "false" | "no" | "0" => false,
+            "true" | "yes" | "1" => true,
+            _ => {
+                return Err(bad(
+                    "product.featured_invalid",
+                    "product_featured is true or false.",
+                ));
+            }
+        },
+        image_urls: field(5)
+            .split_whitespace()
+            .map(parse_image_url)
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let price_minor: i64 = field(8).parse().map_err(|_| {
+        bad(
+            "variant.price_invalid",
+            "price_minor is a whole number of minor units (cents).",
+        )
+    })?;
+    let stock: i32 = if field(10).is_empty() {
+        0
+    } else {
+        field(10)
+            .parse()
+            .map_err(|_| bad("variant.stock_invalid", "stock is a whole number."))?
+    };
+    parse_amounts(price_minor, stock)?;
+    check_currency(Some(field(9)), currency)?;
+    let variant = VariantRow {
+        sku: parse_sku(field(6))?,
+        title: parse_text(
+            if field(7).is_empty() {
+                "Default"
+            } else {
+                field(7)
+            },
+            1,
+            200,
+            "variant.title_invalid",
+            "A variant title",
+        )?,
+        price_minor,
+        stock,
+        options: parse_options_text(field(11))?,
+    };
+    Ok((handle, product, variant))
+}
+
+/// Parses and validates a whole file for a shop pricing in `currency`; every problem is
+/// reported with its line.
+fn parse_file(
+    bytes: &[u8],
+    currency: Currency,
+) -> Result<Vec<(String, ProductRow, Vec<VariantRow>)>, ApiError> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let headers = reader
+        .headers()
+        .map_err(|_| bad("catalog.csv_unreadable", "The file is not valid CSV."))?
+        .clone();
+    if headers.iter().map(str::trim).ne(COLUMNS.iter().copied()) {
+        return Err(bad(
+            "catalog.csv_header",
+            format!("The first row must be: {}", COLUMNS.join(",")),
+        )
+        .into());
+    }
+    let mut errors = Vec::new();
+    let mut products: BTreeMap<String, (usize, ProductRow, Vec<VariantRow>)> = BTreeMap::new();
+    let mut skus: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(_) => {
+                errors.push((
+                    line,
+                    bad("catalog.csv_unreadable", "This line is not valid CSV."),
+                ));
+                continue;
+            }
+        };
+        match parse_row(&record, currency) {
+            Err(e) => errors.push((line, e)),
+            Ok((handle, product, variant)) => {
+                if let Some(first) = skus.insert(variant.sku.clone(), line) {
+                    errors.push((
+                        line,
+                        bad(
+                            "variant.sku_duplicate",
+                            format!("SKU {} already appears on line {first}.", variant.sku),
+                        ),
+                    ));
+                    continue;
+                }
+                match products.get_mut(&handle) {
+                    Some((first, existing, variants)) => {
+                        if *existing != product {
+                            errors.push((line, bad("catalog.csv_product_mismatch", format!("The product columns differ from line {first} for the same handle."))));
+                        } else {
+                            variants.push(variant);
+                        }
+                    }
+                    None => {
+                        products.insert(handle, (line, product, vec![variant]));
+                    }
+                }
+            }
+        }
+        if errors.len() >= 100 {
+            break;
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::InvalidRows(errors));
+    }
+    if products.is_empty() {
+        return Err(bad("catalog.csv_empty", "The file has no rows.").into());
+    }
+    Ok(products
+        .into_iter()
+        .map(|(h, (_, p, v))| (h, p, v))
+        .collect())
+}
+
+/// What an import did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportSummary {
+    /// Products in the file.
+    pub products: usize,
+    /// Of which new.
+    pub products_created: usize,
+    /// Variants in the file.
+    pub variants: usize,
+}
+
+/// Validates and applies a file: everything or, when any row is wrong, nothing.
+pub async fn import(
+    state: &AppState,
+    tenant: TenantId,
+    body: &[u8],
+) -> Result<ImportSummary, ApiError> {
+    if body.len() > MAX_BYTES {
+        return Err(TOO_LARGE);
+    }
+    let mut tx = state.db.begin(tenant).await?;
+    let currency = db::settings::currency(&mut tx).await?;
+    let products = parse_file(body, currency)?;
+    let (mut created, mut variants) = (0usize, 0usize);
+    for (handle, p, vs) in &products {
+        let (product_id, inserted) = db::catalog_csv::upsert_product(
+            &mut tx,
+            &ProductFields {
+                handle,
+                title: &p.title,
+                description: &p.description,
+                status: p.status,
+                featured: p.featured,
+                image_urls: &p.image_urls,
+            },
+        )
+        .await?;
+        created += usize::from(inserted);
+        for (position, v) in vs.iter().enumerate() {
+            db::catalog_csv::upsert_variant(
+                &mut tx,
+                product_id,
+                i32::try_from(position).unwrap_or(i32::MAX),
+                &VariantFields {
+                    sku: &v.sku,
+                    title: &v.title,
+                    price_minor: v.price_minor,
+                    currency,
+                    stock: v.stock,
+                    options: &v.options,
+                },
+            )
+            .await?;
+            variants += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(ImportSummary {
+        products: products.len(),
+        products_created: created,
+        variants,
+    })
+}
+
+/// The whole catalog as CSV, one row per variant.
+pub async fn export(state: &AppState, tenant: TenantId) -> Result<Vec<u8>, ApiError> {
+    let mut tx = state.db.begin(tenant).await?;
+    let rows = db::catalog_csv::export_rows(&mut tx).await?;
+    tx.commit().await?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(COLUMNS)?;
+    for r in rows {
+        writer.write_record([
+            r.handle,
+            r.product_title,
+            r.description,
+            r.status.to_string(),
+            r.featured.to_string(),
+            r.image_urls.join(" "),
+            r.sku,
+            r.variant_title,
+            r.price_minor.to_string(),
+            r.currency.to_string(),
+            r.stock.to_string(),
+            options_text(&r.options),
+        ])?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| ApiError::Csv(csv::Error::from(e.into_error())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "product_handle,product_title,product_description,product_status,product_featured,image_urls,sku,variant_title,price_minor,currency,stock,options\n";
+
+    #[test]
+    fn every_bad_row_is_reported_with_its_line() {
+        let file = format!(
+            "{HEADER}mug,Mug,,active,true,,MUG-S,Small,1200,EUR,5,size=S\n\
+             mug,Mug,,active,true,,MUG-S,Large,1500,EUR,5,size=L\n\
+             bad handle,X,,active,,,X-1,,100,EUR,,\n\
+             tee,Tee,,active,,,TEE-1,,-5,EUR,,\n\
+             tee2,Tee,,active,,,TEE-2,,5,EURO,,\n\
+             tee3,Tee,,active,,,TEE-3,,5,CHF,,\n"
+        );
+        let Err(ApiError::InvalidRows(rows)) = parse_file(file.as_bytes(), Currency::EUR) else {
+            panic!("expected row errors");
+        };
+        let lines: Vec<usize> = rows.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, vec![3, 4, 5, 6, 7]);
+        assert_eq!(rows[0].1.code, "variant.sku_duplicate");
+        assert_eq!(rows[2].1.code, "variant.price_invalid");
+        assert_eq!(rows[3].1.code, "currency.unknown");
+        assert_eq!(
+            rows[4].1.code, "variant.currency_mismatch",
+            "one currency per shop"
+        );
+    }
+
+    #[test]
+    fn a_good_file_groups_variants_by_product() {
+        let file = format!(
+            "{HEADER}mug,Mug,Big mug,active,true,https://img.example/mug.jpg,MUG-S,Small,1200,EUR,5,size=S;colour=blue\n\
+             mug,Mug,Big mug,active,true,https://img.example/mug.jpg,MUG-L,Large,1500,EUR,2,size=L\n"
+        );
+        let products = parse_file(file.as_bytes(), Currency::EUR).unwrap();
+        assert_eq!(products.len(), 1);
+        assert_eq!(products[0].2.len(), 2);
+        assert_eq!(
+            options_text(&products[0].2[0].options),
+            "colour=blue;size=S"
+        );
+        assert!(parse_file(b"wrong,header\n", Currency::EUR).is_err());
+    }
+}

@@ -1,0 +1,57 @@
+//! tenant-admin's use cases: what a merchant can do, the same for the console's pages and
+//! the JSON API. Nothing here knows HTTP or SQL: requests arrive as parsed values, rows
+//! come from `db/`, errors leave as [`ApiError`](crate::ApiError).
+
+pub mod catalog_csv;
+pub mod collections;
+pub mod domain;
+pub mod policies;
+pub mod products;
+pub mod settings;
+pub mod shops;
+pub mod staff;
+
+use std::sync::Arc;
+
+use platform_auth::{Hasher, LockoutBook, LoginPolicy, NetworkLimiter};
+use platform_tenancy::TenantDb;
+use platform_vault::Vault;
+use platform_web::NetworkRate;
+
+use crate::Clock;
+
+/// What the use cases work with.
+#[derive(Clone)]
+pub struct AppState {
+    /// Tenant-scoped database access as `tenant_admin`.
+    pub db: TenantDb,
+    /// Field encryption and blind indexes.
+    pub vault: Vault,
+    /// Bounded password hashing.
+    pub hasher: Hasher,
+    /// Lockout and throttling rules.
+    pub policy: LoginPolicy,
+    /// Time (a manual clock in tests).
+    pub clock: Clock,
+    /// Failed logins per client network.
+    pub limiter: Arc<NetworkLimiter>,
+    /// Soft lockouts per login name and client network.
+    pub lockouts: Arc<LockoutBook>,
+    /// Sign-ups per client network.
+    pub signups: Arc<NetworkRate>,
+    /// Shops live at `<handle>.<shop_domain>`.
+    pub shop_domain: Arc<str>,
+    /// Public storefront port, for shop links.
+    pub storefront_port: u16,
+}
+
+impl AppState {
+    /// The public URL of a shop served at `host`.
+    pub fn storefront_url(&self, host: &str) -> String {
+        if self.storefront_port == 443 {
+            format!("https://{host}/")
+        } else {
+            format!("https://{host}:{}/", self.storefront_port)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! tenant-admin's configuration, from the environment (`APP_TENANT_ADMIN_*`,
+//! `PLATFORM_KEK*`), plus the knobs tests turn (clock, login policy, limiter budget).
+
+use std::sync::Arc;
+
+use platform_auth::LoginPolicy;
+use platform_vault::{KeyEncryptionKey, LocalKek};
+use platform_web::{ConfigError, Env, ServerConfig};
+use sqlx::postgres::PgConnectOptions;
+
+use crate::Clock;
+
+/// The environment prefix of this service's variables.
+pub const ENV_PREFIX: &str = "APP_TENANT_ADMIN";
+
+/// Everything tenant-admin needs to start.
+pub struct Config {
+    /// Listeners and TLS.
+    pub server: ServerConfig,
+    /// Postgres as the `tenant_admin` role.
+    pub database: PgConnectOptions,
+    /// Shops are served at `<handle>.<shop_domain>` (`shop.localhost` in development).
+    pub shop_domain: String,
+    /// The public port of the storefront (for links to shops; 443 in production).
+    pub storefront_port: u16,
+    /// The key-encryption key that wraps each shop's data key.
+    pub kek: Arc<dyn KeyEncryptionKey>,
+    /// Password hashes computed at once (the rest queue, then get a 503).
+    pub hash_slots: usize,
+    /// How long a login or sign-up waits in that queue before the 503.
+    pub hash_queue_wait: std::time::Duration,
+    /// Lockout and throttling of staff logins.
+    pub login_policy: LoginPolicy,
+    /// Failed logins allowed per client network per ten minutes.
+    pub failed_logins_per_network: u32,
+    /// Shops one client network may open per hour.
+    pub signups_per_network_per_hour: u32,
+    /// Time (a manual clock in tests).
+    pub clock: Clock,
+}
+
+impl Config {
+    /// Reads `APP_TENANT_ADMIN_*` and the platform KEK (`PLATFORM_KEK_FILE`, else
+    /// `PLATFORM_KEK`); the login rules are the defaults.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let env = Env::new(ENV_PREFIX);
+        Ok(Config {
+            server: ServerConfig::from_env(&env)?,
+            database: env.parse("DATABASE_URL")?,
+            shop_domain: env
+                .optional("SHOP_DOMAIN")
+                .unwrap_or_else(|| "shop.localhost".to_owned()),
+            storefront_port: env.parse_or("STOREFRONT_PORT", 443)?,
+            kek: Arc::new(Env::new("PLATFORM").secret_from_file_or_var(
+                "KEK_FILE",
+                "KEK",
+                LocalKek::from_file_or_platform_env,
+            )?),
+            hash_slots: std::thread::available_parallelism().map_or(2, usize::from),
+            hash_queue_wait: std::time::Duration::from_secs(2),
+            login_policy: LoginPolicy::default(),
+            failed_logins_per_network: 30,
+            signups_per_network_per_hour: env.parse_or("SIGNUPS_PER_NETWORK_PER_HOUR", 10)?,
+            clock: Clock::system(),
+        })
+    }
+}

@@ -1,0 +1,11 @@
+//! All of tenant-admin's SQL, as functions on the tenancy layer's transactions, returning
+//! typed rows. Lists are one query each. Unique violations become conflicts here, next to
+//! the statement that raised them.
+
+pub mod catalog_csv;
+pub mod collections;
+pub mod policies;
+pub mod products;
+pub mod settings;
+pub mod shops;
+pub mod staff;

@@ -1,0 +1,50 @@
+//! The JSON API under `/api/v1`, one module per resource. `/api/v1/openapi.json` is
+//! generated from the handlers and their types (utoipa): every route is registered
+//! together with its description, so the router and the document cannot drift apart.
+
+mod catalog_csv;
+mod collections;
+mod policies;
+mod products;
+mod session;
+mod settings;
+
+use axum::Router;
+use platform_web::ErrorBody;
+use utoipa::OpenApi;
+use utoipa::openapi::OpenApi as Document;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::app::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Shop admin API",
+        version = "1.0.0",
+        description = "A merchant's console as JSON. Log in with POST /api/v1/login: it sets the session cookie and answers the CSRF token, which every unsafe request must carry in the x-csrf-token header. Changes need the owner's role."
+    ),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+/// Every API route and the document that describes exactly them.
+pub fn routes() -> (Router<AppState>, Document) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(session::router())
+        .merge(products::router())
+        .merge(collections::router())
+        .merge(settings::router())
+        .merge(policies::router())
+        .merge(catalog_csv::router())
+        .split_for_parts()
+}
+
+/// Every API route, with `/api/v1/openapi.json` serving their document.
+pub fn router() -> Router<AppState> {
+    let (router, document) = routes();
+    router.route(
+        "/api/v1/openapi.json",
+        platform_web::openapi_document(&document),
+    )
+}

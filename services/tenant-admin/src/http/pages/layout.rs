@@ -1,0 +1,118 @@
+//! The console's layout and the helpers every page shares.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+
+use crate::app::staff::Staff;
+use crate::error::ApiError;
+use crate::http::auth::PRE_LOGIN_CSRF;
+
+/// A page of the console: its title, the navigation of a logged-in staff member, the body.
+pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Shop admin" }
+                link rel="stylesheet" href="/assets/admin.css";
+            }
+            body {
+                header.top {
+                    a.brand href="/" { "Shop admin" }
+                    @if let Some(staff) = staff {
+                        nav {
+                            a href="/products" { "Products" }
+                            a href="/products/new" { "New product" }
+                            a href="/collections" { "Collections" }
+                            a href="/catalog" { "Import/export" }
+                            a href="/settings" { "Settings" }
+                            a href="/privacy" { "Privacy policy" }
+                            form method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(staff.csrf);
+                                button type="submit" { "Log out" }
+                            }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// The problem with a submitted form, above it.
+pub fn error_box(message: Option<&str>) -> Markup {
+    html! {
+        @if let Some(m) = message {
+            p.error role="alert" { (m) }
+        }
+    }
+}
+
+/// A notice after something went well.
+pub fn notice(message: Option<&str>) -> Markup {
+    html! {
+        @if let Some(n) = message {
+            p.notice role="status" { (n) }
+        }
+    }
+}
+
+/// A rendered page with a status.
+pub fn page(status: StatusCode, markup: Markup) -> Response {
+    (status, Html(markup.into_string())).into_response()
+}
+
+/// A pre-login form page (sign-up, login) with a fresh double-submit token.
+pub fn pre_login_page(status: StatusCode, render: impl FnOnce(&str) -> Markup) -> Response {
+    let (token, cookie) = PRE_LOGIN_CSRF.issue();
+    let mut r = page(status, render(&token));
+    r.headers_mut().insert(header::SET_COOKIE, cookie);
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// An input problem (status and message) to show beside the form that caused it; any
+/// other error passes on to the error page.
+pub fn input_problem(e: ApiError) -> Result<(StatusCode, String), ApiError> {
+    if e.is_input_problem() {
+        let (status, _, message) = e.describe();
+        Ok((status, message.into_owned()))
+    } else {
+        Err(e)
+    }
+}
+
+/// Lines of a text area, trimmed, without blank ones.
+pub fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The console's error pages: its layout, the problem, the reference, a way back.
+pub struct ConsoleErrorPage;
+
+impl platform_web::ErrorPage for ConsoleErrorPage {
+    fn render(&self, error: &platform_web::ErrorView<'_>) -> String {
+        layout(
+            error.title(),
+            None,
+            html! {
+                h1 { (error.title()) }
+                p.error role="alert" { (error.message) }
+                @if let Some(id) = error.request_id {
+                    p.small { "Reference for support: " code { (id) } }
+                }
+                p { a href="/" { "Back to the console" } }
+            },
+        )
+        .into_string()
+    }
+}

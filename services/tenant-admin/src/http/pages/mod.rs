@@ -1,0 +1,36 @@
+//! The merchant console: server-rendered pages that work without JavaScript, one module
+//! per resource, each calling the same use cases as the API.
+
+mod catalog_csv;
+mod collections;
+mod layout;
+mod privacy;
+mod products;
+mod session;
+mod settings;
+
+use axum::Router;
+use axum::response::Response;
+use axum::routing::get;
+
+pub use layout::ConsoleErrorPage;
+
+use crate::app::AppState;
+
+const CSS: &str = include_str!("admin.css");
+
+/// Every page route.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/assets/admin.css", get(css))
+        .merge(session::router())
+        .merge(products::router())
+        .merge(collections::router())
+        .merge(settings::router())
+        .merge(privacy::router())
+        .merge(catalog_csv::router())
+}
+
+async fn css() -> Response {
+    platform_web::stylesheet(CSS)
+}

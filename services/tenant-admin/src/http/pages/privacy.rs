@@ -1,0 +1,145 @@
+//! The privacy policy in the console: the draft, publication, the published versions.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use maud::{Markup, html};
+use platform_auth::extract::{CheckedForm, PageSession};
+use platform_domain::{Invalid, PolicyStatus};
+use serde::Deserialize;
+
+use super::layout::{error_box, input_problem, layout, notice, page};
+use crate::app::AppState;
+use crate::app::policies;
+use crate::app::staff::Staff;
+use crate::db::policies::PolicyVersion;
+use crate::error::ApiError;
+use crate::http::auth::{Owner, csrf_forms};
+
+/// Routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/privacy", get(privacy_page))
+        .route("/privacy/draft", post(draft_submit))
+        .route("/privacy/publish", post(publish_submit))
+}
+
+#[derive(Deserialize)]
+struct DraftForm {
+    csrf: String,
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct PublishForm {
+    csrf: String,
+    #[serde(default)]
+    effective_on: String,
+}
+
+csrf_forms!(DraftForm, PublishForm);
+
+fn privacy_view(
+    staff: &Staff,
+    versions: &[PolicyVersion],
+    done: Option<&str>,
+    error: Option<&str>,
+) -> Markup {
+    let draft = versions.iter().find(|v| v.status == PolicyStatus::Draft);
+    layout(
+        "Privacy policy",
+        Some(staff),
+        html! {
+            h1 { "Privacy policy" }
+            (notice(done))
+            (error_box(error))
+            form.card method="post" action="/privacy/draft" {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                label for="body" { @if let Some(d) = draft { "Draft of version " (d.version) } @else { "New version" } }
+                textarea #body name="body" rows="12" required { @if let Some(d) = draft { (d.body) } }
+                button type="submit" { "Save draft" }
+            }
+            @if draft.is_some() {
+                form.card method="post" action="/privacy/publish" {
+                    input type="hidden" name="csrf" value=(staff.csrf);
+                    label for="effective_on" { "Takes effect on (leave empty for now; a later date announces the change first)" }
+                    input #effective_on name="effective_on" type="date";
+                    button type="submit" { "Publish" }
+                }
+            }
+            h2 { "Published versions" }
+            ul {
+                @for v in versions.iter().filter(|v| v.status == PolicyStatus::Published) {
+                    li { "Version " (v.version) @if let Some(at) = v.effective_at { ", effective " (at.format("%Y-%m-%d %H:%M UTC")) } }
+                }
+            }
+        },
+    )
+}
+
+async fn privacy_page(
+    State(state): State<AppState>,
+    PageSession(staff): PageSession<Staff>,
+) -> Result<Response, ApiError> {
+    let versions = policies::versions(&state, staff.tenant).await?;
+    Ok(page(
+        StatusCode::OK,
+        privacy_view(&staff, &versions, None, None),
+    ))
+}
+
+/// The page again after a change: with `done` on success, the problem otherwise.
+async fn after(
+    state: &AppState,
+    staff: &Staff,
+    outcome: Result<String, ApiError>,
+) -> Result<Response, ApiError> {
+    let (status, done, problem) = match outcome {
+        Ok(done) => (StatusCode::OK, Some(done), None),
+        Err(e) => {
+            let (status, message) = input_problem(e)?;
+            (status, None, Some(message))
+        }
+    };
+    let versions = policies::versions(state, staff.tenant).await?;
+    Ok(page(
+        status,
+        privacy_view(staff, &versions, done.as_deref(), problem.as_deref()),
+    ))
+}
+
+async fn draft_submit(
+    State(state): State<AppState>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, DraftForm, Owner>,
+) -> Result<Response, ApiError> {
+    let outcome = policies::save_draft(&state, staff.tenant, &f.body)
+        .await
+        .map(|_| "Draft saved.".to_owned());
+    after(&state, &staff, outcome).await
+}
+
+async fn publish_submit(
+    State(state): State<AppState>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, PublishForm, Owner>,
+) -> Result<Response, ApiError> {
+    let outcome = async {
+        let effective = match f.effective_on.trim() {
+            "" => None,
+            day => Some(
+                chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                    .ok()
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(|d| d.and_utc())
+                    .ok_or_else(|| {
+                        Invalid::new("policy.date_invalid", "Please give the date as YYYY-MM-DD.")
+                    })?,
+            ),
+        };
+        let published = policies::publish(&state, staff.tenant, effective).await?;
+        Ok(format!("Version {} published.", published.version))
+    }
+    .await;
+    after(&state, &staff, outcome).await
+}

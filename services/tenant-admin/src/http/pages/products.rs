@@ -1,0 +1,414 @@
+//! Products and their variants in the console.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::{Markup, html};
+use platform_auth::extract::{CheckedForm, PageSession};
+use platform_domain::{Currency, Money, ProductId, ProductStatus, VariantId};
+use platform_web::PathParams;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::layout::{error_box, input_problem, layout, lines, page};
+use crate::app::products::{
+    self, ProductInput, ProductPatch, VariantInput, VariantPatch, parse_price,
+};
+use crate::app::shops;
+use crate::app::staff::Staff;
+use crate::app::{AppState, domain::Invalid};
+use crate::db::products::Product;
+use crate::error::ApiError;
+use crate::http::auth::{Owner, csrf_forms};
+
+/// Routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/products", get(list_page))
+        .route("/products/new", get(new_page).post(new_submit))
+        .route("/products/{id}", get(edit_page).post(edit_submit))
+        .route("/products/{id}/variants", post(add_variant))
+        .route("/products/{id}/delete", post(delete_submit))
+        .route("/variants/{id}", post(variant_submit))
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    PageSession(staff): PageSession<Staff>,
+) -> Result<Response, ApiError> {
+    let list = products::list(&state, staff.tenant, None).await?;
+    let shop = shops::overview(&state, staff.tenant).await?;
+    let body = html! {
+        h1 { (shop.display_name) ": products" }
+        @if let Some(url) = &shop.url { p { "Your shop: " a href=(url) { (url) } } }
+        @if list.is_empty() {
+            p { "No products yet. " a href="/products/new" { "Add your first product" } "." }
+        } @else {
+            table {
+                thead { tr { th scope="col" { "Title" } th scope="col" { "Status" } th scope="col" { "Variants" } th scope="col" { "Price" } th scope="col" { "Stock" } } }
+                tbody {
+                    @for p in &list {
+                        tr {
+                            td { a href={ "/products/" (p.id) } { (p.title) } br; small { (p.handle) } }
+                            td { (p.status) }
+                            td { (p.variants.len()) }
+                            td { @if let Some(v) = p.variants.first() { (Money::new(v.price_minor, v.currency)) } }
+                            td { (p.variants.iter().map(|v| i64::from(v.stock)).sum::<i64>()) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(StatusCode::OK, layout("Products", Some(&staff), body)))
+}
+
+#[derive(Deserialize, Default)]
+struct NewProductForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    image_url: String,
+    #[serde(default)]
+    sku: String,
+    #[serde(default)]
+    price: String,
+    #[serde(default)]
+    stock: String,
+}
+
+#[derive(Deserialize)]
+struct EditForm {
+    csrf: String,
+    title: String,
+    handle: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    image_urls: String,
+    status: String,
+    featured: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct VariantForm {
+    csrf: String,
+    sku: String,
+    #[serde(default)]
+    title: String,
+    price: String,
+    #[serde(default)]
+    stock: String,
+    #[serde(default)]
+    options: String,
+}
+
+#[derive(Deserialize)]
+struct VariantEditForm {
+    csrf: String,
+    product_id: ProductId,
+    price: String,
+    stock: String,
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+csrf_forms!(
+    NewProductForm,
+    EditForm,
+    VariantForm,
+    VariantEditForm,
+    CsrfOnly
+);
+
+fn new_product_form(
+    staff: &Staff,
+    currency: Currency,
+    form: &NewProductForm,
+    error: Option<&str>,
+) -> Markup {
+    layout(
+        "New product",
+        Some(staff),
+        html! {
+            h1 { "New product" }
+            (error_box(error))
+            form.card method="post" action="/products/new" {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                label for="title" { "Title" }
+                input #title name="title" required maxlength="200" value=(form.title);
+                label for="description" { "Description" }
+                textarea #description name="description" rows="5" maxlength="20000" { (form.description) }
+                label for="image_url" { "Image URL (optional)" }
+                input #image_url name="image_url" type="url" value=(form.image_url);
+                label for="sku" { "SKU" }
+                input #sku name="sku" required maxlength="64" value=(form.sku);
+                label for="price" { "Price in " (currency) " (for example " (Money::new(1250, currency).amount_text()) ")" }
+                input #price name="price" required inputmode="decimal" value=(form.price);
+                label for="stock" { "Stock" }
+                input #stock name="stock" type="number" min="0" value=(if form.stock.is_empty() { "0" } else { &form.stock });
+                fieldset {
+                    legend { "Status" }
+                    label { input type="radio" name="status" value="active" checked[form.status != "draft"]; " Active (visible in the shop)" }
+                    label { input type="radio" name="status" value="draft" checked[form.status == "draft"]; " Draft" }
+                }
+                button type="submit" { "Save product" }
+            }
+        },
+    )
+}
+
+async fn new_page(
+    State(state): State<AppState>,
+    PageSession(staff): PageSession<Staff>,
+) -> Result<Response, ApiError> {
+    let currency = products::currency(&state, staff.tenant).await?;
+    let form = NewProductForm::default();
+    Ok(page(
+        StatusCode::OK,
+        new_product_form(&staff, currency, &form, None),
+    ))
+}
+
+fn stock_of(text: &str) -> Result<i32, Invalid> {
+    match text.trim() {
+        "" => Ok(0),
+        t => t
+            .parse()
+            .map_err(|_| Invalid::new("variant.stock_invalid", "Stock is a whole number.")),
+    }
+}
+
+async fn new_submit(
+    State(state): State<AppState>,
+    CheckedForm(staff, form, _): CheckedForm<Staff, NewProductForm, Owner>,
+) -> Result<Response, ApiError> {
+    let currency = products::currency(&state, staff.tenant).await?;
+    let outcome = async {
+        let input = ProductInput {
+            title: form.title.clone(),
+            handle: None,
+            description: Some(form.description.clone()),
+            status: Some(
+                if form.status == "draft" {
+                    ProductStatus::Draft
+                } else {
+                    ProductStatus::Active
+                }
+                .as_str()
+                .to_owned(),
+            ),
+            featured: Some(true),
+            image_urls: Some(lines(&form.image_url)),
+            variants: Some(vec![VariantInput {
+                sku: form.sku.clone(),
+                title: None,
+                price_minor: parse_price(&form.price, currency)?,
+                currency: None,
+                stock: Some(stock_of(&form.stock)?),
+                options: None,
+            }]),
+        };
+        products::create(&state, staff.tenant, input).await
+    }
+    .await;
+    match outcome {
+        Ok(_) => Ok(Redirect::to("/products").into_response()),
+        Err(e) => {
+            let (status, message) = input_problem(e)?;
+            Ok(page(
+                status,
+                new_product_form(&staff, currency, &form, Some(&message)),
+            ))
+        }
+    }
+}
+
+fn edit_view(staff: &Staff, p: &Product, error: Option<&str>) -> Markup {
+    layout(
+        &p.title,
+        Some(staff),
+        html! {
+            h1 { "Edit " (p.title) }
+            (error_box(error))
+            form.card method="post" action={ "/products/" (p.id) } {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                label for="title" { "Title" }
+                input #title name="title" required maxlength="200" value=(p.title);
+                label for="handle" { "Handle (URL)" }
+                input #handle name="handle" required maxlength="100" value=(p.handle);
+                label for="description" { "Description" }
+                textarea #description name="description" rows="5" { (p.description) }
+                label for="image_urls" { "Image URLs (one per line)" }
+                textarea #image_urls name="image_urls" rows="3" { (p.image_urls.join("\n")) }
+                fieldset {
+                    legend { "Status" }
+                    @for s in ProductStatus::ALL {
+                        label { input type="radio" name="status" value=(s) checked[p.status == *s]; " " (s) }
+                    }
+                }
+                label { input type="checkbox" name="featured" value="true" checked[p.featured]; " Featured on the home page" }
+                button type="submit" { "Save product" }
+            }
+            h2 { "Variants" }
+            table {
+                thead { tr { th scope="col" { "SKU" } th scope="col" { "Title" } th scope="col" { "Price" } th scope="col" { "Stock" } th scope="col" { span.visually-hidden { "Save" } } } }
+                tbody {
+                    @for v in &p.variants {
+                        tr {
+                            td { (v.sku) }
+                            td { (v.title) }
+                            td colspan="3" {
+                                form.inline method="post" action={ "/variants/" (v.id) } {
+                                    input type="hidden" name="csrf" value=(staff.csrf);
+                                    input type="hidden" name="product_id" value=(p.id);
+                                    label { "Price " input name="price" inputmode="decimal" size="8" value=(Money::new(v.price_minor, v.currency).amount_text()); }
+                                    " " (v.currency) " "
+                                    label { "Stock " input name="stock" type="number" min="0" value=(v.stock); }
+                                    button type="submit" { "Save" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            form.card method="post" action={ "/products/" (p.id) "/variants" } {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                h3 { "Add a variant" }
+                label for="v-sku" { "SKU" } input #v-sku name="sku" required maxlength="64";
+                label for="v-title" { "Title (for example Large / Blue)" } input #v-title name="title" maxlength="200";
+                label for="v-price" { "Price" } input #v-price name="price" required inputmode="decimal";
+                label for="v-stock" { "Stock" } input #v-stock name="stock" type="number" min="0" value="0";
+                label for="v-options" { "Options (name=value;name=value)" } input #v-options name="options" placeholder="size=L;colour=blue";
+                button type="submit" { "Add variant" }
+            }
+            form method="post" action={ "/products/" (p.id) "/delete" } {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                button.danger type="submit" { "Delete this product" }
+            }
+        },
+    )
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    PageSession(staff): PageSession<Staff>,
+    PathParams(id): PathParams<ProductId>,
+) -> Result<Response, ApiError> {
+    let p = products::get(&state, staff.tenant, id).await?;
+    Ok(page(StatusCode::OK, edit_view(&staff, &p, None)))
+}
+
+/// Back to the product after a change, or its page again with the problem shown.
+async fn back_to_product(
+    state: &AppState,
+    staff: &Staff,
+    id: ProductId,
+    outcome: Result<(), ApiError>,
+) -> Result<Response, ApiError> {
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!("/products/{id}")).into_response()),
+        Err(e) => {
+            let (status, message) = input_problem(e)?;
+            let p = products::get(state, staff.tenant, id).await?;
+            Ok(page(status, edit_view(staff, &p, Some(&message))))
+        }
+    }
+}
+
+async fn edit_submit(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<ProductId>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, EditForm, Owner>,
+) -> Result<Response, ApiError> {
+    let patch = ProductPatch {
+        title: Some(f.title),
+        handle: Some(f.handle),
+        description: Some(f.description),
+        status: Some(f.status),
+        featured: Some(f.featured.is_some()),
+        image_urls: Some(lines(&f.image_urls)),
+    };
+    let outcome = products::update(&state, staff.tenant, id, patch)
+        .await
+        .map(drop);
+    back_to_product(&state, &staff, id, outcome).await
+}
+
+/// Options typed as `name=value;name=value`.
+pub fn options_of(text: &str) -> Result<Value, Invalid> {
+    let mut map = serde_json::Map::new();
+    for pair in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').ok_or_else(|| {
+            Invalid::new(
+                "variant.options_invalid",
+                "Options are written name=value;name=value.",
+            )
+        })?;
+        map.insert(k.trim().to_owned(), Value::from(v.trim()));
+    }
+    Ok(Value::Object(map))
+}
+
+async fn add_variant(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<ProductId>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, VariantForm, Owner>,
+) -> Result<Response, ApiError> {
+    let outcome = async {
+        let currency = products::currency(&state, staff.tenant).await?;
+        let input = VariantInput {
+            sku: f.sku,
+            title: Some(f.title).filter(|t| !t.trim().is_empty()),
+            price_minor: parse_price(&f.price, currency)?,
+            currency: None,
+            stock: Some(stock_of(&f.stock)?),
+            options: Some(options_of(&f.options)?),
+        };
+        products::add_variant(&state, staff.tenant, id, input)
+            .await
+            .map(drop)
+    }
+    .await;
+    back_to_product(&state, &staff, id, outcome).await
+}
+
+async fn variant_submit(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<VariantId>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, VariantEditForm, Owner>,
+) -> Result<Response, ApiError> {
+    let outcome = async {
+        let currency = products::currency(&state, staff.tenant).await?;
+        let patch = VariantPatch {
+            price_minor: Some(parse_price(&f.price, currency)?),
+            stock: Some(stock_of(&f.stock)?),
+            ..VariantPatch::default()
+        };
+        products::update_variant(&state, staff.tenant, id, patch)
+            .await
+            .map(drop)
+    }
+    .await;
+    back_to_product(&state, &staff, f.product_id, outcome).await
+}
+
+async fn delete_submit(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<ProductId>,
+    CheckedForm(staff, _, _): CheckedForm<Staff, CsrfOnly, Owner>,
+) -> Result<Redirect, ApiError> {
+    products::delete(&state, staff.tenant, id).await?;
+    Ok(Redirect::to("/products"))
+}

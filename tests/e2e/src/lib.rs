@@ -1,0 +1,118 @@
+//! End-to-end test kit: starts the services exactly as `main` and the dev stack do,
+//! through each one's `Application::build`, on port 0 with a throwaway dev CA, against a
+//! [`TestDb`] whose roles are the services' own.
+//!
+//! This crate is for tests only; it is the one place allowed to depend on several
+//! service crates at once.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use platform_testkit::TestDb;
+use platform_vault::LocalKek;
+use platform_web::ServerConfig;
+use platform_web::devcert::DevCa;
+
+/// A listener on 127.0.0.1:0 with the given certificate; with `client_ca`, client
+/// certificates of that CA are required.
+pub fn server_config(cert: &Path, key: &Path, client_ca: Option<PathBuf>) -> ServerConfig {
+    ServerConfig {
+        https_addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        http_addr: None,
+        public_https_port: None,
+        tls_cert: cert.to_owned(),
+        tls_key: key.to_owned(),
+        require_client_cert: client_ca.is_some(),
+        client_ca,
+    }
+}
+
+/// Where the cart runs and what a caller needs to reach it over mutual TLS.
+pub struct CartEndpoint {
+    /// `https://localhost:<port>`.
+    pub url: String,
+    /// The CA of the cart's certificate.
+    pub ca: PathBuf,
+    /// The storefront's client certificate and key.
+    pub identity: (PathBuf, PathBuf),
+}
+
+/// Test kit failures (setup only; tests unwrap them).
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Starts the cart service (real Redis at `redis_url`, the `cart` role, client
+/// certificates of `ca` required) and writes a client certificate for the storefront.
+pub fn spawn_cart(
+    db: &TestDb,
+    ca: &DevCa,
+    dir: &Path,
+    redis_url: &str,
+) -> Result<CartEndpoint, Error> {
+    let cart_dir = dir.join("cart");
+    std::fs::create_dir_all(&cart_dir)?;
+    let (cert, key) = ca.write_server_cert(&cart_dir, &[])?;
+    let identity = ca.write_client_cert(dir, "storefront")?;
+    let app = cart::Application::build(cart::Config {
+        server: server_config(&cert, &key, Some(dir.join("ca.pem"))),
+        database: db.options_for("cart"),
+        redis_url: redis_url.into(),
+        visit_ttl: 7200,
+        kek: Arc::new(LocalKek::generate(1)),
+    })?;
+    let url = format!("https://localhost:{}", app.https_port());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    Ok(CartEndpoint {
+        url,
+        ca: dir.join("ca.pem"),
+        identity,
+    })
+}
+
+/// Starts the storefront (the `storefront` role) with the certificate in `dir`, calling
+/// the cart at `cart`. Returns its port and its state (caches, counters).
+pub fn spawn_storefront(
+    db: &TestDb,
+    ca: &DevCa,
+    dir: &Path,
+    cart: &CartEndpoint,
+) -> Result<(u16, storefront::AppState), Error> {
+    let (cert, key) = ca.write_server_cert(dir, &[])?;
+    let app = storefront::Application::build(storefront::Config {
+        server: server_config(&cert, &key, None),
+        database: db.options_for("storefront"),
+        cart_url: cart.url.clone(),
+        cart_ca: cart.ca.clone(),
+        cart_identity: cart.identity.clone(),
+        posts_per_network_per_minute: 100_000,
+    })?;
+    let (port, state) = (app.https_port(), app.state());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    Ok((port, state))
+}
+
+/// Starts tenant-admin (the `tenant_admin` role) linking shops on `storefront_port`.
+/// Returns its base URL.
+pub fn spawn_tenant_admin(
+    db: &TestDb,
+    ca: &DevCa,
+    dir: &Path,
+    storefront_port: u16,
+) -> Result<String, Error> {
+    let (cert, key) = ca.write_server_cert(dir, &[])?;
+    let app = tenant_admin::Application::build(tenant_admin::Config {
+        server: server_config(&cert, &key, None),
+        database: db.options_for("tenant_admin"),
+        shop_domain: "shop.localhost".to_owned(),
+        storefront_port,
+        kek: Arc::new(LocalKek::generate(1)),
+        hash_slots: 2,
+        hash_queue_wait: std::time::Duration::from_secs(10),
+        login_policy: platform_auth::LoginPolicy::default(),
+        failed_logins_per_network: 30,
+        signups_per_network_per_hour: 100,
+        clock: tenant_admin::Clock::system(),
+    })?;
+    let base = format!("https://localhost:{}", app.https_port());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    Ok(base)
+}

@@ -1,0 +1,458 @@
+//! End to end in headless Chromium (Debian's `chromium` and `chromium-driver`, which
+//! `cargo xtask test` installs): a merchant signs up and adds a product in the console;
+//! a visitor finds it by search, opens it, and every page on the way links the privacy
+//! policy (O20). Screenshots go to `target/e2e/`.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use platform_tenancy::TenantDb;
+use platform_testkit::TestDb;
+use platform_web::devcert::DevCa;
+use serde_json::json;
+
+/// A running chromedriver, killed on drop.
+pub struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts chromedriver and a headless Chromium session on the profile directory
+/// `profile` (the same directory again restores its persistent cookies); with
+/// `cookies` false the browser refuses every cookie.
+pub async fn start_browser(profile: &std::path::Path, cookies: bool) -> (Driver, Client) {
+    let driver_port = free_port();
+    let driver = Driver(
+        Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                // The dev CA is not in the browser's store; the test checks content, and
+                // TLS itself is tested in libs/web.
+                "--ignore-certificate-errors",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+            "prefs": { "profile.default_content_setting_values.cookies": if cookies { 1 } else { 2 } },
+        }),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let c = loop {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+        {
+            Ok(c) => break c,
+            Err(e) if Instant::now() > deadline => panic!("chromedriver did not start: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    };
+    (driver, c)
+}
+
+pub fn screenshots_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn fill(c: &Client, id: &str, value: &str) {
+    let field = c.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+async fn assert_privacy_link(c: &Client, page: &str) {
+    let link = c
+        .find(Locator::Css("footer a[href='/policies/privacy']"))
+        .await
+        .unwrap_or_else(|_| panic!("{page} has no privacy-policy link in its footer"));
+    assert_eq!(link.text().await.unwrap(), "Privacy policy", "{page}");
+}
+
+#[tokio::test]
+async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_link_everywhere() {
+    for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+        assert!(
+            std::path::Path::new(tool).exists(),
+            "{tool} is missing: `cargo xtask test` installs Debian's chromium and chromium-driver"
+        );
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let db = TestDb::new().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = DevCa::load_or_create(dir.path()).unwrap();
+    let cart = e2e::spawn_cart(&db, &ca, dir.path(), crate::REDIS_URL).unwrap();
+    let (shop_port, _) = e2e::spawn_storefront(&db, &ca, dir.path(), &cart).unwrap();
+    let admin = e2e::spawn_tenant_admin(&db, &ca, dir.path(), shop_port).unwrap();
+
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = start_browser(profile.path(), true).await;
+
+    // The merchant opens a shop.
+    c.goto(&format!("{admin}/signup")).await.unwrap();
+    fill(&c, "handle", "lantern-co").await;
+    fill(&c, "display_name", "Lantern & Co").await;
+    fill(&c, "currency", "EUR").await;
+    fill(&c, "email", "owner@lantern.example").await;
+    fill(&c, "password", "a long and lovely password").await;
+    shot(&c, "01-signup").await;
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notice = c
+        .wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .unwrap();
+    assert!(notice.text().await.unwrap().contains("Your shop is ready"));
+    assert_eq!(
+        c.find(Locator::Id("shop"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("lantern-co")
+    );
+    fill(&c, "email", "owner@lantern.example").await;
+    fill(&c, "password", "a long and lovely password").await;
+    shot(&c, "02-login").await;
+    c.find(Locator::Css("form.card button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("a[href='/products/new']"))
+        .await
+        .unwrap();
+
+    // …and adds a product.
+    c.goto(&format!("{admin}/products/new")).await.unwrap();
+    fill(&c, "title", "Aurora Storm Lantern").await;
+    fill(
+        &c,
+        "description",
+        "A brass lantern that glows like the northern lights.",
+    )
+    .await;
+    fill(&c, "sku", "AURORA-1").await;
+    fill(&c, "price", "49.90").await;
+    fill(&c, "stock", "8").await;
+    shot(&c, "03-new-product").await;
+    c.find(Locator::Css("form.card button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let table = c.wait().for_element(Locator::Css("table")).await.unwrap();
+    assert!(table.text().await.unwrap().contains("Aurora Storm Lantern"));
+    shot(&c, "04-products").await;
+
+    // A visitor comes to the shop, searches, opens the product.
+    let shop = format!("https://lantern-co.shop.localhost:{shop_port}");
+    c.goto(&format!("{shop}/")).await.unwrap();
+    assert_eq!(
+        c.find(Locator::Css("a.brand"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "Lantern & Co"
+    );
+    assert_privacy_link(&c, "home").await;
+    shot(&c, "05-shop-home").await;
+    fill(&c, "q", "aurora").await;
+    c.find(Locator::Css("form.search button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Wait for the search page itself: the home page links the same product, and an
+    // element found there would go stale as the results page loads.
+    c.wait()
+        .for_element(Locator::XPath("//main/h1[text()='Search']"))
+        .await
+        .unwrap();
+    let result = c
+        .find(Locator::Css(
+            "ul.grid a[href='/products/aurora-storm-lantern']",
+        ))
+        .await
+        .unwrap();
+    assert_privacy_link(&c, "search").await;
+    shot(&c, "06-search").await;
+    result.click().await.unwrap();
+    let h1 = c
+        .wait()
+        .for_element(Locator::Css("article.product h1"))
+        .await
+        .unwrap();
+    assert_eq!(h1.text().await.unwrap(), "Aurora Storm Lantern");
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("49.90 EUR") && body.contains("In stock"),
+        "{body}"
+    );
+    assert_privacy_link(&c, "product").await;
+    shot(&c, "07-product").await;
+    c.find(Locator::Css("footer a[href='/policies/privacy']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let h1 = c
+        .wait()
+        .for_element(Locator::XPath("//main/h1[text()='Privacy policy']"))
+        .await
+        .unwrap();
+    assert_eq!(h1.text().await.unwrap(), "Privacy policy");
+    assert_privacy_link(&c, "privacy").await;
+    shot(&c, "08-privacy").await;
+    c.close().await.unwrap();
+}
+
+async fn add_to_cart(c: &Client, shop: &str, product: &str) {
+    c.goto(&format!("{shop}/products/{product}")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("form.variants button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    if c.wait()
+        .for_element(Locator::XPath("//main/h1[text()='Your cart']"))
+        .await
+        .is_err()
+    {
+        panic!(
+            "no cart page at {}: {}",
+            c.current_url().await.unwrap(),
+            c.source().await.unwrap()
+        );
+    }
+}
+
+async fn cart_text(c: &Client) -> String {
+    c.find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn o4_a_visitor_finds_the_cart_again_after_closing_the_browser_and_shops_without_cookies() {
+    for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+        assert!(
+            std::path::Path::new(tool).exists(),
+            "{tool} is missing: `cargo xtask test` installs Debian's chromium and chromium-driver"
+        );
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let db = TestDb::new().await.unwrap();
+    let admin = TenantDb::new(db.pool_as("tenant_admin", 4).await.unwrap());
+    let shop_id = crate::create_shop(&admin, "lantern-co", "Lantern & Co").await;
+    crate::add_product(
+        &admin,
+        shop_id,
+        "aurora-lantern",
+        "Aurora Lantern",
+        "active",
+        8,
+    )
+    .await;
+    crate::add_product(&admin, shop_id, "brass-candle", "Brass Candle", "active", 8).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = DevCa::load_or_create(dir.path()).unwrap();
+    let cart = e2e::spawn_cart(&db, &ca, dir.path(), crate::REDIS_URL).unwrap();
+    let (port, _) = e2e::spawn_storefront(&db, &ca, dir.path(), &cart).unwrap();
+    let shop = format!("https://lantern-co.shop.localhost:{port}");
+
+    // With cookies: two products, then the browser closes…
+    let profile = tempfile::tempdir().unwrap();
+    let jar = {
+        let (_driver, c) = start_browser(profile.path(), true).await;
+        add_to_cart(&c, &shop, "aurora-lantern").await;
+        add_to_cart(&c, &shop, "brass-candle").await;
+        let text = cart_text(&c).await;
+        assert!(
+            text.contains("Aurora Lantern") && text.contains("Brass Candle"),
+            "{text}"
+        );
+        assert!(!c.current_url().await.unwrap().path().starts_with("/c/"));
+        shot(&c, "11-cart-with-cookie").await;
+        // What a browser keeps across restarts: the persistent cookies of its jar.
+        let jar = c.get_all_cookies().await.unwrap();
+        c.close().await.unwrap();
+        jar
+    };
+    let kept: Vec<_> = jar.into_iter().filter(|k| k.expires().is_some()).collect();
+    assert_eq!(kept.len(), 1, "only the cart cookie, and it is persistent");
+    let cookie = &kept[0];
+    assert_eq!(cookie.name(), "cart");
+    assert_eq!(cookie.value().len(), 32);
+    assert_eq!(cookie.http_only(), Some(true));
+    assert_eq!(cookie.secure(), Some(true));
+    assert_eq!(format!("{:?}", cookie.same_site()), "Some(Lax)");
+    // …and a new browser session with that jar finds the same cart.
+    {
+        let fresh_profile = tempfile::tempdir().unwrap();
+        let (_driver, c) = start_browser(fresh_profile.path(), true).await;
+        c.goto(&format!("{shop}/policies/privacy")).await.unwrap();
+        for k in kept {
+            c.add_cookie(k).await.unwrap();
+        }
+        c.goto(&format!("{shop}/")).await.unwrap();
+        let mini = c
+            .wait()
+            .for_element(Locator::Css("a.minicart"))
+            .await
+            .unwrap();
+        assert_eq!(mini.text().await.unwrap(), "Cart (2)");
+        mini.click().await.unwrap();
+        c.wait()
+            .for_element(Locator::XPath("//main/h1[text()='Your cart']"))
+            .await
+            .unwrap();
+        let text = cart_text(&c).await;
+        assert!(
+            text.contains("Aurora Lantern") && text.contains("Brass Candle"),
+            "{text}"
+        );
+        // Quantity edit without JavaScript: a plain form.
+        let qty = c
+            .find(Locator::Css("table.cart input[type=number]"))
+            .await
+            .unwrap();
+        qty.clear().await.unwrap();
+        qty.send_keys("3").await.unwrap();
+        c.find(Locator::Css("table.cart form.inline button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.wait()
+            .for_element(Locator::XPath(
+                "//a[@class='minicart'][contains(., 'Cart (4)')]",
+            ))
+            .await
+            .unwrap();
+        shot(&c, "12-cart-after-reopening").await;
+        c.close().await.unwrap();
+    }
+    // Cookies refused: the cart lives in the URL for this visit.
+    {
+        let cookieless = tempfile::tempdir().unwrap();
+        let (_driver, c) = start_browser(cookieless.path(), false).await;
+        add_to_cart(&c, &shop, "brass-candle").await;
+        let url = c.current_url().await.unwrap();
+        assert!(
+            url.path().starts_with("/c/") && url.path().ends_with("/cart"),
+            "{url}"
+        );
+        let token_prefix = url.path().trim_end_matches("cart").to_owned();
+        // Browse on through links: the token stays.
+        c.find(Locator::Css("a.brand"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.wait()
+            .for_element(Locator::XPath(
+                "//a[@class='minicart'][contains(., 'Cart (1)')]",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(c.current_url().await.unwrap().path(), token_prefix);
+        // Follow the product link on the home page (it carries the token), then add.
+        c.find(Locator::Css(&format!(
+            "ul.grid a[href='{token_prefix}products/aurora-lantern']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+        c.wait()
+            .for_element(Locator::Css("form.variants button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.wait()
+            .for_element(Locator::XPath("//main/h1[text()='Your cart']"))
+            .await
+            .unwrap();
+        let text = cart_text(&c).await;
+        assert!(
+            text.contains("Aurora Lantern") && text.contains("Brass Candle"),
+            "{text}"
+        );
+        assert!(text.contains("this visit only"));
+        assert_privacy_link_prefixed(&c, &token_prefix).await;
+        shot(&c, "13-cart-without-cookies").await;
+        c.close().await.unwrap();
+    }
+}
+
+async fn assert_privacy_link_prefixed(c: &Client, prefix: &str) {
+    c.find(Locator::Css(&format!(
+        "footer a[href='{prefix}policies/privacy']"
+    )))
+    .await
+    .unwrap();
+}

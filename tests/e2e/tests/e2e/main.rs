@@ -1,0 +1,599 @@
+//! End to end: the storefront over real HTTPS, resolving shops by host name, as the
+//! `storefront` role, with the cart service behind it and tenant-admin where a test
+//! needs the console. Every service starts through its `Application::build`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod browser;
+mod carts;
+
+use std::net::SocketAddr;
+
+use platform_tenancy::{TenantDb, TenantId};
+use platform_testkit::TestDb;
+use platform_web::devcert::DevCa;
+use reqwest::StatusCode;
+use serde_json::Value;
+use storefront::AppState;
+use uuid::Uuid;
+
+struct Fixture {
+    db: TestDb,
+    admin: TenantDb,
+    state: AppState,
+    addr: SocketAddr,
+    ca_pem: String,
+    a: TenantId,
+    b: TenantId,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn create_shop(admin: &TenantDb, handle: &str, name: &str) -> TenantId {
+    let id = TenantId::random();
+    let mut tx = admin.begin(id).await.unwrap();
+    sqlx::query(
+        "insert into tenants (id, handle, display_name, host_names) values ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(handle)
+    .bind(name)
+    .bind(vec![format!("{handle}.shop.localhost")])
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into store_settings (tenant_id, currency, contact_email) values ($1, 'EUR', $2)",
+    )
+    .bind(id)
+    .bind(format!("hello@{handle}.example"))
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+pub async fn add_product(
+    admin: &TenantDb,
+    tenant: TenantId,
+    handle: &str,
+    title: &str,
+    status: &str,
+    stock: i32,
+) -> Uuid {
+    let id = Uuid::new_v4();
+    let mut tx = admin.begin(tenant).await.unwrap();
+    sqlx::query(
+        "insert into products (tenant_id, id, handle, title, description, status, featured, image_urls) \
+         values ($1, $2, $3, $4, $5, $6, true, '{https://img.example/p.jpg}')",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(handle)
+    .bind(title)
+    .bind(format!("All about the {title}."))
+    .bind(status)
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into variants (tenant_id, id, product_id, sku, title, price_minor, currency, stock) \
+         values ($1, $2, $3, $4, 'Default', 1990, 'EUR', $5)",
+    )
+    .bind(tenant)
+    .bind(Uuid::new_v4())
+    .bind(id)
+    .bind(format!("SKU-{handle}"))
+    .bind(stock)
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+async fn publish_policy(admin: &TenantDb, tenant: TenantId, body: &str, days_from_now: i64) {
+    let mut tx = admin.begin(tenant).await.unwrap();
+    let at = chrono::Utc::now() + chrono::Duration::days(days_from_now);
+    sqlx::query(
+        "insert into privacy_policies (tenant_id, id, version, body, status, effective_at, published_at) \
+         select $1, $2, coalesce(max(version), 0) + 1, $3, 'published', $4, now() from privacy_policies where tenant_id = $1",
+    )
+    .bind(tenant)
+    .bind(Uuid::new_v4())
+    .bind(body)
+    .bind(at)
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// The shared Redis of this machine and CI.
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+impl Fixture {
+    async fn new() -> Fixture {
+        Self::with_redis(REDIS_URL).await
+    }
+
+    async fn with_redis(redis_url: &str) -> Fixture {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let db = TestDb::new().await.unwrap();
+        let admin = TenantDb::new(db.pool_as("tenant_admin", 4).await.unwrap());
+        let a = create_shop(&admin, "alpine", "Alpine Outfitters").await;
+        let b = create_shop(&admin, "bamboo", "Bamboo Tea House").await;
+        add_product(&admin, a, "trail-boots", "Trail Boots", "active", 4).await;
+        add_product(&admin, a, "rain-shell", "Rain Shell", "active", 0).await;
+        add_product(&admin, a, "prototype-tent", "Prototype Tent", "draft", 1).await;
+        add_product(
+            &admin,
+            b,
+            "jasmine-green",
+            "Jasmine Green Tea",
+            "active",
+            20,
+        )
+        .await;
+        add_product(&admin, b, "secret-blend", "Secret Blend", "active", 5).await;
+        publish_policy(&admin, a, "Alpine keeps your data for orders only.", -1).await;
+        publish_policy(&admin, b, "Bamboo never shares your data.", -1).await;
+
+        let dir = tempfile::tempdir().unwrap();
+        let ca = DevCa::load_or_create(dir.path()).unwrap();
+        let cart = e2e::spawn_cart(&db, &ca, dir.path(), redis_url).unwrap();
+        let (port, state) = e2e::spawn_storefront(&db, &ca, dir.path(), &cart).unwrap();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        Fixture {
+            db,
+            admin,
+            state,
+            addr,
+            ca_pem: ca.cert_pem().to_owned(),
+            a,
+            b,
+            _dir: dir,
+        }
+    }
+
+    fn client(&self) -> reqwest::Client {
+        let mut b = platform_testkit::https_client(&self.ca_pem).unwrap();
+        for host in [
+            "alpine.shop.localhost",
+            "bamboo.shop.localhost",
+            "nobody.shop.localhost",
+            "renamed.shop.localhost",
+        ] {
+            b = b.resolve(host, self.addr);
+        }
+        b.build().unwrap()
+    }
+
+    fn url(&self, host: &str, path: &str) -> String {
+        format!("https://{host}:{}{path}", self.addr.port())
+    }
+
+    async fn get(&self, host: &str, path: &str) -> (StatusCode, String) {
+        let res = self
+            .client()
+            .get(self.url(host, path))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        (res.status(), res.text().await.unwrap())
+    }
+
+    async fn json(&self, host: &str, path: &str) -> (StatusCode, Value) {
+        let res = self
+            .client()
+            .get(self.url(host, path))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn o20_every_page_renders_and_links_the_privacy_policy() {
+    let f = Fixture::new().await;
+    for path in [
+        "/",
+        "/products",
+        "/products/trail-boots",
+        "/search?q=boots",
+        "/policies/privacy",
+    ] {
+        let (status, page) = f.get("alpine.shop.localhost", path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(
+            page.contains("href=\"/policies/privacy\""),
+            "{path} lacks the privacy link"
+        );
+        assert!(
+            page.contains("<html lang=\"en\">") && page.contains("<main id=\"main\">"),
+            "{path}"
+        );
+        assert!(page.contains("Alpine Outfitters"));
+    }
+    let (_, home) = f.get("alpine.shop.localhost", "/").await;
+    assert!(home.contains("Trail Boots") && home.contains("19.90 EUR"));
+    assert!(home.contains("alt=\"Trail Boots\""), "images have alt text");
+    let (_, product) = f.get("alpine.shop.localhost", "/products/rain-shell").await;
+    assert!(product.contains("Sold out"));
+    let (_, policy) = f.get("alpine.shop.localhost", "/policies/privacy").await;
+    assert!(policy.contains("Alpine keeps your data for orders only."));
+    assert!(!policy.contains("Bamboo"));
+}
+
+#[tokio::test]
+async fn unknown_hosts_get_a_bare_404_and_suspended_shops_a_503() {
+    let f = Fixture::new().await;
+    let (status, body) = f.get("nobody.shop.localhost", "/").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    for name in ["Alpine", "Bamboo", "alpine", "bamboo"] {
+        assert!(!body.contains(name), "the 404 reveals {name}");
+    }
+    let mut tx = f.admin.platform().await.unwrap();
+    sqlx::query("update tenants set status = 'suspended' where id = $1")
+        .bind(f.b)
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    f.state.hosts.invalidate();
+    let (status, page) = f.get("bamboo.shop.localhost", "/").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(page.contains("temporarily unavailable"));
+    assert_eq!(f.get("alpine.shop.localhost", "/").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn o21_another_shops_products_collections_and_drafts_answer_404() {
+    let f = Fixture::new().await;
+    let mut tx = f.admin.begin(f.b).await.unwrap();
+    let cid = Uuid::new_v4();
+    sqlx::query(
+        "insert into collections (tenant_id, id, handle, title) values ($1, $2, 'teas', 'Teas')",
+    )
+    .bind(f.b)
+    .bind(cid)
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    for path in [
+        "/products/jasmine-green",
+        "/products/secret-blend",
+        "/collections/teas",
+        "/products/prototype-tent",
+    ] {
+        assert_eq!(
+            f.get("alpine.shop.localhost", path).await.0,
+            StatusCode::NOT_FOUND,
+            "HTML {path}"
+        );
+        let api = format!("/api/v1{path}");
+        let (status, body) = f.json("alpine.shop.localhost", &api).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "JSON {api}");
+        assert!(
+            body["error"]["code"]
+                .as_str()
+                .unwrap()
+                .ends_with("not_found")
+        );
+    }
+    // B's data is there for B.
+    assert_eq!(
+        f.get("bamboo.shop.localhost", "/collections/teas").await.0,
+        StatusCode::OK
+    );
+    let (_, results) = f
+        .json("alpine.shop.localhost", "/api/v1/search?q=jasmine")
+        .await;
+    assert_eq!(results["products"], serde_json::json!([]));
+    let (_, results) = f
+        .json("bamboo.shop.localhost", "/api/v1/search?q=jasmine")
+        .await;
+    assert_eq!(results["products"][0]["handle"], "jasmine-green");
+    let (_, list) = f.json("alpine.shop.localhost", "/api/v1/products").await;
+    let handles: Vec<&str> = list["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["handle"].as_str().unwrap())
+        .collect();
+    assert_eq!(handles.len(), 2);
+    assert!(
+        handles.contains(&"trail-boots") && handles.contains(&"rain-shell"),
+        "{handles:?}"
+    );
+}
+
+#[tokio::test]
+async fn product_lists_paginate_by_keyset_without_gaps_or_repeats() {
+    let f = Fixture::new().await;
+    for i in 0..30 {
+        add_product(
+            &f.admin,
+            f.a,
+            &format!("item-{i:02}"),
+            &format!("Item {i:02}"),
+            "active",
+            1,
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/products".to_owned();
+    loop {
+        let (status, page) = f.json("alpine.shop.localhost", &path).await;
+        assert_eq!(status, StatusCode::OK);
+        let items = page["products"].as_array().unwrap();
+        assert!(items.len() <= 24);
+        seen.extend(
+            items
+                .iter()
+                .map(|p| p["handle"].as_str().unwrap().to_owned()),
+        );
+        match page["next"].as_str() {
+            Some(next) => path = format!("/api/v1/products?after={next}"),
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(seen.len(), 32);
+    assert_eq!(unique.len(), 32);
+    let (status, body) = f
+        .json("alpine.shop.localhost", "/api/v1/products?after=garbage")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "request.invalid_cursor");
+    let (_, html) = f.get("alpine.shop.localhost", "/products").await;
+    assert!(html.contains("rel=\"next\""));
+}
+
+#[tokio::test]
+async fn pages_carry_etags_and_answer_conditional_requests_with_304() {
+    let f = Fixture::new().await;
+    let c = f.client();
+    let res = c
+        .get(f.url("alpine.shop.localhost", "/products/trail-boots"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(
+        res.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    let res = c
+        .get(f.url("alpine.shop.localhost", "/products/trail-boots"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    assert!(res.text().await.unwrap().is_empty());
+    // A change to the product reaches the page (the cached copy is dropped by the
+    // catalog_changed notification) and changes the tag.
+    let mut tx = f.admin.begin(f.a).await.unwrap();
+    sqlx::query("update products set title = 'Trail Boots II' where handle = 'trail-boots'")
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let res = c
+            .get(f.url("alpine.shop.localhost", "/products/trail-boots"))
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        if res.status() == StatusCode::OK {
+            assert_ne!(res.headers()["etag"].to_str().unwrap(), etag);
+            assert!(res.text().await.unwrap().contains("Trail Boots II"));
+            break;
+        }
+        assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cached page was never invalidated"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn host_changes_reach_the_cache_without_a_restart() {
+    let f = Fixture::new().await;
+    assert_eq!(f.get("alpine.shop.localhost", "/").await.0, StatusCode::OK);
+    assert_eq!(
+        f.get("renamed.shop.localhost", "/").await.0,
+        StatusCode::NOT_FOUND
+    );
+    let mut tx = f.admin.platform().await.unwrap();
+    sqlx::query("update tenants set host_names = '{renamed.shop.localhost}' where id = $1")
+        .bind(f.a)
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // The notification empties the cache; poll briefly for it to arrive.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let old = f.get("alpine.shop.localhost", "/").await.0;
+        let new = f.get("renamed.shop.localhost", "/").await.0;
+        if old == StatusCode::NOT_FOUND && new == StatusCode::OK {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "cache not invalidated: old {old}, new {new}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn o23_views_are_counted_per_product_per_day_only() {
+    let f = Fixture::new().await;
+    for _ in 0..3 {
+        assert_eq!(
+            f.get("alpine.shop.localhost", "/products/trail-boots")
+                .await
+                .0,
+            StatusCode::OK
+        );
+    }
+    f.json("alpine.shop.localhost", "/api/v1/products/trail-boots")
+        .await;
+    f.state.views.flush(&f.state.db).await;
+    let mut tx = f.admin.begin(f.a).await.unwrap();
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "select p.handle, c.views from product_view_counts c join products p on p.tenant_id = c.tenant_id and p.id = c.product_id",
+    )
+    .fetch_all(&mut tx)
+    .await
+    .unwrap();
+    assert_eq!(rows, vec![("trail-boots".to_owned(), 4)]);
+    // The table cannot hold anything about a visitor: these are all its columns.
+    let owner = f.db.owner_pool().await.unwrap();
+    let columns: Vec<String> = sqlx::query_scalar(
+        "select column_name::text from information_schema.columns where table_name = 'product_view_counts' order by ordinal_position",
+    )
+    .fetch_all(&owner)
+    .await
+    .unwrap();
+    assert_eq!(columns, ["tenant_id", "product_id", "day", "views"]);
+}
+
+#[tokio::test]
+async fn the_json_api_is_described_by_an_openapi_document() {
+    let f = Fixture::new().await;
+    let (status, doc) = f
+        .json("alpine.shop.localhost", "/api/v1/openapi.json")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
+    for path in [
+        "/api/v1/products",
+        "/api/v1/products/{handle}",
+        "/api/v1/search",
+        "/api/v1/collections/{handle}",
+    ] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path}");
+    }
+    let (status, product) = f
+        .json("alpine.shop.localhost", "/api/v1/products/trail-boots")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(product["variants"][0]["price_minor"], 1990);
+    assert_eq!(product["variants"][0]["available"], true);
+    let (status, body) = f.json("alpine.shop.localhost", "/api/v1/search?q=").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "search.empty");
+    let _ = f.b;
+
+    // Every documented operation is routed (the document is generated from the routes,
+    // so none can be routed without being documented).
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        assert!(
+            item.get("get").is_some(),
+            "{path}: the storefront API only reads"
+        );
+        let concrete = path.replace("{handle}", "no-such-handle");
+        let (status, body) = f.json("alpine.shop.localhost", &concrete).await;
+        assert_ne!(
+            body["error"]["code"], "route.not_found",
+            "{path} is documented but not routed"
+        );
+        assert!(!status.is_server_error(), "{path}: {status}");
+    }
+}
+
+#[tokio::test]
+async fn errors_show_in_the_shops_own_layout_and_unknown_hosts_get_a_bare_page() {
+    let f = Fixture::new().await;
+    let (status, page) = f
+        .get("alpine.shop.localhost", "/products/no-such-thing")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        page.contains("Alpine Outfitters"),
+        "the shop's layout: {page}"
+    );
+    assert!(page.contains("href=\"/policies/privacy\""));
+    assert!(page.contains("This product does not exist"));
+    let (status, page) = f
+        .get("nobody.shop.localhost", "/products/no-such-thing")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!page.contains("Alpine") && !page.contains("policies/privacy"));
+}
+
+#[tokio::test]
+async fn nul_bytes_in_addresses_answer_a_coded_400() {
+    let f = Fixture::new().await;
+    for path in [
+        "/products/%00",
+        "/collections/%00",
+        "/search?q=%00",
+        "/api/v1/products/%00",
+        "/api/v1/collections/%00",
+        "/api/v1/search?q=%00",
+        "/products/a%01b",
+    ] {
+        let (status, body) = f.json("alpine.shop.localhost", path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(body["error"]["code"], "request.control_character", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_large_but_valid_catalog_is_served_whole() {
+    let f = Fixture::new().await;
+    // 30 products at the documented maximum description (20,000 characters), each of
+    // four bytes: pages of 2 MB and more, beyond both the page cache and the ETag buffer.
+    let description = "𝄞".repeat(20_000);
+    let mut tx = f.admin.begin(f.b).await.unwrap();
+    sqlx::query(
+        "insert into products (tenant_id, id, handle, title, description, status) \
+         select $1, gen_random_uuid(), 'big-' || g, 'Big Tea ' || g, $2, 'active' \
+         from generate_series(1, 30) g",
+    )
+    .bind(f.b)
+    .bind(&description)
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    for path in [
+        "/api/v1/products",
+        "/api/v1/search?q=big",
+        "/products",
+        "/search?q=big",
+    ] {
+        let res = f
+            .client()
+            .get(f.url("bamboo.shop.localhost", path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let body = res.bytes().await.unwrap();
+        assert!(!body.is_empty(), "{path}");
+    }
+    let (_, page) = f
+        .json("bamboo.shop.localhost", "/api/v1/search?q=big")
+        .await;
+    assert_eq!(page["products"].as_array().unwrap().len(), 30);
+}
