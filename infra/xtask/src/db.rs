@@ -46,9 +46,31 @@ async fn exec(conn: &mut PgConnection, sql: String) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A short public name of the dev KEK: the first 16 hex digits of the SHA-256 of its file.
+fn kek_fingerprint(path: &std::path::Path) -> anyhow::Result<String> {
+    use sha2::Digest;
+    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let digest = sha2::Sha256::digest(&text);
+    Ok(hex::encode(&digest[..8]))
+}
+
+/// The comment on the dev database naming the dev KEK its sealed data belongs to.
+fn sealed_by_comment(kek_fingerprint: &str) -> String {
+    format!("dev data sealed with the dev KEK {kek_fingerprint}")
+}
+
 /// Creates the owner role and the dev database if missing, migrates as the owner, gives
 /// every role its dev password, and refuses to go on if the catalog lint finds anything.
+///
+/// The database remembers, in its comment, the fingerprint of the dev KEK
+/// (`target/dev/kek.txt`, made here when missing) that seals its data. A dev database
+/// sealed with another KEK (a fresh checkout's new key against a database an older
+/// checkout left on this machine) cannot be read by the services, so it is dropped and
+/// made again: it holds dev data only.
 pub async fn bootstrap() -> anyhow::Result<()> {
+    let kek = crate::stack::kek_file()?;
+    let fingerprint = kek_fingerprint(&kek)?;
+    let kek_fingerprint = Some(fingerprint.as_str());
     let mut admin = PgConnection::connect_with(&admin_options()?)
         .await
         .context("cannot connect to Postgres as the admin")?;
@@ -66,11 +88,40 @@ pub async fn bootstrap() -> anyhow::Result<()> {
             .bind(DEV_DB)
             .fetch_one(&mut admin)
             .await?;
+    if exists && let Some(fingerprint) = kek_fingerprint {
+        let comment: Option<String> = sqlx::query_scalar(
+            "select shobj_description(oid, 'pg_database') from pg_database where datname = $1",
+        )
+        .bind(DEV_DB)
+        .fetch_one(&mut admin)
+        .await?;
+        if comment.as_deref() != Some(sealed_by_comment(fingerprint).as_str()) {
+            println!(
+                "xtask: database {DEV_DB} was sealed with another dev KEK; its data cannot be read, so it is made again"
+            );
+            exec(&mut admin, format!("drop database {DEV_DB} with (force)")).await?;
+        }
+    }
+    let exists = exists
+        && sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+            .bind(DEV_DB)
+            .fetch_one(&mut admin)
+            .await?;
     if !exists {
         println!("xtask: creating database {DEV_DB}");
         exec(
             &mut admin,
             format!("create database {DEV_DB} owner {OWNER_ROLE}"),
+        )
+        .await?;
+    }
+    if let Some(fingerprint) = kek_fingerprint {
+        exec(
+            &mut admin,
+            format!(
+                "comment on database {DEV_DB} is '{}'",
+                sealed_by_comment(fingerprint)
+            ),
         )
         .await?;
     }
