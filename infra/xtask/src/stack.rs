@@ -21,8 +21,9 @@ struct ServiceSpec {
     env_prefix: &'static str,
     role: &'static str,
     https_port: u16,
-    /// The redirecting HTTP port of a public service; internal ones have none.
-    http_port: Option<u16>,
+    /// The redirecting HTTP port of a public service and the host names it redirects
+    /// (comma-separated, `*.domain` for every name under one); internal ones have none.
+    http_port: Option<(u16, &'static str)>,
     /// Internal: callers must present a client certificate of the dev CA (mTLS).
     internal: bool,
     extra_env: &'static [(&'static str, &'static str)],
@@ -50,7 +51,7 @@ const SERVICES: &[ServiceSpec] = &[
         env_prefix: "APP_STOREFRONT",
         role: "storefront",
         https_port: STOREFRONT_PORT,
-        http_port: Some(8080),
+        http_port: Some((8080, "*.shop.localhost")),
         internal: false,
         extra_env: &[
             ("APP_STOREFRONT_CART_URL", "https://localhost:8445"),
@@ -63,7 +64,7 @@ const SERVICES: &[ServiceSpec] = &[
         env_prefix: "APP_TENANT_ADMIN",
         role: "tenant_admin",
         https_port: ADMIN_PORT,
-        http_port: Some(8081),
+        http_port: Some((8081, "localhost")),
         internal: false,
         extra_env: &[
             ("APP_TENANT_ADMIN_STOREFRONT_PORT", "8443"),
@@ -102,7 +103,7 @@ pub fn certs() -> anyhow::Result<Certs> {
 }
 
 /// Creates (once) the dev key-encryption key file, readable by its owner only.
-fn kek_file() -> anyhow::Result<PathBuf> {
+pub fn kek_file() -> anyhow::Result<PathBuf> {
     let path = dev_dir().join("kek.txt");
     if !path.is_file() {
         let kek = LocalKek::generate(1);
@@ -124,8 +125,10 @@ fn spawn(
     for (k, v) in service.extra_env {
         command.env(k, v);
     }
-    if let Some(port) = service.http_port {
-        command.env(format!("{p}_HTTP_ADDR"), format!("127.0.0.1:{port}"));
+    if let Some((port, hosts)) = service.http_port {
+        command
+            .env(format!("{p}_HTTP_ADDR"), format!("127.0.0.1:{port}"))
+            .env(format!("{p}_REDIRECT_HOSTS"), hosts);
     }
     if service.internal {
         command
@@ -278,7 +281,7 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
                 s.package.to_owned(),
                 json!({
                     "url": format!("https://localhost:{}", s.https_port),
-                    "http_redirect": s.http_port.map(|p| format!("http://localhost:{p}")),
+                    "http_redirect": s.http_port.map(|(p, _)| format!("http://localhost:{p}")),
                     "client_certificate_required": s.internal,
                 }),
             )

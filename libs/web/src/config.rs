@@ -127,13 +127,77 @@ impl Env {
     }
 }
 
+/// A host name, or every name under a domain (`*.shop.example`), that the service answers
+/// for: the plain-HTTP listener redirects to these only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostPattern {
+    /// Exactly this name (lower case, no port).
+    Exact(String),
+    /// Any one or more labels in front of this domain (not the domain itself).
+    Under(String),
+}
+
+impl HostPattern {
+    /// Whether `host` (lower case, no port) matches.
+    pub fn matches(&self, host: &str) -> bool {
+        match self {
+            HostPattern::Exact(name) => host == name,
+            HostPattern::Under(domain) => host
+                .strip_suffix(domain.as_str())
+                .and_then(|front| front.strip_suffix('.'))
+                .is_some_and(|front| !front.is_empty()),
+        }
+    }
+}
+
+impl FromStr for HostPattern {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim().to_ascii_lowercase();
+        let (under, name) = match s.strip_prefix("*.") {
+            Some(rest) => (true, rest.to_owned()),
+            None => (false, s),
+        };
+        let valid = !name.is_empty()
+            && name.len() <= 253
+            && name.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        if !valid {
+            return Err(format!("`{name}` is not a host name or `*.` and a domain"));
+        }
+        Ok(if under {
+            HostPattern::Under(name)
+        } else {
+            HostPattern::Exact(name)
+        })
+    }
+}
+
+/// The plain-HTTP listener, which only redirects to HTTPS, and only for the service's own
+/// host names: any other `Host` gets a 400 instead of a `Location` an attacker chose.
+#[derive(Debug, Clone)]
+pub struct HttpRedirect {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The host names redirected (at least one).
+    pub hosts: Vec<HostPattern>,
+}
+
 /// Where and how a service listens.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// The HTTPS listener (port 0 picks a free port: tests).
     pub https_addr: SocketAddr,
     /// The plain-HTTP listener that only redirects to HTTPS; none when unset.
-    pub http_addr: Option<SocketAddr>,
+    pub http_redirect: Option<HttpRedirect>,
     /// The port to put in redirects (what clients reach; behind a proxy it differs
     /// from the bound port). Defaults to the bound HTTPS port.
     pub public_https_port: Option<u16>,
@@ -148,8 +212,9 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// Reads `<PREFIX>_HTTPS_ADDR`, `_HTTP_ADDR`, `_PUBLIC_HTTPS_PORT`, `_TLS_CERT`,
-    /// `_TLS_KEY`, `_CLIENT_CA` and `_REQUIRE_CLIENT_CERT`.
+    /// Reads `<PREFIX>_HTTPS_ADDR`, `_HTTP_ADDR` with `_REDIRECT_HOSTS` (comma-separated
+    /// names and `*.domain` patterns, required with `_HTTP_ADDR`), `_PUBLIC_HTTPS_PORT`,
+    /// `_TLS_CERT`, `_TLS_KEY`, `_CLIENT_CA` and `_REQUIRE_CLIENT_CERT`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let client_ca = match env.optional("CLIENT_CA") {
             Some(_) => Some(env.file("CLIENT_CA")?),
@@ -164,8 +229,11 @@ impl ServerConfig {
         }
         Ok(ServerConfig {
             https_addr: env.parse("HTTPS_ADDR")?,
-            http_addr: match env.optional("HTTP_ADDR") {
-                Some(_) => Some(env.parse("HTTP_ADDR")?),
+            http_redirect: match env.optional("HTTP_ADDR") {
+                Some(_) => Some(HttpRedirect {
+                    addr: env.parse("HTTP_ADDR")?,
+                    hosts: redirect_hosts(env)?,
+                }),
                 None => None,
             },
             public_https_port: match env.optional("PUBLIC_HTTPS_PORT") {
@@ -178,6 +246,24 @@ impl ServerConfig {
             require_client_cert,
         })
     }
+}
+
+fn redirect_hosts(env: &Env) -> Result<Vec<HostPattern>, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        var: env.name("REDIRECT_HOSTS"),
+        reason,
+    };
+    let raw = env.required("REDIRECT_HOSTS")?;
+    let hosts = raw
+        .split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(str::parse)
+        .collect::<Result<Vec<HostPattern>, _>>()
+        .map_err(invalid)?;
+    if hosts.is_empty() {
+        return Err(invalid("names no host".into()));
+    }
+    Ok(hosts)
 }
 
 #[cfg(test)]
@@ -223,5 +309,34 @@ mod tests {
             "{err}"
         );
         assert_eq!(e.parse_or("MISSING", 7u32), Ok(7));
+    }
+
+    #[test]
+    fn redirect_host_patterns_match_own_names_only() {
+        let exact: HostPattern = "Localhost".parse().unwrap();
+        let under: HostPattern = "*.shop.localhost".parse().unwrap();
+        assert!(exact.matches("localhost"));
+        assert!(!exact.matches("evil.localhost"));
+        assert!(under.matches("alpine.shop.localhost"));
+        assert!(under.matches("a.b.shop.localhost"));
+        for other in [
+            "shop.localhost",
+            "evilshop.localhost",
+            "example.com",
+            ".shop.localhost",
+        ] {
+            assert!(!under.matches(other), "{other}");
+        }
+        for bad in [
+            "",
+            "*.",
+            "exa mple.com",
+            "a..b",
+            "-a.b",
+            "evil.com/x",
+            "*.*.a",
+        ] {
+            assert!(bad.parse::<HostPattern>().is_err(), "{bad:?}");
+        }
     }
 }

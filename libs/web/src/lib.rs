@@ -29,7 +29,7 @@ pub mod tls;
 #[cfg(feature = "utoipa")]
 pub use assets::openapi_document;
 pub use assets::stylesheet;
-pub use config::{ConfigError, Env, ServerConfig};
+pub use config::{ConfigError, Env, HostPattern, HttpRedirect, ServerConfig};
 #[cfg(feature = "utoipa")]
 pub use error::{ErrorBody, ErrorDetail};
 pub use error::{ErrorInfo, ErrorPage, ErrorView, PlainErrorPage, WebError, render_errors};

@@ -1,16 +1,18 @@
 //! Binding and serving: HTTPS for the service, plain HTTP only to redirect.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
 
-use crate::ServerConfig;
+use crate::config::HostPattern;
+use crate::{ServerConfig, WebError};
 
 /// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +63,7 @@ const GRACE: Duration = Duration::from_secs(10);
 /// tests and the dev stack never wait or guess.
 pub struct BoundServer {
     https: std::net::TcpListener,
-    http: Option<std::net::TcpListener>,
+    http: Option<(std::net::TcpListener, Arc<[HostPattern]>)>,
     tls: RustlsConfig,
     https_port: u16,
     http_port: Option<u16>,
@@ -88,9 +90,12 @@ impl BoundServer {
         )?;
         let https = bind(config.https_addr)?;
         let https_port = https.local_addr()?.port();
-        let http = config.http_addr.map(bind).transpose()?;
+        let http = match &config.http_redirect {
+            Some(redirect) => Some((bind(redirect.addr)?, Arc::from(redirect.hosts.as_slice()))),
+            None => None,
+        };
         let http_port = match &http {
-            Some(l) => Some(l.local_addr()?.port()),
+            Some((l, _)) => Some(l.local_addr()?.port()),
             None => None,
         };
         Ok(BoundServer {
@@ -124,9 +129,10 @@ impl BoundServer {
             .handle(handle.clone())
             .serve(router.into_make_service_with_connect_info::<SocketAddr>());
         let redirect_handle: Handle<SocketAddr> = Handle::new();
-        let http = self.http.map(|listener| {
+        let http = self.http.map(|(listener, hosts)| {
             let port = self.public_https_port;
-            let app = Router::new().fallback(move |req: Request| redirect_to_https(req, port));
+            let app = Router::new()
+                .fallback(move |req: Request| redirect_to_https(req, port, hosts.clone()));
             axum_server::from_tcp(listener).map(|s| {
                 s.handle(redirect_handle.clone())
                     .serve(app.into_make_service())
@@ -154,16 +160,29 @@ impl BoundServer {
     }
 }
 
-/// Answers every plain-HTTP request with a permanent redirect to the same path on HTTPS.
-async fn redirect_to_https(request: Request, https_port: u16) -> Response {
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.parse::<axum::http::uri::Authority>().ok())
-        .map(|a| a.host().to_owned());
-    let Some(host) = host else {
-        return (StatusCode::BAD_REQUEST, "a Host header is required").into_response();
+/// Answers a plain-HTTP request for one of the service's own host names with a permanent
+/// redirect to the same path on HTTPS; any other or missing `Host` gets a coded 400, so an
+/// attacker cannot make this listener send browsers elsewhere.
+async fn redirect_to_https(
+    request: Request,
+    https_port: u16,
+    hosts: Arc<[HostPattern]>,
+) -> Response {
+    let mut given = request.headers().get_all(header::HOST).iter();
+    let host = match (given.next(), given.next()) {
+        (Some(value), None) => value
+            .to_str()
+            .ok()
+            .and_then(|h| h.parse::<axum::http::uri::Authority>().ok())
+            .map(|a| a.host().to_ascii_lowercase()),
+        _ => None,
+    };
+    let Some(host) = host.filter(|h| hosts.iter().any(|p| p.matches(h))) else {
+        return WebError::bad_request(
+            "request.unknown_host",
+            "This address does not serve that host name.",
+        )
+        .into_response();
     };
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
     let authority = if https_port == 443 {
@@ -173,7 +192,8 @@ async fn redirect_to_https(request: Request, https_port: u16) -> Response {
     };
     match format!("https://{authority}{path}").parse::<Uri>() {
         Ok(uri) => Redirect::permanent(&uri.to_string()).into_response(),
-        Err(_) => (StatusCode::BAD_REQUEST, "bad request target").into_response(),
+        Err(_) => WebError::bad_request("request.bad_target", "The request target is not valid.")
+            .into_response(),
     }
 }
 

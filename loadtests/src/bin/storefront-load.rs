@@ -183,7 +183,7 @@ async fn serve_baseline(size: usize) -> anyhow::Result<()> {
     let app = axum::Router::new().fallback(move || async move { axum::response::Html(page) });
     let server = platform_web::BoundServer::bind(&platform_web::ServerConfig {
         https_addr: "127.0.0.1:0".parse()?,
-        http_addr: None,
+        http_redirect: None,
         public_https_port: None,
         tls_cert: certs.join("server.pem"),
         tls_key: certs.join("server-key.pem"),

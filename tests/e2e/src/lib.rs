@@ -18,7 +18,7 @@ use platform_web::devcert::DevCa;
 pub fn server_config(cert: &Path, key: &Path, client_ca: Option<PathBuf>) -> ServerConfig {
     ServerConfig {
         https_addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-        http_addr: None,
+        http_redirect: None,
         public_https_port: None,
         tls_cert: cert.to_owned(),
         tls_key: key.to_owned(),

@@ -42,7 +42,13 @@ fn certs() -> Certs {
 fn config(c: &Certs, client_ca: Option<&Path>, require: bool) -> ServerConfig {
     ServerConfig {
         https_addr: "127.0.0.1:0".parse().unwrap(),
-        http_addr: Some("127.0.0.1:0".parse().unwrap()),
+        http_redirect: Some(platform_web::HttpRedirect {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            hosts: vec![
+                "*.shop.localhost".parse().unwrap(),
+                "localhost".parse().unwrap(),
+            ],
+        }),
         public_https_port: None,
         tls_cert: c.cert.clone(),
         tls_key: c.key.clone(),
@@ -214,19 +220,58 @@ async fn o7_plain_http_only_redirects_to_https() {
                 method,
                 format!("http://127.0.0.1:{}/page?x=1", srv.http_port),
             )
-            .header("host", format!("shop.localhost:{}", srv.http_port))
+            .header("host", format!("alpine.shop.localhost:{}", srv.http_port))
             .send()
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT);
         assert_eq!(
             res.headers()["location"],
-            format!("https://shop.localhost:{}/page?x=1", srv.https_port).as_str()
+            format!("https://alpine.shop.localhost:{}/page?x=1", srv.https_port).as_str()
         );
         assert!(
             res.text().await.unwrap().is_empty(),
             "nothing is served over plain HTTP"
         );
+    }
+}
+
+/// Threat model row 37: the redirect used to copy any `Host` into `Location`.
+#[tokio::test]
+async fn o7_the_plain_http_redirect_goes_to_the_services_own_host_names_only() {
+    let c = certs();
+    let srv = start(
+        &config(&c, None, false),
+        app(Arc::new(AtomicBool::new(true))),
+    );
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{}/login", srv.http_port);
+    let ok = plain
+        .get(&url)
+        .header("host", "LOCALHOST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        ok.headers()["location"],
+        format!("https://localhost:{}/login", srv.https_port).as_str()
+    );
+    for host in [
+        "evil.example",
+        "shop.localhost",
+        "localhost.evil.example",
+        "127.0.0.1",
+    ] {
+        let res = plain.get(&url).header("host", host).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{host}");
+        assert!(res.headers().get("location").is_none(), "{host}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "request.unknown_host", "{host}");
     }
 }
 

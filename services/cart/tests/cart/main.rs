@@ -117,7 +117,7 @@ impl Fixture {
         let app = Application::build(Config {
             server: ServerConfig {
                 https_addr: "127.0.0.1:0".parse().unwrap(),
-                http_addr: None,
+                http_redirect: None,
                 public_https_port: None,
                 tls_cert: cert,
                 tls_key: key,

@@ -59,7 +59,7 @@ impl App {
         let app = Application::build(Config {
             server: ServerConfig {
                 https_addr: "127.0.0.1:0".parse().unwrap(),
-                http_addr: None,
+                http_redirect: None,
                 public_https_port: None,
                 tls_cert: cert,
                 tls_key: key,
