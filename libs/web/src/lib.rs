@@ -8,6 +8,8 @@
 //!   request ids, security headers (HSTS, CSP, nosniff, Referrer-Policy,
 //!   frame-ancestors), request spans keyed by route template, a timeout, panics turned
 //!   into opaque 500s, and error rendering;
+//! - [`Caller`] and [`allow_callers`]: which platform service a client certificate names,
+//!   and a guard that lets only the named ones call (O7);
 //! - [`WebError`]: the one error type, rendered as JSON or HTML with a stable code;
 //! - `devcert` (feature): the development certificate authority `cargo xtask` creates.
 //!
@@ -15,6 +17,7 @@
 //! or serve anything over plain HTTP but a redirect.
 
 mod assets;
+mod caller;
 pub mod config;
 #[cfg(feature = "devcert")]
 pub mod devcert;
@@ -29,6 +32,7 @@ pub mod tls;
 #[cfg(feature = "utoipa")]
 pub use assets::openapi_document;
 pub use assets::stylesheet;
+pub use caller::{Caller, CallerAcceptor, allow_callers};
 pub use config::{ConfigError, Env, HostPattern, HttpRedirect, ServerConfig};
 #[cfg(feature = "utoipa")]
 pub use error::{ErrorBody, ErrorDetail};

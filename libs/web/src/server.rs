@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
 
+use crate::caller::CallerAcceptor;
 use crate::config::HostPattern;
 use crate::{ServerConfig, WebError};
 
@@ -65,6 +66,8 @@ pub struct BoundServer {
     https: std::net::TcpListener,
     http: Option<(std::net::TcpListener, Arc<[HostPattern]>)>,
     tls: RustlsConfig,
+    /// Client certificates are verified: requests carry the [`crate::Caller`].
+    callers: bool,
     https_port: u16,
     http_port: Option<u16>,
     public_https_port: u16,
@@ -102,6 +105,7 @@ impl BoundServer {
             https,
             http,
             tls: RustlsConfig::from_config(tls),
+            callers: config.client_ca.is_some(),
             https_port,
             http_port,
             public_https_port: config.public_https_port.unwrap_or(https_port),
@@ -125,9 +129,14 @@ impl BoundServer {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         let handle: Handle<SocketAddr> = Handle::new();
-        let https = axum_server::from_tcp_rustls(self.https, self.tls)?
-            .handle(handle.clone())
-            .serve(router.into_make_service_with_connect_info::<SocketAddr>());
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let https = axum_server::from_tcp_rustls(self.https, self.tls)?.handle(handle.clone());
+        let https = if self.callers {
+            Box::pin(https.map(CallerAcceptor::new).serve(service))
+                as std::pin::Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>
+        } else {
+            Box::pin(https.serve(service))
+        };
         let redirect_handle: Handle<SocketAddr> = Handle::new();
         let http = self.http.map(|(listener, hosts)| {
             let port = self.public_https_port;

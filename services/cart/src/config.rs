@@ -24,10 +24,16 @@ pub struct Config {
     pub visit_ttl: u64,
     /// The key-encryption key that wraps each shop's data key.
     pub kek: Arc<dyn KeyEncryptionKey>,
+    /// The services (names in their client certificates) that may call the cart API.
+    pub callers: Arc<[String]>,
 }
 
+/// Who calls the cart unless `APP_CART_CALLERS` says otherwise.
+pub const DEFAULT_CALLERS: &str = "storefront";
+
 impl Config {
-    /// Reads `APP_CART_*` and the platform KEK (`PLATFORM_KEK_FILE`, else `PLATFORM_KEK`).
+    /// Reads `APP_CART_*` (`CALLERS`: comma-separated service names, default
+    /// `storefront`) and the platform KEK (`PLATFORM_KEK_FILE`, else `PLATFORM_KEK`).
     /// Refuses to start without client-certificate authentication.
     pub fn from_env() -> Result<Self, ConfigError> {
         let env = Env::new(ENV_PREFIX);
@@ -48,6 +54,14 @@ impl Config {
                     .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned()),
             ),
             visit_ttl: env.parse_or("VISIT_TTL_SECS", DEFAULT_VISIT_TTL_SECS)?,
+            callers: env
+                .optional("CALLERS")
+                .as_deref()
+                .unwrap_or(DEFAULT_CALLERS)
+                .split(',')
+                .map(|s| s.trim().to_ascii_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect(),
             kek: Arc::new(Env::new("PLATFORM").secret_from_file_or_var(
                 "KEK_FILE",
                 "KEK",

@@ -1,6 +1,7 @@
 //! cart: session carts in Redis, for the storefront. An internal service: it listens on
 //! HTTPS and refuses any caller without a client certificate from the platform's CA
-//! (mutual TLS, O7), and it trusts the caller to name the shop.
+//! (mutual TLS, O7) and, on its API, any certificate that does not name one of the
+//! services allowed to call it (`APP_CART_CALLERS`); it trusts those to name the shop.
 //!
 //! A cart is a few Redis keys under one hash tag (`cart:{<tenant>:<cart>}:…`) with a
 //! sliding TTL: the shop's setting (30 days by default) for cookie carts, two hours for
@@ -61,7 +62,7 @@ impl Application {
         let server = BoundServer::bind(&config.server)?;
         Ok(Application {
             server,
-            router: http::router(carts),
+            router: http::router(carts, config.callers),
         })
     }
 

@@ -58,6 +58,7 @@ pub fn spawn_cart(
         redis_url: redis_url.into(),
         visit_ttl: 7200,
         kek: Arc::new(LocalKek::generate(1)),
+        callers: Arc::from(vec!["storefront".to_owned()]),
     })?;
     let url = format!("https://localhost:{}", app.https_port());
     tokio::spawn(app.run_until_stopped(std::future::pending()));

@@ -2,13 +2,17 @@
 
 pub mod api;
 
-use axum::Router;
-use platform_web::{Readiness, ReadinessCheck, service_router};
+use std::sync::Arc;
+
+use axum::{Router, middleware};
+use platform_web::{Readiness, ReadinessCheck, allow_callers, service_router};
 
 use crate::app::Carts;
 
-/// The whole application: routes, state and the shared web layers.
-pub fn router(carts: Carts) -> Router {
+/// The whole application: routes, state and the shared web layers. Only the services
+/// named in `callers` (by their client certificates) reach the cart API; health and
+/// readiness answer any certificate of the platform CA.
+pub fn router(carts: Carts, callers: Arc<[String]>) -> Router {
     let db = carts.db().clone();
     let store = carts.store().clone();
     let readiness = Readiness::new()
@@ -20,5 +24,8 @@ pub fn router(carts: Carts) -> Router {
             let store = store.clone();
             async move { store.ping().await.map_err(|e| e.to_string()) }
         }));
-    service_router(api::router().with_state(carts), readiness)
+    let api = api::router()
+        .with_state(carts)
+        .layer(middleware::from_fn_with_state(callers, allow_callers));
+    service_router(api, readiness)
 }

@@ -128,6 +128,7 @@ impl Fixture {
             redis_url: redis_url.into(),
             visit_ttl: 7200,
             kek: Arc::new(LocalKek::generate(1)),
+            callers: Arc::from(vec!["storefront".to_owned()]),
         })
         .unwrap();
         let base = format!("https://localhost:{}", app.https_port());
@@ -260,6 +261,73 @@ async fn o7_callers_without_a_client_certificate_are_refused() {
         .await
         .unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
+}
+
+/// Threat model row 38: any certificate of the platform CA used to reach every cart. A
+/// certificate the same CA issued to another service (tenant-admin, say, or a leaked dev
+/// tool's) gets a coded 403 on every verb of the cart API and changes nothing; it may
+/// still ask for readiness.
+#[tokio::test]
+async fn o7_only_the_services_allowed_to_call_the_cart_reach_its_api() {
+    let f = Fixture::new().await;
+    let boots = variant(&f.admin, f.shop, "Trail Boots", 12_900, 5).await;
+    let cart = CartId::random();
+    let ca = DevCa::load_or_create(f.dir.path()).unwrap();
+    let other_dir = tempfile::tempdir().unwrap();
+    let (c, k) = ca
+        .write_client_cert(other_dir.path(), "tenant-admin")
+        .unwrap();
+    let tls =
+        platform_web::tls::client_config(&f.dir.path().join("ca.pem"), Some((&c, &k))).unwrap();
+    let other_service = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .unwrap();
+
+    let lines = f.cart_url(f.shop, cart, "/lines");
+    let line = f.cart_url(f.shop, cart, &format!("/lines/{boots}"));
+    let added = f
+        .client
+        .post(&lines)
+        .json(&json!({ "variant_id": boots, "quantity": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), StatusCode::OK);
+    let attempts = [
+        other_service.get(f.cart_url(f.shop, cart, "")),
+        other_service.get(f.cart_url(f.shop, cart, "/summary")),
+        other_service
+            .post(&lines)
+            .json(&json!({ "variant_id": boots, "quantity": 1 })),
+        other_service.put(&line).json(&json!({ "quantity": 2 })),
+        other_service.delete(&line),
+        other_service.delete(f.cart_url(f.shop, cart, "")),
+        other_service.get(f.cart_url(f.shop, cart, "/prefill")),
+        other_service
+            .put(f.cart_url(f.shop, cart, "/prefill"))
+            .json(&json!({ "email": "x@example.com" })),
+        other_service
+            .put(f.cart_url(f.shop, cart, "/mode"))
+            .json(&json!({ "mode": "visit" })),
+    ];
+    for attempt in attempts {
+        let res = attempt.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert_eq!(code(&res.json().await.unwrap()), "caller.not_allowed");
+    }
+    let after = f.view(cart).await;
+    assert_eq!(after.lines.len(), 1, "a refused caller changed the cart");
+    assert_eq!(
+        after.lines[0].quantity, 1,
+        "a refused caller changed the cart"
+    );
+    let ready = other_service
+        .get(format!("{}/readyz", f.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
 }
 
 #[tokio::test]
