@@ -310,3 +310,88 @@ async fn o21_service_roles_cannot_create_functions_that_switch_the_tenant() {
         assert_eq!(code.as_deref(), Some("42501"), "{role}: {err:?}");
     }
 }
+
+/// The storefront's restrictive policies and grants hold in the database itself: on a raw
+/// connection as `storefront`, with the tenant set by hand, drafts and unpublished
+/// policies stay hidden, nothing can be written but view counts, and staff tables are
+/// closed.
+#[tokio::test]
+async fn o21_the_storefront_sees_only_public_rows_even_on_a_raw_connection() {
+    let t = TwoTenants::new().await;
+    let mut tx = t.admin.begin(t.a).await.unwrap();
+    for (handle, status) in [
+        ("shown", "active"),
+        ("secret", "draft"),
+        ("old", "archived"),
+    ] {
+        sqlx::query(
+            "insert into products (tenant_id, id, handle, title, description, status) \
+             values ($1, $2, $3, $3, '', $4)",
+        )
+        .bind(t.a)
+        .bind(Uuid::new_v4())
+        .bind(handle)
+        .bind(status)
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "insert into privacy_policies (tenant_id, id, version, body, status, effective_at, published_at) \
+         values ($1, $2, 1, 'public text', 'published', now(), now()), \
+                ($1, $3, 2, 'draft text', 'draft', null, null)",
+    )
+    .bind(t.a)
+    .bind(Uuid::new_v4())
+    .bind(Uuid::new_v4())
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let pool = t.raw_pool("storefront").await;
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::query("select set_config('app.tenant_id', $1, false)")
+        .bind(t.a.to_string())
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let handles: Vec<String> = sqlx::query_scalar("select handle from products order by 1")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(handles, ["shown"]);
+    let bodies: Vec<String> = sqlx::query_scalar("select body from privacy_policies")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(bodies, ["public text"]);
+    for write in [
+        "update products set title = 'defaced'",
+        "delete from products",
+        "insert into products (tenant_id, id, handle, title, description, status) \
+         select tenant_id, gen_random_uuid(), 'planted', 'x', '', 'active' from store_settings",
+        "update privacy_policies set body = 'rewritten'",
+        "update store_settings set contact_email = 'attacker@example.com'",
+        "select * from staff_accounts",
+        "select * from staff_sessions",
+        "select * from login_attempts",
+    ] {
+        let err = sqlx::query(sqlx::AssertSqlSafe(write))
+            .execute(&mut *conn)
+            .await
+            .unwrap_err();
+        assert!(is_rls_violation(&err), "{write}: {err:?}");
+    }
+    // Another tenant's id set by hand shows none of A's rows.
+    sqlx::query("select set_config('app.tenant_id', $1, false)")
+        .bind(t.b.to_string())
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let n: i64 = sqlx::query_scalar("select count(*) from products")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}

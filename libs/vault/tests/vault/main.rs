@@ -122,7 +122,10 @@ async fn o21_a_ciphertext_of_one_tenant_does_not_open_under_another() {
 #[tokio::test]
 async fn o14_shredding_a_subject_makes_only_their_fields_unreadable() {
     let f = fixture().await;
-    let vault = vault_with(LocalKek::generate(1));
+    let kek = LocalKek::generate(1).to_text();
+    let vault = vault_with(LocalKek::parse(&kek).unwrap());
+    // Another service instance: the same KEK, its own key cache.
+    let other_instance = vault_with(LocalKek::parse(&kek).unwrap());
     let (erased, kept) = (Uuid::new_v4(), Uuid::new_v4());
     let mut tx = f.orders.begin(f.a).await.unwrap();
     let erased_field = vault
@@ -135,12 +138,20 @@ async fn o14_shredding_a_subject_makes_only_their_fields_unreadable() {
         .unwrap();
     tx.commit().await.unwrap();
 
+    // The other instance reads the subject's field first, so the key is in its cache.
+    let mut tx = f.orders.begin(f.a).await.unwrap();
+    let warm = other_instance
+        .open(&mut tx, "orders.email", &erased_field)
+        .await
+        .unwrap();
+    assert_eq!(warm.as_slice(), b"gone@example.com");
+    tx.commit().await.unwrap();
+
     let mut tx = f.orders.begin(f.a).await.unwrap();
     assert_eq!(vault.shred_subject(&mut tx, erased).await.unwrap(), 1);
     tx.commit().await.unwrap();
 
-    // A second vault (another service instance, cold cache) agrees.
-    let other_instance = vault.clone();
+    // Both instances, the one that shredded and the one with the key cached, agree.
     let mut tx = f.orders.begin(f.a).await.unwrap();
     for v in [&vault, &other_instance] {
         let err = v

@@ -344,6 +344,36 @@ async fn o20_privacy_policies_are_versioned_and_published_versions_are_immutable
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["version"], 2);
+    let (_, versions) = s.get("/api/v1/privacy-policies").await;
+    let v2 = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["version"] == 2)
+        .unwrap();
+    assert_eq!(v2["status"], "published");
+    assert_eq!(v2["body"], "Changed terms.");
+    let effective = chrono::DateTime::parse_from_rfc3339(v2["effective_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    assert!(effective > chrono::Utc::now() + chrono::Duration::days(29));
+    // A change cannot be dated in the past to skip the notice.
+    s.send(
+        Method::PUT,
+        "/api/v1/privacy-policies/draft",
+        Some(json!({ "body": "Sneaky terms." })),
+    )
+    .await;
+    let earlier = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
+    let (status, body) = s
+        .post(
+            "/api/v1/privacy-policies/draft/publish",
+            json!({ "effective_at": earlier }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "policy.effective_in_past");
     let (status, body) = s
         .send(
             Method::PUT,

@@ -98,6 +98,17 @@ impl App {
             .unwrap()
     }
 
+    /// A client whose connections come from `ip` (any 127.0.0.0/8 address reaches the
+    /// loopback listener), to act as visitors from different networks.
+    pub fn client_from(&self, ip: [u8; 4]) -> reqwest::Client {
+        platform_testkit::https_client(&self.ca_pem)
+            .unwrap()
+            .cookie_store(true)
+            .local_address(std::net::IpAddr::from(ip))
+            .build()
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -226,6 +226,34 @@ async fn o20_every_page_renders_and_links_the_privacy_policy() {
     let (_, policy) = f.get("alpine.shop.localhost", "/policies/privacy").await;
     assert!(policy.contains("Alpine keeps your data for orders only."));
     assert!(!policy.contains("Bamboo"));
+    assert!(!policy.contains("This policy changes on"));
+
+    // A version published to take effect in 30 days is announced, and does not apply yet.
+    publish_policy(&f.admin, f.a, "Alpine will also send a newsletter.", 30).await;
+    let in_30_days = (chrono::Utc::now() + chrono::Duration::days(30))
+        .format("%-d %B %Y")
+        .to_string();
+    // The cached page gives way once the database's change notification arrives.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let policy = loop {
+        let (_, policy) = f.get("alpine.shop.localhost", "/policies/privacy").await;
+        if policy.contains("id=\"upcoming\"") || std::time::Instant::now() > deadline {
+            break policy;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let (current, upcoming) = policy
+        .split_once("id=\"upcoming\"")
+        .expect("an upcoming section");
+    assert!(current.contains(&format!("This policy changes on {in_30_days}")));
+    assert!(current.contains("Version 1, in effect since"));
+    assert!(current.contains("Alpine keeps your data for orders only."));
+    assert!(
+        !current.contains("newsletter"),
+        "the new text applies early"
+    );
+    assert!(upcoming.contains("Upcoming version 2"));
+    assert!(upcoming.contains("Alpine will also send a newsletter."));
 }
 
 #[tokio::test]
@@ -236,6 +264,9 @@ async fn unknown_hosts_get_a_bare_404_and_suspended_shops_a_503() {
     for name in ["Alpine", "Bamboo", "alpine", "bamboo"] {
         assert!(!body.contains(name), "the 404 reveals {name}");
     }
+    // Served and cached first, so the suspension has to reach the storefront by the
+    // database's notification, not by a test's hand.
+    assert_eq!(f.get("bamboo.shop.localhost", "/").await.0, StatusCode::OK);
     let mut tx = f.admin.platform().await.unwrap();
     sqlx::query("update tenants set status = 'suspended' where id = $1")
         .bind(f.b)
@@ -243,8 +274,14 @@ async fn unknown_hosts_get_a_bare_404_and_suspended_shops_a_503() {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    f.state.hosts.invalidate();
-    let (status, page) = f.get("bamboo.shop.localhost", "/").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let (status, page) = loop {
+        let (status, page) = f.get("bamboo.shop.localhost", "/").await;
+        if status != StatusCode::OK || std::time::Instant::now() > deadline {
+            break (status, page);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(page.contains("temporarily unavailable"));
     assert_eq!(f.get("alpine.shop.localhost", "/").await.0, StatusCode::OK);
@@ -596,4 +633,96 @@ async fn a_large_but_valid_catalog_is_served_whole() {
         .json("bamboo.shop.localhost", "/api/v1/search?q=big")
         .await;
     assert_eq!(page["products"].as_array().unwrap().len(), 30);
+}
+
+/// What the services of this test binary log, as they would print it: one global
+/// subscriber (a per-thread one misses events whose callsites other threads cached).
+#[derive(Clone, Default)]
+struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn global_log() -> &'static Capture {
+    use tracing_subscriber::layer::SubscriberExt;
+    static LOG: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let capture = Capture::default();
+        let sink = capture.clone();
+        let subscriber = tracing_subscriber::registry()
+            .with(platform_telemetry::json_layer(move || sink.clone()));
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        capture
+    })
+}
+
+/// O5: the access log records the visitor's network (IPv4 /24), never their address.
+#[tokio::test]
+async fn o5_the_access_log_keeps_the_visitors_network_never_their_address() {
+    let log = global_log();
+    let f = Fixture::new().await;
+    let visitor = platform_testkit::https_client(&f.ca_pem)
+        .unwrap()
+        .resolve("alpine.shop.localhost", f.addr)
+        .local_address(std::net::IpAddr::from([127, 0, 0, 77]))
+        .build()
+        .unwrap();
+    let res = visitor
+        .get(f.url("alpine.shop.localhost", "/products/trail-boots"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let out = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let line = out
+        .lines()
+        .find(|l| l.contains("\"target\":\"access\"") && l.contains(&request_id))
+        .unwrap_or_else(|| panic!("no access log line for {request_id}"));
+    let entry: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(entry["fields"]["client_network"], "127.0.0.0", "{line}");
+    assert_eq!(entry["fields"]["route"], "/products/{handle}", "{line}");
+    assert!(!out.contains("127.0.0.77"), "the full address was logged");
+}
+
+/// O23: browsing sets no cookie, on pages or the JSON API; only putting something in
+/// the cart does.
+#[tokio::test]
+async fn o23_browsing_sets_no_cookie() {
+    let f = Fixture::new().await;
+    let client = f.client();
+    for path in [
+        "/",
+        "/products",
+        "/products/trail-boots",
+        "/products/no-such-thing",
+        "/search?q=boots",
+        "/policies/privacy",
+        "/cart",
+        "/api/v1/products",
+        "/api/v1/products/trail-boots",
+        "/api/v1/search?q=boots",
+        "/api/v1/openapi.json",
+    ] {
+        for accept in ["text/html", "application/json"] {
+            let res = client
+                .get(f.url("alpine.shop.localhost", path))
+                .header("accept", accept)
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                res.headers().get("set-cookie").is_none(),
+                "{path} ({accept}) set a cookie: {:?}",
+                res.headers().get("set-cookie")
+            );
+        }
+    }
 }
