@@ -74,8 +74,9 @@ fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-/// Starts `xtask up` as a supervisor would, waits for the stack, sends SIGTERM to the
-/// xtask process alone and fails if any service it started is still running afterwards.
+/// Starts `xtask up` as a supervisor would, waits for the stack, runs the hostile-input
+/// and TLS checks against it, sends SIGTERM to the xtask process alone and fails if any
+/// service it started is still running afterwards (or if the checks found anything).
 pub async fn stack_stops_on_sigterm() -> anyhow::Result<()> {
     let stack: PathBuf = dev_dir().join("stack.json");
     let before = modified(&stack);
@@ -111,6 +112,8 @@ pub async fn stack_stops_on_sigterm() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     anyhow::ensure!(!pids.is_empty(), "stack.json names no service");
+    // While the stack is up: hostile input and the TLS scan; it is stopped either way.
+    let hostile = crate::hostile::check_stack().await;
     crate::run("kill", &["-TERM", &pid.to_string()])?;
     let status = tokio::time::timeout(Duration::from_secs(60), xtask.wait())
         .await
@@ -131,6 +134,7 @@ pub async fn stack_stops_on_sigterm() -> anyhow::Result<()> {
         left.join(", ")
     );
     anyhow::ensure!(status.success(), "xtask up stopped with {status}");
+    hostile?;
     println!(
         "xtask: stack check: SIGTERM to xtask stopped all {} services",
         pids.len()

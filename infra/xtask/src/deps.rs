@@ -42,7 +42,7 @@ fn have(program: &str) -> bool {
 }
 
 /// Installs Debian packages (non-interactively; `apt-get update` once if needed).
-fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
+pub fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
     let sudo: &[&str] = if is_root() { &[] } else { &["sudo", "-n"] };
     let install = |update: bool| -> anyhow::Result<()> {
         let mut script = String::from("export DEBIAN_FRONTEND=noninteractive; ");

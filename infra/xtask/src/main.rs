@@ -13,6 +13,7 @@ mod checks;
 mod db;
 mod deps;
 mod garage;
+mod hostile;
 mod seed;
 mod stack;
 
@@ -39,8 +40,12 @@ enum Cmd {
         release: bool,
     },
     /// Start dependencies, then the crate-graph and unused-dependency checks,
-    /// fmt --check, clippy -D warnings, every test, and the dev stack's SIGTERM check.
+    /// fmt --check, clippy -D warnings, every test, and on the dev stack: hostile input
+    /// (schemathesis), the TLS scan (testssl.sh) and the SIGTERM check.
     Test,
+    /// Against a running `cargo xtask up`: schemathesis on both OpenAPI documents and
+    /// testssl.sh on every TLS listener (also part of `test`).
+    Hostile,
     /// Create roles and the dev database and apply migrations.
     Migrate,
     /// Install/start Garage (the local S3) and print its endpoint.
@@ -74,6 +79,7 @@ fn main() -> ExitCode {
         match cli.command {
             Cmd::Up { release } => stack::up(release).await,
             Cmd::Test => test().await,
+            Cmd::Hostile => hostile::check_stack().await,
             Cmd::Migrate => {
                 deps::ensure_postgres().await?;
                 db::bootstrap().await.map(|_| ())
@@ -139,6 +145,8 @@ async fn test() -> anyhow::Result<()> {
     deps::ensure_redis().await?;
     deps::ensure_browser()?;
     deps::ensure_machete()?;
+    hostile::ensure_schemathesis()?;
+    hostile::ensure_testssl()?;
     garage::ensure_garage().await?;
     db::bootstrap().await?;
     checks::crate_graph()?;

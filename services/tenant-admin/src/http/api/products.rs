@@ -37,7 +37,7 @@ struct ListQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/products", tag = "catalog", params(ListQuery),
-    responses((status = 200, body = Vec<Product>), (status = 401, description = "No session", body = ErrorBody)))]
+    responses((status = 200, body = Vec<Product>), (status = 401, description = "No session", body = ErrorBody), (status = 422, description = "Not a product status", body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated<Staff>,
