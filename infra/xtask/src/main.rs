@@ -12,6 +12,7 @@
 mod checks;
 mod db;
 mod deps;
+mod fuzz;
 mod garage;
 mod hostile;
 mod seed;
@@ -46,6 +47,13 @@ enum Cmd {
     /// Against a running `cargo xtask up`: schemathesis on both OpenAPI documents and
     /// testssl.sh on every TLS listener (also part of `test`).
     Hostile,
+    /// Run every cargo-fuzz target of `fuzz/` (CSV import, money, host names, cart
+    /// tokens, session cookies) for a bounded time each.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
     /// Create roles and the dev database and apply migrations.
     Migrate,
     /// Install/start Garage (the local S3) and print its endpoint.
@@ -80,6 +88,7 @@ fn main() -> ExitCode {
             Cmd::Up { release } => stack::up(release).await,
             Cmd::Test => test().await,
             Cmd::Hostile => hostile::check_stack().await,
+            Cmd::Fuzz { seconds } => fuzz::fuzz(seconds),
             Cmd::Migrate => {
                 deps::ensure_postgres().await?;
                 db::bootstrap().await.map(|_| ())

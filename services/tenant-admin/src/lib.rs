@@ -31,6 +31,18 @@ pub use clock::Clock;
 pub use config::Config;
 pub use error::ApiError;
 
+/// The pure parsers of outside input, public for the fuzz targets in `fuzz/` (they touch
+/// no database and no state).
+pub mod parsers {
+    pub use crate::app::domain::parse_host_name;
+
+    /// Parses and validates a catalog CSV upload for a shop pricing in `currency`: true
+    /// when every row is accepted.
+    pub fn catalog_csv(bytes: &[u8], currency: platform_domain::Currency) -> bool {
+        crate::app::catalog_csv::accepts(bytes, currency)
+    }
+}
+
 /// Why tenant-admin could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {

@@ -170,6 +170,12 @@ fn parse_row(
     Ok((handle, product, variant))
 }
 
+/// Whether a whole file would be accepted for a shop pricing in `currency` (the fuzz
+/// targets' entry: parsing only, nothing stored).
+pub fn accepts(bytes: &[u8], currency: Currency) -> bool {
+    parse_file(bytes, currency).is_ok()
+}
+
 /// Parses and validates a whole file for a shop pricing in `currency`; every problem is
 /// reported with its line.
 fn parse_file(

@@ -391,6 +391,66 @@ async fn cart_forms_refuse_posts_from_other_sites_and_keep_the_visitors_cookie()
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "the shop's own form");
 }
 
+/// The storefront's CSRF sweep: every unsafe route of the cart forms, sent as another
+/// site would make a browser send it (by `Sec-Fetch-Site` or by `Origin`), is refused
+/// with a coded 403, sets no cookie and changes nothing. (The console's sweep is
+/// `o9_every_unsafe_route_refuses_a_missing_or_wrong_csrf_token`; the cart service takes
+/// no browser requests at all.)
+#[tokio::test]
+async fn o9_every_unsafe_storefront_route_refuses_posts_from_other_sites() {
+    let f = Fixture::new().await;
+    let boots = variant_of(&f, f.a, "SKU-trail-boots").await.to_string();
+    let (status, headers, _) = post(&f, "/cart/add", None, &[("variant", &boots)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let id = headers[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .strip_prefix("cart=")
+        .and_then(|rest| rest.split(';').next())
+        .unwrap()
+        .to_owned();
+    let routes = [
+        (
+            "/cart/add".to_owned(),
+            vec![("variant", boots.as_str()), ("quantity", "3")],
+        ),
+        (format!("/cart/lines/{boots}"), vec![("quantity", "5")]),
+        (format!("/cart/lines/{boots}/remove"), vec![]),
+        ("/cart/clear".to_owned(), vec![]),
+        (
+            "/cart/details".to_owned(),
+            vec![("name", "Mallory"), ("email", "mallory@evil.example")],
+        ),
+        ("/cart/details/forget".to_owned(), vec![]),
+    ];
+    for (path, form) in &routes {
+        for (name, value) in [
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://evil.example"),
+        ] {
+            let res = f
+                .client()
+                .post(f.url(ALPINE, path))
+                .header("cookie", format!("cart={id}"))
+                .header(name, value)
+                .form(form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path} {name}");
+            assert!(res.headers().get(SET_COOKIE).is_none(), "{path} {name}");
+            let body: serde_json::Value = res.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "cart.cross_site", "{path} {name}");
+        }
+    }
+    let (_, _, page) = get(&f, "/cart", Some(&id)).await;
+    assert!(
+        page.contains(&minicart(1)),
+        "a refused post changed the cart"
+    );
+    assert!(!page.contains("Mallory"));
+}
+
 #[tokio::test]
 async fn a_malformed_cart_token_path_is_a_coded_404_with_the_security_headers() {
     let f = Fixture::new().await;
