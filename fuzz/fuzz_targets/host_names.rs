@@ -9,7 +9,10 @@ fuzz_target!(|input: (&str, &str)| {
     let (raw, host) = input;
     if let Ok(name) = tenant_admin::parsers::parse_host_name(raw) {
         assert_eq!(name, name.to_ascii_lowercase());
-        assert_eq!(tenant_admin::parsers::parse_host_name(&name).ok(), Some(name));
+        assert_eq!(
+            tenant_admin::parsers::parse_host_name(&name).ok(),
+            Some(name)
+        );
     }
     if let Ok(pattern) = raw.parse::<HostPattern>() {
         let _ = pattern.matches(host);

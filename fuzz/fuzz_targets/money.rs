@@ -12,6 +12,9 @@ fuzz_target!(|input: (&str, &str)| {
     };
     if let Ok(money) = Money::parse(amount, currency) {
         assert!(money.minor >= 0, "{amount:?} parsed negative");
-        assert_eq!(Money::parse(&money.amount_text(), currency).ok(), Some(money));
+        assert_eq!(
+            Money::parse(&money.amount_text(), currency).ok(),
+            Some(money)
+        );
     }
 });
