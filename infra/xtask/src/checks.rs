@@ -83,6 +83,7 @@ pub async fn stack_stops_on_sigterm() -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("cannot find the xtask binary")?;
     let mut xtask = tokio::process::Command::new(exe)
         .arg("up")
+        .env(crate::stack::PREBUILT_VAR, "1")
         .current_dir(root())
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -175,6 +175,12 @@ async fn test() -> anyhow::Result<()> {
             "warnings",
         ],
     )?;
+    // Every target at once (the services' binaries too, with the tests' features), so
+    // the tests and the stack check below compile nothing more.
+    run(
+        "cargo",
+        &["build", "--workspace", "--all-targets", "--locked"],
+    )?;
     run("cargo", &["test", "--workspace", "--locked"])?;
     checks::stack_stops_on_sigterm().await?;
     println!("xtask: all checks passed");
