@@ -80,7 +80,14 @@ fn modified(path: &Path) -> Option<SystemTime> {
 pub async fn stack_stops_on_sigterm() -> anyhow::Result<()> {
     let stack: PathBuf = dev_dir().join("stack.json");
     let before = modified(&stack);
+    // `cargo build --workspace` may have just replaced this very binary (same code, other
+    // features): run the file now at its path rather than the deleted one.
     let exe = std::env::current_exe().context("cannot find the xtask binary")?;
+    let exe = if exe.is_file() {
+        exe
+    } else {
+        PathBuf::from(exe.to_string_lossy().trim_end_matches(" (deleted)"))
+    };
     let mut xtask = tokio::process::Command::new(exe)
         .arg("up")
         .env(crate::stack::PREBUILT_VAR, "1")
