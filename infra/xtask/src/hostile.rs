@@ -92,8 +92,27 @@ pub async fn check_stack() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn schemathesis_run(bin: &Path, ca: &str, url: &str, extra: &[&str]) -> anyhow::Result<()> {
-    let mut args = vec![
+/// Runs schemathesis; `secrets` are environment variables for the child alone, which the
+/// configuration file names, so they never appear on a command line or in this log.
+fn schemathesis_run(
+    bin: &Path,
+    ca: &str,
+    url: &str,
+    extra: &[&str],
+    secrets: &[(&str, &str)],
+) -> anyhow::Result<()> {
+    let config = dev_dir().join("schemathesis.toml");
+    std::fs::write(
+        &config,
+        "# Written by `cargo xtask hostile`: the console session, from the environment.\n\
+         headers = { Cookie = \"${HOSTILE_COOKIE}\", x-csrf-token = \"${HOSTILE_CSRF}\" }\n",
+    )?;
+    let config_text = config.to_string_lossy().into_owned();
+    let mut args = Vec::new();
+    if !secrets.is_empty() {
+        args.extend(["--config-file", config_text.as_str()]);
+    }
+    args.extend([
         "run",
         url,
         "--tls-verify",
@@ -105,9 +124,19 @@ fn schemathesis_run(bin: &Path, ca: &str, url: &str, extra: &[&str]) -> anyhow::
         "--seed",
         "20261123",
         "--no-color",
-    ];
+    ]);
     args.extend_from_slice(extra);
-    run(&bin.to_string_lossy(), &args)
+    println!("xtask: $ schemathesis {}", args.join(" "));
+    let status = Command::new(bin)
+        .args(&args)
+        .envs(secrets.iter().copied())
+        .status()
+        .context("cannot run schemathesis")?;
+    anyhow::ensure!(
+        status.success(),
+        "schemathesis against {url} found problems ({status})"
+    );
+    Ok(())
 }
 
 /// The storefront's JSON API, as a visitor of a demo shop (the shop is chosen by `Host`).
@@ -119,6 +148,7 @@ fn fuzz_storefront(bin: &Path, ca: &str, shop: &str) -> anyhow::Result<()> {
         ca,
         &format!("https://localhost:{STOREFRONT_PORT}/api/v1/openapi.json"),
         &["--header", &host],
+        &[],
     )
 }
 
@@ -157,21 +187,17 @@ async fn fuzz_console(bin: &Path, ca: &str) -> anyhow::Result<()> {
     let csrf = body["csrf_token"]
         .as_str()
         .context("login gave no CSRF token")?;
-    let (cookie, csrf) = (format!("Cookie: {cookie}"), format!("x-csrf-token: {csrf}"));
     schemathesis_run(
         bin,
         ca,
         &format!("{base}/api/v1/openapi.json"),
         &[
-            "--header",
-            &cookie,
-            "--header",
-            &csrf,
             "--exclude-path",
             "/api/v1/logout",
             "--output-sanitize",
             "true",
         ],
+        &[("HOSTILE_COOKIE", cookie.as_str()), ("HOSTILE_CSRF", csrf)],
     )
 }
 
@@ -207,7 +233,9 @@ pub fn tls_problems(findings: &[Value], public: bool) -> Vec<String> {
     }
     for f in findings {
         let severity = f["severity"].as_str().unwrap_or("");
-        if !matches!(severity, "OK" | "INFO") {
+        // DEBUG is testssl's own note on what it skipped (the cart asks for a client
+        // certificate, which testssl 3.0.8 cannot present).
+        if !matches!(severity, "OK" | "INFO" | "DEBUG") {
             problems.push(format!(
                 "{} ({severity}): {}",
                 f["id"].as_str().unwrap_or("?"),
@@ -310,6 +338,9 @@ mod tests {
         no_hsts.retain(|f| f["id"] != "HSTS_time");
         assert!(tls_problems(&no_hsts, false).is_empty());
         assert_eq!(tls_problems(&no_hsts, true).len(), 1);
+        let mut skipped = clean();
+        skipped.push(finding("service", "DEBUG", "Couldn't determine service"));
+        assert!(tls_problems(&skipped, false).is_empty());
         let mut untested = clean();
         untested.retain(|f| f["id"] != "cipherlist_LOW");
         assert_eq!(
