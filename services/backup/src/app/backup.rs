@@ -37,62 +37,84 @@ impl Backups {
         if !db::try_lock(&mut tx).await? {
             return Err(BackupError::AlreadyRunning(tenant.to_string()));
         }
-        let (handle, display_name, _) = db::tenant_entry(&mut tx)
-            .await?
-            .ok_or_else(|| BackupError::UnknownTenant(tenant.to_string()))?;
-        let tables = db::tenant_tables(&mut tx).await?;
-        let schema_version = db::schema_version(&mut tx).await?;
-        let erasure_position = db::erasure_position(&mut tx).await?;
+        // Everything under the lock; a failure rolls back at once (a dropped transaction
+        // is rolled back later, and its lock would refuse an immediate retry).
+        let outcome = async {
+            let (handle, display_name, _) = db::tenant_entry(&mut tx)
+                .await?
+                .ok_or_else(|| BackupError::UnknownTenant(tenant.to_string()))?;
+            let tables = db::tenant_tables(&mut tx).await?;
+            let schema_version = db::schema_version(&mut tx).await?;
+            let erasure_position = db::erasure_position(&mut tx).await?;
 
-        let backup_id = new_backup_id(now);
-        let key = DataKey::generate();
-        let wrapped = tenant_key
-            .encrypt(key.expose(), &crypt::key_aad(tenant, &backup_id))
-            .map_err(BackupError::from)?;
-        let mut nonce = [0u8; crypt::NONCE_LEN];
-        nonce.copy_from_slice(&Uuid::new_v4().as_bytes()[..crypt::NONCE_LEN]);
-        let writer = FrameWriter::new(&key, &nonce, tenant, &backup_id)?;
-        let mut upload = self
-            .store
-            .start_upload(&data_key(tenant, &backup_id))
-            .await?;
-        tracing::info!(backup_id, tables = tables.len(), "backup started");
+            let backup_id = new_backup_id(now);
+            let key = DataKey::generate();
+            let wrapped = tenant_key
+                .encrypt(key.expose(), &crypt::key_aad(tenant, &backup_id))
+                .map_err(BackupError::from)?;
+            let mut nonce = [0u8; crypt::NONCE_LEN];
+            nonce.copy_from_slice(&Uuid::new_v4().as_bytes()[..crypt::NONCE_LEN]);
+            let writer = FrameWriter::new(&key, &nonce, tenant, &backup_id)?;
+            let mut upload = self
+                .store
+                .start_upload(&data_key(tenant, &backup_id))
+                .await?;
+            tracing::info!(backup_id, tables = tables.len(), "backup started");
 
-        let exported = export(&mut tx, &tables, writer, &mut upload, started).await;
-        let (entries, plaintext_bytes) = match exported {
-            Ok(done) => done,
-            Err(err) => {
-                upload.abort().await;
-                return Err(err);
+            let exported = export(&mut tx, &tables, writer, &mut upload, started).await;
+            let (entries, plaintext_bytes) = match exported {
+                Ok(done) => done,
+                Err(err) => {
+                    upload.abort().await;
+                    return Err(err);
+                }
+            };
+            let object_bytes = upload.complete().await?;
+            let manifest = Manifest {
+                format: FORMAT,
+                backup_id: backup_id.clone(),
+                tenant: TenantEntry {
+                    id: tenant.as_uuid(),
+                    handle,
+                    display_name,
+                },
+                schema_version,
+                created_at: now,
+                tables: entries,
+                plaintext_bytes,
+                object_bytes,
+                tenant_key_id,
+                tenant_key_version,
+                wrapped_data_key: B64.encode(wrapped),
+                stream_nonce: B64.encode(nonce),
+                erasure_position,
+            };
+            let json = serde_json::to_vec_pretty(&manifest)
+                .map_err(|e| BackupError::Corrupt(format!("manifest: {e}")))?;
+            // Written last: until it exists the backup is not listed as complete.
+            self.store
+                .put(&manifest_key(tenant, &backup_id), json)
+                .await?;
+            Ok::<_, BackupError>(manifest)
+        }
+        .await;
+        let manifest = match outcome {
+            Ok(manifest) => {
+                tx.commit().await?;
+                manifest
+            }
+            Err(e) => {
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!(error = %rollback, "rolling back a failed backup failed");
+                }
+                return Err(e);
             }
         };
-        let object_bytes = upload.complete().await?;
-        let manifest = Manifest {
-            format: FORMAT,
-            backup_id: backup_id.clone(),
-            tenant: TenantEntry {
-                id: tenant.as_uuid(),
-                handle,
-                display_name,
-            },
-            schema_version,
-            created_at: now,
-            tables: entries,
-            plaintext_bytes,
-            object_bytes,
-            tenant_key_id,
-            tenant_key_version,
-            wrapped_data_key: B64.encode(wrapped),
-            stream_nonce: B64.encode(nonce),
-            erasure_position,
-        };
-        let json = serde_json::to_vec_pretty(&manifest)
-            .map_err(|e| BackupError::Corrupt(format!("manifest: {e}")))?;
-        // Written last: until it exists the backup is not listed as complete.
-        self.store
-            .put(&manifest_key(tenant, &backup_id), json)
-            .await?;
-        tx.commit().await?;
+        let (backup_id, plaintext_bytes, object_bytes) = (
+            manifest.backup_id.as_str(),
+            manifest.plaintext_bytes,
+            manifest.object_bytes,
+        );
         let seconds = started.elapsed().as_secs_f64();
         let m = metrics();
         let attrs = [KeyValue::new("operation", "backup")];

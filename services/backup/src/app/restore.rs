@@ -47,106 +47,123 @@ impl Backups {
         if !db::try_lock(&mut tx).await? {
             return Err(BackupError::AlreadyRunning(tenant.to_string()));
         }
-        let live_tables = db::tenant_tables(&mut tx).await?;
-        let database = db::schema_version(&mut tx).await?;
-        let plan = check_schema(&manifest, &live_tables, database)?;
-        // Erasures are read from the live ledger, the authority, even for a scratch copy.
-        let erased = {
-            let mut live = self.db.begin(tenant).await?;
-            let erased = db::erasures_after(&mut live, manifest.erasure_position).await?;
-            live.commit().await?;
-            erased
-        };
-        let mut source = self.source(&manifest).await?;
+        // Everything under the lock; a failure rolls back at once (a dropped transaction
+        // is rolled back later, and its lock would refuse an immediate retry).
+        let outcome = async {
+            let live_tables = db::tenant_tables(&mut tx).await?;
+            let database = db::schema_version(&mut tx).await?;
+            let plan = check_schema(&manifest, &live_tables, database)?;
+            // Erasures are read from the live ledger, the authority, even for a scratch copy.
+            let erased = {
+                let mut live = self.db.begin(tenant).await?;
+                let erased = db::erasures_after(&mut live, manifest.erasure_position).await?;
+                live.commit().await?;
+                erased
+            };
+            let mut source = self.source(&manifest).await?;
 
-        for (i, (_, table)) in plan.iter().enumerate() {
-            let sql = format!(
-                "create temporary table {} (like {} including defaults) on commit drop",
-                staging(i),
-                table.quoted
-            );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&mut tx)
-                .await?;
-        }
-        let mut pending = Pending::default();
-        let mut progress = 0u64;
-        for (i, (entry, _)) in plan.iter().enumerate() {
-            let mut check = TableCheck::default();
-            let statement = format!(
-                "copy {} ({}) from stdin",
-                staging(i),
-                column_list(&entry.columns)
-            );
-            let mut copy = tx.copy_in(&statement).await?;
-            let mut failed: Option<sqlx::Error> = None;
-            pending
-                .drain(&mut source, entry.bytes, async |slice: Vec<u8>| {
-                    check.add(&slice);
-                    if failed.is_none()
-                        && let Err(e) = copy.send(slice.as_slice()).await
-                    {
-                        failed = Some(e);
-                    }
-                    Ok(())
-                })
-                .await?;
-            if let Some(err) = failed {
-                return Err(err.into());
+            for (i, (_, table)) in plan.iter().enumerate() {
+                let sql = format!(
+                    "create temporary table {} (like {} including defaults) on commit drop",
+                    staging(i),
+                    table.quoted
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut tx)
+                    .await?;
             }
-            copy.finish().await?;
-            check.expect(entry)?;
-            progress += entry.bytes;
-            tracing::info!(
-                table = entry.name,
-                rows = entry.rows,
-                bytes = progress,
-                "restore progress"
-            );
-        }
-        pending.expect_end(source).await?;
-
-        // Re-apply erasures recorded after the backup was taken.
-        let mut rows_erased = 0;
-        if !erased.is_empty() {
+            let mut pending = Pending::default();
+            let mut progress = 0u64;
             for (i, (entry, _)) in plan.iter().enumerate() {
-                if entry.columns.iter().any(|c| c == "subject_id") {
-                    let sql = format!("delete from {} where subject_id = any($1)", staging(i));
-                    rows_erased += sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(&erased)
-                        .execute(&mut tx)
-                        .await?
-                        .rows_affected();
+                let mut check = TableCheck::default();
+                let statement = format!(
+                    "copy {} ({}) from stdin",
+                    staging(i),
+                    column_list(&entry.columns)
+                );
+                let mut copy = tx.copy_in(&statement).await?;
+                let mut failed: Option<sqlx::Error> = None;
+                pending
+                    .drain(&mut source, entry.bytes, async |slice: Vec<u8>| {
+                        check.add(&slice);
+                        if failed.is_none()
+                            && let Err(e) = copy.send(slice.as_slice()).await
+                        {
+                            failed = Some(e);
+                        }
+                        Ok(())
+                    })
+                    .await?;
+                if let Some(err) = failed {
+                    return Err(err.into());
+                }
+                copy.finish().await?;
+                check.expect(entry)?;
+                progress += entry.bytes;
+                tracing::info!(
+                    table = entry.name,
+                    rows = entry.rows,
+                    bytes = progress,
+                    "restore progress"
+                );
+            }
+            pending.expect_end(source).await?;
+
+            // Re-apply erasures recorded after the backup was taken.
+            let mut rows_erased = 0;
+            if !erased.is_empty() {
+                for (i, (entry, _)) in plan.iter().enumerate() {
+                    if entry.columns.iter().any(|c| c == "subject_id") {
+                        let sql = format!("delete from {} where subject_id = any($1)", staging(i));
+                        rows_erased += sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .bind(&erased)
+                            .execute(&mut tx)
+                            .await?
+                            .rows_affected();
+                    }
                 }
             }
-        }
 
-        ensure_tenant_row(&mut tx, &manifest).await?;
-        // Replace: children first out, parents first in.
-        for table in live_tables.iter().rev() {
-            let sql = format!("delete from {}", table.quoted);
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&mut tx)
-                .await?;
-        }
-        let mut rows = 0;
-        for (i, (entry, table)) in plan.iter().enumerate() {
-            if table.volatile {
-                // Sessions and the like: restoring them could revive what was revoked.
-                continue;
+            ensure_tenant_row(&mut tx, &manifest).await?;
+            // Replace: children first out, parents first in.
+            for table in live_tables.iter().rev() {
+                let sql = format!("delete from {}", table.quoted);
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut tx)
+                    .await?;
             }
-            let columns = column_list(&entry.columns);
-            let sql = format!(
-                "insert into {} ({columns}) select {columns} from {}",
-                table.quoted,
-                staging(i)
-            );
-            rows += sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&mut tx)
-                .await?
-                .rows_affected();
+            let mut rows = 0;
+            for (i, (entry, table)) in plan.iter().enumerate() {
+                if table.volatile {
+                    // Sessions and the like: restoring them could revive what was revoked.
+                    continue;
+                }
+                let columns = column_list(&entry.columns);
+                let sql = format!(
+                    "insert into {} ({columns}) select {columns} from {}",
+                    table.quoted,
+                    staging(i)
+                );
+                rows += sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut tx)
+                    .await?
+                    .rows_affected();
+            }
+            Ok::<_, BackupError>((rows, erased, rows_erased))
         }
-        tx.commit().await?;
+        .await;
+        let (rows, erased, rows_erased) = match outcome {
+            Ok(done) => {
+                tx.commit().await?;
+                done
+            }
+            Err(e) => {
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!(error = %rollback, "rolling back a failed restore failed");
+                }
+                return Err(e);
+            }
+        };
         let seconds = started.elapsed().as_secs_f64();
         let m = metrics();
         let attrs = [KeyValue::new("operation", "restore")];
