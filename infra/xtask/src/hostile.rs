@@ -187,6 +187,9 @@ async fn fuzz_console(bin: &Path, ca: &str) -> anyhow::Result<()> {
     let csrf = body["csrf_token"]
         .as_str()
         .context("login gave no CSRF token")?;
+    let report = dev_dir().join("schemathesis-console");
+    let _ = std::fs::remove_dir_all(&report);
+    let report_text = report.to_string_lossy().into_owned();
     schemathesis_run(
         bin,
         ca,
@@ -196,9 +199,45 @@ async fn fuzz_console(bin: &Path, ca: &str) -> anyhow::Result<()> {
             "/api/v1/logout",
             "--output-sanitize",
             "true",
+            "--report",
+            "har",
+            "--report-dir",
+            &report_text,
         ],
         &[("HOSTILE_COOKIE", cookie.as_str()), ("HOSTILE_CSRF", csrf)],
-    )
+    )?;
+    // 401 is a documented answer: a run whose session never worked would pass. Require
+    // that the session-only reads answered 200.
+    let har = std::fs::read_dir(&report)?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .context("schemathesis wrote no HAR report")?;
+    let har: Value = serde_json::from_str(&std::fs::read_to_string(har)?)?;
+    let signed_in = authenticated_reads(&har);
+    anyhow::ensure!(
+        signed_in > 0,
+        "schemathesis never got past the console's login: no session-only read answered 200"
+    );
+    println!("xtask: the console run made {signed_in} signed-in reads");
+    Ok(())
+}
+
+/// How many `GET /api/v1/me` or `GET /api/v1/products` in a HAR report answered 200:
+/// both need a session.
+pub fn authenticated_reads(har: &Value) -> usize {
+    har["log"]["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| {
+            let url = e["request"]["url"].as_str().unwrap_or("");
+            let path = url.split('?').next().unwrap_or("");
+            e["request"]["method"] == "GET"
+                && (path.ends_with("/api/v1/me") || path.ends_with("/api/v1/products"))
+                && e["response"]["status"] == 200
+        })
+        .count()
 }
 
 /// Protocols and cipher categories that must not be offered.
@@ -326,6 +365,20 @@ mod tests {
         f.push(finding("TLS1_3", "OK", "offered with final"));
         f.push(finding("HSTS_time", "OK", "730 days"));
         f
+    }
+
+    #[test]
+    fn a_console_run_counts_only_signed_in_reads() {
+        let entry = |method: &str, url: &str, status: u16| json!({ "request": { "method": method, "url": url }, "response": { "status": status } });
+        let har = json!({ "log": { "entries": [
+            entry("GET", "https://localhost:8444/api/v1/me", 200),
+            entry("GET", "https://localhost:8444/api/v1/products?status=active", 200),
+            entry("GET", "https://localhost:8444/api/v1/me", 401),
+            entry("POST", "https://localhost:8444/api/v1/products", 200),
+            entry("GET", "https://localhost:8444/api/v1/openapi.json", 200),
+        ] } });
+        assert_eq!(authenticated_reads(&har), 2);
+        assert_eq!(authenticated_reads(&json!({})), 0);
     }
 
     #[test]
