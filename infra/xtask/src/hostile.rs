@@ -102,14 +102,14 @@ fn schemathesis_run(
     secrets: &[(&str, &str)],
 ) -> anyhow::Result<()> {
     let config = dev_dir().join("schemathesis.toml");
-    std::fs::write(
-        &config,
-        "# Written by `cargo xtask hostile`: the console session, from the environment.\n\
-         headers = { Cookie = \"${HOSTILE_COOKIE}\", x-csrf-token = \"${HOSTILE_CSRF}\" }\n",
-    )?;
     let config_text = config.to_string_lossy().into_owned();
     let mut args = Vec::new();
     if !secrets.is_empty() {
+        std::fs::write(
+            &config,
+            "# Written by `cargo xtask hostile`: the console session, from the environment.\n\
+             headers = { Cookie = \"${HOSTILE_COOKIE}\", x-csrf-token = \"${HOSTILE_CSRF}\" }\n",
+        )?;
         args.extend(["--config-file", config_text.as_str()]);
     }
     args.extend([

@@ -11,6 +11,7 @@
 
 mod checkout;
 mod data_class;
+mod host;
 mod ids;
 mod invalid;
 mod money;
@@ -20,6 +21,7 @@ mod text_sql;
 
 pub use checkout::{CheckoutField, CheckoutFields, FieldRule};
 pub use data_class::{Access, DataClass, StaffRole};
+pub use host::is_dns_name;
 pub use ids::{CollectionId, IdError, PolicyId, ProductId, StaffId, VariantId};
 pub use invalid::Invalid;
 pub use money::{Currency, Money, MoneyError};

@@ -159,18 +159,7 @@ impl FromStr for HostPattern {
             Some(rest) => (true, rest.to_owned()),
             None => (false, s),
         };
-        let valid = !name.is_empty()
-            && name.len() <= 253
-            && name.split('.').all(|label| {
-                !label.is_empty()
-                    && label.len() <= 63
-                    && !label.starts_with('-')
-                    && !label.ends_with('-')
-                    && label
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            });
-        if !valid {
+        if !platform_domain::is_dns_name(&name) {
             return Err(format!("`{name}` is not a host name or `*.` and a domain"));
         }
         Ok(if under {

@@ -96,14 +96,7 @@ impl fmt::Display for ShopHandle {
 /// A host name under which a shop is served: lowercase DNS labels, 1–253 characters.
 pub fn parse_host_name(raw: &str) -> Result<String, Invalid> {
     let h = raw.trim().trim_end_matches('.').to_ascii_lowercase();
-    let label_ok = |l: &str| {
-        (1..=63).contains(&l.len())
-            && l.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-    };
-    if h.is_empty() || h.len() > 253 || !h.split('.').all(label_ok) || !h.contains('.') {
+    if !platform_domain::is_dns_name(&h) || !h.contains('.') {
         return Err(invalid(
             "host.invalid",
             format!("“{}” is not a valid host name.", raw.trim()),
