@@ -202,8 +202,9 @@ async fn o7_https_answers_with_security_headers_and_a_request_id() {
     assert_ne!(res.headers()["x-request-id"], "ada@example.com says hi");
 }
 
-#[tokio::test]
-async fn o7_plain_http_only_redirects_to_https() {
+/// A server with its redirecting plain-HTTP listener, and a client that does not follow
+/// redirects.
+fn plain_http_server() -> (Running, reqwest::Client) {
     let c = certs();
     let srv = start(
         &config(&c, None, false),
@@ -214,6 +215,12 @@ async fn o7_plain_http_only_redirects_to_https() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    (srv, plain)
+}
+
+#[tokio::test]
+async fn o7_plain_http_only_redirects_to_https() {
+    let (srv, plain) = plain_http_server();
     for method in [reqwest::Method::GET, reqwest::Method::POST] {
         let res = plain
             .request(
@@ -239,16 +246,7 @@ async fn o7_plain_http_only_redirects_to_https() {
 /// Threat model row 37: the redirect used to copy any `Host` into `Location`.
 #[tokio::test]
 async fn o7_the_plain_http_redirect_goes_to_the_services_own_host_names_only() {
-    let c = certs();
-    let srv = start(
-        &config(&c, None, false),
-        app(Arc::new(AtomicBool::new(true))),
-    );
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let plain = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let (srv, plain) = plain_http_server();
     let url = format!("http://127.0.0.1:{}/login", srv.http_port);
     let ok = plain
         .get(&url)
