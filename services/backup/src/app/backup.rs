@@ -37,8 +37,7 @@ impl Backups {
         if !db::try_lock(&mut tx).await? {
             return Err(BackupError::AlreadyRunning(tenant.to_string()));
         }
-        // Everything under the lock; a failure rolls back at once (a dropped transaction
-        // is rolled back later, and its lock would refuse an immediate retry).
+        // Everything under the lock, then `settle` commits or rolls back at once.
         let outcome = async {
             let (handle, display_name, _) = db::tenant_entry(&mut tx)
                 .await?
@@ -98,18 +97,7 @@ impl Backups {
             Ok::<_, BackupError>(manifest)
         }
         .await;
-        let manifest = match outcome {
-            Ok(manifest) => {
-                tx.commit().await?;
-                manifest
-            }
-            Err(e) => {
-                if let Err(rollback) = tx.rollback().await {
-                    tracing::warn!(error = %rollback, "rolling back a failed backup failed");
-                }
-                return Err(e);
-            }
-        };
+        let manifest = settle(tx, outcome, "backup").await?;
         let (backup_id, plaintext_bytes, object_bytes) = (
             manifest.backup_id.as_str(),
             manifest.plaintext_bytes,

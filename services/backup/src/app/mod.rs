@@ -82,6 +82,28 @@ pub struct Backups {
     store: ObjectStore,
 }
 
+/// Ends the transaction that holds the tenant's lock: commits on success, and on failure
+/// rolls back at once (a dropped transaction is rolled back later, and its lock would
+/// refuse an immediate retry as already running).
+async fn settle<T>(
+    tx: TenantTx,
+    outcome: Result<T, BackupError>,
+    operation: &'static str,
+) -> Result<T, BackupError> {
+    match outcome {
+        Ok(done) => {
+            tx.commit().await?;
+            Ok(done)
+        }
+        Err(e) => {
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!(operation, error = %rollback, "rolling back after a failure failed");
+            }
+            Err(e)
+        }
+    }
+}
+
 fn prefix(tenant: TenantId) -> String {
     format!("tenants/{tenant}/")
 }

@@ -47,8 +47,7 @@ impl Backups {
         if !db::try_lock(&mut tx).await? {
             return Err(BackupError::AlreadyRunning(tenant.to_string()));
         }
-        // Everything under the lock; a failure rolls back at once (a dropped transaction
-        // is rolled back later, and its lock would refuse an immediate retry).
+        // Everything under the lock, then `settle` commits or rolls back at once.
         let outcome = async {
             let live_tables = db::tenant_tables(&mut tx).await?;
             let database = db::schema_version(&mut tx).await?;
@@ -152,18 +151,7 @@ impl Backups {
             Ok::<_, BackupError>((rows, erased, rows_erased))
         }
         .await;
-        let (rows, erased, rows_erased) = match outcome {
-            Ok(done) => {
-                tx.commit().await?;
-                done
-            }
-            Err(e) => {
-                if let Err(rollback) = tx.rollback().await {
-                    tracing::warn!(error = %rollback, "rolling back a failed restore failed");
-                }
-                return Err(e);
-            }
-        };
+        let (rows, erased, rows_erased) = settle(tx, outcome, "restore").await?;
         let seconds = started.elapsed().as_secs_f64();
         let m = metrics();
         let attrs = [KeyValue::new("operation", "restore")];
