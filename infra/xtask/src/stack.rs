@@ -38,6 +38,9 @@ pub const STOREFRONT_PORT: u16 = 8443;
 pub const ADMIN_PORT: u16 = 8444;
 /// The cart service's (internal, mTLS) port in development.
 pub const CART_PORT: u16 = 8445;
+/// The orders service's (internal, mTLS) port in development. 8446 is left to the payment
+/// processor's simulator, which stands for a third party.
+pub const ORDERS_PORT: u16 = 8447;
 
 const SERVICES: &[ServiceSpec] = &[
     ServiceSpec {
@@ -45,6 +48,15 @@ const SERVICES: &[ServiceSpec] = &[
         env_prefix: "APP_CART",
         role: "cart",
         https_port: CART_PORT,
+        http_port: None,
+        internal: true,
+        extra_env: &[],
+    },
+    ServiceSpec {
+        package: "orders",
+        env_prefix: "APP_ORDERS",
+        role: "orders",
+        https_port: ORDERS_PORT,
         http_port: None,
         internal: true,
         extra_env: &[],

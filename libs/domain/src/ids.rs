@@ -87,6 +87,16 @@ uuid_id!(
     PolicyId,
     "policy"
 );
+uuid_id!(
+    /// An order.
+    OrderId,
+    "order"
+);
+uuid_id!(
+    /// A shipping rate of a shop.
+    ShippingRateId,
+    "shipping rate"
+);
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,8 @@
 //! currencies, an unknown role), or carry personal data itself.
 
 mod checkout;
+pub mod contact;
+mod country;
 mod data_class;
 mod host;
 mod ids;
@@ -20,9 +22,12 @@ mod status;
 mod text_sql;
 
 pub use checkout::{CheckoutField, CheckoutFields, FieldRule};
+pub use country::Country;
 pub use data_class::{Access, DataClass, StaffRole};
 pub use host::is_dns_name;
-pub use ids::{CollectionId, IdError, PolicyId, ProductId, StaffId, VariantId};
+pub use ids::{
+    CollectionId, IdError, OrderId, PolicyId, ProductId, ShippingRateId, StaffId, VariantId,
+};
 pub use invalid::Invalid;
 pub use money::{Currency, Money, MoneyError};
-pub use status::{PolicyStatus, ProductStatus, ShopStatus};
+pub use status::{OrderStatus, PolicyStatus, ProductStatus, ShopStatus};

@@ -95,6 +95,23 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// Where an order stands. Payment moves it from `pending_payment` to `paid`, never
+    /// back; `cancelled` ends an order that was not shipped.
+    OrderStatus {
+        /// Placed; stock is held until the payment arrives or the hold runs out.
+        PendingPayment = "pending_payment",
+        /// Paid; waiting to be shipped.
+        Paid = "paid",
+        /// Handed to the carrier.
+        Shipped = "shipped",
+        /// Delivered to the buyer.
+        Delivered = "delivered",
+        /// Cancelled: by the merchant, or unpaid when its hold ran out.
+        Cancelled = "cancelled",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

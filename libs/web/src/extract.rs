@@ -45,6 +45,12 @@ fn shape_message(e: &impl std::fmt::Display) -> String {
     "The body does not have the expected fields and types.".to_owned()
 }
 
+/// The coded 422 for a JSON document of the wrong shape, for handlers that take a
+/// [`JsonBody`] of `serde_json::Value` and deserialise it themselves.
+pub fn json_shape_error(e: &serde_json::Error) -> WebError {
+    WebError::unprocessable("request.invalid_json", shape_message(e))
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = WebError;
 
@@ -57,7 +63,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         }
         serde_json::from_value(value)
             .map(JsonBody)
-            .map_err(|e| WebError::unprocessable("request.invalid_json", shape_message(&e)))
+            .map_err(|e| json_shape_error(&e))
     }
 }
 

@@ -37,7 +37,9 @@ pub use config::{ConfigError, Env, HostPattern, HttpRedirect, ServerConfig};
 #[cfg(feature = "utoipa")]
 pub use error::{ErrorBody, ErrorDetail};
 pub use error::{ErrorInfo, ErrorPage, ErrorView, PlainErrorPage, WebError, render_errors};
-pub use extract::{ClientIp, FormBody, JsonBody, PathParams, QueryParams, truncate_ip};
+pub use extract::{
+    ClientIp, FormBody, JsonBody, PathParams, QueryParams, json_shape_error, truncate_ip,
+};
 pub use health::{Readiness, ReadinessCheck};
 pub use layers::{
     REQUEST_ID_HEADER, RequestId, has_control_character, service_router, service_router_with_pages,

@@ -1,7 +1,7 @@
 //! Cart domain types: built valid or not at all. Nothing here knows Redis or HTTP.
 
 use platform_cart_api::{CartId, ErrorCode, Prefill, VariantId};
-use platform_domain::{CheckoutField, CheckoutFields};
+use platform_domain::{CheckoutField, CheckoutFields, contact};
 
 /// Most distinct lines in one cart.
 pub const MAX_LINES: usize = 100;
@@ -87,31 +87,20 @@ impl ValidPrefill {
             &mut p.country,
         ] {
             *field = field.trim().to_owned();
-            if field.chars().count() > 200 || field.chars().any(char::is_control) {
+            if !contact::is_plain_field(field) {
                 return Err(invalid(
                     ErrorCode::PrefillInvalid,
                     "A field is too long or contains control characters.",
                 ));
             }
         }
-        if !p.email.is_empty() {
-            let ok = p.email.len() <= 254
-                && p.email.split_once('@').is_some_and(|(local, domain)| {
-                    !local.is_empty() && domain.contains('.') && !domain.contains('@')
-                });
-            if !ok {
-                return Err(invalid(
-                    ErrorCode::PrefillEmailInvalid,
-                    "The email address does not look right.",
-                ));
-            }
+        if !p.email.is_empty() && !contact::is_plausible_email(&p.email) {
+            return Err(invalid(
+                ErrorCode::PrefillEmailInvalid,
+                "The email address does not look right.",
+            ));
         }
-        if !p.phone.is_empty()
-            && !p
-                .phone
-                .chars()
-                .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-        {
+        if !p.phone.is_empty() && !contact::is_plausible_phone(&p.phone) {
             return Err(invalid(
                 ErrorCode::PrefillPhoneInvalid,
                 "A phone number has digits, spaces and + - ( ) only.",

@@ -1,0 +1,31 @@
+//! The orders service's contract: what crosses between the orders service and its callers
+//! (the storefront's checkout, the merchant console's order pages). The wire types of its
+//! API, its error codes as an enum, the `Idempotency-Key` header, and the typed
+//! [`OrdersClient`] callers use over mutual TLS.
+//!
+//! The client builds every URL from typed ids it encodes itself, so no text from a visitor
+//! can change which orders API path is called.
+//!
+//! What this crate must never do: depend on the orders service itself, carry a price a
+//! caller could set (orders prices every line from the catalog), or carry card data.
+
+mod client;
+mod error_code;
+mod wire;
+
+pub use client::{ClientSetupError, OrdersCallError, OrdersClient};
+pub use error_code::ErrorCode;
+pub use platform_domain::{Country, OrderId, OrderStatus, ShippingRateId, VariantId};
+pub use platform_tenancy::TenantId;
+pub use wire::{
+    Address, BuyerOrder, Contact, LineRequest, OrderDetail, OrderEvent, OrderLine, OrderList,
+    OrderListQuery, OrderSummary, PlaceOrder, PlacedOrder, Quote, QuoteRequest, QuotedLine,
+    ShippingOption,
+};
+
+/// The request header that makes placing an order safe to retry (IETF httpapi
+/// `Idempotency-Key` draft): the same key and body replay the first answer.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// The header on a replayed answer.
+pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";

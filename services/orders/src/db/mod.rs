@@ -1,0 +1,6 @@
+//! All SQL of the orders service, on the tenancy transaction (the `orders` role under
+//! each shop's row-level security).
+
+pub mod catalog;
+pub mod idempotency;
+pub mod orders;

@@ -1,0 +1,90 @@
+//! orders: checkout and orders, for the storefront (quotes, placing an order, the buyer's
+//! status page) and the merchant console (order list and detail). An internal service:
+//! it listens on HTTPS and refuses any caller without a client certificate from the
+//! platform's CA (mutual TLS, O7) and, on its API, any certificate that does not name
+//! one of the services allowed to call it (`APP_ORDERS_CALLERS`).
+//!
+//! Placing an order is one Postgres transaction as the `orders` role under the shop's
+//! row-level security: lines priced from the catalog at that moment and locked, stock
+//! taken with a conditional update, the shop's own next order number, the buyer's
+//! contact and shipping details sealed under a per-buyer subject key (`libs/vault`) with a
+//! blind index on the email, the buyer's full IP on the order row only (O5), its first
+//! event, an outbox row, and the idempotency key's answer. A background sweep cancels
+//! unpaid orders whose hold ran out and returns their stock.
+//!
+//! Inside: [`config`], `app/` (use cases and domain rules), `db/` (all SQL), `http/`
+//! (thin handlers) and `error` (the one status table). What crosses to callers lives in
+//! `libs/orders-api`.
+//!
+//! What this service must never do: trust a price or total from a caller, store a field
+//! the shop does not ask for, put personal data in a log, or hold a card number.
+
+mod app;
+pub mod config;
+mod db;
+mod error;
+mod http;
+
+use std::time::Duration;
+
+use platform_tenancy::TenantDb;
+use platform_vault::Vault;
+use platform_web::{BoundServer, StartError};
+
+pub use config::Config;
+pub use error::OrdersError;
+
+/// The orders service, bound and ready to serve.
+pub struct Application {
+    server: BoundServer,
+    router: axum::Router,
+    orders: app::Orders,
+    sweep_every: Duration,
+}
+
+impl Application {
+    /// Connects (lazily) to Postgres and binds the listeners of `config`.
+    pub fn build(config: Config) -> Result<Self, StartError> {
+        let orders = app::Orders::new(
+            TenantDb::connect_lazy(config.database, 16),
+            Vault::new(config.kek),
+        );
+        let server = BoundServer::bind(&config.server)?;
+        Ok(Application {
+            server,
+            router: http::router(orders.clone(), config.callers),
+            orders,
+            sweep_every: config.hold_sweep_every,
+        })
+    }
+
+    /// The bound HTTPS port (useful with port 0).
+    pub fn https_port(&self) -> u16 {
+        self.server.https_port()
+    }
+
+    /// Serves until `shutdown` resolves, then drains. The hold sweep runs meanwhile.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        tracing::info!(https_port = self.https_port(), "orders listening");
+        let sweeper = tokio::spawn(sweep_forever(self.orders, self.sweep_every));
+        let served = self.server.serve(self.router, shutdown).await;
+        sweeper.abort();
+        served
+    }
+}
+
+async fn sweep_forever(orders: app::Orders, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match orders.sweep().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(cancelled = n, "unpaid orders past their hold cancelled"),
+            Err(e) => tracing::warn!(error = &e as &dyn std::error::Error, "hold sweep failed"),
+        }
+    }
+}
