@@ -135,6 +135,36 @@ pub async fn wait_ready(
     }
 }
 
+/// A demo shop's checkout settings: its order prefix, standard and express rates to a few
+/// countries, and VAT included in its prices.
+fn demo_checkout(shop: &DemoShop) -> Value {
+    let prefix = shop.handle[..2].to_ascii_uppercase() + "-";
+    // (country, standard, express, VAT %)
+    let destinations: &[(&str, &str, &str, &str)] = if shop.currency == "GBP" {
+        &[("GB", "3.95", "7.95", "20"), ("IE", "8.50", "14.50", "23")]
+    } else {
+        &[
+            ("DE", "4.90", "9.90", "19"),
+            ("AT", "6.90", "12.90", "20"),
+            ("FR", "7.90", "14.90", "20"),
+            ("NL", "6.90", "12.90", "21"),
+        ]
+    };
+    let mut rates = Vec::new();
+    let mut taxes = Vec::new();
+    for (country, standard, express, vat) in destinations {
+        rates.push(json!({ "country": country, "name": "Standard", "price": standard }));
+        rates.push(json!({ "country": country, "name": "Express", "price": express }));
+        taxes.push(json!({ "country": country, "rate": vat, "inclusive": true }));
+    }
+    json!({
+        "order_number_prefix": prefix,
+        "order_hold_minutes": 30,
+        "shipping_rates": rates,
+        "tax_rates": taxes
+    })
+}
+
 /// Creates the demo shops through the admin API (idempotent).
 pub async fn demo_shops(ca_pem: &str, admin_base: &str) -> anyhow::Result<Vec<Value>> {
     let mut out = Vec::new();
@@ -200,6 +230,31 @@ pub async fn demo_shops(ca_pem: &str, admin_base: &str) -> anyhow::Result<Vec<Va
                 .json(&json!({}))
                 .send()
                 .await?;
+        }
+        // Somewhere to ship to, once: flat rates and VAT for a few countries.
+        let checkout: Value = client
+            .get(format!("{admin_base}/api/v1/checkout"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        if checkout["shipping_rates"]
+            .as_array()
+            .is_none_or(|r| r.is_empty())
+        {
+            let res = client
+                .put(format!("{admin_base}/api/v1/checkout"))
+                .header("x-csrf-token", &csrf)
+                .json(&demo_checkout(shop))
+                .send()
+                .await?;
+            if res.status() != StatusCode::OK {
+                bail!(
+                    "demo checkout settings of {} failed: {}",
+                    shop.handle,
+                    res.status()
+                );
+            }
         }
         let me: Value = client
             .get(format!("{admin_base}/api/v1/me"))

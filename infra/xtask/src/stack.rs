@@ -70,6 +70,7 @@ const SERVICES: &[ServiceSpec] = &[
         internal: false,
         extra_env: &[
             ("APP_STOREFRONT_CART_URL", "https://localhost:8445"),
+            ("APP_STOREFRONT_ORDERS_URL", "https://localhost:8447"),
             // The load generators post cart forms from one address.
             ("APP_STOREFRONT_POSTS_PER_NETWORK_PER_MINUTE", "1000000"),
         ],

@@ -29,5 +29,5 @@ pub use ids::{
     CollectionId, IdError, OrderId, PolicyId, ProductId, ShippingRateId, StaffId, VariantId,
 };
 pub use invalid::Invalid;
-pub use money::{Currency, Money, MoneyError};
+pub use money::{Currency, Money, MoneyError, percent_text};
 pub use status::{OrderStatus, PolicyStatus, ProductStatus, ShopStatus};

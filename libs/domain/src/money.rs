@@ -180,6 +180,12 @@ impl From<MoneyError> for Invalid {
     }
 }
 
+/// A rate in basis points as people write it: 1900 → "19", 750 → "7.5" (percent).
+pub fn percent_text(basis_points: i32) -> String {
+    let text = format!("{}.{:02}", basis_points / 100, basis_points % 100);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
 /// An amount: integer minor units of one currency.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]

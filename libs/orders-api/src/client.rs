@@ -158,6 +158,16 @@ impl OrdersClient {
         .await
     }
 
+    /// The order a finished idempotency key placed (404 when the key placed none).
+    pub async fn placed_by_key(
+        &self,
+        tenant: TenantId,
+        key: &str,
+    ) -> Result<PlacedOrder, OrdersCallError> {
+        self.json(self.http.get(self.url(tenant, &["orders", "by-key", key])))
+            .await
+    }
+
     /// The buyer's view of an order, by its public code.
     pub async fn by_code(
         &self,

@@ -16,6 +16,9 @@ pub struct Config {
     pub database: PgConnectOptions,
     /// Base URL of the cart service (`https://localhost:8445`).
     pub cart_url: String,
+    /// Base URL of the orders service (`https://localhost:8447`); reached with the same
+    /// CA and client certificate as the cart (both are internal platform services).
+    pub orders_url: String,
     /// CA that signs the cart service's certificate.
     pub cart_ca: PathBuf,
     /// The storefront's client certificate and key for the cart service (mTLS).
@@ -32,6 +35,7 @@ impl Config {
             server: ServerConfig::from_env(&env)?,
             database: env.parse("DATABASE_URL")?,
             cart_url: env.required("CART_URL")?,
+            orders_url: env.required("ORDERS_URL")?,
             cart_ca: env.file("CART_CA")?,
             cart_identity: (env.file("CART_CLIENT_CERT")?, env.file("CART_CLIENT_KEY")?),
             posts_per_network_per_minute: env.parse_or("POSTS_PER_NETWORK_PER_MINUTE", 120)?,

@@ -6,6 +6,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use platform_cart_api::CartCallError;
+use platform_orders_api::OrdersCallError;
 use platform_web::WebError;
 
 /// Seconds a visitor is asked to wait when the cart is away.
@@ -20,6 +21,9 @@ pub enum ShopError {
     /// The cart service failed or refused.
     #[error("cart")]
     Cart(#[from] CartCallError),
+    /// The orders service failed or refused.
+    #[error("orders")]
+    Orders(#[from] OrdersCallError),
     /// The database failed.
     #[error("database")]
     Database(#[from] sqlx::Error),
@@ -54,6 +58,23 @@ impl IntoResponse for ShopError {
             ShopError::Cart(unavailable) => WebError::unavailable(
                 "cart.unavailable",
                 "Your cart is unavailable for a moment. Your items are safe; please try again in a few seconds.",
+                CART_RETRY_AFTER_SECS,
+            )
+            .with_cause(unavailable)
+            .into_response(),
+            ShopError::Orders(OrdersCallError::Refused {
+                status,
+                code,
+                message,
+            }) => WebError::new(
+                StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_REQUEST),
+                code.as_str(),
+                message,
+            )
+            .into_response(),
+            ShopError::Orders(unavailable) => WebError::unavailable(
+                "orders.unavailable",
+                "Checkout is unavailable for a moment. Your cart is safe; please try again in a few seconds.",
                 CART_RETRY_AFTER_SECS,
             )
             .with_cause(unavailable)

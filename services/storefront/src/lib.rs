@@ -26,6 +26,7 @@ mod notifications;
 use std::sync::Arc;
 
 use platform_cart_api::{CartClient, ClientSetupError};
+use platform_orders_api::OrdersClient;
 use platform_tenancy::TenantDb;
 use platform_web::{BoundServer, StartError};
 
@@ -49,6 +50,8 @@ pub struct AppState {
     pub pages: Arc<PageCache>,
     /// The cart service.
     pub cart: CartClient,
+    /// The orders service (checkout, the buyer's order page).
+    pub orders: OrdersClient,
     /// Form posts per client network.
     pub posts: Arc<platform_web::NetworkRate>,
 }
@@ -65,6 +68,9 @@ pub enum BuildError {
     /// The cart client's TLS material.
     #[error("cart client TLS")]
     CartTls(#[source] StartError),
+    /// The client of the orders service.
+    #[error("orders client")]
+    Orders(#[from] platform_orders_api::ClientSetupError),
 }
 
 /// The storefront, bound and ready to serve.
@@ -83,7 +89,8 @@ impl Application {
             Some((&config.cart_identity.0, &config.cart_identity.1)),
         )
         .map_err(BuildError::CartTls)?;
-        let cart = CartClient::new(&config.cart_url, tls)?;
+        let cart = CartClient::new(&config.cart_url, tls.clone())?;
+        let orders = OrdersClient::new(&config.orders_url, tls)?;
         let db = TenantDb::connect_lazy(config.database.clone(), 16);
         let pages = Arc::new(PageCache::default());
         let hosts = Arc::new(HostCache::new(db.clone()));
@@ -101,6 +108,7 @@ impl Application {
                 views,
                 pages,
                 cart,
+                orders,
                 posts: platform_web::NetworkRate::new(
                     config.posts_per_network_per_minute,
                     std::time::Duration::from_secs(60),

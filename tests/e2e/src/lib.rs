@@ -69,6 +69,24 @@ pub fn spawn_cart(
     })
 }
 
+/// Starts the orders service (the `orders` role, client certificates of `ca` required,
+/// the storefront and tenant-admin as callers). Returns its URL.
+pub fn spawn_orders(db: &TestDb, ca: &DevCa, dir: &Path) -> Result<String, Error> {
+    let orders_dir = dir.join("orders");
+    std::fs::create_dir_all(&orders_dir)?;
+    let (cert, key) = ca.write_server_cert(&orders_dir, &[])?;
+    let app = orders::Application::build(orders::Config {
+        server: server_config(&cert, &key, Some(dir.join("ca.pem"))),
+        database: db.options_for("orders"),
+        kek: Arc::new(LocalKek::generate(1)),
+        callers: Arc::from(vec!["storefront".to_owned(), "tenant-admin".to_owned()]),
+        hold_sweep_every: std::time::Duration::from_secs(30),
+    })?;
+    let url = format!("https://localhost:{}", app.https_port());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    Ok(url)
+}
+
 /// Starts the storefront (the `storefront` role) with the certificate in `dir`, calling
 /// the cart at `cart`. Returns its port and its state (caches, counters).
 pub fn spawn_storefront(
@@ -76,12 +94,14 @@ pub fn spawn_storefront(
     ca: &DevCa,
     dir: &Path,
     cart: &CartEndpoint,
+    orders_url: &str,
 ) -> Result<(u16, storefront::AppState), Error> {
     let (cert, key) = ca.write_server_cert(dir, &[])?;
     let app = storefront::Application::build(storefront::Config {
         server: server_config(&cert, &key, None),
         database: db.options_for("storefront"),
         cart_url: cart.url.clone(),
+        orders_url: orders_url.to_owned(),
         cart_ca: cart.ca.clone(),
         cart_identity: cart.identity.clone(),
         posts_per_network_per_minute: 100_000,

@@ -303,6 +303,23 @@ impl Orders {
         })
     }
 
+    /// The order a finished key placed: for a caller that sends the same order again but
+    /// no longer has its body (the buyer's cart was cleared by the first send). The key is
+    /// the caller's secret; it reveals no more than the first answer did.
+    pub async fn placed_by_key(
+        &self,
+        tenant: TenantId,
+        key: IdempotencyKey,
+    ) -> Result<PlacedOrder> {
+        let mut tx = self.db.begin(tenant).await?;
+        let answer = db::idempotency::answer(&mut tx, &key).await?;
+        tx.commit().await?;
+        match answer {
+            Some(body) => Ok(serde_json::from_value(body)?),
+            None => Err(OrdersError::NotFound),
+        }
+    }
+
     /// A page of the shop's orders, newest first.
     pub async fn list(&self, tenant: TenantId, query: OrderListQuery) -> Result<OrderList> {
         let limit = i64::from(query.limit.unwrap_or(50));

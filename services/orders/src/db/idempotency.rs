@@ -125,6 +125,21 @@ pub async fn release(
     Ok(())
 }
 
+/// The answer a finished key keeps, if any (expired keys have none).
+pub async fn answer(
+    tx: &mut TenantTx,
+    key: &IdempotencyKey,
+) -> Result<Option<serde_json::Value>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select response_body from idempotency_keys \
+         where key = $1 and state = 'done' and expires_at >= now()",
+    )
+    .bind(key.as_str())
+    .fetch_optional(&mut *tx)
+    .await
+    .map(Option::flatten)
+}
+
 /// Deletes keys kept past their time; returns how many.
 pub async fn purge_expired(tx: &mut TenantTx) -> Result<u64, sqlx::Error> {
     Ok(

@@ -232,6 +232,12 @@ async fn idempotency_replays_refuses_another_body_and_needs_a_key() {
     );
     assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
     assert_eq!(f.stock(f.shop, boots).await, 4, "stock was taken once");
+    // Whoever holds the key may ask for its order without the body (a resend after the
+    // cart was cleared); a key that placed nothing is not found.
+    let by_key = f.get(f.shop, "/orders/by-key/checkout-7").await;
+    assert_eq!((by_key.status, &by_key.body), (StatusCode::OK, &first.body));
+    assert_eq!(f.get(f.shop, "/orders/by-key/never-used").await.code(), "orders.not_found");
+    assert_eq!(f.get(f.other, "/orders/by-key/checkout-7").await.code(), "orders.not_found");
 
     let mut other = body.clone();
     other["lines"][0]["quantity"] = json!(2);

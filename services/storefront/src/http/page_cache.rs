@@ -150,6 +150,9 @@ fn cacheable(request: &Request) -> bool {
         && path != "/readyz"
         && path != "/cart"
         && !path.starts_with("/cart/")
+        && path != "/checkout"
+        && !path.starts_with("/checkout/")
+        && !path.starts_with("/orders/")
         && !request.headers().contains_key(header::AUTHORIZATION)
 }
 

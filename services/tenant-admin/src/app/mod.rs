@@ -3,6 +3,7 @@
 //! come from `db/`, errors leave as [`ApiError`](crate::ApiError).
 
 pub mod catalog_csv;
+pub mod checkout;
 pub mod collections;
 pub mod domain;
 pub mod policies;

@@ -3,6 +3,7 @@
 //! the statement that raised them.
 
 pub mod catalog_csv;
+pub mod checkout;
 pub mod collections;
 pub mod policies;
 pub mod products;

@@ -4,6 +4,7 @@
 
 mod auth;
 mod catalog;
+mod checkout;
 
 use std::sync::Arc;
 

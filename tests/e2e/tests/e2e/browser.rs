@@ -115,7 +115,14 @@ async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_lin
     let dir = tempfile::tempdir().unwrap();
     let ca = DevCa::load_or_create(dir.path()).unwrap();
     let cart = e2e::spawn_cart(&db, &ca, dir.path(), crate::REDIS_URL).unwrap();
-    let (shop_port, _) = e2e::spawn_storefront(&db, &ca, dir.path(), &cart).unwrap();
+    let (shop_port, _) = e2e::spawn_storefront(
+        &db,
+        &ca,
+        dir.path(),
+        &cart,
+        &e2e::spawn_orders(&db, &ca, dir.path()).unwrap(),
+    )
+    .unwrap();
     let admin = e2e::spawn_tenant_admin(&db, &ca, dir.path(), shop_port).unwrap();
 
     let profile = tempfile::tempdir().unwrap();
@@ -316,7 +323,14 @@ async fn o4_a_visitor_finds_the_cart_again_after_closing_the_browser_and_shops_w
     let dir = tempfile::tempdir().unwrap();
     let ca = DevCa::load_or_create(dir.path()).unwrap();
     let cart = e2e::spawn_cart(&db, &ca, dir.path(), crate::REDIS_URL).unwrap();
-    let (port, _) = e2e::spawn_storefront(&db, &ca, dir.path(), &cart).unwrap();
+    let (port, _) = e2e::spawn_storefront(
+        &db,
+        &ca,
+        dir.path(),
+        &cart,
+        &e2e::spawn_orders(&db, &ca, dir.path()).unwrap(),
+    )
+    .unwrap();
     let shop = format!("https://lantern-co.shop.localhost:{port}");
 
     // With cookies: two products, then the browser closes…

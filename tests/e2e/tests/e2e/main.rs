@@ -6,6 +6,7 @@
 
 mod browser;
 mod carts;
+mod checkout;
 
 use std::net::SocketAddr;
 
@@ -142,7 +143,14 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let ca = DevCa::load_or_create(dir.path()).unwrap();
         let cart = e2e::spawn_cart(&db, &ca, dir.path(), redis_url).unwrap();
-        let (port, state) = e2e::spawn_storefront(&db, &ca, dir.path(), &cart).unwrap();
+        let (port, state) = e2e::spawn_storefront(
+            &db,
+            &ca,
+            dir.path(),
+            &cart,
+            &e2e::spawn_orders(&db, &ca, dir.path()).unwrap(),
+        )
+        .unwrap();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         Fixture {
             db,

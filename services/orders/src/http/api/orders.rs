@@ -7,7 +7,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use platform_orders_api::{
     BuyerOrder, ErrorCode, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, OrderDetail, OrderId, OrderList,
-    OrderListQuery, PlaceOrder,
+    OrderListQuery, PlaceOrder, PlacedOrder,
 };
 use platform_web::{JsonBody, PathParams, QueryParams, json_shape_error};
 
@@ -21,6 +21,7 @@ pub fn router() -> Router<Orders> {
         .route("/v1/shops/{tenant}/orders", get(list).post(place))
         .route("/v1/shops/{tenant}/orders/{order}", get(detail))
         .route("/v1/shops/{tenant}/orders/by-code/{code}", get(by_code))
+        .route("/v1/shops/{tenant}/orders/by-key/{key}", get(by_key))
 }
 
 #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
@@ -69,6 +70,16 @@ async fn detail(
         .parse()
         .map_err(|_| OrdersError::refused(ErrorCode::MalformedId, "The order id is malformed."))?;
     Ok(Json(orders.detail(tenant, order).await?))
+}
+
+#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+async fn by_key(
+    State(orders): State<Orders>,
+    PathParams((tenant, key)): PathParams<(String, String)>,
+) -> Result<Json<PlacedOrder>, OrdersError> {
+    let tenant = super::tenant(&tenant)?;
+    let key = IdempotencyKey::parse(Some(key.as_bytes()))?;
+    Ok(Json(orders.placed_by_key(tenant, key).await?))
 }
 
 #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]

@@ -2,6 +2,7 @@
 
 mod cart;
 mod catalog;
+mod checkout;
 mod layout;
 mod policy;
 
@@ -19,4 +20,5 @@ pub fn router() -> Router<AppState> {
         .merge(catalog::router())
         .merge(policy::router())
         .merge(cart::router())
+        .merge(checkout::router())
 }

@@ -3,6 +3,7 @@
 //! together with its description, so the router and the document cannot drift apart.
 
 mod catalog_csv;
+mod checkout;
 mod collections;
 mod policies;
 mod products;
@@ -35,6 +36,7 @@ pub fn routes() -> (Router<AppState>, Document) {
         .merge(products::router())
         .merge(collections::router())
         .merge(settings::router())
+        .merge(checkout::router())
         .merge(policies::router())
         .merge(catalog_csv::router())
         .split_for_parts()

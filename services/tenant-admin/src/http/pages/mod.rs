@@ -2,6 +2,7 @@
 //! per resource, each calling the same use cases as the API.
 
 mod catalog_csv;
+mod checkout;
 mod collections;
 mod layout;
 mod privacy;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(products::router())
         .merge(collections::router())
         .merge(settings::router())
+        .merge(checkout::router())
         .merge(privacy::router())
         .merge(catalog_csv::router())
 }

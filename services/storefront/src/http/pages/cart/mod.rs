@@ -46,7 +46,10 @@ pub fn router() -> Router<AppState> {
 /// browser send (which carries no `SameSite=Lax` cookie) would otherwise start a new cart
 /// and replace the visitor's cookie. Browsers say where a request comes from in
 /// `Sec-Fetch-Site`, older ones in `Origin`.
-async fn same_site_only(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub(super) async fn same_site_only(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let headers = request.headers();
     let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     // `Origin: null` (an opaque origin: a page with `Referrer-Policy: no-referrer`, as

@@ -122,6 +122,7 @@ fn cart_markup(
                 tbody { @for line in &view.lines { (line_row(line, links)) } }
                 tfoot { tr { th scope="row" colspan="3" { "Subtotal (" (view.item_count) " items)" } td { (view.subtotal()) } td {} } }
             }
+            p.actions { a.button href=(links.to("/checkout")) { "Continue to checkout" } }
             form method="post" action=(links.to("/cart/clear")) {
                 (links.token_field())
                 button.secondary type="submit" { "Empty the cart" }

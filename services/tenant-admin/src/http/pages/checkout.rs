@@ -1,0 +1,177 @@
+//! Checkout settings in the console: numbering, hold, shipping rates and tax rates. Rates
+//! are rows of a plain form; a row left blank is dropped, and a few blank rows are always
+//! offered for new ones, so no JavaScript is needed.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use maud::{Markup, html};
+use platform_auth::extract::{CheckedForm, PageSession};
+use serde::Deserialize;
+
+use super::layout::{error_box, input_problem, layout, notice, page};
+use crate::app::AppState;
+use crate::app::checkout::{self, CheckoutInput, CheckoutSettings, ShippingRate, TaxRate};
+use crate::app::staff::Staff;
+use crate::error::ApiError;
+use crate::http::auth::{Owner, csrf_forms};
+
+/// Blank rows offered for new rates.
+const BLANK_ROWS: usize = 3;
+
+/// Routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/settings/checkout",
+        get(checkout_page).post(checkout_submit),
+    )
+}
+
+fn form(staff: &Staff, s: &CheckoutSettings, done: Option<&str>, error: Option<&str>) -> Markup {
+    let blank_rate = ShippingRate {
+        country: String::new(),
+        name: String::new(),
+        price: String::new(),
+    };
+    let blank_tax = TaxRate {
+        country: String::new(),
+        rate: String::new(),
+        inclusive: true,
+    };
+    let rates = s
+        .shipping_rates
+        .iter()
+        .chain(std::iter::repeat_n(&blank_rate, BLANK_ROWS));
+    let taxes = s
+        .tax_rates
+        .iter()
+        .chain(std::iter::repeat_n(&blank_tax, BLANK_ROWS));
+    layout(
+        "Checkout settings",
+        Some(staff),
+        html! {
+            h1 { "Checkout settings" }
+            (notice(done))
+            (error_box(error))
+            form.card method="post" action="/settings/checkout" {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                fieldset {
+                    legend { "Order numbers" }
+                    label for="order_number_prefix" { "Prefix (capitals, digits and dashes; “A-” makes A-" (s.next_order_number) ")" }
+                    input #order_number_prefix name="order_number_prefix" maxlength="12" pattern="[A-Z0-9-]*" value=(s.order_number_prefix);
+                    label for="next_order_number" { "Next order number (it only moves on)" }
+                    input #next_order_number name="next_order_number" type="number" min=(s.next_order_number) value=(s.next_order_number);
+                    label for="order_hold_minutes" { "Unpaid orders hold their stock for (minutes, 5–1440)" }
+                    input #order_hold_minutes name="order_hold_minutes" type="number" min="5" max="1440" required value=(s.order_hold_minutes);
+                }
+                fieldset {
+                    legend { "Shipping rates (flat, per destination country)" }
+                    table {
+                        thead { tr { th scope="col" { "Country (two letters)" } th scope="col" { "Name" } th scope="col" { "Price" } } }
+                        tbody {
+                            @for (i, r) in rates.enumerate() {
+                                tr {
+                                    td { input name={ "rate_country_" (i) } aria-label={ "Country of rate " (i + 1) } maxlength="2" size="3" value=(r.country); }
+                                    td { input name={ "rate_name_" (i) } aria-label={ "Name of rate " (i + 1) } maxlength="100" value=(r.name); }
+                                    td { input name={ "rate_price_" (i) } aria-label={ "Price of rate " (i + 1) } inputmode="decimal" size="8" value=(r.price); }
+                                }
+                            }
+                        }
+                    }
+                    p.small { "Clear a row to remove that rate. Buyers can only order to the countries listed here." }
+                }
+                fieldset {
+                    legend { "Tax per destination country" }
+                    table {
+                        thead { tr { th scope="col" { "Country" } th scope="col" { "Rate (%)" } th scope="col" { "Included in prices" } } }
+                        tbody {
+                            @for (i, t) in taxes.enumerate() {
+                                tr {
+                                    td { input name={ "tax_country_" (i) } aria-label={ "Country of tax " (i + 1) } maxlength="2" size="3" value=(t.country); }
+                                    td { input name={ "tax_rate_" (i) } aria-label={ "Rate of tax " (i + 1) } inputmode="decimal" size="6" value=(t.rate); }
+                                    td { input type="checkbox" name={ "tax_inclusive_" (i) } aria-label={ "Tax " (i + 1) " included in prices" } value="on" checked[t.inclusive]; }
+                                }
+                            }
+                        }
+                    }
+                    p.small { "A country without a row pays no tax. Included: your prices already contain it; otherwise it is added at checkout." }
+                }
+                button type="submit" { "Save checkout settings" }
+            }
+        },
+    )
+}
+
+async fn checkout_page(
+    State(state): State<AppState>,
+    PageSession(staff): PageSession<Staff>,
+) -> Result<Response, ApiError> {
+    let s = checkout::get(&state, staff.tenant).await?;
+    Ok(page(StatusCode::OK, form(&staff, &s, None, None)))
+}
+
+/// The form as posted: fixed fields plus numbered rows (`rate_country_0`, …).
+#[derive(Deserialize)]
+struct CheckoutForm {
+    csrf: String,
+    #[serde(flatten)]
+    fields: std::collections::HashMap<String, String>,
+}
+
+csrf_forms!(CheckoutForm);
+
+impl CheckoutForm {
+    fn get(&self, key: &str) -> &str {
+        self.fields.get(key).map_or("", |v| v.trim())
+    }
+
+    fn input(&self) -> CheckoutInput {
+        let rows = |lead: &str| {
+            (0..400)
+                .take_while(|i| self.fields.contains_key(&format!("{lead}{i}")))
+                .collect::<Vec<_>>()
+        };
+        CheckoutInput {
+            order_number_prefix: self.get("order_number_prefix").to_uppercase(),
+            next_order_number: self.get("next_order_number").parse().ok(),
+            order_hold_minutes: self.get("order_hold_minutes").parse().unwrap_or(0),
+            shipping_rates: rows("rate_country_")
+                .into_iter()
+                .map(|i| ShippingRate {
+                    country: self.get(&format!("rate_country_{i}")).to_owned(),
+                    name: self.get(&format!("rate_name_{i}")).to_owned(),
+                    price: self.get(&format!("rate_price_{i}")).to_owned(),
+                })
+                .filter(|r| !(r.country.is_empty() && r.name.is_empty() && r.price.is_empty()))
+                .collect(),
+            tax_rates: rows("tax_country_")
+                .into_iter()
+                .map(|i| TaxRate {
+                    country: self.get(&format!("tax_country_{i}")).to_owned(),
+                    rate: self.get(&format!("tax_rate_{i}")).to_owned(),
+                    inclusive: self.get(&format!("tax_inclusive_{i}")) == "on",
+                })
+                .filter(|t| !(t.country.is_empty() && t.rate.is_empty()))
+                .collect(),
+        }
+    }
+}
+
+async fn checkout_submit(
+    State(state): State<AppState>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, CheckoutForm, Owner>,
+) -> Result<Response, ApiError> {
+    match checkout::save(&state, staff.tenant, f.input()).await {
+        Ok(saved) => Ok(page(
+            StatusCode::OK,
+            form(&staff, &saved, Some("Checkout settings saved."), None),
+        )),
+        Err(e) => {
+            let (status, message) = input_problem(e)?;
+            let s = checkout::get(&state, staff.tenant).await?;
+            Ok(page(status, form(&staff, &s, None, Some(&message))))
+        }
+    }
+}
