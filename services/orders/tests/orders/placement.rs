@@ -236,8 +236,14 @@ async fn idempotency_replays_refuses_another_body_and_needs_a_key() {
     // cart was cleared); a key that placed nothing is not found.
     let by_key = f.get(f.shop, "/orders/by-key/checkout-7").await;
     assert_eq!((by_key.status, &by_key.body), (StatusCode::OK, &first.body));
-    assert_eq!(f.get(f.shop, "/orders/by-key/never-used").await.code(), "orders.not_found");
-    assert_eq!(f.get(f.other, "/orders/by-key/checkout-7").await.code(), "orders.not_found");
+    assert_eq!(
+        f.get(f.shop, "/orders/by-key/never-used").await.code(),
+        "orders.not_found"
+    );
+    assert_eq!(
+        f.get(f.other, "/orders/by-key/checkout-7").await.code(),
+        "orders.not_found"
+    );
 
     let mut other = body.clone();
     other["lines"][0]["quantity"] = json!(2);
