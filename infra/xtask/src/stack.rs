@@ -96,6 +96,8 @@ pub struct Certs {
     pub key: PathBuf,
     /// The storefront's client certificate and key (its identity towards the cart).
     pub storefront_client: (PathBuf, PathBuf),
+    /// The console's client certificate and key (its identity towards orders).
+    pub tenant_admin_client: (PathBuf, PathBuf),
     /// xtask's own client certificate and key (readiness probes of internal services).
     pub xtask_client: (PathBuf, PathBuf),
 }
@@ -108,12 +110,14 @@ pub fn certs() -> anyhow::Result<Certs> {
     let (cert, key) = ca.write_server_cert(&dir, &[])?;
     let storefront_client = ca.write_client_cert(&dir, "storefront")?;
     let xtask_client = ca.write_client_cert(&dir, "xtask")?;
+    let tenant_admin_client = ca.write_client_cert(&dir, "tenant-admin")?;
     println!("xtask: dev CA at {}", dir.join("ca.pem").display());
     Ok(Certs {
         ca: dir.join("ca.pem"),
         cert,
         key,
         storefront_client,
+        tenant_admin_client,
         xtask_client,
     })
 }
@@ -156,6 +160,22 @@ fn spawn(
         .env(format!("{p}_CART_CA"), &certs.ca)
         .env(format!("{p}_CART_CLIENT_CERT"), &certs.storefront_client.0)
         .env(format!("{p}_CART_CLIENT_KEY"), &certs.storefront_client.1);
+    if service.package == "tenant-admin" {
+        command
+            .env(
+                format!("{p}_ORDERS_URL"),
+                format!("https://localhost:{ORDERS_PORT}"),
+            )
+            .env(format!("{p}_ORDERS_CA"), &certs.ca)
+            .env(
+                format!("{p}_ORDERS_CLIENT_CERT"),
+                &certs.tenant_admin_client.0,
+            )
+            .env(
+                format!("{p}_ORDERS_CLIENT_KEY"),
+                &certs.tenant_admin_client.1,
+            );
+    }
     command
         .env(
             format!("{p}_HTTPS_ADDR"),

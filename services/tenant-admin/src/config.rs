@@ -35,8 +35,22 @@ pub struct Config {
     pub failed_logins_per_network: u32,
     /// Shops one client network may open per hour.
     pub signups_per_network_per_hour: u32,
+    /// The orders service, for the order pages; none leaves them answering 503
+    /// `orders.unavailable` (a console deployed without orders, or a test).
+    pub orders: Option<OrdersLink>,
     /// Time (a manual clock in tests).
     pub clock: Clock,
+}
+
+/// Where the orders service runs and how the console reaches it (mutual TLS).
+#[derive(Debug, Clone)]
+pub struct OrdersLink {
+    /// `https://localhost:8447`.
+    pub url: String,
+    /// The CA of its certificate.
+    pub ca: std::path::PathBuf,
+    /// The console's client certificate and key (named `tenant-admin`).
+    pub identity: (std::path::PathBuf, std::path::PathBuf),
 }
 
 impl Config {
@@ -62,6 +76,17 @@ impl Config {
             failed_logins_per_network: 30,
             signups_per_network_per_hour: env.parse_or("SIGNUPS_PER_NETWORK_PER_HOUR", 10)?,
             clock: Clock::system(),
+            orders: match env.optional("ORDERS_URL") {
+                None => None,
+                Some(url) => Some(OrdersLink {
+                    url,
+                    ca: env.file("ORDERS_CA")?,
+                    identity: (
+                        env.file("ORDERS_CLIENT_CERT")?,
+                        env.file("ORDERS_CLIENT_KEY")?,
+                    ),
+                }),
+            },
         })
     }
 }

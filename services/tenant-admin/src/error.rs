@@ -68,6 +68,12 @@ pub enum ApiError {
     /// The CSV export could not be written (500).
     #[error("csv")]
     Csv(#[from] csv::Error),
+    /// The orders service refused (its code and message pass through).
+    #[error("orders refused: {}", .0.as_str())]
+    OrdersRefused(platform_orders_api::ErrorCode, String),
+    /// The orders service is away, or not configured (503).
+    #[error("orders unavailable")]
+    OrdersAway(#[source] Option<platform_orders_api::OrdersCallError>),
 }
 
 impl From<Invalid> for ApiError {
@@ -186,6 +192,19 @@ impl ApiError {
                 "auth.busy",
                 "We are handling many logins right now. Please try again in a moment.".into(),
             ),
+            ApiError::OrdersRefused(platform_orders_api::ErrorCode::NotFound, _) => {
+                (S::NOT_FOUND, "not_found", "There is nothing here.".into())
+            }
+            ApiError::OrdersRefused(code, message) => (
+                S::UNPROCESSABLE_ENTITY,
+                code.as_str(),
+                message.clone().into(),
+            ),
+            ApiError::OrdersAway(_) => (
+                S::SERVICE_UNAVAILABLE,
+                "orders.unavailable",
+                "Orders are unavailable for a moment. Please try again shortly.".into(),
+            ),
             ApiError::Database(_)
             | ApiError::Tenancy(_)
             | ApiError::Vault(_)
@@ -212,7 +231,7 @@ impl From<ApiError> for WebError {
         let (status, code, message) = e.describe();
         let retry = match &e {
             ApiError::Throttled(_, secs) => Some(*secs),
-            ApiError::Busy => Some(2),
+            ApiError::Busy | ApiError::OrdersAway(_) => Some(2),
             _ => None,
         };
         let mut web = WebError::new(status, code, message);

@@ -28,7 +28,7 @@ use platform_vault::Vault;
 use platform_web::{BoundServer, StartError};
 
 pub use clock::Clock;
-pub use config::Config;
+pub use config::{Config, OrdersLink};
 pub use error::ApiError;
 
 /// The pure parsers of outside input, public for the fuzz targets in `fuzz/` (they touch
@@ -52,6 +52,12 @@ pub enum BuildError {
     /// The password hasher.
     #[error("password hasher")]
     Hasher(#[from] platform_auth::AuthError),
+    /// The client of the orders service.
+    #[error("orders client")]
+    Orders(#[from] platform_orders_api::ClientSetupError),
+    /// The orders client's TLS material.
+    #[error("orders client TLS")]
+    OrdersTls(#[source] StartError),
 }
 
 /// tenant-admin, bound and ready to serve.
@@ -80,6 +86,17 @@ impl Application {
             ),
             shop_domain: Arc::from(config.shop_domain.as_str()),
             storefront_port: config.storefront_port,
+            orders: match &config.orders {
+                None => None,
+                Some(link) => {
+                    let tls = platform_web::tls::client_config(
+                        &link.ca,
+                        Some((&link.identity.0, &link.identity.1)),
+                    )
+                    .map_err(BuildError::OrdersTls)?;
+                    Some(platform_orders_api::OrdersClient::new(&link.url, tls)?)
+                }
+            },
         };
         let server = BoundServer::bind(&config.server)?;
         Ok(Application {

@@ -37,6 +37,15 @@ pub struct CartEndpoint {
     pub identity: (PathBuf, PathBuf),
 }
 
+/// The platform's key-encryption key, one per test process as in production one per
+/// platform: services that open each other's sealed data (a shop's keys made by the
+/// console, used by orders) must unwrap with the same KEK.
+pub fn platform_kek() -> Arc<dyn platform_vault::KeyEncryptionKey> {
+    static KEK: std::sync::LazyLock<Arc<LocalKek>> =
+        std::sync::LazyLock::new(|| Arc::new(LocalKek::generate(1)));
+    KEK.clone()
+}
+
 /// Test kit failures (setup only; tests unwrap them).
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -57,7 +66,7 @@ pub fn spawn_cart(
         database: db.options_for("cart"),
         redis_url: redis_url.into(),
         visit_ttl: 7200,
-        kek: Arc::new(LocalKek::generate(1)),
+        kek: platform_kek(),
         callers: Arc::from(vec!["storefront".to_owned()]),
     })?;
     let url = format!("https://localhost:{}", app.https_port());
@@ -78,7 +87,7 @@ pub fn spawn_orders(db: &TestDb, ca: &DevCa, dir: &Path) -> Result<String, Error
     let app = orders::Application::build(orders::Config {
         server: server_config(&cert, &key, Some(dir.join("ca.pem"))),
         database: db.options_for("orders"),
-        kek: Arc::new(LocalKek::generate(1)),
+        kek: platform_kek(),
         callers: Arc::from(vec!["storefront".to_owned(), "tenant-admin".to_owned()]),
         hold_sweep_every: std::time::Duration::from_secs(30),
     })?;
@@ -118,19 +127,29 @@ pub fn spawn_tenant_admin(
     ca: &DevCa,
     dir: &Path,
     storefront_port: u16,
+    orders_url: Option<&str>,
 ) -> Result<String, Error> {
+    let orders = match orders_url {
+        None => None,
+        Some(url) => Some(tenant_admin::OrdersLink {
+            url: url.to_owned(),
+            ca: dir.join("ca.pem"),
+            identity: ca.write_client_cert(dir, "tenant-admin")?,
+        }),
+    };
     let (cert, key) = ca.write_server_cert(dir, &[])?;
     let app = tenant_admin::Application::build(tenant_admin::Config {
         server: server_config(&cert, &key, None),
         database: db.options_for("tenant_admin"),
         shop_domain: "shop.localhost".to_owned(),
         storefront_port,
-        kek: Arc::new(LocalKek::generate(1)),
+        kek: platform_kek(),
         hash_slots: 2,
         hash_queue_wait: std::time::Duration::from_secs(10),
         login_policy: platform_auth::LoginPolicy::default(),
         failed_logins_per_network: 30,
         signups_per_network_per_hour: 100,
+        orders,
         clock: tenant_admin::Clock::system(),
     })?;
     let base = format!("https://localhost:{}", app.https_port());

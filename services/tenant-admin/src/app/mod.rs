@@ -6,6 +6,7 @@ pub mod catalog_csv;
 pub mod checkout;
 pub mod collections;
 pub mod domain;
+pub mod orders;
 pub mod policies;
 pub mod products;
 pub mod settings;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub shop_domain: Arc<str>,
     /// Public storefront port, for shop links.
     pub storefront_port: u16,
+    /// The orders service (none: order pages answer 503).
+    pub orders: Option<platform_orders_api::OrdersClient>,
 }
 
 impl AppState {

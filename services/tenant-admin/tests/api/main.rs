@@ -76,6 +76,7 @@ impl App {
             login_policy: options.policy,
             failed_logins_per_network: options.failed_logins_per_network,
             signups_per_network_per_hour: options.signups_per_network_per_hour,
+            orders: None,
             clock: clock.clone(),
         })
         .unwrap();

@@ -123,7 +123,7 @@ async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_lin
         &e2e::spawn_orders(&db, &ca, dir.path()).unwrap(),
     )
     .unwrap();
-    let admin = e2e::spawn_tenant_admin(&db, &ca, dir.path(), shop_port).unwrap();
+    let admin = e2e::spawn_tenant_admin(&db, &ca, dir.path(), shop_port, None).unwrap();
 
     let profile = tempfile::tempdir().unwrap();
     let (_driver, c) = start_browser(profile.path(), true).await;

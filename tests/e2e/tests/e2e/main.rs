@@ -7,6 +7,7 @@
 mod browser;
 mod carts;
 mod checkout;
+mod merchant_orders;
 
 use std::net::SocketAddr;
 

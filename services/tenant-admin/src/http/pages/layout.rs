@@ -24,6 +24,7 @@ pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
                     a.brand href="/" { "Shop admin" }
                     @if let Some(staff) = staff {
                         nav {
+                            a href="/orders" { "Orders" }
                             a href="/products" { "Products" }
                             a href="/products/new" { "New product" }
                             a href="/collections" { "Collections" }

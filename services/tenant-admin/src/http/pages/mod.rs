@@ -5,6 +5,7 @@ mod catalog_csv;
 mod checkout;
 mod collections;
 mod layout;
+mod orders;
 mod privacy;
 mod products;
 mod session;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(collections::router())
         .merge(settings::router())
         .merge(checkout::router())
+        .merge(orders::router())
         .merge(privacy::router())
         .merge(catalog_csv::router())
 }

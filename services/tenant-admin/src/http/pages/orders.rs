@@ -1,0 +1,163 @@
+//! Orders in the console: the list (filter by status, search by number, older pages) and
+//! one order with the buyer's details and its history.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use maud::{Markup, html};
+use platform_auth::extract::PageSession;
+use platform_domain::{Money, OrderId, OrderStatus};
+use platform_orders_api::{OrderDetail, OrderList, OrderListQuery};
+use platform_web::{PathParams, QueryParams};
+
+use super::layout::{layout, page};
+use crate::app::AppState;
+use crate::app::orders;
+use crate::app::staff::Staff;
+use crate::error::ApiError;
+
+/// Routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/orders", get(list_page))
+        .route("/orders/{id}", get(detail_page))
+}
+
+fn status_label(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::PendingPayment => "Waiting for payment",
+        OrderStatus::Paid => "Paid",
+        OrderStatus::Shipped => "Shipped",
+        OrderStatus::Delivered => "Delivered",
+        OrderStatus::Cancelled => "Cancelled",
+    }
+}
+
+fn list_markup(staff: &Staff, list: &OrderList, query: &OrderListQuery) -> Markup {
+    let number = query.number.clone().unwrap_or_default();
+    layout(
+        "Orders",
+        Some(staff),
+        html! {
+            h1 { "Orders" }
+            form.filters method="get" action="/orders" {
+                label for="status" { "Status" }
+                select #status name="status" {
+                    option value="" selected[query.status.is_none()] { "All" }
+                    @for s in OrderStatus::ALL {
+                        option value=(s.as_str()) selected[query.status == Some(*s)] { (status_label(*s)) }
+                    }
+                }
+                label for="number" { "Order number" }
+                input #number name="number" type="search" value=(number);
+                button type="submit" { "Show" }
+            }
+            @if list.orders.is_empty() {
+                p { "No orders yet." }
+            } @else {
+                table {
+                    thead { tr { th scope="col" { "Order" } th scope="col" { "Placed" } th scope="col" { "Status" } th scope="col" { "Items" } th scope="col" { "Total" } } }
+                    tbody {
+                        @for o in &list.orders {
+                            tr {
+                                td { a href={ "/orders/" (o.id) } { (o.reference) } }
+                                td { (o.created_at.format("%Y-%m-%d %H:%M UTC")) }
+                                td { (status_label(o.status)) }
+                                td { (o.item_count) }
+                                td { (Money::new(o.total_minor, o.currency)) }
+                            }
+                        }
+                    }
+                }
+                @if let Some(before) = list.next_before {
+                    p { a href={ "/orders?before=" (before) @if let Some(s) = query.status { "&status=" (s.as_str()) } } { "Older orders →" } }
+                }
+            }
+        },
+    )
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    PageSession(staff): PageSession<Staff>,
+    QueryParams(mut query): QueryParams<OrderListQuery>,
+) -> Result<Response, ApiError> {
+    // An empty select or search box means "any".
+    query.number = query.number.filter(|n| !n.trim().is_empty());
+    let list = orders::list(&state, staff.tenant, &query).await?;
+    Ok(page(StatusCode::OK, list_markup(&staff, &list, &query)))
+}
+
+fn detail_markup(staff: &Staff, o: &OrderDetail) -> Markup {
+    let money = |minor: i64| Money::new(minor, o.summary.currency);
+    let title = format!("Order {}", o.summary.reference);
+    layout(
+        &title,
+        Some(staff),
+        html! {
+            h1 { (title) }
+            p { strong { (status_label(o.summary.status)) } " · placed " (o.summary.created_at.format("%Y-%m-%d %H:%M UTC")) }
+            @if o.summary.status == OrderStatus::PendingPayment {
+                p.small { "Unpaid by " (o.hold_until.format("%Y-%m-%d %H:%M UTC")) ", it is cancelled and its stock returned." }
+            }
+            section.card aria-labelledby="buyer" {
+                h2 #buyer { "Buyer" }
+                dl {
+                    dt { "Name" } dd { (dash(&o.contact.name)) }
+                    dt { "Email" } dd { @if o.contact.email.is_empty() { "—" } @else { a href={ "mailto:" (o.contact.email) } { (o.contact.email) } } }
+                    dt { "Phone" } dd { @if o.contact.phone.is_empty() { "—" } @else { a href={ "tel:" (o.contact.phone) } { (o.contact.phone) } } }
+                    dt { "Ship to" }
+                    dd {
+                        @if let Some(a) = &o.shipping {
+                            (a.name) br; (a.line1) @if !a.line2.is_empty() { ", " (a.line2) } br;
+                            (a.postal_code) " " (a.city) @if !a.region.is_empty() { ", " (a.region) } br; (a.country)
+                        } @else { "No address (not asked)" }
+                    }
+                    dt { "Ordered from" } dd { (o.buyer_ip) }
+                }
+            }
+            section.card aria-labelledby="lines" {
+                h2 #lines { "Items" }
+                table {
+                    thead { tr { th scope="col" { "Item" } th scope="col" { "SKU" } th scope="col" { "Price" } th scope="col" { "Quantity" } th scope="col" { "Total" } } }
+                    tbody {
+                        @for l in &o.lines {
+                            tr { td { (l.product_title) @if l.variant_title != "Default" { " · " (l.variant_title) } } td { (l.sku) } td { (money(l.unit_price_minor)) } td { (l.quantity) } td { (money(l.line_total_minor)) } }
+                        }
+                    }
+                    tfoot {
+                        tr { th scope="row" colspan="4" { "Subtotal" } td { (money(o.subtotal_minor)) } }
+                        tr { th scope="row" colspan="4" { "Shipping" @if let Some(r) = &o.shipping_rate_name { " (" (r) ")" } } td { (money(o.shipping_minor)) } }
+                        tr { th scope="row" colspan="4" { @if o.tax_inclusive { "Including tax " } @else { "Tax " } "(" (platform_domain::percent_text(o.tax_rate_bp)) " %)" } td { (money(o.tax_minor)) } }
+                        tr { th scope="row" colspan="4" { "Total" } td { strong { (money(o.summary.total_minor)) } } }
+                    }
+                }
+            }
+            section.card aria-labelledby="history" {
+                h2 #history { "History" }
+                ol {
+                    @for e in &o.events {
+                        li { (e.at.format("%Y-%m-%d %H:%M:%S UTC")) " · " (e.kind.replace('_', " ")) " · by " (e.actor) }
+                    }
+                }
+            }
+            p { a href="/orders" { "← All orders" } }
+        },
+    )
+}
+
+fn dash(text: &str) -> &str {
+    if text.is_empty() { "—" } else { text }
+}
+
+async fn detail_page(
+    State(state): State<AppState>,
+    PageSession(staff): PageSession<Staff>,
+    PathParams(id): PathParams<String>,
+) -> Result<Response, ApiError> {
+    let id: OrderId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let order = orders::detail(&state, staff.tenant, id).await?;
+    Ok(page(StatusCode::OK, detail_markup(&staff, &order)))
+}
