@@ -254,6 +254,9 @@ const NOT_OFFERED: &[&str] = &[
     "cipherlist_AVERAGE",
 ];
 
+/// testssl finding ids that describe the machine running the scan, not the listener.
+const SCANNER_NOTES: &[&str] = &["engine_problem"];
+
 /// What is wrong in one listener's testssl findings (empty when nothing is).
 pub fn tls_problems(findings: &[Value], public: bool) -> Vec<String> {
     let mut problems = Vec::new();
@@ -271,6 +274,12 @@ pub fn tls_problems(findings: &[Value], public: bool) -> Vec<String> {
         }
     }
     for f in findings {
+        // Notes on the scanner's own machine, not on the server: `engine_problem` says the
+        // local openssl has no engine support (OpenSSL 3 builds), which only limits GOST
+        // cipher checks that no listener here offers.
+        if SCANNER_NOTES.contains(&f["id"].as_str().unwrap_or("")) {
+            continue;
+        }
         let severity = f["severity"].as_str().unwrap_or("");
         // DEBUG is testssl's own note on what it skipped (the cart asks for a client
         // certificate, which testssl 3.0.8 cannot present).
@@ -394,6 +403,17 @@ mod tests {
         let mut skipped = clean();
         skipped.push(finding("service", "DEBUG", "Couldn't determine service"));
         assert!(tls_problems(&skipped, false).is_empty());
+        // A note on the scanner's own openssl is no finding on the server; the same
+        // severity on anything else is.
+        let mut scanner = clean();
+        scanner.push(finding(
+            "engine_problem",
+            "WARN",
+            "No engine or GOST support via engine",
+        ));
+        assert!(tls_problems(&scanner, false).is_empty());
+        scanner.push(finding("cert_chain_of_trust", "WARN", "failed"));
+        assert_eq!(tls_problems(&scanner, false).len(), 1);
         let mut untested = clean();
         untested.retain(|f| f["id"] != "cipherlist_LOW");
         assert_eq!(

@@ -43,6 +43,16 @@ pub(super) async fn place(
         _ => visit,
     };
     let links = Links::of(visit);
+    // The key is the one the review page made: 128 random bits in hex, so no visitor can
+    // name (and so look up) an order placed under a key they did not receive.
+    if form.key.len() != 32
+        || !form
+            .key
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Ok(Redirect::to("/checkout").into_response());
+    }
     let Some(cart) = visit.cart else {
         return Ok(Redirect::to("/cart").into_response());
     };
