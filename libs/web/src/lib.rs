@@ -10,6 +10,7 @@
 //!   into opaque 500s, and error rendering;
 //! - [`Caller`] and [`allow_callers`]: which platform service a client certificate names,
 //!   and a guard that lets only the named ones call (O7);
+//! - [`refuse_card_numbers`]: no card number in a query or body of ours (O3);
 //! - [`WebError`]: the one error type, rendered as JSON or HTML with a stable code;
 //! - `devcert` (feature): the development certificate authority `cargo xtask` creates.
 //!
@@ -18,6 +19,7 @@
 
 mod assets;
 mod caller;
+mod card_guard;
 pub mod config;
 #[cfg(feature = "devcert")]
 pub mod devcert;
@@ -33,6 +35,7 @@ pub mod tls;
 pub use assets::openapi_document;
 pub use assets::stylesheet;
 pub use caller::{Caller, CallerAcceptor, allow_callers};
+pub use card_guard::{holds_card_number, refuse_card_numbers};
 pub use config::{ConfigError, Env, HostPattern, HttpRedirect, ServerConfig};
 #[cfg(feature = "utoipa")]
 pub use error::{ErrorBody, ErrorDetail};

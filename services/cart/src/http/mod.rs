@@ -26,6 +26,7 @@ pub fn router(carts: Carts, callers: Arc<[String]>) -> Router {
         }));
     let api = api::router()
         .with_state(carts)
+        .layer(middleware::from_fn(platform_web::refuse_card_numbers))
         .layer(middleware::from_fn_with_state(callers, allow_callers));
     service_router(api, readiness)
 }

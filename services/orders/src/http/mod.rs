@@ -20,6 +20,7 @@ pub fn router(orders: Orders, callers: Arc<[String]>) -> Router {
     }));
     let api = api::router()
         .with_state(orders)
+        .layer(middleware::from_fn(platform_web::refuse_card_numbers))
         .layer(middleware::from_fn_with_state(callers, allow_callers));
     service_router(api, readiness)
 }

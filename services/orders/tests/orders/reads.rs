@@ -161,3 +161,24 @@ async fn unpaid_orders_give_their_stock_back_when_the_hold_runs_out() {
     assert_eq!(d.body["events"][1]["kind"], "hold_expired");
     assert_eq!(d.body["events"][1]["actor"], "system");
 }
+
+#[tokio::test]
+async fn o3_a_card_number_in_a_body_or_query_is_refused_before_anything_reads_it() {
+    let f = Fixture::new().await;
+    let boots = variant(&f.admin, f.shop, "Boots", 1000, 10).await;
+    let mut body = f.order(f.shop, lines(&[(boots, 1)])).await;
+    body["contact"]["name"] = serde_json::json!("4242 4242 4242 4242");
+    let refused = f.place(f.shop, "k", &body).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "request.card_number")
+    );
+    let refused = f.get(f.shop, "/orders?number=4000056655665556").await;
+    assert_eq!(refused.code(), "request.card_number");
+    assert_eq!(
+        f.count(f.shop, "select count(*) from idempotency_keys")
+            .await,
+        0,
+        "refused before the key was taken"
+    );
+}

@@ -69,6 +69,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             error_page::frame_errors,
         ))
+        // No card number ever reaches a handler, a log or a store (O3).
+        .layer(middleware::from_fn(platform_web::refuse_card_numbers))
         // Anyone may post a shop's cart forms: a budget per client network.
         .route_layer(middleware::from_fn_with_state(
             state.posts.clone(),

@@ -328,3 +328,36 @@ async fn a_price_change_after_review_is_shown_not_charged() {
     assert!(review.contains("Place order · 29.80 EUR"), "{review}");
     assert_eq!(count_orders(&f).await, 0);
 }
+
+#[tokio::test]
+async fn o3_a_card_number_typed_into_a_shop_form_or_search_is_refused() {
+    let f = Fixture::new().await;
+    let (status, headers, page) = send(
+        &f,
+        reqwest::Method::POST,
+        "/cart/details",
+        None,
+        &[
+            ("name", "4242 4242 4242 4242"),
+            ("email", "ada@example.org"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(
+        page.contains("Card numbers are never sent to this shop"),
+        "{page}"
+    );
+    assert!(headers.get(SET_COOKIE).is_none(), "no cart was made for it");
+    let (status, _, _) = send(
+        &f,
+        reqwest::Method::GET,
+        "/search?q=4242424242424242",
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _, _) = send(&f, reqwest::Method::GET, "/search?q=boots+42", None, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+}
