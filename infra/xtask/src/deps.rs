@@ -238,6 +238,80 @@ async fn redis_pong(addr: &str) -> bool {
     )
 }
 
+/// The development mail server: SMTP on 127.0.0.1:1025, its web inbox and API on
+/// 127.0.0.1:1080.
+pub const MAIL_SMTP: &str = "127.0.0.1:1025";
+/// The development mail server's web inbox.
+pub const MAIL_WEB: &str = "127.0.0.1:1080";
+
+/// Makes sure the development mail server (maildev, pinned in `infra/maildev`) listens,
+/// installing it with npm into `target/tools/maildev` and starting it if needed. Like
+/// Garage it keeps running after `xtask` exits, for the next run and the tests.
+pub async fn ensure_maildev() -> anyhow::Result<()> {
+    if TcpStream::connect(MAIL_SMTP).await.is_ok() && TcpStream::connect(MAIL_WEB).await.is_ok() {
+        return Ok(());
+    }
+    if !have("npm") {
+        println!("xtask: installing Node.js and npm from Debian packages");
+        apt_install(&["nodejs", "npm"])?;
+    }
+    let pinned = crate::root().join("infra").join("maildev");
+    let dir = crate::root().join("target").join("tools").join("maildev");
+    let bin = dir
+        .join("node_modules")
+        .join("maildev")
+        .join("bin")
+        .join("maildev");
+    let lock = std::fs::read(pinned.join("package-lock.json"))?;
+    if !bin.is_file() || std::fs::read(dir.join("package-lock.json")).ok() != Some(lock) {
+        std::fs::create_dir_all(&dir)?;
+        for file in ["package.json", "package-lock.json"] {
+            std::fs::copy(pinned.join(file), dir.join(file))?;
+        }
+        println!("xtask: installing maildev (npm ci)");
+        let dir_text = dir.to_string_lossy().into_owned();
+        run(
+            "npm",
+            &["ci", "--prefix", &dir_text, "--no-audit", "--no-fund"],
+        )?;
+    }
+    let logs = crate::dev_dir();
+    std::fs::create_dir_all(&logs)?;
+    let log = std::fs::File::create(logs.join("maildev.log"))?;
+    println!("xtask: starting maildev (SMTP {MAIL_SMTP}, inbox http://{MAIL_WEB}/)");
+    let mut command = Command::new("node");
+    command
+        .arg(&bin)
+        .args([
+            "--smtp",
+            "1025",
+            "--web",
+            "1080",
+            "--ip",
+            "127.0.0.1",
+            "--web-ip",
+            "127.0.0.1",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    command.spawn().context("cannot start maildev")?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(MAIL_SMTP).await.is_err()
+        || TcpStream::connect(MAIL_WEB).await.is_err()
+    {
+        if Instant::now() > deadline {
+            bail!(
+                "maildev did not start; see {}",
+                logs.join("maildev.log").display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(())
+}
+
 /// Makes sure Redis answers PING, installing and starting it if needed.
 pub async fn ensure_redis() -> anyhow::Result<()> {
     let addr = redis_addr();

@@ -157,6 +157,7 @@ async fn test() -> anyhow::Result<()> {
     hostile::ensure_schemathesis()?;
     hostile::ensure_testssl()?;
     garage::ensure_garage().await?;
+    deps::ensure_maildev().await?;
     db::bootstrap().await?;
     checks::crate_graph()?;
     // Called directly: under `cargo run` the cargo-subcommand detection takes

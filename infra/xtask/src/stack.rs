@@ -59,7 +59,10 @@ const SERVICES: &[ServiceSpec] = &[
         https_port: ORDERS_PORT,
         http_port: None,
         internal: true,
-        extra_env: &[],
+        extra_env: &[
+            ("APP_ORDERS_SMTP_URL", "smtp://127.0.0.1:1025"),
+            ("APP_ORDERS_MAIL_FROM", "orders@shop.localhost"),
+        ],
     },
     ServiceSpec {
         package: "storefront",
@@ -265,6 +268,7 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
     deps::ensure_postgres().await?;
     deps::ensure_redis().await?;
     let s3 = crate::garage::ensure_garage().await?;
+    deps::ensure_maildev().await?;
     db::bootstrap().await?;
     let certs = certs()?;
     let kek = kek_file()?;
@@ -377,6 +381,11 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
         db::DEV_DB
     );
     println!("  Redis      {}", deps::redis_url());
+    println!(
+        "  Mail       SMTP {}, inbox http://{}/ (maildev)",
+        deps::MAIL_SMTP,
+        deps::MAIL_WEB
+    );
     println!(
         "  S3         {} (Garage, bucket {}; backups hourly: target/{}/backup list)",
         s3.endpoint,

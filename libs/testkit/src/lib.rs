@@ -330,3 +330,15 @@ pub fn s3_settings() -> Result<S3Settings, String> {
         secret_access_key: field("secret_access_key")?,
     })
 }
+
+/// The development SMTP server's address for tests (`PLATFORM_SMTP_URL`, default
+/// `smtp://127.0.0.1:1025`: maildev, started by `cargo xtask test` and `cargo xtask up`).
+pub fn smtp_url() -> String {
+    std::env::var("PLATFORM_SMTP_URL").unwrap_or_else(|_| "smtp://127.0.0.1:1025".to_owned())
+}
+
+/// The development mail server's inbox API (`PLATFORM_MAIL_API`, default
+/// `http://127.0.0.1:1080`): `GET /email` lists what it received.
+pub fn mail_api() -> String {
+    std::env::var("PLATFORM_MAIL_API").unwrap_or_else(|_| "http://127.0.0.1:1080".to_owned())
+}

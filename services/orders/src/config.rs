@@ -25,11 +25,25 @@ pub struct Config {
     pub callers: Arc<[String]>,
     /// How often unpaid orders whose hold ran out are cancelled and their stock returned.
     pub hold_sweep_every: Duration,
+    /// The mail outbox's relay; none sends no mail (rows wait in the outbox).
+    pub mail: Option<MailConfig>,
+}
+
+/// Where the outbox's mail goes.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// The SMTP relay (`smtp://127.0.0.1:1025`).
+    pub smtp_url: String,
+    /// The sender address; the shop's name is its display name.
+    pub from: String,
+    /// How often the outbox is read.
+    pub every: Duration,
 }
 
 impl Config {
     /// Reads `APP_ORDERS_*` (`CALLERS`: comma-separated service names, default
-    /// `storefront,tenant-admin`; `HOLD_SWEEP_SECS`, default 30) and the platform KEK
+    /// `storefront,tenant-admin`; `HOLD_SWEEP_SECS`, default 30; `SMTP_URL` with
+    /// `MAIL_FROM` and `MAIL_EVERY_SECS`, none by default) and the platform KEK
     /// (`PLATFORM_KEK_FILE`, else `PLATFORM_KEK`). Refuses to start without
     /// client-certificate authentication.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -68,6 +82,16 @@ impl Config {
                 LocalKek::from_file_or_platform_env,
             )?),
             hold_sweep_every: Duration::from_secs(sweep),
+            mail: match env.optional("SMTP_URL") {
+                None => None,
+                Some(smtp_url) => Some(MailConfig {
+                    smtp_url,
+                    from: env
+                        .optional("MAIL_FROM")
+                        .unwrap_or_else(|| "orders@localhost".to_owned()),
+                    every: Duration::from_secs(env.parse_or("MAIL_EVERY_SECS", 2)?),
+                }),
+            },
         })
     }
 }

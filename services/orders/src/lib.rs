@@ -24,6 +24,7 @@ pub mod config;
 mod db;
 mod error;
 mod http;
+pub mod mailer;
 
 use std::time::Duration;
 
@@ -31,7 +32,7 @@ use platform_tenancy::TenantDb;
 use platform_vault::Vault;
 use platform_web::{BoundServer, StartError};
 
-pub use config::Config;
+pub use config::{Config, MailConfig};
 pub use error::OrdersError;
 
 /// The orders service, bound and ready to serve.
@@ -40,11 +41,20 @@ pub struct Application {
     router: axum::Router,
     orders: app::Orders,
     sweep_every: Duration,
+    mail: Option<(mailer::Mailer, Duration)>,
 }
 
 impl Application {
-    /// Connects (lazily) to Postgres and binds the listeners of `config`.
-    pub fn build(config: Config) -> Result<Self, StartError> {
+    /// Connects (lazily) to Postgres, prepares the mail relay and binds the listeners of
+    /// `config`.
+    pub fn build(config: Config) -> Result<Self, BuildError> {
+        let mail = match &config.mail {
+            None => None,
+            Some(m) => Some((
+                mailer::Mailer::new(&m.smtp_url, &m.from).map_err(BuildError::Mail)?,
+                m.every,
+            )),
+        };
         let orders = app::Orders::new(
             TenantDb::connect_lazy(config.database, 16),
             Vault::new(config.kek),
@@ -55,6 +65,7 @@ impl Application {
             router: http::router(orders.clone(), config.callers),
             orders,
             sweep_every: config.hold_sweep_every,
+            mail,
         })
     }
 
@@ -69,10 +80,40 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         tracing::info!(https_port = self.https_port(), "orders listening");
-        let sweeper = tokio::spawn(sweep_forever(self.orders, self.sweep_every));
+        let sweeper = tokio::spawn(sweep_forever(self.orders.clone(), self.sweep_every));
+        let sender = self
+            .mail
+            .map(|(mailer, every)| tokio::spawn(send_forever(self.orders, mailer, every)));
         let served = self.server.serve(self.router, shutdown).await;
         sweeper.abort();
+        if let Some(sender) = sender {
+            sender.abort();
+        }
         served
+    }
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// Listeners or TLS.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// The SMTP relay URL or sender address is unusable.
+    #[error("mail: {0}")]
+    Mail(String),
+}
+
+async fn send_forever(orders: app::Orders, mailer: mailer::Mailer, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match orders.send_mail(&mailer).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sent = n, "outbox mail sent"),
+            Err(e) => tracing::warn!(error = &e as &dyn std::error::Error, "outbox round failed"),
+        }
     }
 }
 

@@ -90,6 +90,7 @@ pub fn spawn_orders(db: &TestDb, ca: &DevCa, dir: &Path) -> Result<String, Error
         kek: platform_kek(),
         callers: Arc::from(vec!["storefront".to_owned(), "tenant-admin".to_owned()]),
         hold_sweep_every: std::time::Duration::from_secs(30),
+        mail: None,
     })?;
     let url = format!("https://localhost:{}", app.https_port());
     tokio::spawn(app.run_until_stopped(std::future::pending()));

@@ -3,6 +3,7 @@
 
 pub mod buyer;
 pub mod idempotency;
+pub mod mail;
 pub mod pricing;
 
 use base64::Engine;

@@ -4,3 +4,4 @@
 pub mod catalog;
 pub mod idempotency;
 pub mod orders;
+pub mod outbox;

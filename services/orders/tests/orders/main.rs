@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod concurrency;
+mod mail;
 mod placement;
 mod reads;
 
@@ -154,6 +155,16 @@ impl Fixture {
 
     /// With `gated`, the service reaches Postgres through a [`TcpGate`] the test can close.
     pub async fn build(gated: bool, sweep: Duration, caller: &str) -> Fixture {
+        Self::build_with_mail(gated, sweep, caller, None).await
+    }
+
+    /// As [`Fixture::build`], sending the outbox's mail to `smtp_url` every 100 ms.
+    pub async fn build_with_mail(
+        gated: bool,
+        sweep: Duration,
+        caller: &str,
+        smtp_url: Option<String>,
+    ) -> Fixture {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let db = TestDb::new().await.unwrap();
         let admin = TenantDb::new(db.pool_as("tenant_admin", 4).await.unwrap());
@@ -188,6 +199,11 @@ impl Fixture {
             kek: Arc::new(LocalKek::generate(1)),
             callers: Arc::from(vec!["storefront".to_owned(), "tenant-admin".to_owned()]),
             hold_sweep_every: sweep,
+            mail: smtp_url.map(|smtp_url| orders::MailConfig {
+                smtp_url,
+                from: "orders@platform.test".to_owned(),
+                every: Duration::from_millis(100),
+            }),
         })
         .unwrap();
         let base = format!("https://localhost:{}", app.https_port());

@@ -1,0 +1,101 @@
+//! Sending mail over SMTP (lettre) to the platform's relay: maildev in development, the
+//! production relay elsewhere (`APP_ORDERS_SMTP_URL`). Errors are reduced to a category
+//! before they are stored or logged: an SMTP server's answer may quote an address.
+
+use std::time::Duration;
+
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+/// Why a message was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// The recipient or sender is not a valid address.
+    #[error("address")]
+    Address,
+    /// The message could not be built.
+    #[error("message")]
+    Message,
+    /// The relay refused or could not be reached.
+    #[error("smtp {0}")]
+    Smtp(&'static str),
+}
+
+/// The SMTP relay and the address mail comes from.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: String,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer").finish_non_exhaustive()
+    }
+}
+
+/// A message ready to send.
+pub struct Outgoing<'a> {
+    /// Stable id, so that a receiver can drop a duplicate (`<id@domain>`).
+    pub message_id: String,
+    /// The sender's display name (the shop).
+    pub from_name: &'a str,
+    /// Recipient address.
+    pub to: &'a str,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+}
+
+impl Mailer {
+    /// A mailer for the relay at `url`, sending as `from`. Only `smtp://host:port` is
+    /// taken: plain SMTP to a relay on the same host or private network (maildev in
+    /// development, a local MTA that relays with TLS in production).
+    pub fn new(url: &str, from: &str) -> Result<Self, String> {
+        let bad = || format!("{url:?} is not smtp://host:port");
+        let (host, port) = url
+            .strip_prefix("smtp://")
+            .and_then(|rest| rest.trim_end_matches('/').rsplit_once(':'))
+            .ok_or_else(bad)?;
+        let port: u16 = port.parse().map_err(|_| bad())?;
+        if host.is_empty() {
+            return Err(bad());
+        }
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .port(port)
+            .timeout(Some(Duration::from_secs(10)))
+            .build();
+        from.parse::<lettre::Address>().map_err(|e| e.to_string())?;
+        Ok(Mailer {
+            transport,
+            from: from.to_owned(),
+        })
+    }
+
+    /// Sends one message.
+    pub async fn send(&self, out: Outgoing<'_>) -> Result<(), MailError> {
+        let from = Mailbox::new(
+            Some(out.from_name.to_owned()),
+            self.from.parse().map_err(|_| MailError::Address)?,
+        );
+        let to: Mailbox = out.to.parse().map_err(|_| MailError::Address)?;
+        let message = Message::builder()
+            .message_id(Some(out.message_id))
+            .from(from)
+            .to(to)
+            .subject(out.subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(out.body)
+            .map_err(|_| MailError::Message)?;
+        self.transport.send(message).await.map(drop).map_err(|e| {
+            MailError::Smtp(if e.is_permanent() {
+                "permanent refusal"
+            } else if e.is_transient() {
+                "transient refusal"
+            } else {
+                "connection"
+            })
+        })
+    }
+}
