@@ -10,8 +10,8 @@ use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use crate::{
-    BuyerOrder, ErrorCode, IDEMPOTENCY_KEY, OrderDetail, OrderList, OrderListQuery, PlaceOrder,
-    PlacedOrder, Quote, QuoteRequest,
+    BuyerOrder, ErrorCode, IDEMPOTENCY_KEY, OrderDetail, OrderList, OrderListQuery, OrderSummary,
+    PlaceOrder, PlacedOrder, Quote, QuoteRequest,
 };
 
 /// A failed orders call.
@@ -166,6 +166,23 @@ impl OrdersClient {
     ) -> Result<PlacedOrder, OrdersCallError> {
         self.json(self.http.get(self.url(tenant, &["orders", "by-key", key])))
             .await
+    }
+
+    /// Cancels an unpaid order on behalf of `staff` (its stock goes back); cancelling a
+    /// cancelled order again changes nothing.
+    pub async fn cancel(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        staff: platform_domain::StaffId,
+    ) -> Result<OrderSummary, OrdersCallError> {
+        let id = order.to_string();
+        self.json(
+            self.http
+                .post(self.url(tenant, &["orders", &id, "cancel"]))
+                .json(&crate::CancelOrder { staff_id: staff }),
+        )
+        .await
     }
 
     /// The buyer's view of an order, by its public code.

@@ -71,6 +71,9 @@ codes! {
     QueryInvalid = "orders.query_invalid",
     /// No such order (404).
     NotFound = "orders.not_found",
+    /// The order is past the point where it can be cancelled (409): paid orders are
+    /// refunded instead.
+    NotCancellable = "orders.not_cancellable",
     /// The database is away (503).
     Unavailable = "orders.unavailable",
     /// A refusal this version of the contract does not know.

@@ -319,6 +319,14 @@ pub struct OrderEvent {
     pub at: DateTime<Utc>,
 }
 
+/// Cancel an order, on behalf of a member of the shop's staff.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelOrder {
+    /// Who cancels (recorded on the order's history).
+    pub staff_id: platform_domain::StaffId,
+}
+
 /// An order as the merchant sees it, with the buyer's details opened (O1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderDetail {

@@ -53,6 +53,9 @@ pub enum OrdersError {
     /// No such order (404).
     #[error("not found")]
     NotFound,
+    /// The order cannot be cancelled any more (409).
+    #[error("not cancellable")]
+    NotCancellable(platform_domain::OrderStatus),
     /// Postgres is unreachable or timed out (503 with Retry-After).
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
@@ -136,6 +139,12 @@ impl From<OrdersError> for WebError {
             OrdersError::TotalsChanged => WebError::conflict(
                 ErrorCode::TotalsChanged.as_str(),
                 "Prices, stock or shipping changed since the order was reviewed; please review it again.",
+            ),
+            OrdersError::NotCancellable(status) => WebError::conflict(
+                ErrorCode::NotCancellable.as_str(),
+                format!(
+                    "This order is {status}; only unpaid orders can be cancelled (paid ones are refunded)."
+                ),
             ),
             OrdersError::NotFound => {
                 WebError::not_found(ErrorCode::NotFound.as_str(), "There is no such order.")

@@ -449,6 +449,50 @@ impl Orders {
         })
     }
 
+    /// Cancels an unpaid order on behalf of a member of staff: its stock goes back and the
+    /// history records who did it. Cancelling a cancelled order again changes nothing;
+    /// anything past payment is refused (paid orders are refunded instead).
+    pub async fn cancel(
+        &self,
+        tenant: TenantId,
+        id: OrderId,
+        staff: platform_domain::StaffId,
+    ) -> Result<OrderSummary> {
+        let mut tx = self.db.begin(tenant).await?;
+        match db::orders::status_for_update(&mut tx, id).await? {
+            None => return Err(OrdersError::NotFound),
+            Some(OrderStatus::Cancelled) => {}
+            Some(OrderStatus::PendingPayment) => {
+                db::orders::return_stock(&mut tx, id).await?;
+                db::orders::set_status(&mut tx, id, OrderStatus::Cancelled).await?;
+                db::orders::add_event(
+                    &mut tx,
+                    id,
+                    "cancelled",
+                    &format!("staff:{staff}"),
+                    json!({}),
+                )
+                .await?;
+            }
+            Some(other) => return Err(OrdersError::NotCancellable(other)),
+        }
+        let row = db::orders::find(&mut tx, id)
+            .await?
+            .ok_or(OrdersError::NotFound)?;
+        tx.commit().await?;
+        tracing::info!(tenant_id = %tenant, order_id = %id, "order cancelled");
+        Ok(OrderSummary {
+            id: row.id,
+            number: row.number,
+            reference: row.reference,
+            status: row.status,
+            currency: row.currency,
+            total_minor: row.total_minor,
+            item_count: row.item_count,
+            created_at: row.created_at,
+        })
+    }
+
     /// Cancels the unpaid orders of every shop whose hold ran out and returns their
     /// stock; also drops idempotency keys kept past their time. Returns how many orders
     /// it cancelled.

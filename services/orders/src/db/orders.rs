@@ -377,6 +377,17 @@ pub async fn events(tx: &mut TenantTx, id: OrderId) -> Result<Vec<OrderEvent>, s
         .collect())
 }
 
+/// An order's status, locking the order until the transaction ends.
+pub async fn status_for_update(
+    tx: &mut TenantTx,
+    id: OrderId,
+) -> Result<Option<OrderStatus>, sqlx::Error> {
+    sqlx::query_scalar("select status from orders where id = $1 for update")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+}
+
 /// Unpaid orders whose hold ran out, locked (others running the sweep skip them).
 pub async fn lapsed_holds(tx: &mut TenantTx, limit: i64) -> Result<Vec<OrderId>, sqlx::Error> {
     sqlx::query_scalar(

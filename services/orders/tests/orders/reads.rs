@@ -182,3 +182,64 @@ async fn o3_a_card_number_in_a_body_or_query_is_refused_before_anything_reads_it
         "refused before the key was taken"
     );
 }
+
+#[tokio::test]
+async fn staff_cancel_an_unpaid_order_once_and_its_stock_goes_back() {
+    let f = Fixture::new().await;
+    let boots = variant(&f.admin, f.shop, "Boots", 1000, 5).await;
+    let body = f.order(f.shop, lines(&[(boots, 2)])).await;
+    let placed = f.place(f.shop, "k", &body).await;
+    let id = placed.body["order_id"].as_str().unwrap();
+    assert_eq!(f.stock(f.shop, boots).await, 3);
+    let staff = uuid::Uuid::new_v4();
+    let cancel = serde_json::json!({ "staff_id": staff });
+
+    let done = f
+        .post(f.shop, &format!("/orders/{id}/cancel"), None, &cancel)
+        .await;
+    assert_eq!(
+        (done.status, &done.body["status"]),
+        (StatusCode::OK, &serde_json::json!("cancelled"))
+    );
+    assert_eq!(f.stock(f.shop, boots).await, 5);
+    let again = f
+        .post(f.shop, &format!("/orders/{id}/cancel"), None, &cancel)
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(
+        f.stock(f.shop, boots).await,
+        5,
+        "cancelled once, stock returned once"
+    );
+    let d = f.get(f.shop, &format!("/orders/{id}")).await;
+    let events = d.body["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1]["kind"], "cancelled");
+    assert_eq!(events[1]["actor"], format!("staff:{staff}"));
+
+    assert_eq!(
+        f.post(f.other, &format!("/orders/{id}/cancel"), None, &cancel)
+            .await
+            .code(),
+        "orders.not_found"
+    );
+    // Past payment an order is refunded, not cancelled.
+    let owner = platform_tenancy::TenantDb::new(f.db.owner_pool().await.unwrap());
+    let body = f.order(f.shop, lines(&[(boots, 1)])).await;
+    let paid = f.place(f.shop, "k2", &body).await;
+    let paid_id = paid.body["order_id"].as_str().unwrap();
+    let mut tx = owner.begin(f.shop).await.unwrap();
+    sqlx::query("update orders set status = 'paid' where id = $1::uuid")
+        .bind(paid_id)
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let refused = f
+        .post(f.shop, &format!("/orders/{paid_id}/cancel"), None, &cancel)
+        .await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::CONFLICT, "orders.not_cancellable")
+    );
+}

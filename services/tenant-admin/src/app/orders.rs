@@ -30,6 +30,20 @@ pub async fn list(
     client(state)?.list(tenant, query).await.map_err(failed)
 }
 
+/// Cancels an unpaid order as `staff`.
+pub async fn cancel(
+    state: &AppState,
+    tenant: TenantId,
+    order: OrderId,
+    staff: platform_domain::StaffId,
+) -> Result<(), ApiError> {
+    client(state)?
+        .cancel(tenant, order, staff)
+        .await
+        .map(drop)
+        .map_err(failed)
+}
+
 /// One order with the buyer's details.
 pub async fn detail(
     state: &AppState,

@@ -196,6 +196,33 @@ async fn o1_the_merchant_sees_the_order_and_can_reach_the_buyer() {
     ] {
         assert!(order.contains(shown), "{shown} missing: {order}");
     }
+    // The buyer never pays: the owner cancels, and the items go back on sale.
+    let csrf_field = order
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = console(reqwest::Method::POST, &format!("/orders/{href}/cancel"))
+        .form(&[("csrf", csrf_field.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let order = console(reqwest::Method::GET, &format!("/orders/{href}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        order.contains("<strong>Cancelled</strong>") && order.contains("cancelled · by staff:"),
+        "{order}"
+    );
+    assert!(!order.contains("Cancel this order"));
     let paid = console(reqwest::Method::GET, "/orders?status=paid")
         .send()
         .await

@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use platform_orders_api::{
-    BuyerOrder, ErrorCode, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, OrderDetail, OrderId, OrderList,
-    OrderListQuery, PlaceOrder, PlacedOrder,
+    BuyerOrder, CancelOrder, ErrorCode, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, OrderDetail, OrderId,
+    OrderList, OrderListQuery, OrderSummary, PlaceOrder, PlacedOrder,
 };
 use platform_web::{JsonBody, PathParams, QueryParams, json_shape_error};
 
@@ -20,6 +20,10 @@ pub fn router() -> Router<Orders> {
     Router::new()
         .route("/v1/shops/{tenant}/orders", get(list).post(place))
         .route("/v1/shops/{tenant}/orders/{order}", get(detail))
+        .route(
+            "/v1/shops/{tenant}/orders/{order}/cancel",
+            axum::routing::post(cancel),
+        )
         .route("/v1/shops/{tenant}/orders/by-code/{code}", get(by_code))
         .route("/v1/shops/{tenant}/orders/by-key/{key}", get(by_key))
 }
@@ -70,6 +74,19 @@ async fn detail(
         .parse()
         .map_err(|_| OrdersError::refused(ErrorCode::MalformedId, "The order id is malformed."))?;
     Ok(Json(orders.detail(tenant, order).await?))
+}
+
+#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+async fn cancel(
+    State(orders): State<Orders>,
+    PathParams((tenant, order)): PathParams<(String, String)>,
+    JsonBody(body): JsonBody<CancelOrder>,
+) -> Result<Json<OrderSummary>, OrdersError> {
+    let tenant = super::tenant(&tenant)?;
+    let order: OrderId = order
+        .parse()
+        .map_err(|_| OrdersError::refused(ErrorCode::MalformedId, "The order id is malformed."))?;
+    Ok(Json(orders.cancel(tenant, order, body.staff_id).await?))
 }
 
 #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]

@@ -4,10 +4,11 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
 use maud::{Markup, html};
-use platform_auth::extract::PageSession;
+use platform_auth::extract::{CheckedForm, PageSession};
 use platform_domain::{Money, OrderId, OrderStatus};
 use platform_orders_api::{OrderDetail, OrderList, OrderListQuery};
 use platform_web::{PathParams, QueryParams};
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/orders", get(list_page))
         .route("/orders/{id}", get(detail_page))
+        .route("/orders/{id}/cancel", axum::routing::post(cancel_submit))
 }
 
 fn status_label(status: OrderStatus) -> &'static str {
@@ -135,6 +137,13 @@ fn detail_markup(staff: &Staff, o: &OrderDetail) -> Markup {
                     }
                 }
             }
+            @if o.summary.status == OrderStatus::PendingPayment {
+                form.card method="post" action={ "/orders/" (o.summary.id) "/cancel" } {
+                    input type="hidden" name="csrf" value=(staff.csrf);
+                    p { "The buyer has not paid. Cancelling returns the items to stock." }
+                    button.danger type="submit" { "Cancel this order" }
+                }
+            }
             section.card aria-labelledby="history" {
                 h2 #history { "History" }
                 ol {
@@ -146,6 +155,23 @@ fn detail_markup(staff: &Staff, o: &OrderDetail) -> Markup {
             p { a href="/orders" { "← All orders" } }
         },
     )
+}
+
+#[derive(serde::Deserialize)]
+struct CancelForm {
+    csrf: String,
+}
+
+crate::http::auth::csrf_forms!(CancelForm);
+
+async fn cancel_submit(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+    CheckedForm(staff, _form, _): CheckedForm<Staff, CancelForm, crate::http::auth::Owner>,
+) -> Result<Response, ApiError> {
+    let id: OrderId = id.parse().map_err(|_| ApiError::NotFound)?;
+    orders::cancel(&state, staff.tenant, id, staff.staff_id).await?;
+    Ok(axum::response::Redirect::to(&format!("/orders/{id}")).into_response())
 }
 
 fn dash(text: &str) -> &str {
