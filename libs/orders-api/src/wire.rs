@@ -87,7 +87,7 @@ pub struct QuoteRequest {
     /// The destination country, once known.
     #[serde(default)]
     pub country: Option<String>,
-    /// The chosen shipping rate, once chosen.
+    /// The chosen shipping rate; none preselects the shop's first rate for the country.
     #[serde(default)]
     pub shipping_rate_id: Option<ShippingRateId>,
 }

@@ -84,6 +84,10 @@ impl Orders {
             None => (Vec::new(), pricing::Tax::default()),
         };
         tx.commit().await?;
+        // No rate chosen yet: the merchant's first rate for the country is preselected.
+        let chosen = request
+            .shipping_rate_id
+            .or_else(|| options.first().map(|o| o.id));
         Ok(pricing::quote(Inputs {
             currency: settings.currency,
             fields: settings.fields,
@@ -91,7 +95,7 @@ impl Orders {
             variants: &variants,
             countries,
             options,
-            chosen: request.shipping_rate_id,
+            chosen,
             tax,
             ships: settings.fields.address.is_collected(),
         }))

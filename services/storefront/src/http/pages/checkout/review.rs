@@ -57,12 +57,8 @@ pub(super) async fn review(
         .rate
         .as_deref()
         .and_then(|r| r.parse::<ShippingRateId>().ok());
+    // With no rate chosen, orders preselects the merchant's first one: one round trip.
     let quote = quote(&state, &shop, &view, &draft, chosen).await?;
-    // No rate chosen yet: the first (cheapest by the merchant's order) is preselected.
-    let quote = match (chosen, quote.shipping_options.first()) {
-        (None, Some(first)) => self::quote(&state, &shop, &view, &draft, Some(first.id)).await?,
-        _ => quote,
-    };
     let notice = q.problem.as_deref().and_then(notice_for);
     Ok(super::page(
         &shop,
