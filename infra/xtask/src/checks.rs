@@ -12,11 +12,14 @@ use serde_json::Value;
 use crate::{dev_dir, root};
 
 /// The dependency edges from a crate under `services/` to another crate under
-/// `services/`, in `[dependencies]` or `[dev-dependencies]`, as `from → to` lines, from
-/// the output of `cargo metadata --format-version 1 --no-deps`.
+/// `services/` or `infra/` (the payment simulator stands for a third party: a service
+/// reaches it only over its API), in `[dependencies]` or `[dev-dependencies]`, as
+/// `from → to` lines, from the output of `cargo metadata --format-version 1 --no-deps`.
 pub fn service_edges(metadata: &Value, root: &Path) -> Vec<String> {
     let services = root.join("services");
+    let infra = root.join("infra");
     let under_services = |path: &str| Path::new(path).starts_with(&services);
+    let forbidden = |path: &str| under_services(path) || Path::new(path).starts_with(&infra);
     let mut edges = Vec::new();
     for package in metadata["packages"].as_array().into_iter().flatten() {
         let manifest = package["manifest_path"].as_str().unwrap_or_default();
@@ -25,7 +28,7 @@ pub fn service_edges(metadata: &Value, root: &Path) -> Vec<String> {
         }
         for dep in package["dependencies"].as_array().into_iter().flatten() {
             if let Some(path) = dep["path"].as_str()
-                && under_services(path)
+                && forbidden(path)
             {
                 let kind = dep["kind"].as_str().unwrap_or("normal");
                 edges.push(format!(
@@ -165,12 +168,20 @@ mod tests {
                 { "name": "cart", "path": "/w/services/cart", "kind": "dev" },
                 { "name": "serde", "kind": null }
               ] },
+            { "name": "orders", "manifest_path": "/w/services/orders/Cargo.toml",
+              "dependencies": [
+                { "name": "payment-sim", "path": "/w/infra/payment-sim", "kind": null },
+                { "name": "platform-processor-api", "path": "/w/libs/processor-api", "kind": null }
+              ] },
             { "name": "e2e", "manifest_path": "/w/tests/e2e/Cargo.toml",
               "dependencies": [ { "name": "cart", "path": "/w/services/cart", "kind": null } ] }
         ]});
         assert_eq!(
             service_edges(&metadata, root),
-            vec!["storefront → cart (dev)".to_owned()]
+            vec![
+                "storefront → cart (dev)".to_owned(),
+                "orders → payment-sim (normal)".to_owned()
+            ]
         );
     }
 }

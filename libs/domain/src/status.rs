@@ -109,6 +109,8 @@ text_enum!(
         Delivered = "delivered",
         /// Cancelled: by the merchant, or unpaid when its hold ran out.
         Cancelled = "cancelled",
+        /// Refunded in full.
+        Refunded = "refunded",
     }
 );
 

@@ -198,6 +198,91 @@ impl OrdersClient {
         .await
     }
 
+    /// Opens (or finds) the order's payment at the processor: where to send the buyer.
+    pub async fn start_payment(
+        &self,
+        tenant: TenantId,
+        code: &str,
+        return_url: &str,
+    ) -> Result<crate::PaymentStart, OrdersCallError> {
+        self.json(
+            self.http
+                .post(self.url(tenant, &["orders", "by-code", code, "payment"]))
+                .json(&crate::StartPayment {
+                    return_url: return_url.to_owned(),
+                }),
+        )
+        .await
+    }
+
+    /// The buyer came back from the payment page: orders asks the processor and moves
+    /// the order forward if it was paid. Answers the buyer's view.
+    pub async fn confirm_payment(
+        &self,
+        tenant: TenantId,
+        code: &str,
+    ) -> Result<BuyerOrder, OrdersCallError> {
+        self.json(
+            self.http
+                .post(self.url(tenant, &["orders", "by-code", code, "payment", "confirm"])),
+        )
+        .await
+    }
+
+    /// Refunds part or all of a paid order through the processor.
+    pub async fn refund(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        refund: &crate::RefundOrder,
+    ) -> Result<OrderSummary, OrdersCallError> {
+        let id = order.to_string();
+        self.json(
+            self.http
+                .post(self.url(tenant, &["orders", &id, "refunds"]))
+                .json(refund),
+        )
+        .await
+    }
+
+    /// The shop's signing keys for the processor.
+    pub async fn signing_keys(
+        &self,
+        tenant: TenantId,
+    ) -> Result<crate::SigningKeys, OrdersCallError> {
+        self.json(self.http.get(self.url(tenant, &["signing-keys"])))
+            .await
+    }
+
+    /// Makes a new signing key; the current one stays accepted for the overlap.
+    pub async fn rotate_key(
+        &self,
+        tenant: TenantId,
+        action: &crate::KeyAction,
+    ) -> Result<crate::SigningKeys, OrdersCallError> {
+        self.json(
+            self.http
+                .post(self.url(tenant, &["signing-keys", "rotate"]))
+                .json(action),
+        )
+        .await
+    }
+
+    /// Revokes a signing key: the processor refuses it from the answer on.
+    pub async fn revoke_key(
+        &self,
+        tenant: TenantId,
+        key_id: &str,
+        action: &crate::KeyAction,
+    ) -> Result<crate::SigningKeys, OrdersCallError> {
+        self.json(
+            self.http
+                .post(self.url(tenant, &["signing-keys", key_id, "revoke"]))
+                .json(action),
+        )
+        .await
+    }
+
     /// A page of the shop's orders.
     pub async fn list(
         &self,

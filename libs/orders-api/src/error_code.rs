@@ -74,6 +74,24 @@ codes! {
     /// The order is past the point where it can be cancelled (409): paid orders are
     /// refunded instead.
     NotCancellable = "orders.not_cancellable",
+    /// The order cannot be paid: it is paid, cancelled or its hold ran out (409).
+    NotPayable = "orders.not_payable",
+    /// The return address for the payment page is not an https address (422).
+    ReturnUrlInvalid = "orders.return_url_invalid",
+    /// The payment processor cannot be reached or is not configured (503).
+    PaymentsUnavailable = "orders.payments_unavailable",
+    /// The payment processor refused the request (502); its code is in the message.
+    ProcessorRefused = "orders.processor_refused",
+    /// A refund amount outside 1..=what is left to refund (422).
+    RefundInvalid = "orders.refund_invalid",
+    /// Only a paid order can be refunded (409).
+    NotRefundable = "orders.not_refundable",
+    /// A webhook that did not verify as the processor's (401).
+    WebhookRefused = "orders.webhook_refused",
+    /// No such signing key (404).
+    KeyNotFound = "orders.key_not_found",
+    /// The key is already revoked or retired (409).
+    KeyNotRevocable = "orders.key_not_revocable",
     /// The database is away (503).
     Unavailable = "orders.unavailable",
     /// A refusal this version of the contract does not know.

@@ -18,9 +18,10 @@ pub use error_code::ErrorCode;
 pub use platform_domain::{Country, OrderId, OrderStatus, ShippingRateId, VariantId};
 pub use platform_tenancy::TenantId;
 pub use wire::{
-    Address, BuyerOrder, CancelOrder, Contact, LineRequest, OrderDetail, OrderEvent, OrderLine,
-    OrderList, OrderListQuery, OrderSummary, PlaceOrder, PlacedOrder, Quote, QuoteRequest,
-    QuotedLine, ShippingOption,
+    Address, BuyerOrder, CancelOrder, Contact, KeyAction, LineRequest, OrderDetail, OrderEvent,
+    OrderLine, OrderList, OrderListQuery, OrderSummary, PaymentStart, PaymentView, PlaceOrder,
+    PlacedOrder, Quote, QuoteRequest, QuotedLine, RefundOrder, ShippingOption, SigningKey,
+    SigningKeys, StartPayment,
 };
 
 /// The request header that makes placing an order safe to retry (IETF httpapi

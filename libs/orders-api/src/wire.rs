@@ -256,6 +256,8 @@ pub struct BuyerOrder {
     pub hold_until: DateTime<Utc>,
     /// When it was placed.
     pub created_at: DateTime<Utc>,
+    /// Its payment, once one was started.
+    pub payment: Option<PaymentView>,
 }
 
 /// An order in the merchant's list. Holds no personal data.
@@ -356,6 +358,89 @@ pub struct OrderDetail {
     pub buyer_ip: IpAddr,
     /// Unpaid by then, the order is cancelled.
     pub hold_until: DateTime<Utc>,
+    /// Its payment, once one was started.
+    pub payment: Option<PaymentView>,
     /// Its history, oldest first.
     pub events: Vec<OrderEvent>,
+}
+
+/// An order's payment as the platform keeps it (O3): never more of the card than its
+/// brand, last four digits and expiry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentView {
+    /// `pending`, `captured` or `expired`.
+    pub status: String,
+    /// The card's brand, once captured.
+    pub card_brand: Option<String>,
+    /// The card's last four digits, once captured.
+    pub card_last4: Option<String>,
+    /// The card's expiry month.
+    pub card_exp_month: Option<i16>,
+    /// The card's expiry year.
+    pub card_exp_year: Option<i16>,
+    /// Why the last attempt failed (`card_declined`, `insufficient_funds`).
+    pub last_failure: Option<String>,
+    /// When the money was taken.
+    pub captured_at: Option<DateTime<Utc>>,
+}
+
+/// Start paying an order: where the processor's page sends the buyer back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartPayment {
+    /// An https address on the shop's own host.
+    pub return_url: String,
+}
+
+/// Where to send the buyer to pay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentStart {
+    /// The processor's hosted payment page.
+    pub pay_url: String,
+}
+
+/// Refund part or all of a paid order, on behalf of a member of the shop's staff.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundOrder {
+    /// Who refunds.
+    pub staff_id: platform_domain::StaffId,
+    /// How much, in minor units (at most what is left to refund).
+    pub amount_minor: i64,
+}
+
+/// A key action (rotate, revoke) on behalf of a member of the shop's staff.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyAction {
+    /// Who acts.
+    pub staff_id: platform_domain::StaffId,
+}
+
+/// One of the shop's signing keys for the payment processor (O12).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningKey {
+    /// Its id, as signatures name it.
+    pub key_id: String,
+    /// `signing`, `retiring` (still accepted until `retire_at`), `retired` or `revoked`.
+    pub state: String,
+    /// The Ed25519 public key, base64url.
+    pub public_key: String,
+    /// Made.
+    pub created_at: DateTime<Utc>,
+    /// When the processor last confirmed this key's state.
+    pub published_at: Option<DateTime<Utc>>,
+    /// A retiring key is accepted until then.
+    pub retire_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// The shop's signing keys, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningKeys {
+    /// The keys.
+    pub keys: Vec<SigningKey>,
+    /// How long a rotated-out key stays accepted, seconds.
+    pub overlap_secs: u64,
 }

@@ -34,6 +34,25 @@ const CSP: &str = "default-src 'self'; img-src 'self' https: data:; style-src 's
                    script-src 'self'; object-src 'none'; base-uri 'none'; \
                    form-action 'self'; frame-ancestors 'none'";
 
+/// The page policy, with forms also allowed to go to `origin` (an `https://` origin and
+/// nothing else): for the pages whose form ends, through a redirect, on a payment
+/// processor's hosted page (browsers apply `form-action` to the redirect too).
+pub fn csp_with_form_target(origin: &str) -> Option<HeaderValue> {
+    let plain = origin.strip_prefix("https://")?;
+    if plain.is_empty()
+        || !plain
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
+    {
+        return None;
+    }
+    HeaderValue::from_str(&CSP.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {origin}"),
+    ))
+    .ok()
+}
+
 /// An incoming id is kept (a caller service propagating its own) only when it is short
 /// and plain; anything else is replaced, so ids cannot smuggle text into logs.
 fn acceptable_id(id: &str) -> bool {

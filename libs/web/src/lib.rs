@@ -45,7 +45,8 @@ pub use extract::{
 };
 pub use health::{Readiness, ReadinessCheck};
 pub use layers::{
-    REQUEST_ID_HEADER, RequestId, has_control_character, service_router, service_router_with_pages,
+    REQUEST_ID_HEADER, RequestId, csp_with_form_target, has_control_character, service_router,
+    service_router_with_pages,
 };
 pub use rate::{NetworkRate, limit_unsafe};
 pub use server::{BoundServer, StartError, exit_with, shutdown_signal};

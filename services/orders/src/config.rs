@@ -1,8 +1,11 @@
 //! The orders service's configuration, from the environment (`APP_ORDERS_*`, `PLATFORM_KEK*`).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use platform_msgsign::Keypair;
+use platform_processor_api::PARTNER_KEY_ID;
 use platform_vault::{KeyEncryptionKey, LocalKek};
 use platform_web::{ConfigError, Env, ServerConfig};
 use sqlx::postgres::PgConnectOptions;
@@ -27,6 +30,34 @@ pub struct Config {
     pub hold_sweep_every: Duration,
     /// The mail outbox's relay; none sends no mail (rows wait in the outbox).
     pub mail: Option<MailConfig>,
+    /// The payment processor; none takes no payments (orders wait unpaid).
+    pub processor: Option<ProcessorConfig>,
+}
+
+/// How orders meets the payment processor.
+pub struct ProcessorConfig {
+    /// The processor's API origin (`https://pay.localhost:8446`).
+    pub url: String,
+    /// The CA of the processor's certificate (pinned: nothing else is trusted for it).
+    pub ca: PathBuf,
+    /// The platform's partner key, which publishes the shops' key sets.
+    pub partner_key: Keypair,
+    /// The public webhook listener: HTTPS, no client certificates, one route.
+    pub webhook: ServerConfig,
+    /// The address the processor posts to (by default
+    /// `https://localhost:<bound port>/v1/processor/webhooks`).
+    pub webhook_public_url: Option<String>,
+    /// How long a rotated-out key stays accepted.
+    pub key_overlap: Duration,
+}
+
+impl std::fmt::Debug for ProcessorConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcessorConfig")
+            .field("url", &self.url)
+            .field("webhook_public_url", &self.webhook_public_url)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where the outbox's mail goes.
@@ -65,6 +96,10 @@ impl Config {
                 reason: "must be at least 1".to_owned(),
             });
         }
+        let processor = match env.optional("PROCESSOR_URL") {
+            None => None,
+            Some(url) => Some(processor_from_env(&env, url, &server)?),
+        };
         Ok(Config {
             server,
             database: env.parse("DATABASE_URL")?,
@@ -92,6 +127,47 @@ impl Config {
                     every: Duration::from_secs(env.parse_or("MAIL_EVERY_SECS", 2)?),
                 }),
             },
+            processor,
         })
     }
+}
+
+/// `PROCESSOR_CA`, `PARTNER_KEY_FILE` (the partner seed, base64url), `WEBHOOK_ADDR`,
+/// `WEBHOOK_PUBLIC_URL` and `KEY_OVERLAP_SECS` (default a day). The webhook listener uses
+/// the service's certificate without client certificates.
+fn processor_from_env(
+    env: &Env,
+    url: String,
+    server: &ServerConfig,
+) -> Result<ProcessorConfig, ConfigError> {
+    let key_file = env.file("PARTNER_KEY_FILE")?;
+    let invalid = |reason: &str| ConfigError::Invalid {
+        var: env.name("PARTNER_KEY_FILE"),
+        reason: reason.to_owned(),
+    };
+    let text = std::fs::read_to_string(&key_file).map_err(|e| invalid(&e.to_string()))?;
+    let seed = base64::Engine::decode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        text.trim(),
+    )
+    .map_err(|_| invalid("not base64url"))?;
+    let partner_key =
+        Keypair::from_seed(PARTNER_KEY_ID, &seed).map_err(|_| invalid("not a 32-byte seed"))?;
+    let overlap: u64 = env.parse_or("KEY_OVERLAP_SECS", 86_400)?;
+    Ok(ProcessorConfig {
+        url,
+        ca: env.file("PROCESSOR_CA")?,
+        partner_key,
+        webhook: ServerConfig {
+            https_addr: env.parse("WEBHOOK_ADDR")?,
+            http_redirect: None,
+            public_https_port: None,
+            tls_cert: server.tls_cert.clone(),
+            tls_key: server.tls_key.clone(),
+            client_ca: None,
+            require_client_cert: false,
+        },
+        webhook_public_url: env.optional("WEBHOOK_PUBLIC_URL"),
+        key_overlap: Duration::from_secs(overlap),
+    })
 }

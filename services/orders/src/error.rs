@@ -5,6 +5,8 @@ use axum::response::{IntoResponse, Response};
 use platform_orders_api::ErrorCode;
 use platform_web::WebError;
 
+use crate::processor::ProcessorError;
+
 /// Seconds a caller should wait before retrying while the database is away.
 pub const RETRY_AFTER_SECS: u32 = 2;
 
@@ -56,6 +58,16 @@ pub enum OrdersError {
     /// The order cannot be cancelled any more (409).
     #[error("not cancellable")]
     NotCancellable(platform_domain::OrderStatus),
+    /// No payment processor is configured (503).
+    #[error("payments are not configured")]
+    PaymentsOff,
+    /// The payment processor could not be reached (503), refused the request or answered
+    /// something that did not verify (502).
+    #[error("payment processor")]
+    Processor(#[from] crate::processor::ProcessorError),
+    /// A webhook did not verify (401).
+    #[error("webhook refused")]
+    Webhook(#[source] crate::processor::ProcessorError),
     /// Postgres is unreachable or timed out (503 with Retry-After).
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
@@ -149,6 +161,39 @@ impl From<OrdersError> for WebError {
             OrdersError::NotFound => {
                 WebError::not_found(ErrorCode::NotFound.as_str(), "There is no such order.")
             }
+            OrdersError::PaymentsOff => WebError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::PaymentsUnavailable.as_str(),
+                "Payments are not available in this shop right now.",
+            ),
+            OrdersError::Processor(ProcessorError::Unreachable(why)) => WebError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::PaymentsUnavailable.as_str(),
+                "The payment processor cannot be reached right now. Please try again shortly.",
+            )
+            .with_retry_after(RETRY_AFTER_SECS)
+            .with_cause(ProcessorError::Unreachable(why)),
+            OrdersError::Processor(ProcessorError::Refused { status, code }) => WebError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::ProcessorRefused.as_str(),
+                format!("The payment processor refused the request ({code}, status {status})."),
+            ),
+            OrdersError::Processor(ProcessorError::Untrusted(why)) => WebError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::ProcessorRefused.as_str(),
+                "The payment processor's answer could not be verified.",
+            )
+            .with_cause(ProcessorError::Untrusted(why)),
+            OrdersError::Webhook(cause) => WebError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::WebhookRefused.as_str(),
+                match &cause {
+                    ProcessorError::Untrusted(code) => {
+                        format!("The webhook did not verify ({code}).")
+                    }
+                    _ => "The webhook did not verify.".to_owned(),
+                },
+            ),
             OrdersError::Unavailable(cause) => WebError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::Unavailable.as_str(),

@@ -25,6 +25,7 @@ mod db;
 mod error;
 mod http;
 pub mod mailer;
+pub mod processor;
 
 use std::time::Duration;
 
@@ -32,13 +33,14 @@ use platform_tenancy::TenantDb;
 use platform_vault::Vault;
 use platform_web::{BoundServer, StartError};
 
-pub use config::{Config, MailConfig};
+pub use config::{Config, MailConfig, ProcessorConfig};
 pub use error::OrdersError;
 
 /// The orders service, bound and ready to serve.
 pub struct Application {
     server: BoundServer,
     router: axum::Router,
+    webhooks: Option<(BoundServer, axum::Router)>,
     orders: app::Orders,
     sweep_every: Duration,
     mail: Option<(mailer::Mailer, Duration)>,
@@ -55,13 +57,33 @@ impl Application {
                 m.every,
             )),
         };
-        let orders = app::Orders::new(
+        let mut orders = app::Orders::new(
             TenantDb::connect_lazy(config.database, 16),
             Vault::new(config.kek),
         );
         let server = BoundServer::bind(&config.server)?;
+        let mut webhooks = None;
+        if let Some(p) = config.processor {
+            let listener = BoundServer::bind(&p.webhook)?;
+            let public_url = p.webhook_public_url.clone().unwrap_or_else(|| {
+                format!(
+                    "https://localhost:{}{}",
+                    listener.https_port(),
+                    http::webhooks::PATH
+                )
+            });
+            let processor = processor::SignedProcessor::new(&p.url, &p.ca, p.partner_key)
+                .map_err(|e| BuildError::Processor(e.to_string()))?;
+            orders = orders.with_payments(app::payments::Payments {
+                processor: std::sync::Arc::new(processor),
+                webhook_url: public_url.clone(),
+                key_overlap_secs: p.key_overlap.as_secs(),
+            });
+            webhooks = Some((listener, http::webhooks::router(orders.clone(), public_url)));
+        }
         Ok(Application {
             server,
+            webhooks,
             router: http::router(orders.clone(), config.callers),
             orders,
             sweep_every: config.hold_sweep_every,
@@ -74,6 +96,11 @@ impl Application {
         self.server.https_port()
     }
 
+    /// The bound port of the public webhook listener, when payments are on.
+    pub fn webhook_port(&self) -> Option<u16> {
+        self.webhooks.as_ref().map(|(s, _)| s.https_port())
+    }
+
     /// Serves until `shutdown` resolves, then drains. The hold sweep runs meanwhile.
     pub async fn run_until_stopped(
         self,
@@ -84,7 +111,22 @@ impl Application {
         let sender = self
             .mail
             .map(|(mailer, every)| tokio::spawn(send_forever(self.orders, mailer, every)));
+        let (stop_hooks, hooks_stopped) = tokio::sync::oneshot::channel::<()>();
+        let hooks = self.webhooks.map(|(server, router)| {
+            tokio::spawn(server.serve(router, async {
+                let _ = hooks_stopped.await;
+            }))
+        });
         let served = self.server.serve(self.router, shutdown).await;
+        let _ = stop_hooks.send(());
+        if let Some(hooks) = hooks
+            && let Ok(Err(e)) = hooks.await
+        {
+            tracing::warn!(
+                error = &e as &dyn std::error::Error,
+                "webhook listener failed"
+            );
+        }
         sweeper.abort();
         if let Some(sender) = sender {
             sender.abort();
@@ -102,6 +144,9 @@ pub enum BuildError {
     /// The SMTP relay URL or sender address is unusable.
     #[error("mail: {0}")]
     Mail(String),
+    /// The processor client cannot be set up (its CA).
+    #[error("payment processor: {0}")]
+    Processor(String),
 }
 
 async fn send_forever(orders: app::Orders, mailer: mailer::Mailer, every: Duration) {

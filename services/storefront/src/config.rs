@@ -25,6 +25,9 @@ pub struct Config {
     pub cart_identity: (PathBuf, PathBuf),
     /// Form posts (cart changes) one client network may make per minute.
     pub posts_per_network_per_minute: u32,
+    /// The payment processor's origin (`https://pay.localhost:8446`): checkout forms may
+    /// end there. None: the shop takes orders without online payment.
+    pub payment_origin: Option<String>,
 }
 
 impl Config {
@@ -39,6 +42,19 @@ impl Config {
             cart_ca: env.file("CART_CA")?,
             cart_identity: (env.file("CART_CLIENT_CERT")?, env.file("CART_CLIENT_KEY")?),
             posts_per_network_per_minute: env.parse_or("POSTS_PER_NETWORK_PER_MINUTE", 120)?,
+            payment_origin: match env.optional("PAYMENT_ORIGIN") {
+                None => None,
+                Some(origin) => {
+                    if platform_web::csp_with_form_target(&origin).is_none() {
+                        return Err(ConfigError::Invalid {
+                            var: env.name("PAYMENT_ORIGIN"),
+                            reason: "must be an https origin such as https://pay.localhost:8446"
+                                .to_owned(),
+                        });
+                    }
+                    Some(origin)
+                }
+            },
         })
     }
 }

@@ -54,6 +54,9 @@ pub struct AppState {
     pub orders: OrdersClient,
     /// Form posts per client network.
     pub posts: Arc<platform_web::NetworkRate>,
+    /// The page policy of checkout pages whose forms end on the payment processor's
+    /// page; none when the shop takes no online payment.
+    pub pay_csp: Option<axum::http::HeaderValue>,
 }
 
 /// Why the storefront could not start.
@@ -113,6 +116,10 @@ impl Application {
                     config.posts_per_network_per_minute,
                     std::time::Duration::from_secs(60),
                 ),
+                pay_csp: config
+                    .payment_origin
+                    .as_deref()
+                    .and_then(platform_web::csp_with_form_target),
             },
         })
     }

@@ -78,12 +78,84 @@ pub fn spawn_cart(
     })
 }
 
+/// The payment processor's simulator as a test sees it: a third party with its own CA.
+pub struct PaySim {
+    /// `https://localhost:<port>`.
+    pub url: String,
+    /// The simulator's own CA (not the platform's).
+    pub ca: PathBuf,
+    /// Its state, to look inside.
+    pub sim: Arc<payment_sim::Sim>,
+    /// The platform's partner key seed (base64url), which orders signs key sets with.
+    pub partner_seed_file: PathBuf,
+    /// The processor's own signing seed (its key id is [`PAYSIM_KEY_ID`]): tests sign
+    /// webhooks with it to probe the platform's checks.
+    pub signing_seed: Vec<u8>,
+}
+
+/// The simulator's key id in tests.
+pub const PAYSIM_KEY_ID: &str = "paysim-test";
+
+/// Starts the payment simulator with a CA of its own, trusting the platform's CA in
+/// `dir` for the webhooks it sends; each event is delivered `copies` times at once.
+pub fn spawn_paysim(dir: &Path, copies: usize) -> Result<PaySim, Error> {
+    use base64::Engine;
+    let sim_dir = dir.join("paysim");
+    std::fs::create_dir_all(&sim_dir)?;
+    let sim_ca = DevCa::generate()?;
+    let (cert, key) = sim_ca.write_server_cert(&sim_dir, &[])?;
+    let ca = sim_dir.join("paysim-ca.pem");
+    std::fs::write(&ca, sim_ca.cert_pem())?;
+    let partner = platform_msgsign::Keypair::generate(platform_processor_api::PARTNER_KEY_ID);
+    let signing = platform_msgsign::Keypair::generate(PAYSIM_KEY_ID);
+    let partner_seed_file = dir.join("partner.key");
+    std::fs::write(
+        &partner_seed_file,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(partner.seed()),
+    )?;
+    let app = payment_sim::Application::build(payment_sim::Config {
+        server: server_config(&cert, &key, None),
+        public_url: None,
+        signing_key: platform_msgsign::Keypair::from_seed(PAYSIM_KEY_ID, signing.seed())?,
+        partner_key: partner.public(),
+        webhook_ca: Some(dir.join("ca.pem")),
+        webhook_copies: copies,
+    })?;
+    let url = format!("https://localhost:{}", app.https_port());
+    let sim = app.sim();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    Ok(PaySim {
+        url,
+        ca,
+        sim,
+        partner_seed_file,
+        signing_seed: signing.seed().to_vec(),
+    })
+}
+
 /// Starts the orders service (the `orders` role, client certificates of `ca` required,
-/// the storefront and tenant-admin as callers). Returns its URL.
-pub fn spawn_orders(db: &TestDb, ca: &DevCa, dir: &Path) -> Result<String, Error> {
+/// the storefront and tenant-admin as callers), taking payments through `paysim` when
+/// given. Returns its URL.
+pub fn spawn_orders(
+    db: &TestDb,
+    ca: &DevCa,
+    dir: &Path,
+    paysim: Option<&PaySim>,
+) -> Result<String, Error> {
     let orders_dir = dir.join("orders");
     std::fs::create_dir_all(&orders_dir)?;
     let (cert, key) = ca.write_server_cert(&orders_dir, &[])?;
+    let processor = match paysim {
+        None => None,
+        Some(p) => Some(orders::ProcessorConfig {
+            url: p.url.clone(),
+            ca: p.ca.clone(),
+            partner_key: partner_key(&p.partner_seed_file)?,
+            webhook: server_config(&cert, &key, None),
+            webhook_public_url: None,
+            key_overlap: std::time::Duration::from_secs(600),
+        }),
+    };
     let app = orders::Application::build(orders::Config {
         server: server_config(&cert, &key, Some(dir.join("ca.pem"))),
         database: db.options_for("orders"),
@@ -91,10 +163,22 @@ pub fn spawn_orders(db: &TestDb, ca: &DevCa, dir: &Path) -> Result<String, Error
         callers: Arc::from(vec!["storefront".to_owned(), "tenant-admin".to_owned()]),
         hold_sweep_every: std::time::Duration::from_secs(30),
         mail: None,
+        processor,
     })?;
     let url = format!("https://localhost:{}", app.https_port());
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     Ok(url)
+}
+
+/// The platform's partner key from its seed file.
+pub fn partner_key(file: &Path) -> Result<platform_msgsign::Keypair, Error> {
+    use base64::Engine;
+    let seed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(std::fs::read_to_string(file)?.trim())?;
+    Ok(platform_msgsign::Keypair::from_seed(
+        platform_processor_api::PARTNER_KEY_ID,
+        &seed,
+    )?)
 }
 
 /// Starts the storefront (the `storefront` role) with the certificate in `dir`, calling
@@ -105,6 +189,7 @@ pub fn spawn_storefront(
     dir: &Path,
     cart: &CartEndpoint,
     orders_url: &str,
+    payment_origin: Option<&str>,
 ) -> Result<(u16, storefront::AppState), Error> {
     let (cert, key) = ca.write_server_cert(dir, &[])?;
     let app = storefront::Application::build(storefront::Config {
@@ -115,6 +200,7 @@ pub fn spawn_storefront(
         cart_ca: cart.ca.clone(),
         cart_identity: cart.identity.clone(),
         posts_per_network_per_minute: 100_000,
+        payment_origin: payment_origin.map(str::to_owned),
     })?;
     let (port, state) = (app.https_port(), app.state());
     tokio::spawn(app.run_until_stopped(std::future::pending()));

@@ -3,7 +3,9 @@
 
 pub mod buyer;
 pub mod idempotency;
+pub mod keys;
 pub mod mail;
+pub mod payments;
 pub mod pricing;
 
 use base64::Engine;
@@ -50,12 +52,23 @@ pub enum Placement {
 pub struct Orders {
     db: TenantDb,
     vault: Vault,
+    payments: Option<payments::Payments>,
 }
 
 impl Orders {
     /// Use cases over `db` (the `orders` role) and `vault`.
     pub fn new(db: TenantDb, vault: Vault) -> Self {
-        Orders { db, vault }
+        Orders {
+            db,
+            vault,
+            payments: None,
+        }
+    }
+
+    /// The same use cases, taking payments through `payments`.
+    pub fn with_payments(mut self, payments: payments::Payments) -> Self {
+        self.payments = Some(payments);
+        self
     }
 
     /// The pool (for readiness).
@@ -378,6 +391,7 @@ impl Orders {
         };
         let lines = db::orders::lines(&mut tx, id).await?;
         let events = db::orders::events(&mut tx, id).await?;
+        let payment = db::payments::find(&mut tx, id).await?.map(Into::into);
         tx.commit().await?;
         Ok(OrderDetail {
             summary: OrderSummary {
@@ -402,6 +416,7 @@ impl Orders {
             shipping,
             buyer_ip: row.buyer_ip,
             hold_until: row.hold_until,
+            payment,
             events,
         })
     }
@@ -435,6 +450,7 @@ impl Orders {
             .await?
             .ok_or(OrdersError::NotFound)?;
         let lines = db::orders::lines(&mut tx, row.id).await?;
+        let payment = db::payments::find(&mut tx, row.id).await?.map(Into::into);
         tx.commit().await?;
         Ok(BuyerOrder {
             reference: row.reference,
@@ -450,6 +466,7 @@ impl Orders {
             shipping_rate_name: row.shipping_rate_name,
             hold_until: row.hold_until,
             created_at: row.created_at,
+            payment,
         })
     }
 
@@ -518,6 +535,15 @@ impl Orders {
             }
             db::idempotency::purge_expired(&mut tx).await?;
             tx.commit().await?;
+            if self.payments.is_some() {
+                // One shop's unreachable processor must not stop the others' sweep.
+                if let Err(e) = self.key_upkeep(shop).await {
+                    tracing::warn!(tenant_id = %shop, error = &e as &dyn std::error::Error, "key upkeep failed");
+                }
+                if let Err(e) = self.send_refunds(shop).await {
+                    tracing::warn!(tenant_id = %shop, error = &e as &dyn std::error::Error, "refunds not sent");
+                }
+            }
         }
         Ok(cancelled)
     }

@@ -3,5 +3,7 @@
 
 pub mod catalog;
 pub mod idempotency;
+pub mod keys;
 pub mod orders;
 pub mod outbox;
+pub mod payments;

@@ -412,3 +412,19 @@ pub async fn set_status(
         .await?;
     Ok(())
 }
+
+/// Adds a refund to the order's refunded amount; refunded in full, the order is
+/// `refunded`.
+pub async fn add_refunded(tx: &mut TenantTx, id: OrderId, amount: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update orders set refunded_minor = refunded_minor + $2, \
+             status = case when refunded_minor + $2 = total_minor then 'refunded' else status end, \
+             updated_at = now() \
+         where id = $1",
+    )
+    .bind(id)
+    .bind(amount)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! The HTTP adapter: routes to use cases, plus health and the shared web layers.
 
 pub mod api;
+pub mod webhooks;
 
 use std::sync::Arc;
 

@@ -204,6 +204,7 @@ impl Fixture {
                 from: "orders@platform.test".to_owned(),
                 every: Duration::from_millis(100),
             }),
+            processor: None,
         })
         .unwrap();
         let base = format!("https://localhost:{}", app.https_port());

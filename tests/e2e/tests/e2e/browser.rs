@@ -120,7 +120,8 @@ async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_lin
         &ca,
         dir.path(),
         &cart,
-        &e2e::spawn_orders(&db, &ca, dir.path()).unwrap(),
+        &e2e::spawn_orders(&db, &ca, dir.path(), None).unwrap(),
+        None,
     )
     .unwrap();
     let admin = e2e::spawn_tenant_admin(&db, &ca, dir.path(), shop_port, None).unwrap();
@@ -328,7 +329,8 @@ async fn o4_a_visitor_finds_the_cart_again_after_closing_the_browser_and_shops_w
         &ca,
         dir.path(),
         &cart,
-        &e2e::spawn_orders(&db, &ca, dir.path()).unwrap(),
+        &e2e::spawn_orders(&db, &ca, dir.path(), None).unwrap(),
+        None,
     )
     .unwrap();
     let shop = format!("https://lantern-co.shop.localhost:{port}");

@@ -11,7 +11,7 @@ use crate::Fixture;
 
 const ALPINE: &str = "alpine.shop.localhost";
 
-async fn send(
+pub(crate) async fn send(
     f: &Fixture,
     method: reqwest::Method,
     path: &str,
@@ -33,12 +33,12 @@ async fn send(
     (status, headers, res.text().await.unwrap())
 }
 
-fn location(headers: &HeaderMap) -> String {
+pub(crate) fn location(headers: &HeaderMap) -> String {
     headers[LOCATION].to_str().unwrap().to_owned()
 }
 
 /// The value of the hidden field `name` in a page.
-fn hidden(page: &str, name: &str) -> String {
+pub(crate) fn hidden(page: &str, name: &str) -> String {
     let lead = format!("name=\"{name}\" value=\"");
     let start = page
         .find(&lead)
@@ -48,7 +48,7 @@ fn hidden(page: &str, name: &str) -> String {
 }
 
 /// Alpine ships to Germany (4.90, 19 % VAT in its prices) and Austria.
-async fn ships(f: &Fixture) {
+pub(crate) async fn ships(f: &Fixture) {
     let mut tx = f.admin.begin(f.a).await.unwrap();
     for (country, price) in [("DE", 490), ("AT", 690)] {
         sqlx::query(
@@ -70,7 +70,7 @@ async fn ships(f: &Fixture) {
     tx.commit().await.unwrap();
 }
 
-async fn variant(f: &Fixture, sku: &str) -> String {
+pub(crate) async fn variant(f: &Fixture, sku: &str) -> String {
     let mut tx = f.admin.begin(f.a).await.unwrap();
     let id: Uuid = sqlx::query_scalar("select id from variants where sku = $1")
         .bind(sku)
@@ -92,7 +92,7 @@ async fn count_orders(f: &Fixture) -> i64 {
     n
 }
 
-const DETAILS: [(&str, &str); 6] = [
+pub(crate) const DETAILS: [(&str, &str); 6] = [
     ("name", "Ada Lovelace"),
     ("email", "ada@example.org"),
     ("address_line1", "Hauptstraße 1"),
@@ -169,12 +169,13 @@ async fn o1_o4_a_visitor_with_cookies_reviews_places_once_and_sees_the_order() {
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let order_page = location(&headers);
+    // Placed: the buyer goes to the processor's page to pay.
+    let pay_page = location(&headers);
     assert!(
-        order_page.starts_with("/orders/") && order_page.ends_with("?placed=1"),
-        "{order_page}"
+        pay_page.starts_with(&format!("{}/pay/pay_", f.paysim.url)),
+        "{pay_page}"
     );
-    // Sent again (a double click, a reload): the same order, not a second one.
+    // Sent again (a double click, a reload): the same order and payment, not a second.
     let (status, again, _) = send(
         &f,
         reqwest::Method::POST,
@@ -184,9 +185,11 @@ async fn o1_o4_a_visitor_with_cookies_reviews_places_once_and_sees_the_order() {
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location(&again), order_page);
+    assert_eq!(location(&again), pay_page);
     assert_eq!(count_orders(&f).await, 1);
 
+    // The buyer goes back without paying: the order waits, with a way to pay.
+    let order_page = crate::payments::back_without_paying(&f, &pay_page).await;
     let (status, headers, page) = send(&f, reqwest::Method::GET, &order_page, None, &[]).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(headers["referrer-policy"], "no-referrer");
@@ -249,7 +252,7 @@ async fn o4_a_visitor_without_cookies_checks_out_with_the_token_in_the_url() {
     let (status, headers, _) =
         send(&f, reqwest::Method::POST, "/checkout/place", None, &form).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let order_page = location(&headers);
+    let order_page = crate::payments::back_without_paying(&f, &location(&headers)).await;
     assert!(order_page.contains("/orders/"), "{order_page}");
     let (status, _, page) = send(&f, reqwest::Method::GET, &order_page, None, &[]).await;
     assert_eq!(status, StatusCode::OK);

@@ -8,6 +8,7 @@ mod browser;
 mod carts;
 mod checkout;
 mod merchant_orders;
+mod payments;
 
 use std::net::SocketAddr;
 
@@ -27,6 +28,10 @@ struct Fixture {
     ca_pem: String,
     a: TenantId,
     b: TenantId,
+    /// The payment processor's simulator (each webhook delivered three times at once).
+    paysim: e2e::PaySim,
+    /// The orders service as the console calls it (the `tenant-admin` certificate).
+    orders: platform_orders_api::OrdersClient,
     _dir: tempfile::TempDir,
 }
 
@@ -144,12 +149,16 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let ca = DevCa::load_or_create(dir.path()).unwrap();
         let cart = e2e::spawn_cart(&db, &ca, dir.path(), redis_url).unwrap();
-        let (port, state) = e2e::spawn_storefront(
-            &db,
-            &ca,
-            dir.path(),
-            &cart,
-            &e2e::spawn_orders(&db, &ca, dir.path()).unwrap(),
+        let paysim = e2e::spawn_paysim(dir.path(), 3).unwrap();
+        let orders_url = e2e::spawn_orders(&db, &ca, dir.path(), Some(&paysim)).unwrap();
+        let (port, state) =
+            e2e::spawn_storefront(&db, &ca, dir.path(), &cart, &orders_url, Some(&paysim.url))
+                .unwrap();
+        let (cert, key) = ca.write_client_cert(dir.path(), "tenant-admin").unwrap();
+        let orders = platform_orders_api::OrdersClient::new(
+            &orders_url,
+            platform_web::tls::client_config(&dir.path().join("ca.pem"), Some((&cert, &key)))
+                .unwrap(),
         )
         .unwrap();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
@@ -161,6 +170,8 @@ impl Fixture {
             ca_pem: ca.cert_pem().to_owned(),
             a,
             b,
+            paysim,
+            orders,
             _dir: dir,
         }
     }

@@ -20,8 +20,8 @@ async fn o1_the_merchant_sees_the_order_and_can_reach_the_buyer() {
     let dir = tempfile::tempdir().unwrap();
     let ca = DevCa::load_or_create(dir.path()).unwrap();
     let cart = e2e::spawn_cart(&db, &ca, dir.path(), crate::REDIS_URL).unwrap();
-    let orders = e2e::spawn_orders(&db, &ca, dir.path()).unwrap();
-    let (shop_port, _) = e2e::spawn_storefront(&db, &ca, dir.path(), &cart, &orders).unwrap();
+    let orders = e2e::spawn_orders(&db, &ca, dir.path(), None).unwrap();
+    let (shop_port, _) = e2e::spawn_storefront(&db, &ca, dir.path(), &cart, &orders, None).unwrap();
     let admin = e2e::spawn_tenant_admin(&db, &ca, dir.path(), shop_port, Some(&orders)).unwrap();
     let http = platform_testkit::https_client(ca.cert_pem())
         .unwrap()

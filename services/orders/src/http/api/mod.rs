@@ -1,6 +1,8 @@
 //! The JSON API, one module per resource.
 
+mod keys;
 mod orders;
+mod payments;
 mod quotes;
 
 use axum::Router;
@@ -11,7 +13,10 @@ use crate::error::OrdersError;
 
 /// Every API route.
 pub fn router() -> Router<Orders> {
-    quotes::router().merge(orders::router())
+    quotes::router()
+        .merge(orders::router())
+        .merge(payments::router())
+        .merge(keys::router())
 }
 
 /// The shop named in the path.

@@ -34,6 +34,7 @@ fn status_label(status: OrderStatus) -> &'static str {
         OrderStatus::Shipped => "Shipped",
         OrderStatus::Delivered => "Delivered",
         OrderStatus::Cancelled => "Cancelled",
+        OrderStatus::Refunded => "Refunded",
     }
 }
 

@@ -8,6 +8,7 @@
 //! review and placement is refused and shown, never silently charged. Each review page
 //! carries a fresh idempotency key; sending the form twice places one order.
 
+mod pay;
 mod place;
 mod review;
 mod status;
@@ -31,6 +32,8 @@ pub fn router() -> Router<AppState> {
         .route("/checkout", get(review::review))
         .route("/checkout/place", post(place::place))
         .route("/orders/{code}", get(status::page_for))
+        .route("/orders/{code}/pay", post(pay::pay))
+        .route("/orders/{code}/return", get(pay::returned))
         .route_layer(axum::middleware::from_fn(super::cart::same_site_only))
 }
 

@@ -33,6 +33,8 @@ pub(super) async fn place(
     shop: Shop,
     visit: Visit,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
     FormBody(form): FormBody<PlaceForm>,
 ) -> Result<Response, ShopError> {
     let visit = match (visit.cart, form.cart_token.as_deref().map(CartId::parse)) {
@@ -69,10 +71,11 @@ pub(super) async fn place(
     if view.lines.is_empty() {
         // Sent again after the order was placed (and the cart cleared): the same order.
         return Ok(match state.orders.placed_by_key(shop.id, &form.key).await {
-            Ok(placed) => Redirect::to(&format!("/orders/{}?placed=1", placed.public_code)),
-            Err(_) => Redirect::to("/cart"),
-        }
-        .into_response());
+            Ok(placed) => {
+                super::pay::to_payment(&state, &shop, &headers, &uri, &placed.public_code).await
+            }
+            Err(_) => Redirect::to("/cart").into_response(),
+        });
     }
     let draft = if view.has_prefill {
         state.cart.prefill(shop.id, cart, visit.mode).await?
@@ -121,7 +124,7 @@ pub(super) async fn place(
                     "cart not cleared after an order"
                 );
             }
-            Ok(Redirect::to(&format!("/orders/{}?placed=1", placed.public_code)).into_response())
+            Ok(super::pay::to_payment(&state, &shop, &headers, &uri, &placed.public_code).await)
         }
         Err(OrdersCallError::Refused { code, message, .. }) => {
             if super::notice_for(code.as_str()).is_some() {
@@ -135,7 +138,10 @@ pub(super) async fn place(
         }
         Err(e) if unavailable(&e) => {
             tracing::warn!(error = &e as &dyn std::error::Error, "orders unavailable");
-            Ok(retry(&shop, links, contact_email.as_deref(), &form))
+            Ok(super::pay::allow_pay_forms(
+                &state,
+                retry(&shop, links, contact_email.as_deref(), &form),
+            ))
         }
         Err(e) => Err(e.into()),
     }

@@ -60,13 +60,14 @@ pub(super) async fn review(
     // With no rate chosen, orders preselects the merchant's first one: one round trip.
     let quote = quote(&state, &shop, &view, &draft, chosen).await?;
     let notice = q.problem.as_deref().and_then(notice_for);
-    Ok(super::page(
+    let page = super::page(
         &shop,
         links,
         "Checkout",
         contact.as_deref(),
         markup(&view, &draft, &quote, notice, links),
-    ))
+    );
+    Ok(super::pay::allow_pay_forms(&state, page))
 }
 
 async fn quote(

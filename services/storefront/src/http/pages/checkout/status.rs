@@ -17,6 +17,18 @@ use crate::{AppState, Shop};
 #[derive(Deserialize, Default)]
 pub(super) struct StatusQuery {
     placed: Option<String>,
+    paid: Option<String>,
+    payment: Option<String>,
+}
+
+/// What the processor said of the last card tried, in the buyer's words.
+fn failure_text(code: &str) -> &'static str {
+    match code {
+        "insufficient_funds" => {
+            "Your card was declined for insufficient funds. You can pay with another card."
+        }
+        _ => "Your card was declined. You can pay with another card.",
+    }
 }
 
 fn describe(status: OrderStatus) -> &'static str {
@@ -26,6 +38,7 @@ fn describe(status: OrderStatus) -> &'static str {
         OrderStatus::Shipped => "Shipped",
         OrderStatus::Delivered => "Delivered",
         OrderStatus::Cancelled => "Cancelled",
+        OrderStatus::Refunded => "Refunded",
     }
 }
 
@@ -51,17 +64,46 @@ pub(super) async fn page_for(
     tx.commit().await?;
     let money = |minor: i64| platform_domain::Money::new(minor, order.currency);
     let title = format!("Order {}", order.reference);
-    Ok(page(
+    let payable = order.status == OrderStatus::PendingPayment
+        && state.pay_csp.is_some()
+        && order.hold_until > chrono::Utc::now();
+    let captured = order
+        .payment
+        .as_ref()
+        .filter(|p| p.status == "captured" && p.card_last4.is_some());
+    let failure = order
+        .payment
+        .as_ref()
+        .filter(|p| p.status == "pending")
+        .and_then(|p| p.last_failure.as_deref());
+    let response = page(
         &shop,
         links,
         &title,
         contact.as_deref(),
         html! {
             h1 { (title) }
-            @if q.placed.is_some() {
+            @if q.paid.is_some() && order.status != OrderStatus::PendingPayment {
+                p.notice role="status" { "Thank you: your payment was received and your order is confirmed." }
+            } @else if q.placed.is_some() {
                 p.notice role="status" { "Thank you: your order is placed." }
             }
+            @if q.payment.as_deref() == Some("unavailable") && payable {
+                p.notice role="alert" { "Payment is not available for a moment. Your order is kept; please try again shortly." }
+            }
             p { strong { (describe(order.status)) } }
+            @if let Some(p) = captured {
+                p.small { "Paid by " (p.card_brand.as_deref().unwrap_or("card")) " ending in " (p.card_last4.as_deref().unwrap_or("")) "." }
+            }
+            @if payable {
+                @if let Some(code) = failure {
+                    p.notice role="alert" { (failure_text(code)) }
+                }
+                form method="post" action={ "/orders/" (code) "/pay" } {
+                    button type="submit" { "Pay " (money(order.total_minor)) " now" }
+                }
+                p.small { "You will type your card on our payment processor's secure page; this shop never sees your card number." }
+            }
             @if order.status == OrderStatus::PendingPayment {
                 p.small { "Unpaid orders are cancelled at " (order.hold_until.format("%Y-%m-%d %H:%M UTC")) " and their items go back on sale." }
             }
@@ -95,5 +137,6 @@ pub(super) async fn page_for(
             }
             p { a href=(links.to("/products")) { "Continue shopping" } }
         },
-    ))
+    );
+    Ok(super::pay::allow_pay_forms(&state, response))
 }
