@@ -294,6 +294,11 @@ impl Sim {
         Ok((payment, true))
     }
 
+    /// A payment as the processor holds it (tests compare both sides).
+    pub fn find(&self, id: &str) -> Option<Payment> {
+        self.lock().payments.get(id).map(|e| e.payment.clone())
+    }
+
     /// A merchant's payment.
     pub(crate) fn payment(&self, merchant: &str, id: &str) -> Result<Payment, SimError> {
         self.lock()

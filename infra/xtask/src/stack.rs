@@ -41,6 +41,12 @@ pub const CART_PORT: u16 = 8445;
 /// The orders service's (internal, mTLS) port in development. 8446 is left to the payment
 /// processor's simulator, which stands for a third party.
 pub const ORDERS_PORT: u16 = 8447;
+/// The payment processor simulator's port (its own CA and origin, `pay.localhost`).
+pub const PAYSIM_PORT: u16 = 8446;
+/// The orders service's public webhook listener (HTTPS, no client certificate).
+pub const WEBHOOK_PORT: u16 = 8448;
+/// The processor's origin as browsers and orders reach it.
+pub const PAYSIM_ORIGIN: &str = "https://pay.localhost:8446";
 
 const SERVICES: &[ServiceSpec] = &[
     ServiceSpec {
@@ -62,6 +68,12 @@ const SERVICES: &[ServiceSpec] = &[
         extra_env: &[
             ("APP_ORDERS_SMTP_URL", "smtp://127.0.0.1:1025"),
             ("APP_ORDERS_MAIL_FROM", "orders@shop.localhost"),
+            ("APP_ORDERS_PROCESSOR_URL", PAYSIM_ORIGIN),
+            ("APP_ORDERS_WEBHOOK_ADDR", "127.0.0.1:8448"),
+            (
+                "APP_ORDERS_WEBHOOK_PUBLIC_URL",
+                "https://localhost:8448/v1/processor/webhooks",
+            ),
         ],
     },
     ServiceSpec {
@@ -74,6 +86,7 @@ const SERVICES: &[ServiceSpec] = &[
         extra_env: &[
             ("APP_STOREFRONT_CART_URL", "https://localhost:8445"),
             ("APP_STOREFRONT_ORDERS_URL", "https://localhost:8447"),
+            ("APP_STOREFRONT_PAYMENT_ORIGIN", PAYSIM_ORIGIN),
             // The load generators post cart forms from one address.
             ("APP_STOREFRONT_POSTS_PER_NETWORK_PER_MINUTE", "1000000"),
         ],
@@ -103,6 +116,11 @@ pub struct Certs {
     pub tenant_admin_client: (PathBuf, PathBuf),
     /// xtask's own client certificate and key (readiness probes of internal services).
     pub xtask_client: (PathBuf, PathBuf),
+    /// The payment simulator's own CA, certificate and key (a third party: nothing of
+    /// the platform's CA).
+    pub paysim: (PathBuf, PathBuf, PathBuf),
+    /// The platform's partner key seed (base64url), which publishes shops' key sets.
+    pub partner_key: PathBuf,
 }
 
 /// Creates (once) the dev CA and issues (every time, so its names stay current) the
@@ -115,6 +133,19 @@ pub fn certs() -> anyhow::Result<Certs> {
     let xtask_client = ca.write_client_cert(&dir, "xtask")?;
     let tenant_admin_client = ca.write_client_cert(&dir, "tenant-admin")?;
     println!("xtask: dev CA at {}", dir.join("ca.pem").display());
+    let paysim_dir = dev_dir().join("paysim");
+    let paysim_ca = DevCa::load_or_create(&paysim_dir)?;
+    let (paysim_cert, paysim_key) = paysim_ca.write_server_cert(&paysim_dir, &["pay.localhost"])?;
+    let partner_key = dev_dir().join("partner.key");
+    if !partner_key.is_file() {
+        use base64::Engine;
+        let key = platform_msgsign::Keypair::generate(platform_processor_api::PARTNER_KEY_ID);
+        write_file(
+            &partner_key,
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.seed()),
+            true,
+        )?;
+    }
     Ok(Certs {
         ca: dir.join("ca.pem"),
         cert,
@@ -122,7 +153,36 @@ pub fn certs() -> anyhow::Result<Certs> {
         storefront_client,
         tenant_admin_client,
         xtask_client,
+        paysim: (paysim_dir.join("ca.pem"), paysim_cert, paysim_key),
+        partner_key,
     })
+}
+
+/// The partner key's public half, for the processor.
+fn partner_public(certs: &Certs) -> anyhow::Result<String> {
+    use base64::Engine;
+    let seed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(std::fs::read_to_string(&certs.partner_key)?.trim())?;
+    let key = platform_msgsign::Keypair::from_seed(platform_processor_api::PARTNER_KEY_ID, &seed)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", certs.partner_key.display()))?;
+    Ok(key.public().to_base64())
+}
+
+/// The payment processor's simulator: its own certificate and origin; it trusts the
+/// platform's dev CA only to post webhooks to orders.
+fn spawn_paysim(certs: &Certs, profile: &str) -> anyhow::Result<Child> {
+    let bin = root().join("target").join(profile).join("payment-sim");
+    Command::new(&bin)
+        .env("APP_PAYSIM_HTTPS_ADDR", format!("127.0.0.1:{PAYSIM_PORT}"))
+        .env("APP_PAYSIM_TLS_CERT", &certs.paysim.1)
+        .env("APP_PAYSIM_TLS_KEY", &certs.paysim.2)
+        .env("APP_PAYSIM_PUBLIC_URL", PAYSIM_ORIGIN)
+        .env("APP_PAYSIM_PARTNER_KEY", partner_public(certs)?)
+        .env("APP_PAYSIM_WEBHOOK_CA", &certs.ca)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {}", bin.display()))
 }
 
 /// Creates (once) the dev key-encryption key file, readable by its owner only.
@@ -163,6 +223,11 @@ fn spawn(
         .env(format!("{p}_CART_CA"), &certs.ca)
         .env(format!("{p}_CART_CLIENT_CERT"), &certs.storefront_client.0)
         .env(format!("{p}_CART_CLIENT_KEY"), &certs.storefront_client.1);
+    if service.package == "orders" {
+        command
+            .env(format!("{p}_PROCESSOR_CA"), &certs.paysim.0)
+            .env(format!("{p}_PARTNER_KEY_FILE"), &certs.partner_key);
+    }
     if service.package == "tenant-admin" {
         command
             .env(
@@ -278,7 +343,11 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
     // and compile much of the tree again, so its stack check runs what is there.
     let prebuilt = std::env::var_os(PREBUILT_VAR).is_some() && !release;
     if prebuilt {
-        for name in SERVICES.iter().map(|s| s.package).chain(["backup"]) {
+        for name in SERVICES
+            .iter()
+            .map(|s| s.package)
+            .chain(["backup", "payment-sim"])
+        {
             let bin = root().join("target").join("debug").join(name);
             anyhow::ensure!(bin.is_file(), "{} is not built", bin.display());
         }
@@ -290,9 +359,13 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
         for s in SERVICES {
             args.extend(["-p", s.package]);
         }
-        args.extend(["-p", "backup"]);
+        args.extend(["-p", "backup", "-p", "payment-sim"]);
         crate::run("cargo", &args)?;
     }
+    children.push((
+        "payment-sim",
+        spawn_paysim(&certs, if release { "release" } else { "debug" })?,
+    ));
     for service in SERVICES {
         children.push((
             service.package,
@@ -305,6 +378,13 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
         ));
     }
     let ca_pem = std::fs::read_to_string(&certs.ca)?;
+    let paysim_probe = crate::seed::client_with_identity(&certs.paysim.0, &certs.xtask_client)?;
+    crate::seed::wait_ready(
+        &paysim_probe,
+        &format!("https://localhost:{PAYSIM_PORT}/healthz"),
+        Duration::from_secs(60),
+    )
+    .await?;
     let probe = crate::seed::client_with_identity(&certs.ca, &certs.xtask_client)?;
     for s in SERVICES {
         crate::seed::wait_ready(
@@ -358,6 +438,16 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
             "credentials": dev_dir().join("garage").join("s3.json"),
         },
         "services": services,
+        "payment_processor": {
+            "url": PAYSIM_ORIGIN,
+            "ca": certs.paysim.0,
+            "webhooks_to": format!("https://localhost:{WEBHOOK_PORT}/v1/processor/webhooks"),
+            "test_cards": {
+                "paid": ["4242 4242 4242 4242", "5555 5555 5555 4444"],
+                "declined": "4000 0000 0000 0002",
+                "insufficient_funds": "4000 0000 0000 9995",
+            },
+        },
         "shops": shops.iter().map(|s| {
             let mut s = s.clone();
             let host = s["host_names"][0].as_str().unwrap_or("").to_owned();
@@ -385,6 +475,9 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
         "  Mail       SMTP {}, inbox http://{}/ (maildev)",
         deps::MAIL_SMTP,
         deps::MAIL_WEB
+    );
+    println!(
+        "  Payments   {PAYSIM_ORIGIN} (processor simulator, own CA; test card 4242 4242 4242 4242)"
     );
     println!(
         "  S3         {} (Garage, bucket {}; backups hourly: target/{}/backup list)",

@@ -118,10 +118,22 @@ impl SignedProcessor {
     pub fn new(base: &str, ca: &Path, partner: Keypair) -> Result<Self, ProcessorError> {
         let tls = platform_web::tls::client_config(ca, None)
             .map_err(|e| ProcessorError::Unreachable(e.to_string()))?;
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        // Names under `.localhost` are the loopback (RFC 6761 §6.3), as browsers treat
+        // them; the system resolver may not know them (the dev processor is
+        // `pay.localhost`).
+        if let Some(host) = base
+            .parse::<http::Uri>()
+            .ok()
+            .and_then(|u| u.host().map(str::to_owned))
+            .filter(|h| h.ends_with(".localhost"))
+        {
+            builder = builder.resolve(&host, std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+        }
+        let http = builder
             .build()
             .map_err(|e| ProcessorError::Unreachable(e.to_string()))?;
         Ok(SignedProcessor {

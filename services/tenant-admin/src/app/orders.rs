@@ -3,7 +3,7 @@
 //! when it has trouble (O1). The console never reads order tables itself: its database
 //! role has no grant on them.
 
-use platform_domain::OrderId;
+use platform_domain::{Invalid, OrderId};
 use platform_orders_api::{OrderDetail, OrderList, OrderListQuery, OrdersCallError, OrdersClient};
 use platform_tenancy::TenantId;
 
@@ -51,4 +51,79 @@ pub async fn detail(
     order: OrderId,
 ) -> Result<OrderDetail, ApiError> {
     client(state)?.detail(tenant, order).await.map_err(failed)
+}
+
+/// Refunds `amount` (in the shop's currency, as typed: "12.50") of a paid order through
+/// the payment processor, as `staff`.
+pub async fn refund(
+    state: &AppState,
+    tenant: TenantId,
+    order: OrderId,
+    amount: &str,
+    staff: platform_domain::StaffId,
+) -> Result<(), ApiError> {
+    let detail = detail(state, tenant, order).await?;
+    let currency = detail.summary.currency;
+    let amount_minor = platform_domain::Money::parse(amount, currency)
+        .map(|m| m.minor)
+        .map_err(|_| {
+            Invalid::new(
+                "refund.amount_invalid",
+                format!(
+                    "Please enter the amount to refund as a number, such as {}.",
+                    platform_domain::Money::new(1250, currency).amount_text()
+                ),
+            )
+        })?;
+    client(state)?
+        .refund(
+            tenant,
+            order,
+            &platform_orders_api::RefundOrder {
+                staff_id: staff,
+                amount_minor,
+            },
+        )
+        .await
+        .map(drop)
+        .map_err(failed)
+}
+
+/// The shop's keys for signing its requests to the payment processor (O12).
+pub async fn signing_keys(
+    state: &AppState,
+    tenant: TenantId,
+) -> Result<platform_orders_api::SigningKeys, ApiError> {
+    client(state)?.signing_keys(tenant).await.map_err(failed)
+}
+
+/// Makes a new signing key; the current one stays accepted for the overlap.
+pub async fn rotate_key(
+    state: &AppState,
+    tenant: TenantId,
+    staff: platform_domain::StaffId,
+) -> Result<(), ApiError> {
+    client(state)?
+        .rotate_key(tenant, &platform_orders_api::KeyAction { staff_id: staff })
+        .await
+        .map(drop)
+        .map_err(failed)
+}
+
+/// Revokes a signing key: the processor refuses it from the answer on.
+pub async fn revoke_key(
+    state: &AppState,
+    tenant: TenantId,
+    key_id: &str,
+    staff: platform_domain::StaffId,
+) -> Result<(), ApiError> {
+    client(state)?
+        .revoke_key(
+            tenant,
+            key_id,
+            &platform_orders_api::KeyAction { staff_id: staff },
+        )
+        .await
+        .map(drop)
+        .map_err(failed)
 }

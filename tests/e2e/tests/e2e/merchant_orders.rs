@@ -13,142 +13,221 @@ use serde_json::{Value, json};
 
 const PASSWORD: &str = "a long and lovely password";
 
-#[tokio::test]
-async fn o1_the_merchant_sees_the_order_and_can_reach_the_buyer() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let db = TestDb::new().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let ca = DevCa::load_or_create(dir.path()).unwrap();
-    let cart = e2e::spawn_cart(&db, &ca, dir.path(), crate::REDIS_URL).unwrap();
-    let orders = e2e::spawn_orders(&db, &ca, dir.path(), None).unwrap();
-    let (shop_port, _) = e2e::spawn_storefront(&db, &ca, dir.path(), &cart, &orders, None).unwrap();
-    let admin = e2e::spawn_tenant_admin(&db, &ca, dir.path(), shop_port, Some(&orders)).unwrap();
-    let http = platform_testkit::https_client(ca.cert_pem())
-        .unwrap()
-        .resolve(
-            "alpine.shop.localhost",
-            SocketAddr::from(([127, 0, 0, 1], shop_port)),
+/// A shop set up through the console (sign-up, login, shipping to Germany, one product),
+/// with the services behind it; with `paysim`, it takes payments.
+struct Shop {
+    http: reqwest::Client,
+    admin: String,
+    shop_port: u16,
+    session: String,
+    csrf: String,
+    variant: String,
+    paysim: Option<e2e::PaySim>,
+    _db: TestDb,
+    _dir: tempfile::TempDir,
+}
+
+impl Shop {
+    async fn new(payments: bool) -> Shop {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let db = TestDb::new().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ca = DevCa::load_or_create(dir.path()).unwrap();
+        let cart = e2e::spawn_cart(&db, &ca, dir.path(), crate::REDIS_URL).unwrap();
+        let paysim = payments.then(|| e2e::spawn_paysim(dir.path(), 1).unwrap());
+        let orders = e2e::spawn_orders(&db, &ca, dir.path(), paysim.as_ref()).unwrap();
+        let (shop_port, _) = e2e::spawn_storefront(
+            &db,
+            &ca,
+            dir.path(),
+            &cart,
+            &orders,
+            paysim.as_ref().map(|p| p.url.as_str()),
         )
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
         .unwrap();
+        let admin =
+            e2e::spawn_tenant_admin(&db, &ca, dir.path(), shop_port, Some(&orders)).unwrap();
+        let http = platform_testkit::https_client(ca.cert_pem())
+            .unwrap()
+            .resolve(
+                "alpine.shop.localhost",
+                SocketAddr::from(([127, 0, 0, 1], shop_port)),
+            )
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
 
-    // The merchant signs up, logs in, and sets up a product and shipping to Germany.
-    let res = http
-        .post(format!("{admin}/api/v1/signup"))
-        .json(&json!({ "handle": "alpine", "display_name": "Alpine", "currency": "EUR", "email": "owner@alpine.example", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let res = http
-        .post(format!("{admin}/api/v1/login"))
-        .json(&json!({ "shop": "alpine", "email": "owner@alpine.example", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    let session = res.headers()[SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let csrf = res.json::<Value>().await.unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let console = |method: reqwest::Method, path: &str| {
-        http.request(method, format!("{admin}{path}"))
-            .header("cookie", &session)
-            .header("x-csrf-token", &csrf)
-    };
-    let res = console(reqwest::Method::PUT, "/api/v1/checkout")
-        .json(&json!({ "shipping_rates": [{ "country": "DE", "name": "Standard", "price": "4.90" }] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = console(reqwest::Method::POST, "/api/v1/products")
-        .json(&json!({ "title": "Trail Boots", "status": "active",
-                       "variants": [{ "sku": "BOOTS", "price_minor": 11900, "stock": 3 }] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let product: Value = res.json().await.unwrap();
-    let variant = product["variants"][0]["id"].as_str().unwrap().to_owned();
+        // The merchant signs up, logs in, and sets up a product and shipping to Germany.
+        let res = http
+            .post(format!("{admin}/api/v1/signup"))
+            .json(&json!({ "handle": "alpine", "display_name": "Alpine", "currency": "EUR", "email": "owner@alpine.example", "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let res = http
+            .post(format!("{admin}/api/v1/login"))
+            .json(
+                &json!({ "shop": "alpine", "email": "owner@alpine.example", "password": PASSWORD }),
+            )
+            .send()
+            .await
+            .unwrap();
+        let session = res.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let csrf = res.json::<Value>().await.unwrap()["csrf_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut shop = Shop {
+            http,
+            admin,
+            shop_port,
+            session,
+            csrf,
+            variant: String::new(),
+            paysim,
+            _db: db,
+            _dir: dir,
+        };
+        let res = shop
+            .console(reqwest::Method::PUT, "/api/v1/checkout")
+            .json(&json!({ "shipping_rates": [{ "country": "DE", "name": "Standard", "price": "4.90" }] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = shop
+            .console(reqwest::Method::POST, "/api/v1/products")
+            .json(&json!({ "title": "Trail Boots", "status": "active",
+                           "variants": [{ "sku": "BOOTS", "price_minor": 11900, "stock": 3 }] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let product: Value = res.json().await.unwrap();
+        shop.variant = product["variants"][0]["id"].as_str().unwrap().to_owned();
+        shop
+    }
 
-    let (before, _) = (
-        console(reqwest::Method::GET, "/orders")
+    fn console(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.admin))
+            .header("cookie", &self.session)
+            .header("x-csrf-token", &self.csrf)
+    }
+
+    async fn page(&self, path: &str) -> String {
+        self.console(reqwest::Method::GET, path)
             .send()
             .await
             .unwrap()
             .text()
             .await
-            .unwrap(),
-        (),
-    );
+            .unwrap()
+    }
+
+    /// Posts a console form with the page's CSRF field.
+    async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let page = self.page("/orders").await;
+        let csrf = page
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.console(reqwest::Method::POST, path)
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    fn shop(&self, path: &str) -> String {
+        format!("https://alpine.shop.localhost:{}{path}", self.shop_port)
+    }
+
+    /// A visitor buys one pair; the placement's answer.
+    async fn buy(&self) -> reqwest::Response {
+        let http = &self.http;
+        let res = http
+            .post(self.shop("/cart/add"))
+            .form(&[("variant", self.variant.as_str())])
+            .send()
+            .await
+            .unwrap();
+        let cookie = res.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        http.post(self.shop("/cart/details"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("name", "Ada Lovelace"),
+                ("email", "ada@example.org"),
+                ("phone", "+49 30 1234"),
+                ("address_line1", "Hauptstraße 1"),
+                ("postal_code", "10115"),
+                ("city", "Berlin"),
+                ("country", "DE"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let review = http
+            .get(self.shop("/checkout"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let field = |name: &str| {
+            let lead = format!("name=\"{name}\" value=\"");
+            let start = review
+                .find(&lead)
+                .unwrap_or_else(|| panic!("{name} in {review}"))
+                + lead.len();
+            review[start..].split('"').next().unwrap().to_owned()
+        };
+        let res = http
+            .post(self.shop("/checkout/place"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("key", field("key")),
+                ("expected_total", field("expected_total")),
+                ("rate", field("rate")),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        res
+    }
+}
+
+#[tokio::test]
+async fn o1_the_merchant_sees_the_order_and_can_reach_the_buyer() {
+    let shop = Shop::new(false).await;
+    let console = |method: reqwest::Method, path: &str| shop.console(method, path);
+    let before = shop.page("/orders").await;
     assert!(before.contains("No orders yet."), "{before}");
 
-    // A visitor buys one pair.
-    let shop = |path: &str| format!("https://alpine.shop.localhost:{shop_port}{path}");
-    let res = http
-        .post(shop("/cart/add"))
-        .form(&[("variant", variant.as_str())])
-        .send()
-        .await
-        .unwrap();
-    let cookie = res.headers()[SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    http.post(shop("/cart/details"))
-        .header("cookie", &cookie)
-        .form(&[
-            ("name", "Ada Lovelace"),
-            ("email", "ada@example.org"),
-            ("phone", "+49 30 1234"),
-            ("address_line1", "Hauptstraße 1"),
-            ("postal_code", "10115"),
-            ("city", "Berlin"),
-            ("country", "DE"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let review = http
-        .get(shop("/checkout"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let field = |name: &str| {
-        let lead = format!("name=\"{name}\" value=\"");
-        let start = review
-            .find(&lead)
-            .unwrap_or_else(|| panic!("{name} in {review}"))
-            + lead.len();
-        review[start..].split('"').next().unwrap().to_owned()
-    };
-    let res = http
-        .post(shop("/checkout/place"))
-        .header("cookie", &cookie)
-        .form(&[
-            ("key", field("key")),
-            ("expected_total", field("expected_total")),
-            ("rate", field("rate")),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // A visitor buys one pair (this shop takes no online payment: the order waits).
+    let res = shop.buy().await;
     assert!(
         res.headers()[LOCATION]
             .to_str()
@@ -239,4 +318,105 @@ async fn o1_the_merchant_sees_the_order_and_can_reach_the_buyer() {
     .await
     .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn o3_o12_the_owner_sees_the_payment_refunds_it_and_revokes_a_key_in_the_console() {
+    let shop = Shop::new(true).await;
+    let paysim = shop.paysim.as_ref().unwrap();
+    let pay_page = shop.buy().await.headers()[LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(pay_page.starts_with(&paysim.url), "{pay_page}");
+    let sim = platform_testkit::https_client(&std::fs::read_to_string(&paysim.ca).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let res = sim
+        .post(&pay_page)
+        .form(&[
+            ("number", "5555 5555 5555 4444"),
+            ("exp", "07/38"),
+            ("cvc", "737"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let back = res.headers()[LOCATION].to_str().unwrap().to_owned();
+    let res = shop.http.get(&back).send().await.unwrap();
+    assert!(
+        res.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .ends_with("?paid=1")
+    );
+
+    let list = shop.page("/orders").await;
+    assert!(list.contains("Paid"), "{list}");
+    let href = list
+        .split("href=\"/orders/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let order = shop.page(&format!("/orders/{href}")).await;
+    for shown in [
+        "mastercard ending in 4444, expires 07/2038",
+        "Refund through the payment processor",
+        "payment captured · by",
+    ] {
+        assert!(order.contains(shown), "{shown} missing: {order}");
+    }
+    assert!(!order.contains("5555555555554444") && !order.contains("5555 5555 5555 4444"));
+
+    // A partial refund, then nonsense, then too much, then the rest.
+    let refund = format!("/orders/{href}/refund");
+    let res = shop.submit(&refund, &[("amount", "20.00")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = shop.submit(&refund, &[("amount", "lots")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("amount to refund"));
+    let res = shop.submit(&refund, &[("amount", "500")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let payment_id = pay_page.rsplit('/').next().unwrap();
+    assert_eq!(paysim.sim.find(payment_id).unwrap().refunded_minor, 2000);
+    let res = shop.submit(&refund, &[("amount", "103.90")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let order = shop.page(&format!("/orders/{href}")).await;
+    assert!(
+        order.contains("<strong>Refunded</strong>") && order.contains("refunded · by staff:"),
+        "{order}"
+    );
+    assert!(!order.contains("Refund through the payment processor"));
+    assert_eq!(paysim.sim.find(payment_id).unwrap().refunded_minor, 12390);
+
+    // The owner revokes the key that signed all this; a new one takes over at once.
+    let keys = shop.page("/settings/payments").await;
+    assert!(keys.contains("Signing now"), "{keys}");
+    let old = keys
+        .split("action=\"/settings/payments/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = shop
+        .submit(&format!("/settings/payments/{old}/revoke"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        paysim.sim.key_status(&old),
+        Some(platform_processor_api::KeyStatus::Revoked),
+        "the processor refuses the key by the time the page comes back"
+    );
+    let keys = shop.page("/settings/payments").await;
+    assert!(
+        keys.contains("Revoked") && keys.contains("Signing now"),
+        "{keys}"
+    );
 }

@@ -31,6 +31,7 @@ pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
                             a href="/catalog" { "Import/export" }
                             a href="/settings" { "Settings" }
                             a href="/settings/checkout" { "Checkout" }
+                            a href="/settings/payments" { "Payment keys" }
                             a href="/privacy" { "Privacy policy" }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(staff.csrf);

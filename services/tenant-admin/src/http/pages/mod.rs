@@ -6,6 +6,7 @@ mod checkout;
 mod collections;
 mod layout;
 mod orders;
+mod payments;
 mod privacy;
 mod products;
 mod session;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(settings::router())
         .merge(checkout::router())
         .merge(orders::router())
+        .merge(payments::router())
         .merge(privacy::router())
         .merge(catalog_csv::router())
 }

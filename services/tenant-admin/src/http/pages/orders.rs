@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders", get(list_page))
         .route("/orders/{id}", get(detail_page))
         .route("/orders/{id}/cancel", axum::routing::post(cancel_submit))
+        .route("/orders/{id}/refund", axum::routing::post(refund_submit))
 }
 
 fn status_label(status: OrderStatus) -> &'static str {
@@ -138,6 +139,34 @@ fn detail_markup(staff: &Staff, o: &OrderDetail) -> Markup {
                     }
                 }
             }
+            section.card aria-labelledby="payment" {
+                h2 #payment { "Payment" }
+                @match &o.payment {
+                    None => p { "Not started: the buyer has not gone to the payment page yet." }
+                    Some(p) => {
+                        dl {
+                            dt { "Status" }
+                            dd { @match p.status.as_str() { "captured" => "Paid", "expired" => "Expired unpaid", _ => "Waiting for the buyer" } }
+                            @if let (Some(brand), Some(last4)) = (&p.card_brand, &p.card_last4) {
+                                dt { "Card" }
+                                dd { (brand) " ending in " (last4) @if let (Some(m), Some(y)) = (p.card_exp_month, p.card_exp_year) { ", expires " (format!("{m:02}/{y}")) } }
+                            }
+                            @if let Some(at) = p.captured_at { dt { "Paid at" } dd { (at.format("%Y-%m-%d %H:%M UTC")) } }
+                            @if let Some(f) = &p.last_failure { @if p.status == "pending" { dt { "Last attempt" } dd { (f.replace('_', " ")) } } }
+                            dt { "Refunded" } dd { (money(o.refunded_minor)) }
+                        }
+                        p.small { "The card number never reaches this platform: only the brand, the last four digits and the expiry are kept." }
+                    }
+                }
+                @if refundable(o) {
+                    form method="post" action={ "/orders/" (o.summary.id) "/refund" } {
+                        input type="hidden" name="csrf" value=(staff.csrf);
+                        label for="amount" { "Refund amount (" (o.summary.currency) ", up to " (money(o.summary.total_minor - o.refunded_minor)) ")" }
+                        input #amount name="amount" inputmode="decimal" required value=(money(o.summary.total_minor - o.refunded_minor).amount_text());
+                        button type="submit" { "Refund through the payment processor" }
+                    }
+                }
+            }
             @if o.summary.status == OrderStatus::PendingPayment {
                 form.card method="post" action={ "/orders/" (o.summary.id) "/cancel" } {
                     input type="hidden" name="csrf" value=(staff.csrf);
@@ -172,6 +201,33 @@ async fn cancel_submit(
 ) -> Result<Response, ApiError> {
     let id: OrderId = id.parse().map_err(|_| ApiError::NotFound)?;
     orders::cancel(&state, staff.tenant, id, staff.staff_id).await?;
+    Ok(axum::response::Redirect::to(&format!("/orders/{id}")).into_response())
+}
+
+/// Paid and not yet refunded in full.
+fn refundable(o: &OrderDetail) -> bool {
+    matches!(
+        o.summary.status,
+        OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Delivered
+    ) && o.refunded_minor < o.summary.total_minor
+        && o.payment.as_ref().is_some_and(|p| p.status == "captured")
+}
+
+#[derive(serde::Deserialize)]
+struct RefundForm {
+    csrf: String,
+    amount: String,
+}
+
+crate::http::auth::csrf_forms!(RefundForm);
+
+async fn refund_submit(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+    CheckedForm(staff, form, _): CheckedForm<Staff, RefundForm, crate::http::auth::Owner>,
+) -> Result<Response, ApiError> {
+    let id: OrderId = id.parse().map_err(|_| ApiError::NotFound)?;
+    orders::refund(&state, staff.tenant, id, &form.amount, staff.staff_id).await?;
     Ok(axum::response::Redirect::to(&format!("/orders/{id}")).into_response())
 }
 
