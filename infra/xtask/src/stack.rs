@@ -45,6 +45,8 @@ pub const ORDERS_PORT: u16 = 8447;
 pub const PAYSIM_PORT: u16 = 8446;
 /// The orders service's public webhook listener (HTTPS, no client certificate).
 pub const WEBHOOK_PORT: u16 = 8448;
+/// The carrier simulator's port (its own CA).
+pub const CARRIER_PORT: u16 = 8449;
 /// The processor's origin as browsers and orders reach it.
 pub const PAYSIM_ORIGIN: &str = "https://pay.localhost:8446";
 
@@ -69,6 +71,7 @@ const SERVICES: &[ServiceSpec] = &[
             ("APP_ORDERS_SMTP_URL", "smtp://127.0.0.1:1025"),
             ("APP_ORDERS_MAIL_FROM", "orders@shop.localhost"),
             ("APP_ORDERS_PROCESSOR_URL", PAYSIM_ORIGIN),
+            ("APP_ORDERS_CARRIER_URL", "https://localhost:8449"),
             ("APP_ORDERS_WEBHOOK_ADDR", "127.0.0.1:8448"),
             (
                 "APP_ORDERS_WEBHOOK_PUBLIC_URL",
@@ -121,6 +124,8 @@ pub struct Certs {
     pub paysim: (PathBuf, PathBuf, PathBuf),
     /// The platform's partner key seed (base64url), which publishes shops' key sets.
     pub partner_key: PathBuf,
+    /// The carrier simulator's own CA, certificate and key, and the platform's token.
+    pub carrier: (PathBuf, PathBuf, PathBuf, PathBuf),
 }
 
 /// Creates (once) the dev CA and issues (every time, so its names stay current) the
@@ -146,7 +151,22 @@ pub fn certs() -> anyhow::Result<Certs> {
             true,
         )?;
     }
+    let carrier_dir = dev_dir().join("carrier");
+    let carrier_ca = DevCa::load_or_create(&carrier_dir)?;
+    let (carrier_cert, carrier_key) = carrier_ca.write_server_cert(&carrier_dir, &[])?;
+    let carrier_token = carrier_dir.join("token");
+    if !carrier_token.is_file() {
+        let mut bytes = [0u8; 24];
+        rand::fill(&mut bytes);
+        write_file(&carrier_token, &hex::encode(bytes), true)?;
+    }
     Ok(Certs {
+        carrier: (
+            carrier_dir.join("ca.pem"),
+            carrier_cert,
+            carrier_key,
+            carrier_token,
+        ),
         ca: dir.join("ca.pem"),
         cert,
         key,
@@ -166,6 +186,24 @@ fn partner_public(certs: &Certs) -> anyhow::Result<String> {
     let key = platform_msgsign::Keypair::from_seed(platform_processor_api::PARTNER_KEY_ID, &seed)
         .map_err(|e| anyhow::anyhow!("{}: {e}", certs.partner_key.display()))?;
     Ok(key.public().to_base64())
+}
+
+/// The carrier's simulator: its own certificate; the platform's token.
+fn spawn_carrier(certs: &Certs, profile: &str) -> anyhow::Result<Child> {
+    let bin = root().join("target").join(profile).join("carrier-sim");
+    let token = std::fs::read_to_string(&certs.carrier.3)?;
+    Command::new(&bin)
+        .env(
+            "APP_CARRIER_HTTPS_ADDR",
+            format!("127.0.0.1:{CARRIER_PORT}"),
+        )
+        .env("APP_CARRIER_TLS_CERT", &certs.carrier.1)
+        .env("APP_CARRIER_TLS_KEY", &certs.carrier.2)
+        .env("APP_CARRIER_TOKEN", token.trim())
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {}", bin.display()))
 }
 
 /// The payment processor's simulator: its own certificate and origin; it trusts the
@@ -226,7 +264,9 @@ fn spawn(
     if service.package == "orders" {
         command
             .env(format!("{p}_PROCESSOR_CA"), &certs.paysim.0)
-            .env(format!("{p}_PARTNER_KEY_FILE"), &certs.partner_key);
+            .env(format!("{p}_PARTNER_KEY_FILE"), &certs.partner_key)
+            .env(format!("{p}_CARRIER_CA"), &certs.carrier.0)
+            .env(format!("{p}_CARRIER_TOKEN_FILE"), &certs.carrier.3);
     }
     if service.package == "tenant-admin" {
         command
@@ -343,10 +383,11 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
     // and compile much of the tree again, so its stack check runs what is there.
     let prebuilt = std::env::var_os(PREBUILT_VAR).is_some() && !release;
     if prebuilt {
-        for name in SERVICES
-            .iter()
-            .map(|s| s.package)
-            .chain(["backup", "payment-sim"])
+        for name in
+            SERVICES
+                .iter()
+                .map(|s| s.package)
+                .chain(["backup", "payment-sim", "carrier-sim"])
         {
             let bin = root().join("target").join("debug").join(name);
             anyhow::ensure!(bin.is_file(), "{} is not built", bin.display());
@@ -359,12 +400,16 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
         for s in SERVICES {
             args.extend(["-p", s.package]);
         }
-        args.extend(["-p", "backup", "-p", "payment-sim"]);
+        args.extend(["-p", "backup", "-p", "payment-sim", "-p", "carrier-sim"]);
         crate::run("cargo", &args)?;
     }
     children.push((
         "payment-sim",
         spawn_paysim(&certs, if release { "release" } else { "debug" })?,
+    ));
+    children.push((
+        "carrier-sim",
+        spawn_carrier(&certs, if release { "release" } else { "debug" })?,
     ));
     for service in SERVICES {
         children.push((
@@ -382,6 +427,13 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
     crate::seed::wait_ready(
         &paysim_probe,
         &format!("https://localhost:{PAYSIM_PORT}/healthz"),
+        Duration::from_secs(60),
+    )
+    .await?;
+    let carrier_probe = crate::seed::client_with_identity(&certs.carrier.0, &certs.xtask_client)?;
+    crate::seed::wait_ready(
+        &carrier_probe,
+        &format!("https://localhost:{CARRIER_PORT}/healthz"),
         Duration::from_secs(60),
     )
     .await?;
@@ -448,6 +500,7 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
                 "insufficient_funds": "4000 0000 0000 9995",
             },
         },
+        "carrier": { "url": format!("https://localhost:{CARRIER_PORT}"), "ca": certs.carrier.0 },
         "shops": shops.iter().map(|s| {
             let mut s = s.clone();
             let host = s["host_names"][0].as_str().unwrap_or("").to_owned();
@@ -479,6 +532,7 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
     println!(
         "  Payments   {PAYSIM_ORIGIN} (processor simulator, own CA; test card 4242 4242 4242 4242)"
     );
+    println!("  Carrier    https://localhost:{CARRIER_PORT} (carrier simulator, own CA)");
     println!(
         "  S3         {} (Garage, bucket {}; backups hourly: target/{}/backup list)",
         s3.endpoint,

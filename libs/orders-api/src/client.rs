@@ -108,14 +108,26 @@ impl OrdersClient {
         if status.is_success() {
             return Ok(response);
         }
-        if status.is_server_error() {
-            return Err(OrdersCallError::ServerError(status));
-        }
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         let text = |field: &str| body["error"][field].as_str().unwrap_or_default().to_owned();
+        let code = ErrorCode::parse(&text("code"));
+        // A server error is the service's own trouble, unless it names a partner that is
+        // (the payment processor, the carrier): then the caller can say which.
+        let partner = matches!(
+            code,
+            Some(
+                ErrorCode::PaymentsUnavailable
+                    | ErrorCode::ProcessorRefused
+                    | ErrorCode::CarrierUnavailable
+                    | ErrorCode::CarrierRefused
+            )
+        );
+        if status.is_server_error() && !partner {
+            return Err(OrdersCallError::ServerError(status));
+        }
         Err(OrdersCallError::Refused {
             status,
-            code: ErrorCode::parse(&text("code")).unwrap_or(ErrorCode::Refused),
+            code: code.unwrap_or(ErrorCode::Refused),
             message: text("message"),
         })
     }
@@ -241,6 +253,39 @@ impl OrdersClient {
             self.http
                 .post(self.url(tenant, &["orders", &id, "refunds"]))
                 .json(refund),
+        )
+        .await
+    }
+
+    /// Marks a paid order shipped (typed tracking, or booked with the carrier);
+    /// shipping a shipped order again changes nothing.
+    pub async fn ship(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        ship: &crate::ShipOrder,
+    ) -> Result<OrderSummary, OrdersCallError> {
+        let id = order.to_string();
+        self.json(
+            self.http
+                .post(self.url(tenant, &["orders", &id, "ship"]))
+                .json(ship),
+        )
+        .await
+    }
+
+    /// Marks a shipped order delivered.
+    pub async fn deliver(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        staff: platform_domain::StaffId,
+    ) -> Result<OrderSummary, OrdersCallError> {
+        let id = order.to_string();
+        self.json(
+            self.http
+                .post(self.url(tenant, &["orders", &id, "deliver"]))
+                .json(&crate::CancelOrder { staff_id: staff }),
         )
         .await
     }

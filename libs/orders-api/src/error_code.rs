@@ -86,6 +86,15 @@ codes! {
     RefundInvalid = "orders.refund_invalid",
     /// Only a paid order can be refunded (409).
     NotRefundable = "orders.not_refundable",
+    /// Only a paid order can be shipped, and only a shipped one delivered (409).
+    NotShippable = "orders.not_shippable",
+    /// A carrier name or tracking number that is empty, too long or has odd characters
+    /// (422); give both or neither.
+    TrackingInvalid = "orders.tracking_invalid",
+    /// No carrier is configured, or it cannot be reached (503): type the tracking number.
+    CarrierUnavailable = "orders.carrier_unavailable",
+    /// The carrier refused the shipment (502); its code is in the message.
+    CarrierRefused = "orders.carrier_refused",
     /// A webhook that did not verify as the processor's (401).
     WebhookRefused = "orders.webhook_refused",
     /// No such signing key (404).

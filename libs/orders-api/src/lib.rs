@@ -20,8 +20,8 @@ pub use platform_tenancy::TenantId;
 pub use wire::{
     Address, BuyerOrder, CancelOrder, Contact, KeyAction, LineRequest, OrderDetail, OrderEvent,
     OrderLine, OrderList, OrderListQuery, OrderSummary, PaymentStart, PaymentView, PlaceOrder,
-    PlacedOrder, Quote, QuoteRequest, QuotedLine, RefundOrder, ShippingOption, SigningKey,
-    SigningKeys, StartPayment,
+    PlacedOrder, Quote, QuoteRequest, QuotedLine, RefundOrder, ShipOrder, ShipmentView,
+    ShippingOption, SigningKey, SigningKeys, StartPayment,
 };
 
 /// The request header that makes placing an order safe to retry (IETF httpapi

@@ -258,6 +258,8 @@ pub struct BuyerOrder {
     pub created_at: DateTime<Utc>,
     /// Its payment, once one was started.
     pub payment: Option<PaymentView>,
+    /// How it travels, once shipped.
+    pub shipment: Option<ShipmentView>,
 }
 
 /// An order in the merchant's list. Holds no personal data.
@@ -360,6 +362,8 @@ pub struct OrderDetail {
     pub hold_until: DateTime<Utc>,
     /// Its payment, once one was started.
     pub payment: Option<PaymentView>,
+    /// How it travels, once shipped.
+    pub shipment: Option<ShipmentView>,
     /// Its history, oldest first.
     pub events: Vec<OrderEvent>,
 }
@@ -382,6 +386,36 @@ pub struct PaymentView {
     pub last_failure: Option<String>,
     /// When the money was taken.
     pub captured_at: Option<DateTime<Utc>>,
+}
+
+/// How an order travels (none of it personal data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipmentView {
+    /// The carrier's name.
+    pub carrier: String,
+    /// The tracking number.
+    pub tracking_number: String,
+    /// Where to follow it, when the carrier gave an address.
+    pub tracking_url: Option<String>,
+    /// When it left.
+    pub shipped_at: DateTime<Utc>,
+    /// When it arrived.
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// Mark a paid order shipped, on behalf of a member of staff: with the carrier and
+/// tracking number typed, or, with neither, booked with the platform's carrier.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShipOrder {
+    /// Who ships.
+    pub staff_id: platform_domain::StaffId,
+    /// The carrier, when shipped by other means.
+    #[serde(default)]
+    pub carrier: Option<String>,
+    /// Its tracking number.
+    #[serde(default)]
+    pub tracking_number: Option<String>,
 }
 
 /// Start paying an order: where the processor's page sends the buyer back.

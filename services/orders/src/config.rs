@@ -32,6 +32,20 @@ pub struct Config {
     pub mail: Option<MailConfig>,
     /// The payment processor; none takes no payments (orders wait unpaid).
     pub processor: Option<ProcessorConfig>,
+    /// The carrier; none books no shipments (staff type the tracking number).
+    pub carrier: Option<CarrierConfig>,
+}
+
+/// How orders books shipments.
+pub struct CarrierConfig {
+    /// The carrier's API origin.
+    pub url: String,
+    /// The CA of the carrier's certificate.
+    pub ca: PathBuf,
+    /// The platform's token at the carrier.
+    pub token: secrecy::SecretString,
+    /// Whether the carrier needs the buyer's phone number to deliver.
+    pub requires_phone: bool,
 }
 
 /// How orders meets the payment processor.
@@ -100,7 +114,25 @@ impl Config {
             None => None,
             Some(url) => Some(processor_from_env(&env, url, &server)?),
         };
+        let carrier = match env.optional("CARRIER_URL") {
+            None => None,
+            Some(url) => Some(CarrierConfig {
+                url,
+                ca: env.file("CARRIER_CA")?,
+                token: {
+                    let file = env.file("CARRIER_TOKEN_FILE")?;
+                    let text =
+                        std::fs::read_to_string(&file).map_err(|e| ConfigError::Invalid {
+                            var: env.name("CARRIER_TOKEN_FILE"),
+                            reason: e.to_string(),
+                        })?;
+                    secrecy::SecretString::from(text.trim().to_owned())
+                },
+                requires_phone: env.parse_or("CARRIER_REQUIRES_PHONE", false)?,
+            }),
+        };
         Ok(Config {
+            carrier,
             server,
             database: env.parse("DATABASE_URL")?,
             callers: env

@@ -65,6 +65,12 @@ pub enum OrdersError {
     /// something that did not verify (502).
     #[error("payment processor")]
     Processor(#[from] crate::processor::ProcessorError),
+    /// No carrier is configured (503).
+    #[error("no carrier configured")]
+    CarrierOff,
+    /// The carrier could not be reached (503) or refused the shipment (502).
+    #[error("carrier")]
+    Carrier(#[from] crate::carrier::CarrierError),
     /// A webhook did not verify (401).
     #[error("webhook refused")]
     Webhook(#[source] crate::processor::ProcessorError),
@@ -184,6 +190,22 @@ impl From<OrdersError> for WebError {
                 "The payment processor's answer could not be verified.",
             )
             .with_cause(ProcessorError::Untrusted(why)),
+            OrdersError::CarrierOff => WebError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::CarrierUnavailable.as_str(),
+                "No carrier is connected: type the carrier and tracking number instead.",
+            ),
+            OrdersError::Carrier(crate::carrier::CarrierError::Unreachable(why)) => WebError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::CarrierUnavailable.as_str(),
+                "The carrier cannot be reached right now. Try again shortly, or type the tracking number.",
+            )
+            .with_cause(crate::carrier::CarrierError::Unreachable(why)),
+            OrdersError::Carrier(crate::carrier::CarrierError::Refused(code)) => WebError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::CarrierRefused.as_str(),
+                format!("The carrier refused the shipment ({code})."),
+            ),
             OrdersError::Webhook(cause) => WebError::new(
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::WebhookRefused.as_str(),

@@ -20,6 +20,7 @@
 //! the shop does not ask for, put personal data in a log, or hold a card number.
 
 mod app;
+pub mod carrier;
 pub mod config;
 mod db;
 mod error;
@@ -33,7 +34,7 @@ use platform_tenancy::TenantDb;
 use platform_vault::Vault;
 use platform_web::{BoundServer, StartError};
 
-pub use config::{Config, MailConfig, ProcessorConfig};
+pub use config::{CarrierConfig, Config, MailConfig, ProcessorConfig};
 pub use error::OrdersError;
 
 /// The orders service, bound and ready to serve.
@@ -61,6 +62,11 @@ impl Application {
             TenantDb::connect_lazy(config.database, 16),
             Vault::new(config.kek),
         );
+        if let Some(c) = config.carrier {
+            let carrier = carrier::HttpCarrier::new(&c.url, &c.ca, c.token, c.requires_phone)
+                .map_err(|e| BuildError::Carrier(e.to_string()))?;
+            orders = orders.with_carrier(std::sync::Arc::new(carrier));
+        }
         let server = BoundServer::bind(&config.server)?;
         let mut webhooks = None;
         if let Some(p) = config.processor {
@@ -144,6 +150,9 @@ pub enum BuildError {
     /// The SMTP relay URL or sender address is unusable.
     #[error("mail: {0}")]
     Mail(String),
+    /// The carrier client cannot be set up (its CA).
+    #[error("carrier: {0}")]
+    Carrier(String),
     /// The processor client cannot be set up (its CA).
     #[error("payment processor: {0}")]
     Processor(String),

@@ -195,6 +195,27 @@ impl ApiError {
             ApiError::OrdersRefused(platform_orders_api::ErrorCode::NotFound, _) => {
                 (S::NOT_FOUND, "not_found", "There is nothing here.".into())
             }
+            ApiError::OrdersRefused(
+                code @ (platform_orders_api::ErrorCode::PaymentsUnavailable
+                | platform_orders_api::ErrorCode::CarrierUnavailable),
+                message,
+            ) => (
+                S::SERVICE_UNAVAILABLE,
+                code.as_str(),
+                message.clone().into(),
+            ),
+            ApiError::OrdersRefused(
+                code @ (platform_orders_api::ErrorCode::ProcessorRefused
+                | platform_orders_api::ErrorCode::CarrierRefused),
+                message,
+            ) => (S::BAD_GATEWAY, code.as_str(), message.clone().into()),
+            ApiError::OrdersRefused(
+                code @ (platform_orders_api::ErrorCode::NotCancellable
+                | platform_orders_api::ErrorCode::NotRefundable
+                | platform_orders_api::ErrorCode::NotShippable
+                | platform_orders_api::ErrorCode::KeyNotRevocable),
+                message,
+            ) => (S::CONFLICT, code.as_str(), message.clone().into()),
             ApiError::OrdersRefused(code, message) => (
                 S::UNPROCESSABLE_ENTITY,
                 code.as_str(),

@@ -133,15 +133,73 @@ pub fn spawn_paysim(dir: &Path, copies: usize) -> Result<PaySim, Error> {
     })
 }
 
+/// The carrier's simulator as a test sees it.
+pub struct CarrierSim {
+    /// `https://localhost:<port>`.
+    pub url: String,
+    /// Its own CA.
+    pub ca: PathBuf,
+    /// The token file the platform presents.
+    pub token_file: PathBuf,
+    /// Whether it needs a phone number.
+    pub requires_phone: bool,
+    /// What it received.
+    pub inbox: carrier_sim::Inbox,
+}
+
+/// Starts the carrier simulator with a CA of its own.
+pub fn spawn_carrier(dir: &Path, requires_phone: bool) -> Result<CarrierSim, Error> {
+    let carrier_dir = dir.join("carrier");
+    std::fs::create_dir_all(&carrier_dir)?;
+    let own_ca = DevCa::generate()?;
+    let (cert, key) = own_ca.write_server_cert(&carrier_dir, &[])?;
+    let ca = carrier_dir.join("carrier-ca.pem");
+    std::fs::write(&ca, own_ca.cert_pem())?;
+    let token = "carrier-test-token-0123456789";
+    let token_file = carrier_dir.join("token");
+    std::fs::write(&token_file, token)?;
+    let app = carrier_sim::Application::build(carrier_sim::Config {
+        server: server_config(&cert, &key, None),
+        token: token.to_owned(),
+        requires_phone,
+    })?;
+    let url = format!("https://localhost:{}", app.https_port());
+    let inbox = app.inbox();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    Ok(CarrierSim {
+        url,
+        ca,
+        token_file,
+        requires_phone,
+        inbox,
+    })
+}
+
+/// What the orders service works with in a test.
+#[derive(Default, Clone, Copy)]
+pub struct OrdersWith<'a> {
+    /// Takes payments through this processor.
+    pub paysim: Option<&'a PaySim>,
+    /// Books shipments with this carrier.
+    pub carrier: Option<&'a CarrierSim>,
+    /// Sends its outbox to the development SMTP server.
+    pub mail: bool,
+}
+
 /// Starts the orders service (the `orders` role, client certificates of `ca` required,
-/// the storefront and tenant-admin as callers), taking payments through `paysim` when
-/// given. Returns its URL.
+/// the storefront and tenant-admin as callers), taking payments through `paysim` and
+/// booking shipments with `carrier` when given. Returns its URL.
 pub fn spawn_orders(
     db: &TestDb,
     ca: &DevCa,
     dir: &Path,
-    paysim: Option<&PaySim>,
+    with: OrdersWith<'_>,
 ) -> Result<String, Error> {
+    let OrdersWith {
+        paysim,
+        carrier,
+        mail,
+    } = with;
     let orders_dir = dir.join("orders");
     std::fs::create_dir_all(&orders_dir)?;
     let (cert, key) = ca.write_server_cert(&orders_dir, &[])?;
@@ -162,8 +220,21 @@ pub fn spawn_orders(
         kek: platform_kek(),
         callers: Arc::from(vec!["storefront".to_owned(), "tenant-admin".to_owned()]),
         hold_sweep_every: std::time::Duration::from_secs(30),
-        mail: None,
+        mail: mail.then(|| orders::MailConfig {
+            smtp_url: platform_testkit::smtp_url(),
+            from: "orders@platform.test".to_owned(),
+            every: std::time::Duration::from_millis(200),
+        }),
         processor,
+        carrier: match carrier {
+            None => None,
+            Some(c) => Some(orders::CarrierConfig {
+                url: c.url.clone(),
+                ca: c.ca.clone(),
+                token: std::fs::read_to_string(&c.token_file)?.into(),
+                requires_phone: c.requires_phone,
+            }),
+        },
     })?;
     let url = format!("https://localhost:{}", app.https_port());
     tokio::spawn(app.run_until_stopped(std::future::pending()));

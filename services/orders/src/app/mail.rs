@@ -41,7 +41,110 @@ pub fn placed_text(n: &PlacedNotice) -> (String, String) {
     )
 }
 
+/// A mail to the buyer, written.
+pub struct BuyerMail {
+    /// The shop's name (the sender's display name).
+    pub shop_name: String,
+    /// The buyer's address.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Body (plain text).
+    pub body: String,
+}
+
+/// The buyer's confirmation after payment: what was bought and paid, never card data.
+pub fn confirmation_text(
+    n: &PlacedNotice,
+    lines: &[platform_orders_api::OrderLine],
+) -> (String, String) {
+    let money = |minor: i64| Money::new(minor, n.currency);
+    let mut items = String::new();
+    for l in lines {
+        items.push_str(&format!(
+            "  {} × {}{} — {}\n",
+            l.quantity,
+            l.product_title,
+            if l.variant_title.is_empty() || l.variant_title == "Default" {
+                String::new()
+            } else {
+                format!(" ({})", l.variant_title)
+            },
+            money(l.line_total_minor)
+        ));
+    }
+    (
+        format!("Your order {} is confirmed", n.reference),
+        format!(
+            "Thank you for your order at {shop}.\n\nOrder: {reference}\n\n{items}\nTotal paid: {total}\n\n             We will write again when it ships. This is a service message about your order, not advertising.\n",
+            shop = n.shop_name,
+            reference = n.reference,
+            total = money(n.total_minor),
+        ),
+    )
+}
+
+/// The buyer's shipping notice: carrier and tracking, nothing else.
+pub fn shipping_text(
+    n: &PlacedNotice,
+    shipment: &platform_orders_api::ShipmentView,
+) -> (String, String) {
+    let follow = shipment
+        .tracking_url
+        .as_deref()
+        .map(|u| format!("Follow it: {u}\n"))
+        .unwrap_or_default();
+    (
+        format!("Your order {} is on its way", n.reference),
+        format!(
+            "Your order {reference} from {shop} has shipped.\n\nCarrier: {carrier}\nTracking number: {tracking}\n{follow}\n             This is a service message about your order, not advertising.\n",
+            reference = n.reference,
+            shop = n.shop_name,
+            carrier = shipment.carrier,
+            tracking = shipment.tracking_number,
+        ),
+    )
+}
+
 impl Orders {
+    /// Writes a mail to the buyer about the order; none when the buyer gave no email
+    /// (or their details were erased).
+    async fn buyer_mail(
+        &self,
+        tx: &mut platform_tenancy::TenantTx,
+        kind: &str,
+        order: platform_domain::OrderId,
+    ) -> Result<Option<BuyerMail>, OrdersError> {
+        let Some(notice) = db::outbox::placed_notice(tx, order).await? else {
+            return Ok(None);
+        };
+        let Some(row) = db::orders::find(tx, order).await? else {
+            return Ok(None);
+        };
+        let contact: platform_orders_api::Contact = self
+            .open(tx, crate::app::CONTACT_FIELD, &row.contact_sealed)
+            .await?
+            .unwrap_or_default();
+        if contact.email.is_empty() {
+            return Ok(None);
+        }
+        let (subject, body) = if kind == "shipping_notice" {
+            match db::orders::shipment(tx, order).await? {
+                Some(s) => shipping_text(&notice, &s),
+                None => return Ok(None),
+            }
+        } else {
+            let lines = db::orders::lines(tx, order).await?;
+            confirmation_text(&notice, &lines)
+        };
+        Ok(Some(BuyerMail {
+            shop_name: notice.shop_name,
+            to: contact.email,
+            subject,
+            body,
+        }))
+    }
+
     /// Sends what is due in every shop; returns how many messages left.
     pub async fn send_mail(&self, mailer: &Mailer) -> Result<u64, OrdersError> {
         let mut tx = self.db.platform().await?;
@@ -73,7 +176,21 @@ impl Orders {
                         Some(_) => Ok(Some("no recipient: the shop has no contact email")),
                         None => Ok(Some("no such order")),
                     },
-                    // Buyer mail arrives with payments and shipping.
+                    "order_confirmation" | "shipping_notice" => {
+                        match self.buyer_mail(&mut tx, &row.kind, row.order_id).await? {
+                            Some(mail) => mailer
+                                .send(Outgoing {
+                                    message_id: format!("<{}@outbox.orders>", row.id),
+                                    from_name: &mail.shop_name,
+                                    to: &mail.to,
+                                    subject: mail.subject,
+                                    body: mail.body,
+                                })
+                                .await
+                                .map(|()| None),
+                            None => Ok(Some("no recipient: the buyer gave no email")),
+                        }
+                    }
                     _ => continue,
                 };
                 match outcome {

@@ -2,6 +2,7 @@
 //! the sweep that returns the stock of unpaid orders. No HTTP here; SQL lives in `db/`.
 
 pub mod buyer;
+pub mod fulfilment;
 pub mod idempotency;
 pub mod keys;
 pub mod mail;
@@ -29,8 +30,8 @@ use pricing::{Inputs, Lines};
 type Result<T> = std::result::Result<T, OrdersError>;
 
 /// Field contexts bound into the buyer's sealed details.
-const CONTACT_FIELD: &str = "orders.contact";
-const SHIPPING_FIELD: &str = "orders.shipping";
+pub(crate) const CONTACT_FIELD: &str = "orders.contact";
+pub(crate) const SHIPPING_FIELD: &str = "orders.shipping";
 const EMAIL_INDEX: &str = "orders.email";
 
 /// The answer to a placement.
@@ -53,6 +54,7 @@ pub struct Orders {
     db: TenantDb,
     vault: Vault,
     payments: Option<payments::Payments>,
+    carrier: Option<std::sync::Arc<dyn crate::carrier::CarrierAdapter>>,
 }
 
 impl Orders {
@@ -62,6 +64,7 @@ impl Orders {
             db,
             vault,
             payments: None,
+            carrier: None,
         }
     }
 
@@ -392,6 +395,7 @@ impl Orders {
         let lines = db::orders::lines(&mut tx, id).await?;
         let events = db::orders::events(&mut tx, id).await?;
         let payment = db::payments::find(&mut tx, id).await?.map(Into::into);
+        let shipment = db::orders::shipment(&mut tx, id).await?;
         tx.commit().await?;
         Ok(OrderDetail {
             summary: OrderSummary {
@@ -417,12 +421,13 @@ impl Orders {
             buyer_ip: row.buyer_ip,
             hold_until: row.hold_until,
             payment,
+            shipment,
             events,
         })
     }
 
     /// Opens a sealed document; none once the buyer's key was shredded (erasure, O14).
-    async fn open<T: serde::de::DeserializeOwned>(
+    pub(crate) async fn open<T: serde::de::DeserializeOwned>(
         &self,
         tx: &mut TenantTx,
         field: &str,
@@ -451,6 +456,7 @@ impl Orders {
             .ok_or(OrdersError::NotFound)?;
         let lines = db::orders::lines(&mut tx, row.id).await?;
         let payment = db::payments::find(&mut tx, row.id).await?.map(Into::into);
+        let shipment = db::orders::shipment(&mut tx, row.id).await?;
         tx.commit().await?;
         Ok(BuyerOrder {
             reference: row.reference,
@@ -467,6 +473,7 @@ impl Orders {
             hold_until: row.hold_until,
             created_at: row.created_at,
             payment,
+            shipment,
         })
     }
 

@@ -428,3 +428,69 @@ pub async fn add_refunded(tx: &mut TenantTx, id: OrderId, amount: i64) -> Result
     .await?;
     Ok(())
 }
+
+/// Records how a paid order left.
+pub async fn set_shipped(
+    tx: &mut TenantTx,
+    id: OrderId,
+    carrier: &str,
+    tracking_number: &str,
+    tracking_url: Option<&str>,
+    shipment_id: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update orders set status = 'shipped', carrier = $2, tracking_number = $3, \
+             tracking_url = $4, shipment_id = $5, shipped_at = now(), updated_at = now() \
+         where id = $1 and status = 'paid'",
+    )
+    .bind(id)
+    .bind(carrier)
+    .bind(tracking_number)
+    .bind(tracking_url)
+    .bind(shipment_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Records that a shipped order arrived.
+pub async fn set_delivered(tx: &mut TenantTx, id: OrderId) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update orders set status = 'delivered', delivered_at = now(), updated_at = now() \
+         where id = $1 and status = 'shipped'",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct ShipmentRow {
+    carrier: String,
+    tracking_number: String,
+    tracking_url: Option<String>,
+    shipped_at: DateTime<Utc>,
+    delivered_at: Option<DateTime<Utc>>,
+}
+
+/// How the order travels, once shipped.
+pub async fn shipment(
+    tx: &mut TenantTx,
+    id: OrderId,
+) -> Result<Option<platform_orders_api::ShipmentView>, sqlx::Error> {
+    let row: Option<ShipmentRow> = sqlx::query_as(
+        "select carrier, tracking_number, tracking_url, shipped_at, delivered_at \
+         from orders where id = $1 and shipped_at is not null",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(row.map(|r| platform_orders_api::ShipmentView {
+        carrier: r.carrier,
+        tracking_number: r.tracking_number,
+        tracking_url: r.tracking_url,
+        shipped_at: r.shipped_at,
+        delivered_at: r.delivered_at,
+    }))
+}

@@ -205,6 +205,7 @@ impl Fixture {
                 every: Duration::from_millis(100),
             }),
             processor: None,
+            carrier: None,
         })
         .unwrap();
         let base = format!("https://localhost:{}", app.https_port());

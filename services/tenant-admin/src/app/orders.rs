@@ -127,3 +127,44 @@ pub async fn revoke_key(
         .map(drop)
         .map_err(failed)
 }
+
+/// Marks a paid order shipped as `staff`: with the carrier and tracking number typed, or
+/// (both empty) booked with the platform's carrier, which receives the delivery address
+/// only (O6).
+pub async fn ship(
+    state: &AppState,
+    tenant: TenantId,
+    order: OrderId,
+    carrier: &str,
+    tracking_number: &str,
+    staff: platform_domain::StaffId,
+) -> Result<(), ApiError> {
+    let some = |t: &str| (!t.trim().is_empty()).then(|| t.trim().to_owned());
+    client(state)?
+        .ship(
+            tenant,
+            order,
+            &platform_orders_api::ShipOrder {
+                staff_id: staff,
+                carrier: some(carrier),
+                tracking_number: some(tracking_number),
+            },
+        )
+        .await
+        .map(drop)
+        .map_err(failed)
+}
+
+/// Marks a shipped order delivered as `staff`.
+pub async fn deliver(
+    state: &AppState,
+    tenant: TenantId,
+    order: OrderId,
+    staff: platform_domain::StaffId,
+) -> Result<(), ApiError> {
+    client(state)?
+        .deliver(tenant, order, staff)
+        .await
+        .map(drop)
+        .map_err(failed)
+}

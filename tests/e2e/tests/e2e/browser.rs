@@ -120,7 +120,7 @@ async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_lin
         &ca,
         dir.path(),
         &cart,
-        &e2e::spawn_orders(&db, &ca, dir.path(), None).unwrap(),
+        &e2e::spawn_orders(&db, &ca, dir.path(), e2e::OrdersWith::default()).unwrap(),
         None,
     )
     .unwrap();
@@ -329,7 +329,7 @@ async fn o4_a_visitor_finds_the_cart_again_after_closing_the_browser_and_shops_w
         &ca,
         dir.path(),
         &cart,
-        &e2e::spawn_orders(&db, &ca, dir.path(), None).unwrap(),
+        &e2e::spawn_orders(&db, &ca, dir.path(), e2e::OrdersWith::default()).unwrap(),
         None,
     )
     .unwrap();

@@ -150,7 +150,16 @@ impl Fixture {
         let ca = DevCa::load_or_create(dir.path()).unwrap();
         let cart = e2e::spawn_cart(&db, &ca, dir.path(), redis_url).unwrap();
         let paysim = e2e::spawn_paysim(dir.path(), 3).unwrap();
-        let orders_url = e2e::spawn_orders(&db, &ca, dir.path(), Some(&paysim)).unwrap();
+        let orders_url = e2e::spawn_orders(
+            &db,
+            &ca,
+            dir.path(),
+            e2e::OrdersWith {
+                paysim: Some(&paysim),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let (port, state) =
             e2e::spawn_storefront(&db, &ca, dir.path(), &cart, &orders_url, Some(&paysim.url))
                 .unwrap();

@@ -22,7 +22,10 @@ struct Shop {
     session: String,
     csrf: String,
     variant: String,
+    /// The buyer's address, unique to the test (the mail server is shared).
+    buyer_email: String,
     paysim: Option<e2e::PaySim>,
+    carrier: Option<e2e::CarrierSim>,
     _db: TestDb,
     _dir: tempfile::TempDir,
 }
@@ -35,7 +38,18 @@ impl Shop {
         let ca = DevCa::load_or_create(dir.path()).unwrap();
         let cart = e2e::spawn_cart(&db, &ca, dir.path(), crate::REDIS_URL).unwrap();
         let paysim = payments.then(|| e2e::spawn_paysim(dir.path(), 1).unwrap());
-        let orders = e2e::spawn_orders(&db, &ca, dir.path(), paysim.as_ref()).unwrap();
+        let carrier = payments.then(|| e2e::spawn_carrier(dir.path(), true).unwrap());
+        let orders = e2e::spawn_orders(
+            &db,
+            &ca,
+            dir.path(),
+            e2e::OrdersWith {
+                paysim: paysim.as_ref(),
+                carrier: carrier.as_ref(),
+                mail: payments,
+            },
+        )
+        .unwrap();
         let (shop_port, _) = e2e::spawn_storefront(
             &db,
             &ca,
@@ -91,7 +105,9 @@ impl Shop {
             session,
             csrf,
             variant: String::new(),
+            buyer_email: format!("ada-{}@example.org", uuid::Uuid::new_v4().simple()),
             paysim,
+            carrier,
             _db: db,
             _dir: dir,
         };
@@ -176,7 +192,7 @@ impl Shop {
             .header("cookie", &cookie)
             .form(&[
                 ("name", "Ada Lovelace"),
-                ("email", "ada@example.org"),
+                ("email", self.buyer_email.as_str()),
                 ("phone", "+49 30 1234"),
                 ("address_line1", "Hauptstraße 1"),
                 ("postal_code", "10115"),
@@ -266,7 +282,7 @@ async fn o1_the_merchant_sees_the_order_and_can_reach_the_buyer() {
         .unwrap();
     for shown in [
         "Ada Lovelace",
-        "mailto:ada@example.org",
+        &format!("mailto:{}", shop.buyer_email),
         "tel:+49 30 1234",
         "Hauptstraße 1",
         "10115 Berlin",
@@ -373,6 +389,132 @@ async fn o3_o12_the_owner_sees_the_payment_refunds_it_and_revokes_a_key_in_the_c
     }
     assert!(!order.contains("5555555555554444") && !order.contains("5555 5555 5555 4444"));
 
+    // Shipped with the platform's carrier: it receives the delivery fields and nothing
+    // else (O6; this carrier needs a phone number, so that too).
+    let res = shop
+        .submit(
+            &format!("/orders/{href}/ship"),
+            &[("carrier", ""), ("tracking_number", "")],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let carrier = shop.carrier.as_ref().unwrap();
+    let received = carrier.inbox.received();
+    assert_eq!(received.len(), 1);
+    let body = &received[0].body;
+    let mut top: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    top.sort_unstable();
+    assert_eq!(top, ["recipient", "reference"]);
+    let mut keys: Vec<&str> = body["recipient"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "address_line1",
+            "address_line2",
+            "city",
+            "country",
+            "name",
+            "phone",
+            "postal_code",
+            "region"
+        ]
+    );
+    assert_eq!(body["recipient"]["name"], "Ada Lovelace");
+    assert_eq!(body["recipient"]["phone"], "+49 30 1234");
+    assert_eq!(body["reference"], "1001");
+    let text = body.to_string();
+    assert!(
+        !text.contains(&shop.buyer_email) && !text.contains("127.0.0.1") && !text.contains("4444")
+    );
+    let tracking = received[0].shipment.tracking_number.clone();
+    let order = shop.page(&format!("/orders/{href}")).await;
+    assert!(
+        order.contains("<strong>Shipped</strong>")
+            && order.contains(&tracking)
+            && order.contains("Parcelsim"),
+        "{order}"
+    );
+    // A second click books nothing more.
+    shop.submit(
+        &format!("/orders/{href}/ship"),
+        &[("carrier", ""), ("tracking_number", "")],
+    )
+    .await;
+    assert_eq!(carrier.inbox.received().len(), 1);
+    let res = shop.submit(&format!("/orders/{href}/deliver"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let order = shop.page(&format!("/orders/{href}")).await;
+    assert!(
+        order.contains("<strong>Delivered</strong>") && order.contains("delivered · by staff:"),
+        "{order}"
+    );
+    let buyer_page = shop
+        .http
+        .get(
+            shop.shop(
+                back.split(&format!(":{}", shop.shop_port))
+                    .nth(1)
+                    .unwrap()
+                    .split("/return")
+                    .next()
+                    .unwrap(),
+            ),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        buyer_page.contains("Shipped with Parcelsim, tracking number"),
+        "{buyer_page}"
+    );
+
+    // The buyer was told twice: the confirmation after payment, the notice on shipping;
+    // service mail, with no card data.
+    let mails = wait_for_mail(&shop.buyer_email, 2).await;
+    let subjects: Vec<&str> = mails
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap())
+        .collect();
+    assert!(
+        subjects.contains(&"Your order 1001 is confirmed"),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.contains(&"Your order 1001 is on its way"),
+        "{subjects:?}"
+    );
+    for m in &mails {
+        let text = m["text"].as_str().unwrap();
+        assert!(
+            !text.contains("4444") && !text.contains("mastercard"),
+            "{text}"
+        );
+    }
+    let shipping = mails
+        .iter()
+        .find(|m| m["subject"] == "Your order 1001 is on its way")
+        .unwrap();
+    assert!(shipping["text"].as_str().unwrap().contains(&tracking));
+
     // A partial refund, then nonsense, then too much, then the rest.
     let refund = format!("/orders/{href}/refund");
     let res = shop.submit(&refund, &[("amount", "20.00")]).await;
@@ -419,4 +561,36 @@ async fn o3_o12_the_owner_sees_the_payment_refunds_it_and_revokes_a_key_in_the_c
         keys.contains("Revoked") && keys.contains("Signing now"),
         "{keys}"
     );
+}
+
+/// Waits until the development mail server holds `count` messages for `to`.
+async fn wait_for_mail(to: &str, count: usize) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let all: Vec<Value> = reqwest::Client::new()
+            .get(format!("{}/email", platform_testkit::mail_api()))
+            .send()
+            .await
+            .expect("maildev is running (cargo xtask test starts it)")
+            .json()
+            .await
+            .unwrap();
+        let mine: Vec<Value> = all
+            .into_iter()
+            .filter(|m| {
+                m["to"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|a| a["address"] == to))
+            })
+            .collect();
+        if mine.len() >= count {
+            return mine;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} of {count} mails for {to}",
+            mine.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

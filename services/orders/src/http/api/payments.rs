@@ -5,7 +5,8 @@ use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use platform_orders_api::{
-    BuyerOrder, ErrorCode, OrderId, OrderSummary, PaymentStart, RefundOrder, StartPayment,
+    BuyerOrder, CancelOrder, ErrorCode, OrderId, OrderSummary, PaymentStart, RefundOrder,
+    ShipOrder, StartPayment,
 };
 use platform_web::{JsonBody, PathParams};
 
@@ -24,6 +25,8 @@ pub fn router() -> Router<Orders> {
             post(confirm),
         )
         .route("/v1/shops/{tenant}/orders/{order}/refunds", post(refund))
+        .route("/v1/shops/{tenant}/orders/{order}/ship", post(ship))
+        .route("/v1/shops/{tenant}/orders/{order}/deliver", post(deliver))
 }
 
 #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
@@ -60,4 +63,33 @@ async fn refund(
         .parse()
         .map_err(|_| OrdersError::refused(ErrorCode::MalformedId, "The order id is malformed."))?;
     Ok(Json(orders.refund(tenant, order, body).await?))
+}
+
+fn order_id(text: &str) -> Result<OrderId, OrdersError> {
+    text.parse()
+        .map_err(|_| OrdersError::refused(ErrorCode::MalformedId, "The order id is malformed."))
+}
+
+#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+async fn ship(
+    State(orders): State<Orders>,
+    PathParams((tenant, order)): PathParams<(String, String)>,
+    JsonBody(body): JsonBody<ShipOrder>,
+) -> Result<Json<OrderSummary>, OrdersError> {
+    let tenant = super::tenant(&tenant)?;
+    Ok(Json(orders.ship(tenant, order_id(&order)?, body).await?))
+}
+
+#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+async fn deliver(
+    State(orders): State<Orders>,
+    PathParams((tenant, order)): PathParams<(String, String)>,
+    JsonBody(body): JsonBody<CancelOrder>,
+) -> Result<Json<OrderSummary>, OrdersError> {
+    let tenant = super::tenant(&tenant)?;
+    Ok(Json(
+        orders
+            .deliver(tenant, order_id(&order)?, body.staff_id)
+            .await?,
+    ))
 }

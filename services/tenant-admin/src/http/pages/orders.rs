@@ -26,6 +26,8 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}", get(detail_page))
         .route("/orders/{id}/cancel", axum::routing::post(cancel_submit))
         .route("/orders/{id}/refund", axum::routing::post(refund_submit))
+        .route("/orders/{id}/ship", axum::routing::post(ship_submit))
+        .route("/orders/{id}/deliver", axum::routing::post(deliver_submit))
 }
 
 fn status_label(status: OrderStatus) -> &'static str {
@@ -167,6 +169,35 @@ fn detail_markup(staff: &Staff, o: &OrderDetail) -> Markup {
                     }
                 }
             }
+            section.card aria-labelledby="shipping" {
+                h2 #shipping { "Shipping" }
+                @if let Some(s) = &o.shipment {
+                    dl {
+                        dt { "Carrier" } dd { (s.carrier) }
+                        dt { "Tracking number" } dd { @if let Some(u) = &s.tracking_url { a href=(u) rel="noreferrer" { (s.tracking_number) } } @else { (s.tracking_number) } }
+                        dt { "Shipped" } dd { (s.shipped_at.format("%Y-%m-%d %H:%M UTC")) }
+                        @if let Some(at) = s.delivered_at { dt { "Delivered" } dd { (at.format("%Y-%m-%d %H:%M UTC")) } }
+                    }
+                }
+                @if o.summary.status == OrderStatus::Paid {
+                    form method="post" action={ "/orders/" (o.summary.id) "/ship" } {
+                        input type="hidden" name="csrf" value=(staff.csrf);
+                        p.small { "Leave both fields empty to book the parcel with the platform's carrier: it receives the delivery address and nothing else. Or type the carrier and tracking number of a parcel you sent yourself." }
+                        label for="carrier" { "Carrier (optional)" }
+                        input #carrier name="carrier" maxlength="60";
+                        label for="tracking_number" { "Tracking number (optional)" }
+                        input #tracking_number name="tracking_number" maxlength="60";
+                        button type="submit" { "Mark shipped" }
+                    }
+                } @else if o.summary.status == OrderStatus::Shipped {
+                    form method="post" action={ "/orders/" (o.summary.id) "/deliver" } {
+                        input type="hidden" name="csrf" value=(staff.csrf);
+                        button type="submit" { "Mark delivered" }
+                    }
+                } @else if o.shipment.is_none() {
+                    p { "Ships once paid." }
+                }
+            }
             @if o.summary.status == OrderStatus::PendingPayment {
                 form.card method="post" action={ "/orders/" (o.summary.id) "/cancel" } {
                     input type="hidden" name="csrf" value=(staff.csrf);
@@ -228,6 +259,45 @@ async fn refund_submit(
 ) -> Result<Response, ApiError> {
     let id: OrderId = id.parse().map_err(|_| ApiError::NotFound)?;
     orders::refund(&state, staff.tenant, id, &form.amount, staff.staff_id).await?;
+    Ok(axum::response::Redirect::to(&format!("/orders/{id}")).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct ShipForm {
+    csrf: String,
+    #[serde(default)]
+    carrier: String,
+    #[serde(default)]
+    tracking_number: String,
+}
+
+crate::http::auth::csrf_forms!(ShipForm);
+
+async fn ship_submit(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+    CheckedForm(staff, form, _): CheckedForm<Staff, ShipForm, crate::http::auth::Owner>,
+) -> Result<Response, ApiError> {
+    let id: OrderId = id.parse().map_err(|_| ApiError::NotFound)?;
+    orders::ship(
+        &state,
+        staff.tenant,
+        id,
+        &form.carrier,
+        &form.tracking_number,
+        staff.staff_id,
+    )
+    .await?;
+    Ok(axum::response::Redirect::to(&format!("/orders/{id}")).into_response())
+}
+
+async fn deliver_submit(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+    CheckedForm(staff, _form, _): CheckedForm<Staff, CancelForm, crate::http::auth::Owner>,
+) -> Result<Response, ApiError> {
+    let id: OrderId = id.parse().map_err(|_| ApiError::NotFound)?;
+    orders::deliver(&state, staff.tenant, id, staff.staff_id).await?;
     Ok(axum::response::Redirect::to(&format!("/orders/{id}")).into_response())
 }
 

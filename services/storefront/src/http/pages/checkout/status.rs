@@ -92,6 +92,13 @@ pub(super) async fn page_for(
                 p.notice role="alert" { "Payment is not available for a moment. Your order is kept; please try again shortly." }
             }
             p { strong { (describe(order.status)) } }
+            @if let Some(s) = &order.shipment {
+                p {
+                    "Shipped with " (s.carrier) ", tracking number "
+                    @if let Some(u) = &s.tracking_url { a href=(u) rel="noreferrer" { (s.tracking_number) } } @else { (s.tracking_number) }
+                    @if let Some(at) = s.delivered_at { ". Delivered " (at.format("%Y-%m-%d")) } "."
+                }
+            }
             @if let Some(p) = captured {
                 p.small { "Paid by " (p.card_brand.as_deref().unwrap_or("card")) " ending in " (p.card_last4.as_deref().unwrap_or("")) "." }
             }
