@@ -8,6 +8,7 @@ mod browser;
 mod carts;
 mod checkout;
 mod merchant_orders;
+mod o3_scan;
 mod payments;
 
 use std::net::SocketAddr;
@@ -680,15 +681,32 @@ impl std::io::Write for Capture {
 }
 
 fn global_log() -> &'static Capture {
+    &logs().0
+}
+
+/// Every event and span field the services of this binary emit, before the redaction
+/// layer: what reached a log call at all (O3 scans it).
+fn raw_log() -> &'static Capture {
+    &logs().1
+}
+
+fn logs() -> &'static (Capture, Capture) {
     use tracing_subscriber::layer::SubscriberExt;
-    static LOG: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
+    static LOG: std::sync::OnceLock<(Capture, Capture)> = std::sync::OnceLock::new();
     LOG.get_or_init(|| {
-        let capture = Capture::default();
-        let sink = capture.clone();
+        let (capture, raw) = (Capture::default(), Capture::default());
+        let (sink, raw_sink) = (capture.clone(), raw.clone());
         let subscriber = tracing_subscriber::registry()
-            .with(platform_telemetry::json_layer(move || sink.clone()));
+            .with(platform_telemetry::json_layer(move || sink.clone()))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(true)
+                    .with_writer(move || raw_sink.clone()),
+            );
         tracing::subscriber::set_global_default(subscriber).unwrap();
-        capture
+        (capture, raw)
     })
 }
 

@@ -38,7 +38,7 @@ fn sim_client(f: &Fixture) -> reqwest::Client {
 
 /// Puts two pairs of boots in a cart with cookies, fills the details and places the
 /// order: returns the cart id and the processor's page the buyer was sent to.
-async fn place(f: &Fixture) -> (String, String) {
+pub(crate) async fn place(f: &Fixture) -> (String, String) {
     ships(f).await;
     let boots = variant(f, "SKU-trail-boots").await;
     let (_, headers, _) = send(
