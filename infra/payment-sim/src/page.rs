@@ -43,6 +43,13 @@ fn amount(minor: i64, currency: &str) -> String {
     }
 }
 
+/// The `https://host:port` origin of an address.
+fn origin(url: &str) -> Option<String> {
+    let uri: http::Uri = url.parse().ok()?;
+    (uri.scheme_str() == Some("https")).then_some(())?;
+    Some(format!("https://{}", uri.authority()?))
+}
+
 /// The return address with the payment's id added.
 pub(crate) fn back_to(view: &PageView) -> String {
     let join = if view.return_url.contains('?') {
@@ -121,19 +128,27 @@ fn render(view: &PageView, status: StatusCode) -> Response {
             }
         }
     };
-    (
+    // The form posts here and is then redirected back to the shop: browsers apply
+    // `form-action` to that redirect too, so the shop's origin is allowed as well.
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' {}; frame-ancestors 'none'",
+        origin(&view.return_url).unwrap_or_default()
+    );
+    let mut response = (
         status,
         [
             (CACHE_CONTROL, "no-store"),
             (REFERRER_POLICY, "no-referrer"),
-            (
-                CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-            ),
         ],
         Html(body.into_string()),
     )
-        .into_response()
+        .into_response();
+    if let Ok(value) = http::HeaderValue::from_str(&csp) {
+        response
+            .headers_mut()
+            .insert(CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 async fn show(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {

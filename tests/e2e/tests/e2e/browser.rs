@@ -88,7 +88,7 @@ pub async fn shot(c: &Client, name: &str) {
     std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
 }
 
-async fn fill(c: &Client, id: &str, value: &str) {
+pub(crate) async fn fill(c: &Client, id: &str, value: &str) {
     let field = c.find(Locator::Id(id)).await.unwrap();
     field.clear().await.unwrap();
     field.send_keys(value).await.unwrap();
@@ -268,7 +268,7 @@ async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_lin
     c.close().await.unwrap();
 }
 
-async fn add_to_cart(c: &Client, shop: &str, product: &str) {
+pub(crate) async fn add_to_cart(c: &Client, shop: &str, product: &str) {
     c.goto(&format!("{shop}/products/{product}")).await.unwrap();
     c.wait()
         .for_element(Locator::Css("form.variants button[type=submit]"))

@@ -5,9 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod browser;
+mod browser_checkout;
 mod carts;
 mod checkout;
-mod merchant_orders;
+pub(crate) mod merchant_orders;
 mod o3_scan;
 mod payments;
 

@@ -11,13 +11,13 @@ use reqwest::StatusCode;
 use reqwest::header::{LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "a long and lovely password";
+pub(crate) const PASSWORD: &str = "a long and lovely password";
 
 /// A shop set up through the console (sign-up, login, shipping to Germany, one product),
 /// with the services behind it; with `paysim`, it takes payments.
-struct Shop {
+pub(crate) struct Shop {
     http: reqwest::Client,
-    admin: String,
+    pub(crate) admin: String,
     shop_port: u16,
     session: String,
     csrf: String,
@@ -25,13 +25,13 @@ struct Shop {
     /// The buyer's address, unique to the test (the mail server is shared).
     buyer_email: String,
     paysim: Option<e2e::PaySim>,
-    carrier: Option<e2e::CarrierSim>,
+    pub(crate) carrier: Option<e2e::CarrierSim>,
     _db: TestDb,
     _dir: tempfile::TempDir,
 }
 
 impl Shop {
-    async fn new(payments: bool) -> Shop {
+    pub(crate) async fn new(payments: bool) -> Shop {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let db = TestDb::new().await.unwrap();
         let dir = tempfile::tempdir().unwrap();
@@ -131,7 +131,7 @@ impl Shop {
         shop
     }
 
-    fn console(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn console(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http
             .request(method, format!("{}{path}", self.admin))
             .header("cookie", &self.session)
@@ -168,7 +168,7 @@ impl Shop {
             .unwrap()
     }
 
-    fn shop(&self, path: &str) -> String {
+    pub(crate) fn shop(&self, path: &str) -> String {
         format!("https://alpine.shop.localhost:{}{path}", self.shop_port)
     }
 
@@ -564,7 +564,7 @@ async fn o3_o12_the_owner_sees_the_payment_refunds_it_and_revokes_a_key_in_the_c
 }
 
 /// Waits until the development mail server holds `count` messages for `to`.
-async fn wait_for_mail(to: &str, count: usize) -> Vec<Value> {
+pub(crate) async fn wait_for_mail(to: &str, count: usize) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
     loop {
         let all: Vec<Value> = reqwest::Client::new()
