@@ -403,7 +403,7 @@ async fn pgbench(a: &Args, shops: &[Shop], db: &sqlx::PgPool) -> anyhow::Result<
     let find = |prefix: &str| {
         text.lines()
             .find(|l| l.starts_with(prefix))
-            .and_then(|l| l.split('=').nth(1))
+            .and_then(|l| l.split(['=', ':']).nth(1))
             .and_then(|v| v.split_whitespace().next())
             .and_then(|v| v.parse::<f64>().ok())
     };
@@ -411,7 +411,6 @@ async fn pgbench(a: &Args, shops: &[Shop], db: &sqlx::PgPool) -> anyhow::Result<
         "connections": a.connections,
         "tps": find("tps"),
         "latency_average_ms": find("latency average"),
-        "latency_stddev_ms": find("latency stddev"),
         "failed": find("number of failed transactions"),
     }))
 }

@@ -177,7 +177,29 @@ impl Orders {
                         None => Ok(Some("no such order")),
                     },
                     "order_confirmation" | "shipping_notice" => {
-                        match self.buyer_mail(&mut tx, &row.kind, row.order_id).await? {
+                        let mail = match self.buyer_mail(&mut tx, &row.kind, row.order_id).await {
+                            Ok(mail) => mail,
+                            // A sealed field that does not open will not open on a retry
+                            // either: note it on the row instead of stopping the shop's
+                            // other mail behind it.
+                            Err(OrdersError::Vault(e)) => {
+                                tracing::warn!(
+                                    tenant_id = %shop,
+                                    outbox_id = %row.id,
+                                    error = &e as &dyn std::error::Error,
+                                    "buyer's details do not open; mail dropped"
+                                );
+                                db::outbox::sent(
+                                    &mut tx,
+                                    row.id,
+                                    Some("the buyer's details could not be opened"),
+                                )
+                                .await?;
+                                continue;
+                            }
+                            Err(other) => return Err(other),
+                        };
+                        match mail {
                             Some(mail) => mailer
                                 .send(Outgoing {
                                     message_id: format!("<{}@outbox.orders>", row.id),

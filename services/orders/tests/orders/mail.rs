@@ -145,3 +145,60 @@ async fn mail_waits_and_retries_while_the_relay_is_away() {
     tx.commit().await.unwrap();
     assert_eq!(wait_for_mail(&to).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_mail_whose_buyer_details_do_not_open_does_not_hold_up_the_shops_other_mail() {
+    let f = Fixture::build_with_mail(
+        false,
+        Duration::from_secs(3600),
+        "storefront",
+        Some(platform_testkit::smtp_url()),
+    )
+    .await;
+    let to = format!("merchant-{}@alpine.example", Uuid::new_v4().simple());
+    set_contact(&f, &to).await;
+    // A confirmation queued for an order whose sealed contact is damaged, due before the
+    // merchant's notice of the order placed next: it comes first in every round.
+    let orders = platform_tenancy::TenantDb::new(f.db.pool_as("orders", 1).await.unwrap());
+    let mut tx = orders.begin(f.shop).await.unwrap();
+    sqlx::query(
+        "insert into orders (tenant_id, id, number, reference, public_code, currency, \
+             subtotal_minor, shipping_minor, tax_minor, total_minor, tax_rate_bp, tax_inclusive, \
+             subject_id, contact_sealed, buyer_ip, hold_until) \
+         values ($1, gen_random_uuid(), 9001, '9001', 'damagedDamagedDamaged0', 'EUR', 1, 0, 0, 1, 0, true, \
+             gen_random_uuid(), '\\x0102'::bytea, '203.0.113.9', now() + interval '1 hour')",
+    )
+    .bind(f.shop)
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into outbox (tenant_id, id, kind, order_id, available_at) \
+         select $1, gen_random_uuid(), 'order_confirmation', id, now() - interval '1 hour' \
+         from orders where number = 9001",
+    )
+    .bind(f.shop)
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let boots = variant(&f.admin, f.shop, "Boots", 11900, 5).await;
+    let first = f.order(f.shop, lines(&[(boots, 1)])).await;
+    assert_eq!(
+        f.place(f.shop, "a", &first).await.status,
+        StatusCode::CREATED
+    );
+
+    let mail = wait_for_mail(&to).await;
+    assert_eq!(mail[0]["subject"], "New order 1001");
+    assert_eq!(
+        f.count(
+            f.shop,
+            "select count(*) from outbox where kind = 'order_confirmation' and sent_at is not null \
+             and last_error = 'the buyer''s details could not be opened'"
+        )
+        .await,
+        1,
+        "the damaged one is set aside with a note"
+    );
+}
