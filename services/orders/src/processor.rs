@@ -49,6 +49,12 @@ impl ProcessorError {
     pub fn is_unknown_key(&self) -> bool {
         matches!(self, ProcessorError::Refused { code, .. } if code == Refusal::UnknownKey.code())
     }
+
+    /// Whether the processor refused the signing key as revoked (another replica may
+    /// have revoked it: read the shop's keys again).
+    pub fn is_revoked_key(&self) -> bool {
+        matches!(self, ProcessorError::Refused { code, .. } if code == Refusal::RevokedKey.code())
+    }
 }
 
 /// What the platform needs of a card processor.

@@ -3,6 +3,8 @@
 //! a key set before first use; rotated with an overlap; revoked at once.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 
 use platform_msgsign::Keypair;
 use platform_orders_api::{ErrorCode, SigningKey, SigningKeys};
@@ -14,6 +16,9 @@ use super::{Orders, Result};
 use crate::db;
 use crate::error::OrdersError;
 use crate::processor::ProcessorError;
+
+/// How long a shop's signing key stays in memory between reads.
+pub const SIGNER_TTL: Duration = Duration::from_secs(60);
 
 /// The field context bound into a sealed seed.
 const SEED_FIELD: &str = "orders.signing_key";
@@ -46,8 +51,13 @@ impl Orders {
     }
 
     /// The key that signs the shop's requests now: made on first use, and published to
-    /// the processor before it signs anything.
-    pub(crate) async fn signer(&self, tenant: TenantId) -> Result<Keypair> {
+    /// the processor before it signs anything. Kept in memory for [`SIGNER_TTL`] so a
+    /// signed call costs no transaction; a rotation or revocation here drops it at once,
+    /// and one made by another replica is noticed when the processor refuses the key.
+    pub(crate) async fn signer(&self, tenant: TenantId) -> Result<Arc<Keypair>> {
+        if let Some(key) = self.signers.get(&tenant) {
+            return Ok(key);
+        }
         let mut tx = self.db.begin(tenant).await?;
         let row = match db::keys::signing(&mut tx).await? {
             Some(row) => row,
@@ -66,6 +76,8 @@ impl Orders {
         if row.published_at.is_none() {
             self.publish_keys(tenant).await?;
         }
+        let key = Arc::new(key);
+        self.signers.insert(tenant, key.clone());
         Ok(key)
     }
 
@@ -105,13 +117,19 @@ impl Orders {
     /// the key (it lost its state), publishes the key set again and tries once more.
     pub(crate) async fn with_signer<T, F, Fut>(&self, tenant: TenantId, call: F) -> Result<T>
     where
-        F: Fn(Keypair) -> Fut,
+        F: Fn(Arc<Keypair>) -> Fut,
         Fut: Future<Output = std::result::Result<T, ProcessorError>>,
     {
         let key = self.signer(tenant).await?;
         match call(key).await {
             Err(e) if e.is_unknown_key() => {
+                self.signers.invalidate(&tenant);
                 self.publish_keys(tenant).await?;
+                let key = self.signer(tenant).await?;
+                Ok(call(key).await?)
+            }
+            Err(e) if e.is_revoked_key() => {
+                self.signers.invalidate(&tenant);
                 let key = self.signer(tenant).await?;
                 Ok(call(key).await?)
             }
@@ -155,6 +173,7 @@ impl Orders {
         db::keys::retire_signing(&mut tx, i64::try_from(overlap).unwrap_or(i64::MAX)).await?;
         self.make_key(&mut tx).await?;
         tx.commit().await?;
+        self.signers.invalidate(&tenant);
         tracing::info!(tenant_id = %tenant, staff_id = %staff, "signing key rotated");
         self.publish_keys(tenant).await?;
         self.signing_keys(tenant).await
@@ -190,6 +209,7 @@ impl Orders {
             self.make_key(&mut tx).await?;
         }
         tx.commit().await?;
+        self.signers.invalidate(&tenant);
         tracing::warn!(tenant_id = %tenant, staff_id = %staff, key_id, "signing key revoked");
         self.publish_keys(tenant).await?;
         self.signing_keys(tenant).await

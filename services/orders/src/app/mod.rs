@@ -55,6 +55,8 @@ pub struct Orders {
     vault: Vault,
     payments: Option<payments::Payments>,
     carrier: Option<std::sync::Arc<dyn crate::carrier::CarrierAdapter>>,
+    /// Each shop's signing key, for [`keys::SIGNER_TTL`].
+    signers: moka::sync::Cache<TenantId, std::sync::Arc<platform_msgsign::Keypair>>,
 }
 
 impl Orders {
@@ -65,6 +67,10 @@ impl Orders {
             vault,
             payments: None,
             carrier: None,
+            signers: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(keys::SIGNER_TTL)
+                .build(),
         }
     }
 
