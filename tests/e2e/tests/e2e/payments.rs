@@ -771,3 +771,58 @@ fn twice(request: http::Request<Bytes>) -> (http::Request<Bytes>, http::Request<
     *copy.headers_mut() = request.headers().clone();
     (request, copy)
 }
+
+#[tokio::test]
+async fn o12_a_key_revoked_by_another_replica_is_dropped_at_the_processors_first_refusal() {
+    let f = Fixture::new().await;
+    let (_, pay_page) = place(&f).await;
+    // A second orders process on the same database and processor: the console reached
+    // that one to revoke the key the first one holds in memory.
+    let ca = platform_web::devcert::DevCa::load_or_create(f._dir.path()).unwrap();
+    let replica_dir = f._dir.path().join("replica");
+    std::fs::create_dir_all(&replica_dir).unwrap();
+    std::fs::copy(f._dir.path().join("ca.pem"), replica_dir.join("ca.pem")).unwrap();
+    let replica = e2e::spawn_orders(
+        &f.db,
+        &ca,
+        &replica_dir,
+        e2e::OrdersWith {
+            paysim: Some(&f.paysim),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (cert, key) = ca.write_client_cert(&replica_dir, "tenant-admin").unwrap();
+    let console = platform_orders_api::OrdersClient::new(
+        &replica,
+        platform_web::tls::client_config(&replica_dir.join("ca.pem"), Some((&cert, &key))).unwrap(),
+    )
+    .unwrap();
+    let keys = console.signing_keys(f.a).await.unwrap();
+    let old = keys
+        .keys
+        .iter()
+        .find(|k| k.state == "signing")
+        .unwrap()
+        .key_id
+        .clone();
+    console
+        .revoke_key(
+            f.a,
+            &old,
+            &platform_orders_api::KeyAction {
+                staff_id: StaffId::random(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.paysim.sim.key_status(&old), Some(KeyStatus::Revoked));
+
+    // The first process still holds the old key: its next signed call is refused, it
+    // reads the shop's keys again and the buyer never notices.
+    let order_page = back_without_paying(&f, &pay_page).await;
+    let pay_path = order_page.replace("?placed=1", "") + "/pay";
+    let (status, headers, _) = send(&f, reqwest::Method::POST, &pay_path, None, &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&headers), pay_page);
+}
