@@ -13,6 +13,7 @@ mod checkout;
 pub mod contact;
 mod country;
 mod data_class;
+mod error_codes;
 mod host;
 mod ids;
 mod invalid;

@@ -1,36 +1,7 @@
 //! The orders service's error codes: a closed set both sides name by variant.
 
-macro_rules! codes {
-    ($($(#[$doc:meta])* $variant:ident = $text:literal),+ $(,)?) => {
-        /// A stable code the orders service answers a refusal with (`{"error": {"code": …}}`).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum ErrorCode {
-            $($(#[$doc])* $variant),+
-        }
-
-        impl ErrorCode {
-            /// Every code.
-            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
-
-            /// The wire form (`"orders.insufficient_stock"`).
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(ErrorCode::$variant => $text),+
-                }
-            }
-
-            /// Parses the wire form.
-            pub fn parse(text: &str) -> Option<Self> {
-                match text {
-                    $($text => Some(ErrorCode::$variant),)+
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-codes! {
+platform_domain::error_codes! {
+    #[doc = "A stable code the orders service answers a refusal with (`{\"error\": {\"code\": …}}`)."]
     /// An id in the path is malformed (400).
     MalformedId = "orders.malformed_id",
     /// Placing an order without an `Idempotency-Key` header (400).
