@@ -85,7 +85,10 @@ impl Application {
                 webhook_url: public_url.clone(),
                 key_overlap_secs: p.key_overlap.as_secs(),
             });
-            webhooks = Some((listener, http::webhooks::router(orders.clone(), public_url)));
+            let signed_for = public_url
+                .parse()
+                .map_err(|_| BuildError::Processor(format!("webhook address {public_url}")))?;
+            webhooks = Some((listener, http::webhooks::router(orders.clone(), signed_for)));
         }
         Ok(Application {
             server,

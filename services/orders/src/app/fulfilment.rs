@@ -73,7 +73,7 @@ impl Orders {
         {
             OrderStatus::Shipped | OrderStatus::Delivered => {
                 tx.commit().await?;
-                return Ok(self.detail(tenant, id).await?.summary);
+                return self.summary(tenant, id).await;
             }
             OrderStatus::Paid => {}
             other => return Err(not_shippable(other)),
@@ -132,7 +132,7 @@ impl Orders {
         db::orders::enqueue(&mut tx, id, "shipping_notice").await?;
         tx.commit().await?;
         tracing::info!(tenant_id = %tenant, order_id = %id, "order shipped");
-        Ok(self.detail(tenant, id).await?.summary)
+        self.summary(tenant, id).await
     }
 
     /// Marks a shipped order delivered; again changes nothing.
@@ -162,7 +162,7 @@ impl Orders {
             other => return Err(not_shippable(other)),
         }
         tx.commit().await?;
-        Ok(self.detail(tenant, id).await?.summary)
+        self.summary(tenant, id).await
     }
 }
 

@@ -510,11 +510,18 @@ impl Orders {
             }
             Some(other) => return Err(OrdersError::NotCancellable(other)),
         }
+        tx.commit().await?;
+        tracing::info!(tenant_id = %tenant, order_id = %id, "order cancelled");
+        self.summary(tenant, id).await
+    }
+
+    /// An order's summary as it stands (no personal data, nothing to open).
+    pub(crate) async fn summary(&self, tenant: TenantId, id: OrderId) -> Result<OrderSummary> {
+        let mut tx = self.db.begin(tenant).await?;
         let row = db::orders::find(&mut tx, id)
             .await?
             .ok_or(OrdersError::NotFound)?;
         tx.commit().await?;
-        tracing::info!(tenant_id = %tenant, order_id = %id, "order cancelled");
         Ok(OrderSummary {
             id: row.id,
             number: row.number,

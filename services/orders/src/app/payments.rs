@@ -88,10 +88,7 @@ impl Orders {
                 format!("This order is {} and cannot be paid now.", row.status),
             ));
         }
-        let shop: String = sqlx::query_scalar("select display_name from tenants where id = $1")
-            .bind(tenant)
-            .fetch_one(&mut tx)
-            .await?;
+        let shop = db::outbox::shop_name(&mut tx).await?;
         tx.commit().await?;
         let new = NewPayment {
             reference: row.id.to_string(),
@@ -225,12 +222,6 @@ impl Orders {
             return Ok(Delivery::Ignored);
         };
         let mut tx = self.db.begin(tenant).await?;
-        if db::orders::status_for_update(&mut tx, order)
-            .await?
-            .is_none()
-        {
-            return Ok(Delivery::Ignored);
-        }
         let kind = match event.kind {
             EventKind::PaymentCaptured => "payment_captured",
             EventKind::PaymentFailed => "payment_failed",
@@ -240,14 +231,18 @@ impl Orders {
             tx.commit().await?;
             return Ok(Delivery::Duplicate);
         }
+        // `apply` locks the order; one we do not know is acknowledged and nothing kept
+        // (the transaction rolls back, event id included).
+        match self
+            .apply(&mut tx, order, &event.payment, "processor")
+            .await
+        {
+            Err(OrdersError::NotFound) => return Ok(Delivery::Ignored),
+            other => other?,
+        }
         match event.kind {
-            EventKind::PaymentCaptured => {
-                self.apply(&mut tx, order, &event.payment, "processor")
-                    .await?;
-            }
+            EventKind::PaymentCaptured => {}
             EventKind::PaymentFailed => {
-                self.apply(&mut tx, order, &event.payment, "processor")
-                    .await?;
                 let code = event
                     .payment
                     .last_failure
@@ -328,8 +323,7 @@ impl Orders {
         if let Err(e) = self.send_refunds(tenant).await {
             tracing::warn!(tenant_id = %tenant, error = &e as &dyn std::error::Error, "refund not confirmed yet; will retry");
         }
-        let summary = self.detail(tenant, order).await?.summary;
-        Ok(summary)
+        self.summary(tenant, order).await
     }
 
     /// Sends the shop's refunds the processor has not confirmed yet.

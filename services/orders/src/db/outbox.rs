@@ -98,3 +98,11 @@ pub async fn placed_notice(
     .fetch_optional(&mut *tx)
     .await
 }
+
+/// The shop's display name (the transaction's tenant).
+pub async fn shop_name(tx: &mut TenantTx) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("select display_name from tenants where id = $1")
+        .bind(tx.tenant())
+        .fetch_one(&mut *tx)
+        .await
+}

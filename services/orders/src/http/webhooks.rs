@@ -18,7 +18,7 @@ pub const PATH: &str = "/v1/processor/webhooks";
 const BODY_LIMIT: usize = 64 * 1024;
 
 /// The listener's routes; `public_url` is the full address the processor signs for.
-pub fn router(orders: Orders, public_url: String) -> Router {
+pub fn router(orders: Orders, public_url: http::Uri) -> Router {
     Router::new()
         .route(PATH, post(receive))
         .with_state((orders, public_url))
@@ -27,19 +27,16 @@ pub fn router(orders: Orders, public_url: String) -> Router {
 
 #[tracing::instrument(skip_all)]
 async fn receive(
-    State((orders, public_url)): State<(Orders, String)>,
+    State((orders, public_url)): State<(Orders, http::Uri)>,
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
-    let Ok(uri) = public_url.parse::<http::Uri>() else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
     let mut rebuilt = http::Request::new(body);
     *rebuilt.method_mut() = parts.method;
-    *rebuilt.uri_mut() = uri;
+    *rebuilt.uri_mut() = public_url;
     *rebuilt.headers_mut() = parts.headers;
     match orders.receive_webhook(rebuilt).await {
         Ok(delivery) => {

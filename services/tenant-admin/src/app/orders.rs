@@ -62,8 +62,7 @@ pub async fn refund(
     amount: &str,
     staff: platform_domain::StaffId,
 ) -> Result<(), ApiError> {
-    let detail = detail(state, tenant, order).await?;
-    let currency = detail.summary.currency;
+    let currency = crate::app::products::currency(state, tenant).await?;
     let amount_minor = platform_domain::Money::parse(amount, currency)
         .map(|m| m.minor)
         .map_err(|_| {
