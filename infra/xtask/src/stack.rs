@@ -104,6 +104,9 @@ const SERVICES: &[ServiceSpec] = &[
         extra_env: &[
             ("APP_TENANT_ADMIN_STOREFRONT_PORT", "8443"),
             ("APP_TENANT_ADMIN_SHOP_DOMAIN", "shop.localhost"),
+            ("APP_TENANT_ADMIN_PUBLIC_URL", "https://localhost:8444"),
+            ("APP_TENANT_ADMIN_SMTP_URL", "smtp://127.0.0.1:1025"),
+            ("APP_TENANT_ADMIN_MAIL_FROM", "staff@shop.localhost"),
         ],
     },
 ];
@@ -300,10 +303,28 @@ fn spawn(
         .with_context(|| format!("cannot start {}", bin.display()))
 }
 
-/// The backup worker of the dev stack, against the dev Garage.
+/// The platform's audit signing key (O22): a base64url Ed25519 seed, made once.
+pub fn audit_key() -> anyhow::Result<PathBuf> {
+    let path = dev_dir().join("audit.key");
+    if !path.is_file() {
+        use base64::Engine;
+        let mut seed = [0u8; 32];
+        rand::fill(&mut seed);
+        write_file(
+            &path,
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(seed),
+            true,
+        )?;
+    }
+    Ok(path)
+}
+
+/// The backup worker of the dev stack, against the dev Garage; it also seals the shops'
+/// audit chains (every 100 events, at least hourly; looked at every minute).
 fn spawn_backup(s3: &crate::garage::S3Dev, kek: &PathBuf, profile: &str) -> anyhow::Result<Child> {
     let bin = root().join("target").join(profile).join("backup");
     Command::new(&bin)
+        .env("APP_BACKUP_AUDIT_KEY_FILE", audit_key()?)
         .arg("worker")
         .env("APP_BACKUP_DATABASE_URL", db::url_for("backup")?)
         .env("APP_BACKUP_S3_ENDPOINT", &s3.endpoint)
@@ -537,6 +558,12 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
         "  S3         {} (Garage, bucket {}; backups hourly: target/{}/backup list)",
         s3.endpoint,
         crate::garage::BUCKET,
+        if release { "release" } else { "debug" }
+    );
+    println!(
+        "  Audit      chains sealed by the backup worker (key {}); check a shop's with\n             \
+         APP_BACKUP_AUDIT_KEY_FILE=… target/{}/backup audit-verify --tenant <handle>",
+        audit_key()?.display(),
         if release { "release" } else { "debug" }
     );
     for s in SERVICES {

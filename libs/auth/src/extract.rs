@@ -15,10 +15,10 @@ use crate::{csrf, secrets_equal};
 
 /// Someone with a session: a staff member, a platform operator.
 pub trait Principal: Clone + Send + Sync + 'static {
-    /// The roles principals of this kind hold.
-    type Role: Copy + Send;
-    /// This principal's role.
-    fn role(&self) -> Self::Role;
+    /// The roles principals of this kind hold (a set: one person may hold several).
+    type Roles: Copy + Send;
+    /// This principal's roles.
+    fn roles(&self) -> Self::Roles;
     /// The session's CSRF token.
     fn csrf_token(&self) -> &str;
 }
@@ -57,10 +57,10 @@ pub trait SessionAuthority<P: Principal>: Send + Sync {
     }
 }
 
-/// A role a handler requires.
+/// What a handler requires of the principal's roles.
 pub trait RoleRequirement<R>: Send + Sync + 'static {
-    /// The role may do it.
-    fn allows(role: R) -> bool;
+    /// These roles may do it.
+    fn allows(roles: R) -> bool;
 }
 
 /// Any role.
@@ -111,13 +111,13 @@ impl<S, P, Req> FromRequestParts<S> for RequireRole<Req, P>
 where
     S: SessionAuthority<P>,
     P: Principal,
-    Req: RoleRequirement<P::Role>,
+    Req: RoleRequirement<P::Roles>,
 {
     type Rejection = S::Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Authenticated(principal) = Authenticated::from_request_parts(parts, state).await?;
-        if !Req::allows(principal.role()) {
+        if !Req::allows(principal.roles()) {
             return Err(Refusal::Forbidden.into());
         }
         Ok(RequireRole(principal, PhantomData))
@@ -139,7 +139,7 @@ where
     S: SessionAuthority<P>,
     P: Principal,
     T: CsrfField + DeserializeOwned + Send,
-    Req: RoleRequirement<P::Role>,
+    Req: RoleRequirement<P::Roles>,
 {
     type Rejection = S::Error;
 
@@ -151,7 +151,7 @@ where
         if !secrets_equal(form.csrf(), principal.csrf_token()) {
             return Err(Refusal::Csrf.into());
         }
-        if !Req::allows(principal.role()) {
+        if !Req::allows(principal.roles()) {
             return Err(Refusal::Forbidden.into());
         }
         Ok(CheckedForm(principal, form, PhantomData))
@@ -203,5 +203,26 @@ where
             ))),
             Err(e) => Err(PageRefusal::Error(e)),
         }
+    }
+}
+
+/// Page: as [`PageSession`], and the roles must satisfy `Req` (else the service's
+/// forbidden answer, on its error page).
+pub struct PageRole<Req, P>(pub P, pub PhantomData<Req>);
+
+impl<S, P, Req> FromRequestParts<S> for PageRole<Req, P>
+where
+    S: SessionAuthority<P>,
+    P: Principal,
+    Req: RoleRequirement<P::Roles>,
+{
+    type Rejection = PageRefusal<S::Error>;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let PageSession(principal) = PageSession::from_request_parts(parts, state).await?;
+        if !Req::allows(principal.roles()) {
+            return Err(PageRefusal::Error(Refusal::Forbidden.into()));
+        }
+        Ok(PageRole(principal, PhantomData))
     }
 }

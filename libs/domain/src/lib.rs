@@ -24,7 +24,7 @@ mod text_sql;
 
 pub use checkout::{CheckoutField, CheckoutFields, FieldRule};
 pub use country::Country;
-pub use data_class::{Access, DataClass, StaffRole};
+pub use data_class::{Access, Clearance, DataClass, MASK, Permission, RoleSet, Shown, StaffRole};
 pub use host::is_dns_name;
 pub use ids::{
     CollectionId, IdError, OrderId, PolicyId, ProductId, ShippingRateId, StaffId, VariantId,

@@ -7,7 +7,10 @@
 //! backup restore --tenant T --backup ID [--into-database-url URL]
 //!                                         replace the tenant's rows (live or a scratch DB)
 //! backup prune [--tenant T] [--dry-run]   apply retention
-//! backup worker                           run + prune every APP_BACKUP_INTERVAL_SECS
+//! backup worker                           run + prune every APP_BACKUP_INTERVAL_SECS,
+//!                                         seal audit chains (with APP_BACKUP_AUDIT_KEY_FILE)
+//! backup audit-seal [--tenant T]          sign the audit chain heads now
+//! backup audit-verify --tenant T          check a shop's audit chain and checkpoints
 //! ```
 
 use chrono::Utc;
@@ -69,8 +72,22 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Back up and prune every tenant every `APP_BACKUP_INTERVAL_SECS`, until SIGTERM.
+    /// Back up and prune every tenant every `APP_BACKUP_INTERVAL_SECS`, and seal the audit
+    /// chains, until SIGTERM.
     Worker,
+    /// Sign the audit chain heads now (one tenant, or all) and store the checkpoints.
+    AuditSeal {
+        /// Tenant id or handle.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Check a shop's audit chain against itself and its signed checkpoints (in the
+    /// database and in S3); prints the report as JSON, fails when a problem was found.
+    AuditVerify {
+        /// Tenant id or handle.
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 impl Cli {
@@ -140,6 +157,34 @@ impl Cli {
                     prune(&backups, tenant, dry_run).await?;
                 }
             }
+            Command::AuditSeal { tenant } => {
+                let sealer = app.audit().ok_or(BackupError::Usage(
+                    "APP_BACKUP_AUDIT_KEY_FILE is not set".to_owned(),
+                ))?;
+                for tenant in all_or(tenant).await? {
+                    match sealer.seal(&db, tenant, Utc::now(), true).await? {
+                        Some(cp) => println!("{tenant} sealed at event {}", cp.seq),
+                        None => println!("{tenant} nothing new to seal"),
+                    }
+                }
+            }
+            Command::AuditVerify { tenant } => {
+                let sealer = app.audit().ok_or(BackupError::Usage(
+                    "APP_BACKUP_AUDIT_KEY_FILE is not set".to_owned(),
+                ))?;
+                let tenant = resolve_tenant(&db, &tenant).await?;
+                let report = verify_audit(&db, sealer, tenant).await?;
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
+                if !report.ok() {
+                    return Err(BackupError::Usage(format!(
+                        "the audit log of {tenant} shows {} problem(s)",
+                        report.problems.len()
+                    )));
+                }
+            }
             Command::Worker => app.run_until_stopped(platform_web::shutdown_signal()).await,
         }
         Ok(())
@@ -154,4 +199,18 @@ async fn prune(backups: &Backups, tenant: TenantId, dry_run: bool) -> Result<(),
     }
     println!("{tenant} kept {}", r.kept.len());
     Ok(())
+}
+
+/// Verifies one shop's audit chain against the checkpoints in S3 and in the database.
+pub async fn verify_audit(
+    db: &platform_tenancy::TenantDb,
+    sealer: &crate::AuditSealer,
+    tenant: TenantId,
+) -> Result<platform_audit::Report, BackupError> {
+    use platform_audit::CheckpointStore;
+    let outside = sealer.store().list(tenant).await?;
+    let mut tx = db.begin(tenant).await?;
+    let report = platform_audit::verify(&mut tx, &outside, &[sealer.verifying_key()]).await?;
+    tx.commit().await?;
+    Ok(report)
 }

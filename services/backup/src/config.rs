@@ -23,10 +23,26 @@ pub struct Config {
     pub interval_secs: u64,
     /// The key-encryption key that wraps each shop's data keys.
     pub kek: Arc<dyn KeyEncryptionKey>,
+    /// The audit log's checkpoints (O22); none: the worker seals no chain heads.
+    pub audit: Option<AuditConfig>,
+}
+
+/// How the worker seals the shops' audit chains.
+pub struct AuditConfig {
+    /// The platform's audit signing key.
+    pub key: platform_audit::AuditKey,
+    /// Seal after this many new events.
+    pub every_events: i64,
+    /// And at least this often while events arrive.
+    pub every: chrono::Duration,
+    /// How often the worker looks.
+    pub check_secs: u64,
 }
 
 impl Config {
-    /// Reads `APP_BACKUP_*` and `PLATFORM_KEK_FILE` / `PLATFORM_KEK`.
+    /// Reads `APP_BACKUP_*` (with `AUDIT_KEY_FILE`, a base64url Ed25519 seed, and
+    /// `AUDIT_EVERY_EVENTS`, `AUDIT_EVERY_SECS`, `AUDIT_CHECK_SECS`) and
+    /// `PLATFORM_KEK_FILE` / `PLATFORM_KEK`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let env = Env::new(ENV_PREFIX);
         Ok(Config {
@@ -47,6 +63,20 @@ impl Config {
                 "KEK",
                 LocalKek::from_file_or_platform_env,
             )?),
+            audit: match env.optional("AUDIT_KEY_FILE") {
+                None => None,
+                Some(_) => Some(AuditConfig {
+                    key: env.secret_from_file_or_var("AUDIT_KEY_FILE", "AUDIT_KEY", |path| {
+                        let text =
+                            std::fs::read_to_string(path.unwrap_or(std::path::Path::new("")))
+                                .map_err(|e| e.to_string())?;
+                        platform_audit::AuditKey::from_seed_text(&text).map_err(|e| e.to_string())
+                    })?,
+                    every_events: env.parse_or("AUDIT_EVERY_EVENTS", 100i64)?,
+                    every: chrono::Duration::seconds(env.parse_or("AUDIT_EVERY_SECS", 3600i64)?),
+                    check_secs: env.parse_or("AUDIT_CHECK_SECS", 60u64)?,
+                }),
+            },
         })
     }
 }

@@ -53,17 +53,11 @@ pub enum BackupError {
     #[error("configuration")]
     Config(#[from] platform_web::ConfigError),
     /// The object store failed.
-    #[error("object store: {what}")]
-    S3 {
-        /// The operation that failed.
-        what: &'static str,
-        /// Why (the SDK's whole chain).
-        #[source]
-        cause: Box<dyn std::error::Error + Send + Sync>,
-    },
-    /// The object store answered something this worker cannot use.
-    #[error("object store: {0}")]
-    S3Protocol(&'static str),
+    #[error(transparent)]
+    S3(#[from] platform_objects::ObjectsError),
+    /// The audit log or its checkpoints failed.
+    #[error("audit log")]
+    Audit(#[from] platform_audit::AuditError),
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] TenancyError),
@@ -85,7 +79,8 @@ impl BackupError {
             BackupError::Corrupt(_) => "backup.corrupt",
             BackupError::Usage(_) => "backup.usage",
             BackupError::Config(_) => "backup.config",
-            BackupError::S3 { .. } | BackupError::S3Protocol(_) => "backup.s3",
+            BackupError::S3(_) => "backup.s3",
+            BackupError::Audit(_) => "backup.audit",
             BackupError::Db(_) => "backup.database",
             BackupError::Vault(_) => "backup.vault",
         }

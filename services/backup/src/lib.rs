@@ -20,7 +20,6 @@ pub mod db;
 mod error;
 pub mod manifest;
 pub mod retention;
-pub mod s3;
 mod worker;
 
 use platform_tenancy::{TenantDb, TenantId};
@@ -29,7 +28,8 @@ use sqlx::postgres::PgConnectOptions;
 pub use app::{Backups, Listed, PruneReport, RestoreReport, id_time, quoted};
 pub use config::Config;
 pub use error::BackupError;
-pub use s3::{ObjectStore, S3Config};
+use platform_audit::{Checkpointer, S3Checkpoints};
+pub use platform_objects::{ObjectStore, S3Config};
 
 /// The backup worker, built from its configuration: the one way the command line, the
 /// worker and the dev stack start it.
@@ -37,7 +37,11 @@ pub struct Application {
     db: TenantDb,
     backups: Backups,
     interval_secs: u64,
+    audit: Option<(Checkpointer<S3Checkpoints>, u64)>,
 }
+
+/// The audit log's checkpointer as the worker runs it.
+pub type AuditSealer = Checkpointer<S3Checkpoints>;
 
 impl Application {
     /// Connects (lazily) to Postgres, opens the object store and makes sure its bucket
@@ -46,11 +50,23 @@ impl Application {
         let db = connect(config.database);
         let store = ObjectStore::new(&config.s3);
         store.ensure_bucket().await?;
+        let audit = config.audit.map(|a| {
+            (
+                Checkpointer::new(
+                    a.key,
+                    S3Checkpoints::new(store.clone()),
+                    a.every_events,
+                    a.every,
+                ),
+                a.check_secs,
+            )
+        });
         let backups = Backups::new(db.clone(), platform_vault::Vault::new(config.kek), store);
         Ok(Application {
             db,
             backups,
             interval_secs: config.interval_secs,
+            audit,
         })
     }
 
@@ -64,9 +80,21 @@ impl Application {
         &self.backups
     }
 
-    /// Backs up and prunes every shop every interval until `shutdown` resolves.
+    /// The audit checkpointer, when an audit key is configured.
+    pub fn audit(&self) -> Option<&AuditSealer> {
+        self.audit.as_ref().map(|(c, _)| c)
+    }
+
+    /// Backs up and prunes every shop every interval, and seals the shops' audit chains,
+    /// until `shutdown` resolves.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
+        let sealing = self.audit.map(|(checkpointer, secs)| {
+            tokio::spawn(worker::seal_forever(self.db.clone(), checkpointer, secs))
+        });
         worker::run(&self.backups, self.interval_secs, shutdown).await;
+        if let Some(task) = sealing {
+            task.abort();
+        }
     }
 }
 

@@ -45,3 +45,22 @@ async fn run_all(backups: &Backups) {
         }
     }
 }
+
+/// Seals the shops' audit chain heads every `secs` (O22): the checkpointer decides per
+/// shop whether enough events or time passed.
+pub async fn seal_forever(
+    db: platform_tenancy::TenantDb,
+    checkpointer: platform_audit::Checkpointer<platform_audit::S3Checkpoints>,
+    secs: u64,
+) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(secs.max(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match checkpointer.run(&db, Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(checkpoints = n, "audit chains sealed"),
+            Err(e) => tracing::error!(error = &e as &dyn std::error::Error, "audit sealing failed"),
+        }
+    }
+}

@@ -25,7 +25,6 @@ pub mod config;
 mod db;
 mod error;
 mod http;
-pub mod mailer;
 pub mod processor;
 
 use std::time::Duration;
@@ -44,7 +43,7 @@ pub struct Application {
     webhooks: Option<(BoundServer, axum::Router)>,
     orders: app::Orders,
     sweep_every: Duration,
-    mail: Option<(mailer::Mailer, Duration)>,
+    mail: Option<(platform_mail::Mailer, Duration)>,
 }
 
 impl Application {
@@ -54,7 +53,7 @@ impl Application {
         let mail = match &config.mail {
             None => None,
             Some(m) => Some((
-                mailer::Mailer::new(&m.smtp_url, &m.from).map_err(BuildError::Mail)?,
+                platform_mail::Mailer::new(&m.smtp_url, &m.from).map_err(BuildError::Mail)?,
                 m.every,
             )),
         };
@@ -161,7 +160,7 @@ pub enum BuildError {
     Processor(String),
 }
 
-async fn send_forever(orders: app::Orders, mailer: mailer::Mailer, every: Duration) {
+async fn send_forever(orders: app::Orders, mailer: platform_mail::Mailer, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -40,6 +40,22 @@ pub struct Config {
     pub orders: Option<OrdersLink>,
     /// Time (a manual clock in tests).
     pub clock: Clock,
+    /// The console's public address for links in mail (`https://localhost:8444`); none:
+    /// `https://localhost:<bound port>`.
+    pub public_url: Option<String>,
+    /// Staff mail (invitations, access reviews); none: the outbox waits.
+    pub mail: Option<MailLink>,
+}
+
+/// How staff mail leaves.
+#[derive(Debug, Clone)]
+pub struct MailLink {
+    /// The SMTP relay (`smtp://127.0.0.1:1025`).
+    pub smtp_url: String,
+    /// The sender address.
+    pub from: String,
+    /// How often the outbox is looked at.
+    pub every: std::time::Duration,
 }
 
 /// Where the orders service runs and how the console reaches it (mutual TLS).
@@ -54,7 +70,8 @@ pub struct OrdersLink {
 }
 
 impl Config {
-    /// Reads `APP_TENANT_ADMIN_*` and the platform KEK (`PLATFORM_KEK_FILE`, else
+    /// Reads `APP_TENANT_ADMIN_*` (`PUBLIC_URL`; `SMTP_URL` with `MAIL_FROM` and
+    /// `MAIL_EVERY_SECS`, none by default) and the platform KEK (`PLATFORM_KEK_FILE`, else
     /// `PLATFORM_KEK`); the login rules are the defaults.
     pub fn from_env() -> Result<Self, ConfigError> {
         let env = Env::new(ENV_PREFIX);
@@ -76,6 +93,17 @@ impl Config {
             failed_logins_per_network: 30,
             signups_per_network_per_hour: env.parse_or("SIGNUPS_PER_NETWORK_PER_HOUR", 10)?,
             clock: Clock::system(),
+            public_url: env.optional("PUBLIC_URL"),
+            mail: match env.optional("SMTP_URL") {
+                None => None,
+                Some(smtp_url) => Some(MailLink {
+                    smtp_url,
+                    from: env
+                        .optional("MAIL_FROM")
+                        .unwrap_or_else(|| "staff@shop.localhost".to_owned()),
+                    every: std::time::Duration::from_secs(env.parse_or("MAIL_EVERY_SECS", 5)?),
+                }),
+            },
             orders: match env.optional("ORDERS_URL") {
                 None => None,
                 Some(url) => Some(OrdersLink {

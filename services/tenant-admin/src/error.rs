@@ -65,6 +65,12 @@ pub enum ApiError {
     /// Password hashing failed (500).
     #[error("password hashing")]
     Hashing(#[source] platform_auth::AuthError),
+    /// The audit log refused or failed (500: nothing is shown or changed unlogged).
+    #[error("audit")]
+    Audit(#[from] platform_audit::AuditError),
+    /// A sensitive action needs the password and code again (403).
+    #[error("reauthentication required")]
+    ReauthRequired,
     /// The CSV export could not be written (500).
     #[error("csv")]
     Csv(#[from] csv::Error),
@@ -176,6 +182,11 @@ impl ApiError {
                 "auth.csrf",
                 "This form has expired. Please reload the page and try again.".into(),
             ),
+            ApiError::ReauthRequired => (
+                S::FORBIDDEN,
+                "auth.reauth_required",
+                "Please confirm your password and code again to do this.".into(),
+            ),
             ApiError::TooLarge(code, message) => (S::PAYLOAD_TOO_LARGE, code, (*message).into()),
             ApiError::Form(e) => (
                 S::UNPROCESSABLE_ENTITY,
@@ -230,6 +241,7 @@ impl ApiError {
             | ApiError::Tenancy(_)
             | ApiError::Vault(_)
             | ApiError::Hashing(_)
+            | ApiError::Audit(_)
             | ApiError::Csv(_) => (
                 S::INTERNAL_SERVER_ERROR,
                 "internal",

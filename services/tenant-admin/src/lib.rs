@@ -28,7 +28,7 @@ use platform_vault::Vault;
 use platform_web::{BoundServer, StartError};
 
 pub use clock::Clock;
-pub use config::{Config, OrdersLink};
+pub use config::{Config, MailLink, OrdersLink};
 pub use error::ApiError;
 
 /// The pure parsers of outside input, public for the fuzz targets in `fuzz/` (they touch
@@ -58,18 +58,36 @@ pub enum BuildError {
     /// The orders client's TLS material.
     #[error("orders client TLS")]
     OrdersTls(#[source] StartError),
+    /// The SMTP relay URL or sender address is unusable.
+    #[error("staff mail: {0}")]
+    Mail(String),
 }
 
 /// tenant-admin, bound and ready to serve.
 pub struct Application {
     server: BoundServer,
     router: axum::Router,
+    state: app::AppState,
+    mail: Option<(platform_mail::Mailer, std::time::Duration)>,
 }
 
 impl Application {
     /// Connects (lazily) to Postgres, prepares hashing and limits, and binds.
     pub fn build(config: Config) -> Result<Self, BuildError> {
+        let server = BoundServer::bind(&config.server)?;
+        let console_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("https://localhost:{}", server.https_port()));
+        let mail = match &config.mail {
+            None => None,
+            Some(m) => Some((
+                platform_mail::Mailer::new(&m.smtp_url, &m.from).map_err(BuildError::Mail)?,
+                m.every,
+            )),
+        };
         let state = app::AppState {
+            console_url: Arc::from(console_url.trim_end_matches('/')),
             db: TenantDb::connect_lazy(config.database, 16),
             vault: Vault::new(config.kek),
             hasher: Hasher::new(config.hash_slots, config.hash_queue_wait)?,
@@ -98,10 +116,11 @@ impl Application {
                 }
             },
         };
-        let server = BoundServer::bind(&config.server)?;
         Ok(Application {
             server,
-            router: http::router(state),
+            router: http::router(state.clone()),
+            state,
+            mail,
         })
     }
 
@@ -116,6 +135,40 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         tracing::info!(https_port = self.https_port(), "tenant-admin listening");
-        self.server.serve(self.router, shutdown).await
+        let mail = self
+            .mail
+            .map(|(mailer, every)| tokio::spawn(send_forever(self.state.clone(), mailer, every)));
+        let result = self.server.serve(self.router, shutdown).await;
+        if let Some(task) = mail {
+            task.abort();
+        }
+        result
+    }
+}
+
+/// Staff mail: queues the monthly access review where due, then sends the outbox.
+async fn send_forever(
+    state: app::AppState,
+    mailer: platform_mail::Mailer,
+    every: std::time::Duration,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = app::review::queue_monthly(&state).await {
+            tracing::warn!(
+                error = &e as &dyn std::error::Error,
+                "access review not queued"
+            );
+        }
+        match app::staff_mail::send_due(&state, &mailer).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sent = n, "staff mail sent"),
+            Err(e) => tracing::warn!(
+                error = &e as &dyn std::error::Error,
+                "staff outbox round failed"
+            ),
+        }
     }
 }

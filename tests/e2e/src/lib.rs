@@ -309,6 +309,12 @@ pub fn spawn_tenant_admin(
         signups_per_network_per_hour: 100,
         orders,
         clock: tenant_admin::Clock::system(),
+        public_url: None,
+        mail: Some(tenant_admin::MailLink {
+            smtp_url: platform_testkit::smtp_url(),
+            from: "staff@shop.localhost".to_owned(),
+            every: std::time::Duration::from_millis(300),
+        }),
     })?;
     let base = format!("https://localhost:{}", app.https_port());
     tokio::spawn(app.run_until_stopped(std::future::pending()));

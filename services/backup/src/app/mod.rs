@@ -25,7 +25,7 @@ use crate::crypt::{self, FrameReader, FrameWriter};
 use crate::db::{self, Table, column_list, quote_ident};
 use crate::manifest::{FORMAT, Manifest, TableEntry, TenantEntry};
 use crate::retention;
-use crate::s3::{ObjectStore, Upload};
+use platform_objects::{ObjectStore, Upload};
 use stream::PlainSource;
 
 /// Ciphertext gathered before it goes up as one part.

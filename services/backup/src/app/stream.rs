@@ -5,7 +5,7 @@ use super::*;
 
 /// Plaintext out of the object: S3 body → frames → zstd.
 pub(super) struct PlainSource {
-    pub(super) body: aws_sdk_s3::primitives::ByteStream,
+    pub(super) body: platform_objects::ByteStream,
     pub(super) reader: Option<FrameReader>,
     pub(super) decoder: Option<zstd::stream::write::Decoder<'static, Vec<u8>>>,
 }
@@ -21,9 +21,11 @@ impl PlainSource {
             };
             match self.body.next().await {
                 Some(piece) => {
-                    let piece = piece.map_err(|e| BackupError::S3 {
-                        what: "read object",
-                        cause: Box::new(e),
+                    let piece = piece.map_err(|e| {
+                        BackupError::S3(platform_objects::ObjectsError::S3 {
+                            what: "read object",
+                            cause: Box::new(e),
+                        })
                     })?;
                     reader.feed(&piece, &mut |plain| decoder.write_all(plain).map_err(zerr))?;
                     let out = std::mem::take(decoder.get_mut());

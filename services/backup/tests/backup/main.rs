@@ -129,8 +129,8 @@ impl Fixture {
             .await
             .unwrap();
         sqlx::query(
-            "insert into staff_accounts (tenant_id, id, email_index, email_sealed, password_hash, role) \
-             values ($1, $2, $3, $4, 'argon2-hash-placeholder', 'owner')",
+            "insert into staff_accounts (tenant_id, id, email_index, email_sealed, password_hash) \
+             values ($1, $2, $3, $4, 'argon2-hash-placeholder')",
         )
         .bind(a)
         .bind(staff)
@@ -139,6 +139,12 @@ impl Fixture {
         .execute(&mut tx)
         .await
         .unwrap();
+        sqlx::query("insert into staff_roles (tenant_id, staff_id, role) values ($1, $2, 'owner')")
+            .bind(a)
+            .bind(staff)
+            .execute(&mut tx)
+            .await
+            .unwrap();
         sqlx::query(
             "insert into privacy_policies (tenant_id, id, version, body, status, effective_at, published_at) \
              values ($1, $2, 1, $3, 'published', now(), now())",

@@ -11,15 +11,12 @@ use crate::app::Orders;
 use crate::db;
 use crate::db::outbox::PlacedNotice;
 use crate::error::OrdersError;
-use crate::mailer::{MailError, Mailer, Outgoing};
+use platform_mail::{MailError, Mailer, Outgoing};
 
 /// Rows one shop sends per round.
 const BATCH: i64 = 20;
 
-/// Seconds before try number `attempts + 1`: 30 s, doubling, at most an hour.
-pub fn backoff_secs(attempts: i32) -> i64 {
-    30_i64.saturating_mul(1 << attempts.clamp(0, 7)).min(3600)
-}
+pub use platform_mail::backoff_secs;
 
 /// The merchant's notice of a new order: what and how much, never who.
 pub fn placed_text(n: &PlacedNotice) -> (String, String) {

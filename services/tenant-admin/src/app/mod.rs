@@ -2,16 +2,21 @@
 //! the JSON API. Nothing here knows HTTP or SQL: requests arrive as parsed values, rows
 //! come from `db/`, errors leave as [`ApiError`](crate::ApiError).
 
+pub mod audit;
 pub mod catalog_csv;
 pub mod checkout;
 pub mod collections;
 pub mod domain;
+pub mod order_view;
 pub mod orders;
 pub mod policies;
 pub mod products;
+pub mod review;
 pub mod settings;
 pub mod shops;
 pub mod staff;
+pub mod staff_mail;
+pub mod team;
 
 use std::sync::Arc;
 
@@ -45,6 +50,8 @@ pub struct AppState {
     pub shop_domain: Arc<str>,
     /// Public storefront port, for shop links.
     pub storefront_port: u16,
+    /// The console's public address (`https://localhost:8444`), for links in mail.
+    pub console_url: Arc<str>,
     /// The orders service (none: order pages answer 503).
     pub orders: Option<platform_orders_api::OrdersClient>,
 }

@@ -84,7 +84,8 @@ pub async fn signup(
         StaffId::random(),
         &email,
         &password_hash,
-        StaffRole::Owner,
+        platform_domain::RoleSet::of(StaffRole::Owner),
+        None,
     )
     .await?;
     tx.commit().await?;

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use chrono::Duration;
 use platform_auth::{Freshness, SessionCookie, SessionLimits, Token};
-use platform_domain::{StaffId, StaffRole};
+use platform_domain::{RoleSet, StaffId, StaffRole};
 use platform_tenancy::{TenantId, TenantTx};
 use platform_vault::Sealed;
 use secrecy::SecretString;
@@ -25,7 +25,7 @@ pub const SESSION: SessionCookie = SessionCookie::new("__Host-admin_session", Du
 pub const LIMITS: SessionLimits = SessionLimits::STAFF;
 
 /// Blind-index and sealing context of staff emails.
-const EMAIL_CONTEXT: &str = "staff_accounts.email";
+pub const EMAIL_CONTEXT: &str = "staff_accounts.email";
 
 /// An authenticated staff member, from a valid session.
 #[derive(Debug, Clone)]
@@ -34,10 +34,22 @@ pub struct Staff {
     pub tenant: TenantId,
     /// The account.
     pub staff_id: StaffId,
-    /// Role.
-    pub role: StaffRole,
+    /// Roles.
+    pub roles: RoleSet,
     /// The session's CSRF token.
     pub csrf: String,
+    /// The request's id (`x-request-id`), for the audit log.
+    pub request_id: Option<String>,
+}
+
+impl Staff {
+    /// As the audit log names them.
+    pub fn actor(&self) -> platform_audit::Actor {
+        platform_audit::Actor::staff(
+            self.staff_id.as_uuid(),
+            self.roles.iter().map(StaffRole::as_str),
+        )
+    }
 }
 
 /// Creates an account with its email sealed under the member's own key.
@@ -47,7 +59,8 @@ pub async fn create_account(
     id: StaffId,
     email: &Email,
     password_hash: &str,
-    role: StaffRole,
+    roles: RoleSet,
+    granted_by: Option<StaffId>,
 ) -> Result<(), ApiError> {
     let index = state
         .vault
@@ -64,10 +77,11 @@ pub async fn create_account(
             email_index: &index,
             email_sealed: sealed.into_bytes(),
             password_hash,
-            role,
         },
     )
-    .await
+    .await?;
+    db::staff::grant_roles(tx, id, roles, granted_by, state.clock.now()).await?;
+    Ok(())
 }
 
 /// The staff member of a session token of `tenant`, if the session is valid; an expired
@@ -96,8 +110,9 @@ pub async fn authenticate(
     Ok(Some(Staff {
         tenant,
         staff_id: session.staff_id,
-        role: session.role,
+        roles: db::staff::role_set(&session.roles),
         csrf: session.csrf_token,
+        request_id: None,
     }))
 }
 
@@ -125,6 +140,7 @@ pub struct NewSession {
 pub async fn login(
     state: &AppState,
     ip: IpAddr,
+    client: &str,
     input: LoginInput,
 ) -> Result<NewSession, ApiError> {
     let now = state.clock.now();
@@ -190,19 +206,35 @@ pub async fn login(
     }
     state.lockouts.succeed(&login_name, ip);
     db::staff::prune_attempts(&mut tx, account.id, now - Duration::days(1)).await?;
-    let token = Token::generate();
-    let csrf = Token::generate().as_str().to_owned();
-    db::staff::insert_session(&mut tx, &token.digest(), account.id, &csrf, now).await?;
+    let roles = db::staff::roles(&mut tx, account.id).await?;
+    let member = Staff {
+        tenant,
+        staff_id: account.id,
+        roles,
+        csrf: String::new(),
+        request_id: None,
+    };
+    let session = open_session(state, &mut tx, member, client).await?;
     tx.commit().await?;
     tracing::info!(tenant_id = %tenant, staff_id = %account.id, "staff logged in");
+    Ok(session)
+}
+
+/// Opens a session for `member` (who just proved their password) and records the login.
+pub async fn open_session(
+    state: &AppState,
+    tx: &mut TenantTx,
+    member: Staff,
+    client: &str,
+) -> Result<NewSession, ApiError> {
+    let now = state.clock.now();
+    let token = Token::generate();
+    let csrf = Token::generate().as_str().to_owned();
+    db::staff::insert_session(tx, &token.digest(), member.staff_id, &csrf, client, now).await?;
+    db::staff::mark_login(tx, member.staff_id, now).await?;
     Ok(NewSession {
         token,
-        staff: Staff {
-            tenant,
-            staff_id: account.id,
-            role: account.role,
-            csrf,
-        },
+        staff: Staff { csrf, ..member },
     })
 }
 
@@ -226,8 +258,8 @@ pub struct Me {
     pub staff_id: StaffId,
     /// Its email, opened from its sealed form.
     pub email: String,
-    /// Its role.
-    pub role: StaffRole,
+    /// Its roles.
+    pub roles: Vec<StaffRole>,
     /// The session's CSRF token.
     pub csrf_token: String,
 }
@@ -262,7 +294,7 @@ pub async fn me(state: &AppState, staff: &Staff) -> Result<Me, ApiError> {
         },
         staff_id: staff.staff_id,
         email: String::from_utf8_lossy(&email).into_owned(),
-        role: staff.role,
+        roles: staff.roles.iter().collect(),
         csrf_token: staff.csrf.clone(),
     })
 }

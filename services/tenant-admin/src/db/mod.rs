@@ -10,3 +10,4 @@ pub mod products;
 pub mod settings;
 pub mod shops;
 pub mod staff;
+pub mod team;

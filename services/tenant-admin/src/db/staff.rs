@@ -3,7 +3,7 @@
 //! SHA-256 digests.
 
 use chrono::{DateTime, Utc};
-use platform_domain::{StaffId, StaffRole};
+use platform_domain::{RoleSet, StaffId, StaffRole};
 use platform_tenancy::TenantTx;
 use uuid::Uuid;
 
@@ -19,22 +19,19 @@ pub struct NewAccount<'a> {
     pub email_sealed: Vec<u8>,
     /// argon2id PHC string.
     pub password_hash: &'a str,
-    /// Role.
-    pub role: StaffRole,
 }
 
 /// Creates an account.
 pub async fn insert_account(tx: &mut TenantTx, a: NewAccount<'_>) -> Result<(), ApiError> {
     sqlx::query(
-        "insert into staff_accounts (tenant_id, id, email_index, email_sealed, password_hash, role) \
-         values ($1, $2, $3, $4, $5, $6)",
+        "insert into staff_accounts (tenant_id, id, email_index, email_sealed, password_hash) \
+         values ($1, $2, $3, $4, $5)",
     )
     .bind(tx.tenant())
     .bind(a.id)
     .bind(a.email_index)
     .bind(a.email_sealed)
     .bind(a.password_hash)
-    .bind(a.role)
     .execute(&mut *tx)
     .await
     .map_err(|e| {
@@ -57,8 +54,6 @@ pub struct LoginAccount {
     pub id: StaffId,
     /// argon2id PHC string.
     pub password_hash: String,
-    /// Role.
-    pub role: StaffRole,
 }
 
 /// The account with this email index, locked for the login's transaction.
@@ -67,7 +62,7 @@ pub async fn account_for_login(
     email_index: &[u8],
 ) -> Result<Option<LoginAccount>, sqlx::Error> {
     sqlx::query_as(
-        "select id, password_hash, role from staff_accounts \
+        "select id, password_hash from staff_accounts \
          where tenant_id = $1 and email_index = $2 for update",
     )
     .bind(tx.tenant())
@@ -134,29 +129,31 @@ pub async fn insert_session(
     token_digest: &[u8],
     staff: StaffId,
     csrf: &str,
+    client: &str,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "insert into staff_sessions (tenant_id, token_hash, staff_id, csrf_token, created_at, last_seen_at) \
-         values ($1, $2, $3, $4, $5, $5)",
+        "insert into staff_sessions (tenant_id, token_hash, staff_id, csrf_token, created_at, \
+         last_seen_at, reauth_at, client) values ($1, $2, $3, $4, $5, $5, $5, $6)",
     )
     .bind(tx.tenant())
     .bind(token_digest)
     .bind(staff)
     .bind(csrf)
     .bind(now)
+    .bind(client)
     .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
-/// A live session with its staff member's role.
+/// A live session with its staff member's roles.
 #[derive(Debug, sqlx::FromRow)]
 pub struct SessionRow {
     /// The staff member.
     pub staff_id: StaffId,
-    /// Role.
-    pub role: StaffRole,
+    /// Roles (stored text).
+    pub roles: Vec<String>,
     /// The session's CSRF token.
     pub csrf_token: String,
     /// Opened at.
@@ -171,8 +168,10 @@ pub async fn session(
     token_digest: &[u8],
 ) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
-        "select s.staff_id, a.role, s.csrf_token, s.created_at, s.last_seen_at \
-         from staff_sessions s join staff_accounts a on a.tenant_id = s.tenant_id and a.id = s.staff_id \
+        "select s.staff_id, s.csrf_token, s.created_at, s.last_seen_at, \
+                array(select r.role from staff_roles r \
+                       where r.tenant_id = s.tenant_id and r.staff_id = s.staff_id) as roles \
+         from staff_sessions s \
          where s.tenant_id = $1 and s.token_hash = $2 and s.revoked_at is null",
     )
     .bind(tx.tenant())
@@ -222,4 +221,73 @@ pub async fn email_sealed(tx: &mut TenantTx, staff: StaffId) -> Result<Vec<u8>, 
         .bind(staff)
         .fetch_one(&mut *tx)
         .await
+}
+
+/// Parses stored role names (an unknown name grants nothing).
+pub fn role_set(names: &[String]) -> RoleSet {
+    names.iter().filter_map(|n| StaffRole::parse(n)).collect()
+}
+
+/// The roles of an account.
+pub async fn roles(tx: &mut TenantTx, staff: StaffId) -> Result<RoleSet, sqlx::Error> {
+    let names: Vec<String> =
+        sqlx::query_scalar("select role from staff_roles where tenant_id = $1 and staff_id = $2")
+            .bind(tx.tenant())
+            .bind(staff)
+            .fetch_all(&mut *tx)
+            .await?;
+    Ok(role_set(&names))
+}
+
+/// Grants `roles` to an account (those it holds already stay as they were).
+pub async fn grant_roles(
+    tx: &mut TenantTx,
+    staff: StaffId,
+    roles: RoleSet,
+    granted_by: Option<StaffId>,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let names: Vec<&str> = roles.iter().map(StaffRole::as_str).collect();
+    sqlx::query(
+        "insert into staff_roles (tenant_id, staff_id, role, granted_at, granted_by) \
+         select $1, $2, unnest($3::text[]), $4, $5 on conflict do nothing",
+    )
+    .bind(tx.tenant())
+    .bind(staff)
+    .bind(&names)
+    .bind(at)
+    .bind(granted_by)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Records that a member was just shown personal data.
+pub async fn mark_pii_read(
+    tx: &mut TenantTx,
+    staff: StaffId,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update staff_accounts set last_pii_read_at = $3 where tenant_id = $1 and id = $2")
+        .bind(tx.tenant())
+        .bind(staff)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Records a login.
+pub async fn mark_login(
+    tx: &mut TenantTx,
+    staff: StaffId,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update staff_accounts set last_login_at = $3 where tenant_id = $1 and id = $2")
+        .bind(tx.tenant())
+        .bind(staff)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }

@@ -87,7 +87,7 @@ async fn o9_login_sets_a_strict_session_cookie_and_logout_revokes_it() {
         .await
         .unwrap();
     assert_eq!(me["email"], "owner@cookie.example");
-    assert_eq!(me["role"], "owner");
+    assert_eq!(me["roles"], json!(["owner"]));
 
     // Logout without the CSRF token is refused; with it, the session dies.
     let res = c.post(app.url("/api/v1/logout")).send().await.unwrap();

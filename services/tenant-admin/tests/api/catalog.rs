@@ -806,8 +806,10 @@ async fn the_api_document_describes_routes_that_exist() {
             "{method} {path} is documented but not routed"
         );
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        // This console runs without an orders service: its order routes answer the
+        // coded 503 that says so.
         assert!(
-            !status.is_server_error(),
+            !status.is_server_error() || answer["error"]["code"] == "orders.unavailable",
             "{method} {path}: {status} {answer}"
         );
     }

@@ -78,6 +78,8 @@ impl App {
             signups_per_network_per_hour: options.signups_per_network_per_hour,
             orders: None,
             clock: clock.clone(),
+            public_url: None,
+            mail: None,
         })
         .unwrap();
         let base = format!("https://localhost:{}", app.https_port());

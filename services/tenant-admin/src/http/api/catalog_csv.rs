@@ -15,7 +15,7 @@ use crate::app::AppState;
 use crate::app::catalog_csv::{self, ImportSummary};
 use crate::app::staff::Staff;
 use crate::error::ApiError;
-use crate::http::auth::Owner;
+use crate::http::auth::CatalogEditor;
 
 /// Routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -51,7 +51,7 @@ async fn export(
         (status = 413, description = "Larger than 10 MB", body = ErrorBody)))]
 async fn import(
     State(state): State<AppState>,
-    RequireRole(staff, _): RequireRole<Owner, Staff>,
+    RequireRole(staff, _): RequireRole<CatalogEditor, Staff>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportSummary>, ApiError> {
     // Over the route's body limit the body never arrives: the same coded refusal.

@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::app::checkout::{self, CheckoutInput, CheckoutSettings};
 use crate::app::staff::Staff;
 use crate::error::ApiError;
-use crate::http::auth::Owner;
+use crate::http::auth::ShopAdmin;
 
 /// Routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -31,7 +31,7 @@ async fn read(
     responses((status = 200, body = CheckoutSettings), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Not the owner, or no CSRF token", body = ErrorBody), (status = 422, description = "Invalid input, or the numbering would go back", body = ErrorBody)))]
 async fn write(
     State(state): State<AppState>,
-    RequireRole(staff, _): RequireRole<Owner, Staff>,
+    RequireRole(staff, _): RequireRole<ShopAdmin, Staff>,
     JsonBody(input): JsonBody<CheckoutInput>,
 ) -> Result<Json<CheckoutSettings>, ApiError> {
     Ok(Json(checkout::save(&state, staff.tenant, input).await?))

@@ -15,7 +15,7 @@ use crate::app::collections::{self, CollectionInput};
 use crate::app::staff::Staff;
 use crate::db::collections::Collection;
 use crate::error::ApiError;
-use crate::http::auth::Owner;
+use crate::http::auth::CatalogEditor;
 
 /// Routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -37,7 +37,7 @@ async fn list(
     responses((status = 201, body = Collection), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Not the owner, or no CSRF token", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody), (status = 409, description = "Taken", body = ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
-    RequireRole(staff, _): RequireRole<Owner, Staff>,
+    RequireRole(staff, _): RequireRole<CatalogEditor, Staff>,
     JsonBody(input): JsonBody<CollectionInput>,
 ) -> Result<(StatusCode, Json<Collection>), ApiError> {
     let c = collections::create(&state, staff.tenant, input).await?;
@@ -58,7 +58,7 @@ async fn read(
     responses((status = 204, description = "Deleted; its products stay"), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Not the owner, or no CSRF token", body = ErrorBody), (status = 404, description = "Not in this shop", body = ErrorBody)))]
 async fn delete(
     State(state): State<AppState>,
-    RequireRole(staff, _): RequireRole<Owner, Staff>,
+    RequireRole(staff, _): RequireRole<CatalogEditor, Staff>,
     PathParams(id): PathParams<CollectionId>,
 ) -> Result<StatusCode, ApiError> {
     collections::delete(&state, staff.tenant, id).await?;
@@ -70,7 +70,7 @@ async fn delete(
     responses((status = 200, body = Collection), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Not the owner, or no CSRF token", body = ErrorBody), (status = 404, description = "Not in this shop", body = ErrorBody)))]
 async fn add_member(
     State(state): State<AppState>,
-    RequireRole(staff, _): RequireRole<Owner, Staff>,
+    RequireRole(staff, _): RequireRole<CatalogEditor, Staff>,
     PathParams((id, product)): PathParams<(CollectionId, ProductId)>,
 ) -> Result<Json<Collection>, ApiError> {
     Ok(Json(
@@ -83,7 +83,7 @@ async fn add_member(
     responses((status = 200, body = Collection), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Not the owner, or no CSRF token", body = ErrorBody), (status = 404, description = "Not in this shop", body = ErrorBody)))]
 async fn remove_member(
     State(state): State<AppState>,
-    RequireRole(staff, _): RequireRole<Owner, Staff>,
+    RequireRole(staff, _): RequireRole<CatalogEditor, Staff>,
     PathParams((id, product)): PathParams<(CollectionId, ProductId)>,
 ) -> Result<Json<Collection>, ApiError> {
     Ok(Json(

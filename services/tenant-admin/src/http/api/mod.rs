@@ -5,10 +5,12 @@
 mod catalog_csv;
 mod checkout;
 mod collections;
+mod orders;
 mod policies;
 mod products;
 mod session;
 mod settings;
+mod team;
 
 use axum::Router;
 use platform_web::ErrorBody;
@@ -23,7 +25,7 @@ use crate::app::AppState;
     info(
         title = "Shop admin API",
         version = "1.0.0",
-        description = "A merchant's console as JSON. Log in with POST /api/v1/login: it sets the session cookie and answers the CSRF token, which every unsafe request must carry in the x-csrf-token header. Changes need the owner's role."
+        description = "A merchant's console as JSON. Log in with POST /api/v1/login: it sets the session cookie and answers the CSRF token, which every unsafe request must carry in the x-csrf-token header. Each route needs the roles it names (owner, billing, support, fulfilment, catalog); order answers are masked to the caller's roles, and every read of personal data is written to the shop's audit log."
     ),
     components(schemas(ErrorBody))
 )]
@@ -39,6 +41,8 @@ pub fn routes() -> (Router<AppState>, Document) {
         .merge(checkout::router())
         .merge(policies::router())
         .merge(catalog_csv::router())
+        .merge(orders::router())
+        .merge(team::router())
         .split_for_parts()
 }
 

@@ -15,7 +15,7 @@ use crate::app::policies::{self, Published};
 use crate::app::staff::Staff;
 use crate::db::policies::PolicyVersion;
 use crate::error::ApiError;
-use crate::http::auth::Owner;
+use crate::http::auth::ShopAdmin;
 
 /// Routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -43,7 +43,7 @@ struct DraftInput {
     responses((status = 200, body = PolicyVersion), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Not the owner, or no CSRF token", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
 async fn save_draft(
     State(state): State<AppState>,
-    RequireRole(staff, _): RequireRole<Owner, Staff>,
+    RequireRole(staff, _): RequireRole<ShopAdmin, Staff>,
     JsonBody(input): JsonBody<DraftInput>,
 ) -> Result<Json<PolicyVersion>, ApiError> {
     Ok(Json(
@@ -63,7 +63,7 @@ struct PublishInput {
         (status = 409, description = "No draft", body = ErrorBody)))]
 async fn publish(
     State(state): State<AppState>,
-    RequireRole(staff, _): RequireRole<Owner, Staff>,
+    RequireRole(staff, _): RequireRole<ShopAdmin, Staff>,
     JsonBody(input): JsonBody<PublishInput>,
 ) -> Result<Json<Published>, ApiError> {
     Ok(Json(

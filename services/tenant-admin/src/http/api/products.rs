@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use platform_auth::extract::{Authenticated, RequireRole};
 
 use crate::app::staff::Staff;
-use crate::http::auth::Owner;
+use crate::http::auth::CatalogEditor;
 
 /// Routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -52,7 +52,7 @@ async fn list(
     responses((status = 201, body = Product), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Not the owner, or no CSRF token", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody), (status = 409, description = "Taken", body = ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
-    RequireRole(staff, _): RequireRole<Owner, Staff>,
+    RequireRole(staff, _): RequireRole<CatalogEditor, Staff>,
     JsonBody(input): JsonBody<ProductInput>,
 ) -> Result<(StatusCode, Json<Product>), ApiError> {
     let product = products::create(&state, staff.tenant, input).await?;
@@ -73,7 +73,7 @@ async fn read(
     request_body = ProductPatch, responses((status = 200, body = Product), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Not the owner, or no CSRF token", body = ErrorBody), (status = 404, description = "Not in this shop", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody), (status = 409, description = "Taken", body = ErrorBody)))]
 async fn update(
     State(state): State<AppState>,
-    RequireRole(staff, _): RequireRole<Owner, Staff>,
+    RequireRole(staff, _): RequireRole<CatalogEditor, Staff>,
     PathParams(id): PathParams<ProductId>,
     JsonBody(patch): JsonBody<ProductPatch>,
 ) -> Result<Json<Product>, ApiError> {
@@ -86,7 +86,7 @@ async fn update(
     responses((status = 204, description = "Deleted with its variants"), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Not the owner, or no CSRF token", body = ErrorBody), (status = 404, description = "Not in this shop", body = ErrorBody)))]
 async fn delete(
     State(state): State<AppState>,
-    RequireRole(staff, _): RequireRole<Owner, Staff>,
+    RequireRole(staff, _): RequireRole<CatalogEditor, Staff>,
     PathParams(id): PathParams<ProductId>,
 ) -> Result<StatusCode, ApiError> {
     products::delete(&state, staff.tenant, id).await?;
@@ -97,7 +97,7 @@ async fn delete(
     request_body = VariantInput, responses((status = 201, body = Product), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Not the owner, or no CSRF token", body = ErrorBody), (status = 404, description = "Not in this shop", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody), (status = 409, description = "Taken", body = ErrorBody)))]
 async fn create_variant(
     State(state): State<AppState>,
-    RequireRole(staff, _): RequireRole<Owner, Staff>,
+    RequireRole(staff, _): RequireRole<CatalogEditor, Staff>,
     PathParams(product): PathParams<ProductId>,
     JsonBody(input): JsonBody<VariantInput>,
 ) -> Result<(StatusCode, Json<Product>), ApiError> {
@@ -109,7 +109,7 @@ async fn create_variant(
     request_body = VariantPatch, responses((status = 200, body = Variant), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Not the owner, or no CSRF token", body = ErrorBody), (status = 404, description = "Not in this shop", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody), (status = 409, description = "Taken", body = ErrorBody)))]
 async fn update_variant(
     State(state): State<AppState>,
-    RequireRole(staff, _): RequireRole<Owner, Staff>,
+    RequireRole(staff, _): RequireRole<CatalogEditor, Staff>,
     PathParams(id): PathParams<VariantId>,
     JsonBody(patch): JsonBody<VariantPatch>,
 ) -> Result<Json<Variant>, ApiError> {
@@ -122,7 +122,7 @@ async fn update_variant(
     responses((status = 204, description = "Deleted"), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Not the owner, or no CSRF token", body = ErrorBody), (status = 404, description = "Not in this shop", body = ErrorBody)))]
 async fn delete_variant(
     State(state): State<AppState>,
-    RequireRole(staff, _): RequireRole<Owner, Staff>,
+    RequireRole(staff, _): RequireRole<CatalogEditor, Staff>,
     PathParams(id): PathParams<VariantId>,
 ) -> Result<StatusCode, ApiError> {
     products::delete_variant(&state, staff.tenant, id).await?;

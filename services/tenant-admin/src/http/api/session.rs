@@ -52,8 +52,8 @@ struct LoginAnswer {
     tenant_id: TenantId,
     /// The account.
     staff_id: StaffId,
-    /// Its role.
-    role: StaffRole,
+    /// Its roles.
+    roles: Vec<StaffRole>,
     /// The token every unsafe request must carry in `x-csrf-token`.
     csrf_token: String,
 }
@@ -66,14 +66,16 @@ struct LoginAnswer {
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     JsonBody(input): JsonBody<LoginInput>,
 ) -> Result<Response, ApiError> {
-    let session = staff::login(&state, ip, input).await?;
+    let client = crate::http::auth::client_label(&headers, ip);
+    let session = staff::login(&state, ip, &client, input).await?;
     let s = &session.staff;
     let mut response = Json(LoginAnswer {
         tenant_id: s.tenant,
         staff_id: s.staff_id,
-        role: s.role,
+        roles: s.roles.iter().collect(),
         csrf_token: s.csrf.clone(),
     })
     .into_response();

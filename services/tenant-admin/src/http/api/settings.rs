@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::app::settings::{self, Settings, SettingsInput};
 use crate::app::staff::Staff;
 use crate::error::ApiError;
-use crate::http::auth::Owner;
+use crate::http::auth::ShopAdmin;
 
 /// Routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -32,7 +32,7 @@ async fn read(
         (status = 409, description = "A host name is taken, or products are priced in the current currency", body = ErrorBody)))]
 async fn write(
     State(state): State<AppState>,
-    RequireRole(staff, _): RequireRole<Owner, Staff>,
+    RequireRole(staff, _): RequireRole<ShopAdmin, Staff>,
     JsonBody(input): JsonBody<SettingsInput>,
 ) -> Result<Json<Settings>, ApiError> {
     Ok(Json(settings::save(&state, staff.tenant, input).await?))

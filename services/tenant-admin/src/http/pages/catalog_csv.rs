@@ -15,7 +15,7 @@ use crate::app::AppState;
 use crate::app::catalog_csv;
 use crate::app::staff::Staff;
 use crate::error::ApiError;
-use crate::http::auth::Owner;
+use crate::http::auth::CatalogEditor;
 
 /// Routes.
 pub fn router() -> Router<AppState> {
@@ -77,7 +77,7 @@ async fn import_submit(
     if !secrets_equal(&csrf, &staff.csrf) {
         return Err(ApiError::Csrf);
     }
-    if !Owner::allows(staff.role) {
+    if !CatalogEditor::allows(staff.roles) {
         return Err(ApiError::Forbidden);
     }
     Ok(

@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::app::checkout::{self, CheckoutInput, CheckoutSettings, ShippingRate, TaxRate};
 use crate::app::staff::Staff;
 use crate::error::ApiError;
-use crate::http::auth::{Owner, csrf_forms};
+use crate::http::auth::{ShopAdmin, csrf_forms};
 
 /// Blank rows offered for new rates.
 const BLANK_ROWS: usize = 3;
@@ -161,7 +161,7 @@ impl CheckoutForm {
 
 async fn checkout_submit(
     State(state): State<AppState>,
-    CheckedForm(staff, f, _): CheckedForm<Staff, CheckoutForm, Owner>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, CheckoutForm, ShopAdmin>,
 ) -> Result<Response, ApiError> {
     match checkout::save(&state, staff.tenant, f.input()).await {
         Ok(saved) => Ok(page(

@@ -18,7 +18,7 @@ use crate::app::products;
 use crate::app::staff::Staff;
 use crate::db::collections::Collection;
 use crate::error::ApiError;
-use crate::http::auth::{Owner, csrf_forms};
+use crate::http::auth::{CatalogEditor, csrf_forms};
 
 /// Routes.
 pub fn router() -> Router<AppState> {
@@ -72,7 +72,7 @@ async fn list_page(
 
 async fn create_submit(
     State(state): State<AppState>,
-    CheckedForm(staff, f, _): CheckedForm<Staff, CollectionForm, Owner>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, CollectionForm, CatalogEditor>,
 ) -> Result<Response, ApiError> {
     let input = CollectionInput {
         title: f.title,
@@ -126,7 +126,7 @@ async fn collection_page(
 async fn membership_submit(
     State(state): State<AppState>,
     PathParams(id): PathParams<CollectionId>,
-    CheckedForm(staff, f, _): CheckedForm<Staff, MembershipForm, Owner>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, MembershipForm, CatalogEditor>,
 ) -> Result<Redirect, ApiError> {
     collections::set_member(&state, staff.tenant, id, f.product_id, f.member).await?;
     Ok(Redirect::to(&format!("/collections/{id}")))

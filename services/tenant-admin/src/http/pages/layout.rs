@@ -7,6 +7,7 @@ use maud::{DOCTYPE, Markup, html};
 use crate::app::staff::Staff;
 use crate::error::ApiError;
 use crate::http::auth::PRE_LOGIN_CSRF;
+use platform_domain::Permission;
 
 /// A page of the console: its title, the navigation of a logged-in staff member, the body.
 pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
@@ -23,16 +24,25 @@ pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
                 header.top {
                     a.brand href="/" { "Shop admin" }
                     @if let Some(staff) = staff {
+                        @let may = |p: Permission| staff.roles.may(p);
                         nav {
-                            a href="/orders" { "Orders" }
+                            @if may(Permission::ViewOrders) { a href="/orders" { "Orders" } }
                             a href="/products" { "Products" }
-                            a href="/products/new" { "New product" }
-                            a href="/collections" { "Collections" }
-                            a href="/catalog" { "Import/export" }
-                            a href="/settings" { "Settings" }
-                            a href="/settings/checkout" { "Checkout" }
-                            a href="/settings/payments" { "Payment keys" }
-                            a href="/privacy" { "Privacy policy" }
+                            @if may(Permission::ManageCatalog) {
+                                a href="/products/new" { "New product" }
+                                a href="/collections" { "Collections" }
+                                a href="/catalog" { "Import/export" }
+                            }
+                            @if may(Permission::ManageShop) {
+                                a href="/settings" { "Settings" }
+                                a href="/settings/checkout" { "Checkout" }
+                                a href="/settings/payments" { "Payment keys" }
+                                a href="/privacy" { "Privacy policy" }
+                            }
+                            @if may(Permission::ManageStaff) {
+                                a href="/staff" { "Staff" }
+                                a href="/audit" { "Audit log" }
+                            }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(staff.csrf);
                                 button type="submit" { "Log out" }

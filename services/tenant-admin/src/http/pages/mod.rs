@@ -11,6 +11,7 @@ mod privacy;
 mod products;
 mod session;
 mod settings;
+mod team;
 
 use axum::Router;
 use axum::response::Response;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(payments::router())
         .merge(privacy::router())
         .merge(catalog_csv::router())
+        .merge(team::router())
 }
 
 async fn css() -> Response {

@@ -8,16 +8,18 @@ use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
 use maud::{Markup, html};
-use platform_auth::extract::{CheckedForm, PageSession};
-use platform_domain::{Money, OrderId, OrderStatus};
-use platform_orders_api::{OrderDetail, OrderList, OrderListQuery};
+use platform_auth::extract::{CheckedForm, PageRole};
+use platform_domain::{MASK, Money, OrderId, OrderStatus, Permission, Shown};
+use platform_orders_api::OrderListQuery;
 use platform_web::{PathParams, QueryParams};
 
 use super::layout::{layout, page};
 use crate::app::AppState;
+use crate::app::order_view::{OrderListView, OrderView};
 use crate::app::orders;
 use crate::app::staff::Staff;
 use crate::error::ApiError;
+use crate::http::auth::OrderViewer;
 
 /// Routes.
 pub fn router() -> Router<AppState> {
@@ -41,7 +43,7 @@ fn status_label(status: OrderStatus) -> &'static str {
     }
 }
 
-fn list_markup(staff: &Staff, list: &OrderList, query: &OrderListQuery) -> Markup {
+fn list_markup(staff: &Staff, list: &OrderListView, query: &OrderListQuery) -> Markup {
     let number = query.number.clone().unwrap_or_default();
     layout(
         "Orders",
@@ -72,7 +74,7 @@ fn list_markup(staff: &Staff, list: &OrderList, query: &OrderListQuery) -> Marku
                                 td { (o.created_at.format("%Y-%m-%d %H:%M UTC")) }
                                 td { (status_label(o.status)) }
                                 td { (o.item_count) }
-                                td { (Money::new(o.total_minor, o.currency)) }
+                                td { (shown(&o.total_minor, |t| Money::new(*t, o.currency).to_string())) }
                             }
                         }
                     }
@@ -87,41 +89,70 @@ fn list_markup(staff: &Staff, list: &OrderList, query: &OrderListQuery) -> Marku
 
 async fn list_page(
     State(state): State<AppState>,
-    PageSession(staff): PageSession<Staff>,
+    PageRole(staff, _): PageRole<OrderViewer, Staff>,
     QueryParams(mut query): QueryParams<OrderListQuery>,
 ) -> Result<Response, ApiError> {
     // An empty select or search box means "any".
     query.number = query.number.filter(|n| !n.trim().is_empty());
-    let list = orders::list(&state, staff.tenant, &query).await?;
+    let list = orders::list(&state, &staff, &query).await?;
     Ok(page(StatusCode::OK, list_markup(&staff, &list, &query)))
 }
 
-fn detail_markup(staff: &Staff, o: &OrderDetail) -> Markup {
-    let money = |minor: i64| Money::new(minor, o.summary.currency);
-    let title = format!("Order {}", o.summary.reference);
+/// A masked value as the page shows it: the mask, and why, for people and screen readers.
+fn masked() -> Markup {
+    html! { span.masked title="Hidden for your role" { (MASK) } }
+}
+
+fn shown<T>(value: &Shown<T>, render: impl FnOnce(&T) -> String) -> Markup {
+    match value {
+        Shown::Clear(v) => html! { (render(v)) },
+        Shown::Masked => masked(),
+    }
+}
+
+fn detail_markup(staff: &Staff, o: &OrderView) -> Markup {
+    let money = |minor: i64| Money::new(minor, o.currency);
+    let title = format!("Order {}", o.reference);
+    let may = |p: Permission| staff.roles.may(p);
     layout(
         &title,
         Some(staff),
         html! {
             h1 { (title) }
-            p { strong { (status_label(o.summary.status)) } " · placed " (o.summary.created_at.format("%Y-%m-%d %H:%M UTC")) }
-            @if o.summary.status == OrderStatus::PendingPayment {
+            p { strong { (status_label(o.status)) } " · placed " (o.created_at.format("%Y-%m-%d %H:%M UTC")) }
+            @if o.status == OrderStatus::PendingPayment {
                 p.small { "Unpaid by " (o.hold_until.format("%Y-%m-%d %H:%M UTC")) ", it is cancelled and its stock returned." }
             }
             section.card aria-labelledby="buyer" {
                 h2 #buyer { "Buyer" }
                 dl {
-                    dt { "Name" } dd { (dash(&o.contact.name)) }
-                    dt { "Email" } dd { @if o.contact.email.is_empty() { "—" } @else { a href={ "mailto:" (o.contact.email) } { (o.contact.email) } } }
-                    dt { "Phone" } dd { @if o.contact.phone.is_empty() { "—" } @else { a href={ "tel:" (o.contact.phone) } { (o.contact.phone) } } }
+                    dt { "Name" } dd { (shown(&o.contact.name, |n| dash(n).to_owned())) }
+                    dt { "Email" } dd {
+                        @match &o.contact.email {
+                            Shown::Masked => (masked()),
+                            Shown::Clear(e) if e.is_empty() => "—",
+                            Shown::Clear(e) => a href={ "mailto:" (e) } { (e) },
+                        }
+                    }
+                    dt { "Phone" } dd {
+                        @match &o.contact.phone {
+                            Shown::Masked => (masked()),
+                            Shown::Clear(p) if p.is_empty() => "—",
+                            Shown::Clear(p) => a href={ "tel:" (p) } { (p) },
+                        }
+                    }
                     dt { "Ship to" }
                     dd {
-                        @if let Some(a) = &o.shipping {
-                            (a.name) br; (a.line1) @if !a.line2.is_empty() { ", " (a.line2) } br;
-                            (a.postal_code) " " (a.city) @if !a.region.is_empty() { ", " (a.region) } br; (a.country)
-                        } @else { "No address (not asked)" }
+                        @match &o.shipping {
+                            Shown::Masked => (masked()),
+                            Shown::Clear(None) => "No address (not asked)",
+                            Shown::Clear(Some(a)) => {
+                                (a.name) br; (a.line1) @if !a.line2.is_empty() { ", " (a.line2) } br;
+                                (a.postal_code) " " (a.city) @if !a.region.is_empty() { ", " (a.region) } br; (a.country)
+                            }
+                        }
                     }
-                    dt { "Ordered from" } dd { (o.buyer_ip) }
+                    dt { "Ordered from" } dd { (shown(&o.buyer_ip, |ip| ip.to_string())) }
                 }
             }
             section.card aria-labelledby="lines" {
@@ -133,19 +164,22 @@ fn detail_markup(staff: &Staff, o: &OrderDetail) -> Markup {
                             tr { td { (l.product_title) @if l.variant_title != "Default" { " · " (l.variant_title) } } td { (l.sku) } td { (money(l.unit_price_minor)) } td { (l.quantity) } td { (money(l.line_total_minor)) } }
                         }
                     }
-                    tfoot {
-                        tr { th scope="row" colspan="4" { "Subtotal" } td { (money(o.subtotal_minor)) } }
-                        tr { th scope="row" colspan="4" { "Shipping" @if let Some(r) = &o.shipping_rate_name { " (" (r) ")" } } td { (money(o.shipping_minor)) } }
-                        tr { th scope="row" colspan="4" { @if o.tax_inclusive { "Including tax " } @else { "Tax " } "(" (platform_domain::percent_text(o.tax_rate_bp)) " %)" } td { (money(o.tax_minor)) } }
-                        tr { th scope="row" colspan="4" { "Total" } td { strong { (money(o.summary.total_minor)) } } }
+                    @if let Shown::Clear(t) = &o.totals {
+                        tfoot {
+                            tr { th scope="row" colspan="4" { "Subtotal" } td { (money(t.subtotal_minor)) } }
+                            tr { th scope="row" colspan="4" { "Shipping" @if let Some(r) = &t.shipping_rate_name { " (" (r) ")" } } td { (money(t.shipping_minor)) } }
+                            tr { th scope="row" colspan="4" { @if t.tax_inclusive { "Including tax " } @else { "Tax " } "(" (platform_domain::percent_text(t.tax_rate_bp)) " %)" } td { (money(t.tax_minor)) } }
+                            tr { th scope="row" colspan="4" { "Total" } td { strong { (money(t.total_minor)) } } }
+                        }
                     }
                 }
             }
             section.card aria-labelledby="payment" {
                 h2 #payment { "Payment" }
                 @match &o.payment {
-                    None => p { "Not started: the buyer has not gone to the payment page yet." }
-                    Some(p) => {
+                    Shown::Masked => p { (masked()) " The payment details are hidden for your role." }
+                    Shown::Clear(None) => p { "Not started: the buyer has not gone to the payment page yet." }
+                    Shown::Clear(Some(p)) => {
                         dl {
                             dt { "Status" }
                             dd { @match p.status.as_str() { "captured" => "Paid", "expired" => "Expired unpaid", _ => "Waiting for the buyer" } }
@@ -155,17 +189,19 @@ fn detail_markup(staff: &Staff, o: &OrderDetail) -> Markup {
                             }
                             @if let Some(at) = p.captured_at { dt { "Paid at" } dd { (at.format("%Y-%m-%d %H:%M UTC")) } }
                             @if let Some(f) = &p.last_failure { @if p.status == "pending" { dt { "Last attempt" } dd { (f.replace('_', " ")) } } }
-                            dt { "Refunded" } dd { (money(o.refunded_minor)) }
+                            @if let Shown::Clear(t) = &o.totals { dt { "Refunded" } dd { (money(t.refunded_minor)) } }
                         }
                         p.small { "The card number never reaches this platform: only the brand, the last four digits and the expiry are kept." }
                     }
                 }
-                @if refundable(o) {
-                    form method="post" action={ "/orders/" (o.summary.id) "/refund" } {
-                        input type="hidden" name="csrf" value=(staff.csrf);
-                        label for="amount" { "Refund amount (" (o.summary.currency) ", up to " (money(o.summary.total_minor - o.refunded_minor)) ")" }
-                        input #amount name="amount" inputmode="decimal" required value=(money(o.summary.total_minor - o.refunded_minor).amount_text());
-                        button type="submit" { "Refund through the payment processor" }
+                @if may(Permission::Refund) && o.refundable() {
+                    @if let Shown::Clear(t) = &o.totals {
+                        form method="post" action={ "/orders/" (o.id) "/refund" } {
+                            input type="hidden" name="csrf" value=(staff.csrf);
+                            label for="amount" { "Refund amount (" (o.currency) ", up to " (money(t.total_minor - t.refunded_minor)) ")" }
+                            input #amount name="amount" inputmode="decimal" required value=(money(t.total_minor - t.refunded_minor).amount_text());
+                            button type="submit" { "Refund through the payment processor" }
+                        }
                     }
                 }
             }
@@ -179,8 +215,8 @@ fn detail_markup(staff: &Staff, o: &OrderDetail) -> Markup {
                         @if let Some(at) = s.delivered_at { dt { "Delivered" } dd { (at.format("%Y-%m-%d %H:%M UTC")) } }
                     }
                 }
-                @if o.summary.status == OrderStatus::Paid {
-                    form method="post" action={ "/orders/" (o.summary.id) "/ship" } {
+                @if o.status == OrderStatus::Paid && may(Permission::Ship) {
+                    form method="post" action={ "/orders/" (o.id) "/ship" } {
                         input type="hidden" name="csrf" value=(staff.csrf);
                         p.small { "Leave both fields empty to book the parcel with the platform's carrier: it receives the delivery address and nothing else. Or type the carrier and tracking number of a parcel you sent yourself." }
                         label for="carrier" { "Carrier (optional)" }
@@ -189,17 +225,17 @@ fn detail_markup(staff: &Staff, o: &OrderDetail) -> Markup {
                         input #tracking_number name="tracking_number" maxlength="60";
                         button type="submit" { "Mark shipped" }
                     }
-                } @else if o.summary.status == OrderStatus::Shipped {
-                    form method="post" action={ "/orders/" (o.summary.id) "/deliver" } {
+                } @else if o.status == OrderStatus::Shipped && may(Permission::Ship) {
+                    form method="post" action={ "/orders/" (o.id) "/deliver" } {
                         input type="hidden" name="csrf" value=(staff.csrf);
                         button type="submit" { "Mark delivered" }
                     }
-                } @else if o.shipment.is_none() {
+                } @else if o.shipment.is_none() && o.status == OrderStatus::PendingPayment {
                     p { "Ships once paid." }
                 }
             }
-            @if o.summary.status == OrderStatus::PendingPayment {
-                form.card method="post" action={ "/orders/" (o.summary.id) "/cancel" } {
+            @if o.status == OrderStatus::PendingPayment && may(Permission::CancelOrder) {
+                form.card method="post" action={ "/orders/" (o.id) "/cancel" } {
                     input type="hidden" name="csrf" value=(staff.csrf);
                     p { "The buyer has not paid. Cancelling returns the items to stock." }
                     button.danger type="submit" { "Cancel this order" }
@@ -228,20 +264,11 @@ crate::http::auth::csrf_forms!(CancelForm);
 async fn cancel_submit(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
-    CheckedForm(staff, _form, _): CheckedForm<Staff, CancelForm, crate::http::auth::Owner>,
+    CheckedForm(staff, _form, _): CheckedForm<Staff, CancelForm, crate::http::auth::Canceller>,
 ) -> Result<Response, ApiError> {
     let id: OrderId = id.parse().map_err(|_| ApiError::NotFound)?;
-    orders::cancel(&state, staff.tenant, id, staff.staff_id).await?;
+    orders::cancel(&state, &staff, id).await?;
     Ok(axum::response::Redirect::to(&format!("/orders/{id}")).into_response())
-}
-
-/// Paid and not yet refunded in full.
-fn refundable(o: &OrderDetail) -> bool {
-    matches!(
-        o.summary.status,
-        OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Delivered
-    ) && o.refunded_minor < o.summary.total_minor
-        && o.payment.as_ref().is_some_and(|p| p.status == "captured")
 }
 
 #[derive(serde::Deserialize)]
@@ -255,10 +282,10 @@ crate::http::auth::csrf_forms!(RefundForm);
 async fn refund_submit(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
-    CheckedForm(staff, form, _): CheckedForm<Staff, RefundForm, crate::http::auth::Owner>,
+    CheckedForm(staff, form, _): CheckedForm<Staff, RefundForm, crate::http::auth::Refunder>,
 ) -> Result<Response, ApiError> {
     let id: OrderId = id.parse().map_err(|_| ApiError::NotFound)?;
-    orders::refund(&state, staff.tenant, id, &form.amount, staff.staff_id).await?;
+    orders::refund(&state, &staff, id, &form.amount).await?;
     Ok(axum::response::Redirect::to(&format!("/orders/{id}")).into_response())
 }
 
@@ -276,28 +303,20 @@ crate::http::auth::csrf_forms!(ShipForm);
 async fn ship_submit(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
-    CheckedForm(staff, form, _): CheckedForm<Staff, ShipForm, crate::http::auth::Owner>,
+    CheckedForm(staff, form, _): CheckedForm<Staff, ShipForm, crate::http::auth::Shipper>,
 ) -> Result<Response, ApiError> {
     let id: OrderId = id.parse().map_err(|_| ApiError::NotFound)?;
-    orders::ship(
-        &state,
-        staff.tenant,
-        id,
-        &form.carrier,
-        &form.tracking_number,
-        staff.staff_id,
-    )
-    .await?;
+    orders::ship(&state, &staff, id, &form.carrier, &form.tracking_number).await?;
     Ok(axum::response::Redirect::to(&format!("/orders/{id}")).into_response())
 }
 
 async fn deliver_submit(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
-    CheckedForm(staff, _form, _): CheckedForm<Staff, CancelForm, crate::http::auth::Owner>,
+    CheckedForm(staff, _form, _): CheckedForm<Staff, CancelForm, crate::http::auth::Shipper>,
 ) -> Result<Response, ApiError> {
     let id: OrderId = id.parse().map_err(|_| ApiError::NotFound)?;
-    orders::deliver(&state, staff.tenant, id, staff.staff_id).await?;
+    orders::deliver(&state, &staff, id).await?;
     Ok(axum::response::Redirect::to(&format!("/orders/{id}")).into_response())
 }
 
@@ -307,10 +326,10 @@ fn dash(text: &str) -> &str {
 
 async fn detail_page(
     State(state): State<AppState>,
-    PageSession(staff): PageSession<Staff>,
+    PageRole(staff, _): PageRole<OrderViewer, Staff>,
     PathParams(id): PathParams<String>,
 ) -> Result<Response, ApiError> {
     let id: OrderId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let order = orders::detail(&state, staff.tenant, id).await?;
+    let order = orders::detail(&state, &staff, id).await?;
     Ok(page(StatusCode::OK, detail_markup(&staff, &order)))
 }

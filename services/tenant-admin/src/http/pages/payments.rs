@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
-use platform_auth::extract::{CheckedForm, PageSession};
+use platform_auth::extract::{CheckedForm, PageRole};
 use platform_orders_api::SigningKeys;
 use platform_web::PathParams;
 
@@ -17,7 +17,7 @@ use crate::app::AppState;
 use crate::app::orders;
 use crate::app::staff::Staff;
 use crate::error::ApiError;
-use crate::http::auth::Owner;
+use crate::http::auth::ShopAdmin;
 
 /// Routes.
 pub fn router() -> Router<AppState> {
@@ -85,7 +85,7 @@ fn keys_markup(staff: &Staff, keys: &SigningKeys) -> Markup {
 
 async fn keys_page(
     State(state): State<AppState>,
-    PageSession(staff): PageSession<Staff>,
+    PageRole(staff, _): PageRole<ShopAdmin, Staff>,
 ) -> Result<Response, ApiError> {
     let keys = orders::signing_keys(&state, staff.tenant).await?;
     Ok(page(StatusCode::OK, keys_markup(&staff, &keys)))
@@ -100,17 +100,17 @@ crate::http::auth::csrf_forms!(KeyForm);
 
 async fn rotate_submit(
     State(state): State<AppState>,
-    CheckedForm(staff, _form, _): CheckedForm<Staff, KeyForm, Owner>,
+    CheckedForm(staff, _form, _): CheckedForm<Staff, KeyForm, ShopAdmin>,
 ) -> Result<Response, ApiError> {
-    orders::rotate_key(&state, staff.tenant, staff.staff_id).await?;
+    orders::rotate_key(&state, &staff).await?;
     Ok(Redirect::to("/settings/payments").into_response())
 }
 
 async fn revoke_submit(
     State(state): State<AppState>,
     PathParams(key): PathParams<String>,
-    CheckedForm(staff, _form, _): CheckedForm<Staff, KeyForm, Owner>,
+    CheckedForm(staff, _form, _): CheckedForm<Staff, KeyForm, ShopAdmin>,
 ) -> Result<Response, ApiError> {
-    orders::revoke_key(&state, staff.tenant, &key, staff.staff_id).await?;
+    orders::revoke_key(&state, &staff, &key).await?;
     Ok(Redirect::to("/settings/payments").into_response())
 }

@@ -16,7 +16,7 @@ use crate::app::policies;
 use crate::app::staff::Staff;
 use crate::db::policies::PolicyVersion;
 use crate::error::ApiError;
-use crate::http::auth::{Owner, csrf_forms};
+use crate::http::auth::{ShopAdmin, csrf_forms};
 
 /// Routes.
 pub fn router() -> Router<AppState> {
@@ -112,7 +112,7 @@ async fn after(
 
 async fn draft_submit(
     State(state): State<AppState>,
-    CheckedForm(staff, f, _): CheckedForm<Staff, DraftForm, Owner>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, DraftForm, ShopAdmin>,
 ) -> Result<Response, ApiError> {
     let outcome = policies::save_draft(&state, staff.tenant, &f.body)
         .await
@@ -122,7 +122,7 @@ async fn draft_submit(
 
 async fn publish_submit(
     State(state): State<AppState>,
-    CheckedForm(staff, f, _): CheckedForm<Staff, PublishForm, Owner>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, PublishForm, ShopAdmin>,
 ) -> Result<Response, ApiError> {
     let outcome = async {
         let effective = match f.effective_on.trim() {

@@ -21,7 +21,7 @@ use crate::app::staff::Staff;
 use crate::app::{AppState, domain::Invalid};
 use crate::db::products::Product;
 use crate::error::ApiError;
-use crate::http::auth::{Owner, csrf_forms};
+use crate::http::auth::{CatalogEditor, csrf_forms};
 
 /// Routes.
 pub fn router() -> Router<AppState> {
@@ -192,7 +192,7 @@ fn stock_of(text: &str) -> Result<i32, Invalid> {
 
 async fn new_submit(
     State(state): State<AppState>,
-    CheckedForm(staff, form, _): CheckedForm<Staff, NewProductForm, Owner>,
+    CheckedForm(staff, form, _): CheckedForm<Staff, NewProductForm, CatalogEditor>,
 ) -> Result<Response, ApiError> {
     let currency = products::currency(&state, staff.tenant).await?;
     let outcome = async {
@@ -330,7 +330,7 @@ async fn back_to_product(
 async fn edit_submit(
     State(state): State<AppState>,
     PathParams(id): PathParams<ProductId>,
-    CheckedForm(staff, f, _): CheckedForm<Staff, EditForm, Owner>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, EditForm, CatalogEditor>,
 ) -> Result<Response, ApiError> {
     let patch = ProductPatch {
         title: Some(f.title),
@@ -364,7 +364,7 @@ pub fn options_of(text: &str) -> Result<Value, Invalid> {
 async fn add_variant(
     State(state): State<AppState>,
     PathParams(id): PathParams<ProductId>,
-    CheckedForm(staff, f, _): CheckedForm<Staff, VariantForm, Owner>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, VariantForm, CatalogEditor>,
 ) -> Result<Response, ApiError> {
     let outcome = async {
         let currency = products::currency(&state, staff.tenant).await?;
@@ -387,7 +387,7 @@ async fn add_variant(
 async fn variant_submit(
     State(state): State<AppState>,
     PathParams(id): PathParams<VariantId>,
-    CheckedForm(staff, f, _): CheckedForm<Staff, VariantEditForm, Owner>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, VariantEditForm, CatalogEditor>,
 ) -> Result<Response, ApiError> {
     let outcome = async {
         let currency = products::currency(&state, staff.tenant).await?;
@@ -407,7 +407,7 @@ async fn variant_submit(
 async fn delete_submit(
     State(state): State<AppState>,
     PathParams(id): PathParams<ProductId>,
-    CheckedForm(staff, _, _): CheckedForm<Staff, CsrfOnly, Owner>,
+    CheckedForm(staff, _, _): CheckedForm<Staff, CsrfOnly, CatalogEditor>,
 ) -> Result<Redirect, ApiError> {
     products::delete(&state, staff.tenant, id).await?;
     Ok(Redirect::to("/products"))

@@ -215,7 +215,13 @@ async fn login_submit(
             email: form.email.clone(),
             password: SecretString::from(form.password.clone()),
         };
-        staff::login(&state, ip, input).await
+        staff::login(
+            &state,
+            ip,
+            &crate::http::auth::client_label(&headers, ip),
+            input,
+        )
+        .await
     } else {
         Err(ApiError::Csrf)
     };

@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::app::settings::{self, Settings, SettingsInput};
 use crate::app::staff::Staff;
 use crate::error::ApiError;
-use crate::http::auth::{Owner, csrf_forms};
+use crate::http::auth::{ShopAdmin, csrf_forms};
 
 /// Routes.
 pub fn router() -> Router<AppState> {
@@ -87,7 +87,7 @@ csrf_forms!(SettingsForm);
 
 async fn settings_submit(
     State(state): State<AppState>,
-    CheckedForm(staff, f, _): CheckedForm<Staff, SettingsForm, Owner>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, SettingsForm, ShopAdmin>,
 ) -> Result<Response, ApiError> {
     let mut fields = serde_json::Map::new();
     for (field, rule) in CheckoutField::ALL

@@ -1,23 +1,44 @@
-//! The object store, through `aws-sdk-s3` only: endpoint, region, credentials and
+//! The object store (S3), shared by the backup worker and the audit log's checkpoints.
+//!
+//! Through `aws-sdk-s3` only: endpoint, region, credentials and
 //! path-style addressing come from configuration, so the same code talks to Garage in
 //! development and to AWS S3 or MinIO in production.
 //!
 //! Garage (and some other S3 servers) reject the SDK's default streaming checksums
 //! (`x-amz-checksum-*` trailers on every upload), so request checksum calculation and
 //! response checksum validation are set to `WhenRequired`. Integrity does not rest on
-//! them: every frame of a backup is authenticated (AES-GCM) and every table checksummed.
+//! them: every frame of a backup is authenticated (AES-GCM) and every table checksummed, and
+//! every audit checkpoint is signed.
+//!
+//! What this crate must never do: print the secret access key.
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
-use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::BackupError;
+pub use aws_sdk_s3::primitives::ByteStream;
 
-/// Where backups go.
+/// Why an object-store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectsError {
+    /// The object store failed.
+    #[error("object store: {what}")]
+    S3 {
+        /// The operation that failed.
+        what: &'static str,
+        /// Why (the SDK's whole chain).
+        #[source]
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The object store answered something this client cannot use.
+    #[error("object store: {0}")]
+    Protocol(&'static str),
+}
+
+/// Where objects go.
 #[derive(Clone)]
 pub struct S3Config {
     /// Endpoint URL (`http://127.0.0.1:3900` for the dev Garage); `None` for AWS itself.
@@ -56,9 +77,9 @@ pub struct Listed {
     pub size: u64,
 }
 
-fn s3_err(what: &'static str, err: impl std::error::Error + Send + Sync + 'static) -> BackupError {
+fn s3_err(what: &'static str, err: impl std::error::Error + Send + Sync + 'static) -> ObjectsError {
     // The SDK's Display is terse ("service error"); the kept source chain says why.
-    BackupError::S3 {
+    ObjectsError::S3 {
         what,
         cause: Box::new(err),
     }
@@ -103,7 +124,7 @@ impl ObjectStore {
     }
 
     /// Creates the bucket when it does not exist yet.
-    pub async fn ensure_bucket(&self) -> Result<(), BackupError> {
+    pub async fn ensure_bucket(&self) -> Result<(), ObjectsError> {
         if self
             .client
             .head_bucket()
@@ -137,7 +158,7 @@ impl ObjectStore {
     }
 
     /// Writes a small object in one request.
-    pub async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), BackupError> {
+    pub async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), ObjectsError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -150,7 +171,7 @@ impl ObjectStore {
     }
 
     /// Reads a whole (small) object; `None` when it does not exist.
-    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackupError> {
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ObjectsError> {
         match self.open(key).await? {
             None => Ok(None),
             Some(body) => {
@@ -161,7 +182,7 @@ impl ObjectStore {
     }
 
     /// Opens an object as a stream; `None` when it does not exist.
-    pub async fn open(&self, key: &str) -> Result<Option<ByteStream>, BackupError> {
+    pub async fn open(&self, key: &str) -> Result<Option<ByteStream>, ObjectsError> {
         match self
             .client
             .get_object()
@@ -177,7 +198,7 @@ impl ObjectStore {
     }
 
     /// Every object under `prefix`.
-    pub async fn list(&self, prefix: &str) -> Result<Vec<Listed>, BackupError> {
+    pub async fn list(&self, prefix: &str) -> Result<Vec<Listed>, ObjectsError> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -210,7 +231,7 @@ impl ObjectStore {
     }
 
     /// Deletes an object (no error when it is already gone).
-    pub async fn delete(&self, key: &str) -> Result<(), BackupError> {
+    pub async fn delete(&self, key: &str) -> Result<(), ObjectsError> {
         self.client
             .delete_object()
             .bucket(&self.bucket)
@@ -222,7 +243,7 @@ impl ObjectStore {
     }
 
     /// Starts a multipart upload.
-    pub async fn start_upload(&self, key: &str) -> Result<Upload, BackupError> {
+    pub async fn start_upload(&self, key: &str) -> Result<Upload, ObjectsError> {
         let out = self
             .client
             .create_multipart_upload()
@@ -233,7 +254,7 @@ impl ObjectStore {
             .map_err(|e| s3_err("create multipart upload", e))?;
         let upload_id = out
             .upload_id()
-            .ok_or_else(|| BackupError::S3Protocol("no upload id in the answer"))?
+            .ok_or_else(|| ObjectsError::Protocol("no upload id in the answer"))?
             .to_owned();
         Ok(Upload {
             store: self.clone(),
@@ -259,9 +280,9 @@ impl Upload {
     pub const MIN_PART: usize = 5 << 20;
 
     /// Uploads the next part.
-    pub async fn part(&mut self, body: Vec<u8>) -> Result<(), BackupError> {
+    pub async fn part(&mut self, body: Vec<u8>) -> Result<(), ObjectsError> {
         let number = i32::try_from(self.parts.len() + 1)
-            .map_err(|_| BackupError::S3Protocol("too many parts"))?;
+            .map_err(|_| ObjectsError::Protocol("too many parts"))?;
         self.bytes += body.len() as u64;
         let out = self
             .store
@@ -290,7 +311,7 @@ impl Upload {
     }
 
     /// Completes the upload: only now does the object exist.
-    pub async fn complete(self) -> Result<u64, BackupError> {
+    pub async fn complete(self) -> Result<u64, ObjectsError> {
         self.store
             .client
             .complete_multipart_upload()

@@ -1,11 +1,21 @@
 //! Sending mail over SMTP (lettre) to the platform's relay: maildev in development, the
-//! production relay elsewhere (`APP_ORDERS_SMTP_URL`). Errors are reduced to a category
-//! before they are stored or logged: an SMTP server's answer may quote an address.
+//! production relay elsewhere (each service's `…_SMTP_URL`). The orders service sends
+//! buyers' and merchants' order mail with it, the console its staff invitations and
+//! access reviews; both from a transactional outbox.
+//!
+//! What this crate must never do: log or return an address. Errors are reduced to a
+//! category before they are stored or logged: an SMTP server's answer may quote one.
 
 use std::time::Duration;
 
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+/// Seconds before an outbox row's try number `attempts + 1`: 30 s, doubling, at most an
+/// hour.
+pub fn backoff_secs(attempts: i32) -> i64 {
+    30_i64.saturating_mul(1 << attempts.clamp(0, 7)).min(3600)
+}
 
 /// Why a message was not sent.
 #[derive(Debug, thiserror::Error)]
