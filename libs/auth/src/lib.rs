@@ -9,6 +9,7 @@
 //! - [`NetworkLimiter`]: failures per client network (IPv4 /24, IPv6 /48) in a window.
 //! - [`SessionCookie`] and [`SessionLimits`]: the session cookie (`__Host-`, `Secure`,
 //!   `HttpOnly`, `SameSite=Strict`) and the idle and absolute timeouts.
+//! - [`totp`]: the second factor: TOTP codes (`totp-rs`) and hashed recovery codes.
 //! - [`csrf`]: the synchroniser token of a session and the double-submit token of forms
 //!   shown before login.
 //! - [`extract`]: extractors that state what a handler needs: a session
@@ -27,6 +28,7 @@ mod lockout_book;
 mod password;
 mod session;
 mod token;
+pub mod totp;
 
 pub use limiter::NetworkLimiter;
 pub use lockout::LoginPolicy;

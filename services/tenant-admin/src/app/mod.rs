@@ -7,6 +7,7 @@ pub mod catalog_csv;
 pub mod checkout;
 pub mod collections;
 pub mod domain;
+pub mod mfa;
 pub mod order_view;
 pub mod orders;
 pub mod policies;

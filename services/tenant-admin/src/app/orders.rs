@@ -189,6 +189,7 @@ pub async fn rotate_key(state: &AppState, staff: &Staff) -> Result<(), ApiError>
 /// Revokes a signing key: the processor refuses it from the answer on.
 pub async fn revoke_key(state: &AppState, staff: &Staff, key_id: &str) -> Result<(), ApiError> {
     require(staff, Permission::ManageShop)?;
+    crate::app::staff::require_fresh(state, staff)?;
     client(state)?
         .revoke_key(
             staff.tenant,

@@ -40,6 +40,41 @@ pub struct Staff {
     pub csrf: String,
     /// The request's id (`x-request-id`), for the audit log.
     pub request_id: Option<String>,
+    /// The session's token digest (names it on the sessions page).
+    pub session: Vec<u8>,
+    /// Last time password (and code) were given in this session.
+    pub reauth_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// A second factor is required of this member and not set up yet: until it is, the
+    /// member holds no role.
+    pub mfa_missing: bool,
+}
+
+impl Staff {
+    /// A member just identified (no session yet).
+    pub fn identified(tenant: TenantId, staff_id: StaffId, roles: RoleSet) -> Self {
+        Staff {
+            tenant,
+            staff_id,
+            roles,
+            csrf: String::new(),
+            request_id: None,
+            session: Vec::new(),
+            reauth_at: None,
+            mfa_missing: false,
+        }
+    }
+}
+
+/// How long a re-authentication counts for sensitive actions.
+pub const FRESH_FOR: Duration = Duration::minutes(5);
+
+/// Refuses unless password and code were given in this session at most 5 minutes ago
+/// (MFA changes, role changes, key revocation, exports).
+pub fn require_fresh(state: &AppState, staff: &Staff) -> Result<(), ApiError> {
+    match staff.reauth_at {
+        Some(at) if state.clock.now() - at <= FRESH_FOR => Ok(()),
+        _ => Err(ApiError::ReauthRequired),
+    }
 }
 
 impl Staff {
@@ -107,12 +142,22 @@ pub async fn authenticate(
         Freshness::Fresh => {}
     }
     tx.commit().await?;
+    if session.mfa_pending {
+        // Password given, code not yet: not logged in.
+        return Ok(None);
+    }
+    let roles = db::staff::role_set(&session.roles);
+    let required = roles.contains(StaffRole::Owner) || session.mfa_required_for_all;
+    let mfa_missing = required && !session.mfa_on;
     Ok(Some(Staff {
         tenant,
         staff_id: session.staff_id,
-        roles: db::staff::role_set(&session.roles),
+        roles: if mfa_missing { RoleSet::EMPTY } else { roles },
         csrf: session.csrf_token,
         request_id: None,
+        session: digest.to_vec(),
+        reauth_at: session.reauth_at,
+        mfa_missing,
     }))
 }
 
@@ -134,6 +179,8 @@ pub struct NewSession {
     pub token: Token,
     /// The staff member.
     pub staff: Staff,
+    /// The second factor is still due (`/login/code`).
+    pub pending: bool,
 }
 
 /// Checks credentials under the throttling rules and opens a session.
@@ -207,14 +254,11 @@ pub async fn login(
     state.lockouts.succeed(&login_name, ip);
     db::staff::prune_attempts(&mut tx, account.id, now - Duration::days(1)).await?;
     let roles = db::staff::roles(&mut tx, account.id).await?;
-    let member = Staff {
-        tenant,
-        staff_id: account.id,
-        roles,
-        csrf: String::new(),
-        request_id: None,
-    };
-    let session = open_session(state, &mut tx, member, client).await?;
+    let member = Staff::identified(tenant, account.id, roles);
+    let pending = db::staff::mfa(&mut tx, account.id)
+        .await?
+        .is_some_and(|m| m.mfa_enabled_at.is_some());
+    let session = open_session(state, &mut tx, member, client, pending).await?;
     tx.commit().await?;
     tracing::info!(tenant_id = %tenant, staff_id = %account.id, "staff logged in");
     Ok(session)
@@ -226,15 +270,33 @@ pub async fn open_session(
     tx: &mut TenantTx,
     member: Staff,
     client: &str,
+    pending: bool,
 ) -> Result<NewSession, ApiError> {
     let now = state.clock.now();
     let token = Token::generate();
     let csrf = Token::generate().as_str().to_owned();
-    db::staff::insert_session(tx, &token.digest(), member.staff_id, &csrf, client, now).await?;
-    db::staff::mark_login(tx, member.staff_id, now).await?;
+    db::staff::insert_session(
+        tx,
+        &token.digest(),
+        member.staff_id,
+        &csrf,
+        client,
+        now,
+        pending,
+    )
+    .await?;
+    if !pending {
+        db::staff::mark_login(tx, member.staff_id, now).await?;
+    }
     Ok(NewSession {
+        staff: Staff {
+            csrf,
+            session: token.digest().to_vec(),
+            reauth_at: (!pending).then_some(now),
+            ..member
+        },
         token,
-        staff: Staff { csrf, ..member },
+        pending,
     })
 }
 
@@ -258,8 +320,10 @@ pub struct Me {
     pub staff_id: StaffId,
     /// Its email, opened from its sealed form.
     pub email: String,
-    /// Its roles.
+    /// Its roles (none until a required second factor is set up).
     pub roles: Vec<StaffRole>,
+    /// A second factor must be set up before the roles count (`/account/security`).
+    pub mfa_required: bool,
     /// The session's CSRF token.
     pub csrf_token: String,
 }
@@ -295,6 +359,7 @@ pub async fn me(state: &AppState, staff: &Staff) -> Result<Me, ApiError> {
         staff_id: staff.staff_id,
         email: String::from_utf8_lossy(&email).into_owned(),
         roles: staff.roles.iter().collect(),
+        mfa_required: staff.mfa_missing,
         csrf_token: staff.csrf.clone(),
     })
 }

@@ -102,6 +102,8 @@ pub struct Team {
     pub members: Vec<Member>,
     /// Invitations neither used nor withdrawn, newest first.
     pub invitations: Vec<Invitation>,
+    /// Every member must have a second factor (owners always must).
+    pub mfa_required_for_all: bool,
 }
 
 fn parse_roles(roles: &[StaffRole]) -> Result<RoleSet, ApiError> {
@@ -183,9 +185,16 @@ pub async fn team_in(
     for row in db::team::open_invitations(tx).await? {
         invitations.push(invitation_view(state, tx, row, now).await?);
     }
+    let mfa_required_for_all: bool = sqlx::query_scalar(
+        "select coalesce((select staff_mfa_required from store_settings where tenant_id = $1), false)",
+    )
+    .bind(tx.tenant())
+    .fetch_one(&mut *tx)
+    .await?;
     Ok(Team {
         members,
         invitations,
+        mfa_required_for_all,
     })
 }
 
@@ -233,6 +242,7 @@ pub async fn invite(
 ) -> Result<Invitation, ApiError> {
     let roles = parse_roles(&input.roles)?;
     check_grant(staff, roles)?;
+    staff::require_fresh(state, staff)?;
     let email = Email::parse(&input.email)?;
     let now = state.clock.now();
     let id = Uuid::new_v4();
@@ -348,6 +358,7 @@ pub async fn set_roles(
 ) -> Result<(), ApiError> {
     let roles = parse_roles(roles)?;
     check_grant(staff, roles)?;
+    staff::require_fresh(state, staff)?;
     let mut tx = state.db.begin(staff.tenant).await?;
     db::team::lock_roles(&mut tx).await?;
     if !db::team::member_exists(&mut tx, member).await? {
@@ -390,6 +401,7 @@ pub async fn set_roles(
 /// Removes `member`: their sessions end at once.
 pub async fn remove(state: &AppState, staff: &Staff, member: StaffId) -> Result<(), ApiError> {
     require(staff, Permission::ManageStaff)?;
+    staff::require_fresh(state, staff)?;
     let mut tx = state.db.begin(staff.tenant).await?;
     db::team::lock_roles(&mut tx).await?;
     if !db::team::member_exists(&mut tx, member).await? {
@@ -497,13 +509,7 @@ pub async fn accept(
     )
     .await?;
     db::team::accept_invitation(&mut tx, row.id, id, now).await?;
-    let member = Staff {
-        tenant,
-        staff_id: id,
-        roles,
-        csrf: String::new(),
-        request_id: None,
-    };
+    let member = Staff::identified(tenant, id, roles);
     audit::record(
         state,
         &mut tx,
@@ -516,7 +522,7 @@ pub async fn accept(
         },
     )
     .await?;
-    let session = staff::open_session(state, &mut tx, member, client).await?;
+    let session = staff::open_session(state, &mut tx, member, client, false).await?;
     tx.commit().await?;
     Ok(session)
 }

@@ -131,10 +131,12 @@ pub async fn insert_session(
     csrf: &str,
     client: &str,
     now: DateTime<Utc>,
+    mfa_pending: bool,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "insert into staff_sessions (tenant_id, token_hash, staff_id, csrf_token, created_at, \
-         last_seen_at, reauth_at, client) values ($1, $2, $3, $4, $5, $5, $5, $6)",
+         last_seen_at, reauth_at, client, mfa_pending) \
+         values ($1, $2, $3, $4, $5, $5, case when $7 then null else $5 end, $6, $7)",
     )
     .bind(tx.tenant())
     .bind(token_digest)
@@ -142,6 +144,7 @@ pub async fn insert_session(
     .bind(csrf)
     .bind(now)
     .bind(client)
+    .bind(mfa_pending)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -154,6 +157,14 @@ pub struct SessionRow {
     pub staff_id: StaffId,
     /// Roles (stored text).
     pub roles: Vec<String>,
+    /// Password given, second factor still due.
+    pub mfa_pending: bool,
+    /// Last time password (and code) were given.
+    pub reauth_at: Option<DateTime<Utc>>,
+    /// The member's second factor is on.
+    pub mfa_on: bool,
+    /// The shop requires a second factor of every member.
+    pub mfa_required_for_all: bool,
     /// The session's CSRF token.
     pub csrf_token: String,
     /// Opened at.
@@ -168,10 +179,14 @@ pub async fn session(
     token_digest: &[u8],
 ) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
-        "select s.staff_id, s.csrf_token, s.created_at, s.last_seen_at, \
+        "select s.staff_id, s.csrf_token, s.created_at, s.last_seen_at, s.mfa_pending, s.reauth_at, \
+                a.mfa_enabled_at is not null as mfa_on, \
+                coalesce((select st.staff_mfa_required from store_settings st \
+                           where st.tenant_id = s.tenant_id), false) as mfa_required_for_all, \
                 array(select r.role from staff_roles r \
                        where r.tenant_id = s.tenant_id and r.staff_id = s.staff_id) as roles \
          from staff_sessions s \
+         join staff_accounts a on a.tenant_id = s.tenant_id and a.id = s.staff_id \
          where s.tenant_id = $1 and s.token_hash = $2 and s.revoked_at is null",
     )
     .bind(tx.tenant())
@@ -287,6 +302,232 @@ pub async fn mark_login(
         .bind(tx.tenant())
         .bind(staff)
         .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// A member's second factor as stored.
+#[derive(Debug, sqlx::FromRow)]
+pub struct MfaRow {
+    /// The TOTP secret, sealed (set when enrolment starts).
+    pub totp_secret_sealed: Option<Vec<u8>>,
+    /// On since.
+    pub mfa_enabled_at: Option<DateTime<Utc>>,
+    /// The last step a code was accepted for (no replays).
+    pub totp_last_step: Option<i64>,
+    /// argon2id PHC string (re-authentication checks it).
+    pub password_hash: String,
+}
+
+/// The member's second factor, locked for the transaction.
+pub async fn mfa(tx: &mut TenantTx, staff: StaffId) -> Result<Option<MfaRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select totp_secret_sealed, mfa_enabled_at, totp_last_step, password_hash \
+         from staff_accounts where tenant_id = $1 and id = $2 for update",
+    )
+    .bind(tx.tenant())
+    .bind(staff)
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// Stores a new secret (enrolment started; the factor is off until a code confirms it).
+pub async fn start_totp(
+    tx: &mut TenantTx,
+    staff: StaffId,
+    sealed: Vec<u8>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update staff_accounts set totp_secret_sealed = $3, mfa_enabled_at = null, \
+         totp_last_step = null where tenant_id = $1 and id = $2",
+    )
+    .bind(tx.tenant())
+    .bind(staff)
+    .bind(sealed)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Turns the factor on, or records the step of a code just used.
+pub async fn totp_used(
+    tx: &mut TenantTx,
+    staff: StaffId,
+    step: i64,
+    enable_at: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update staff_accounts set totp_last_step = $3, \
+         mfa_enabled_at = coalesce(mfa_enabled_at, $4) where tenant_id = $1 and id = $2",
+    )
+    .bind(tx.tenant())
+    .bind(staff)
+    .bind(step)
+    .bind(enable_at)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Turns the factor off: the secret and the recovery codes are forgotten.
+pub async fn disable_mfa(tx: &mut TenantTx, staff: StaffId) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update staff_accounts set totp_secret_sealed = null, mfa_enabled_at = null, \
+         totp_last_step = null where tenant_id = $1 and id = $2",
+    )
+    .bind(tx.tenant())
+    .bind(staff)
+    .execute(&mut *tx)
+    .await?;
+    replace_recovery_codes(tx, staff, &[]).await
+}
+
+/// Replaces the member's recovery codes with these digests.
+pub async fn replace_recovery_codes(
+    tx: &mut TenantTx,
+    staff: StaffId,
+    digests: &[[u8; 32]],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from staff_recovery_codes where tenant_id = $1 and staff_id = $2")
+        .bind(tx.tenant())
+        .bind(staff)
+        .execute(&mut *tx)
+        .await?;
+    let digests: Vec<Vec<u8>> = digests.iter().map(|d| d.to_vec()).collect();
+    sqlx::query(
+        "insert into staff_recovery_codes (tenant_id, staff_id, code_hash) \
+         select $1, $2, unnest($3::bytea[])",
+    )
+    .bind(tx.tenant())
+    .bind(staff)
+    .bind(&digests)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Uses up a recovery code; false when it is unknown or used.
+pub async fn use_recovery_code(
+    tx: &mut TenantTx,
+    staff: StaffId,
+    digest: &[u8],
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update staff_recovery_codes set used_at = $4 \
+         where tenant_id = $1 and staff_id = $2 and code_hash = $3 and used_at is null",
+    )
+    .bind(tx.tenant())
+    .bind(staff)
+    .bind(digest)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Recovery codes left.
+pub async fn recovery_codes_left(tx: &mut TenantTx, staff: StaffId) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(*) from staff_recovery_codes \
+         where tenant_id = $1 and staff_id = $2 and used_at is null",
+    )
+    .bind(tx.tenant())
+    .bind(staff)
+    .fetch_one(&mut *tx)
+    .await
+}
+
+/// The second factor was given: the session becomes full, and fresh.
+pub async fn complete_session(
+    tx: &mut TenantTx,
+    token_digest: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update staff_sessions set mfa_pending = false, reauth_at = $3, last_seen_at = $3 \
+         where tenant_id = $1 and token_hash = $2",
+    )
+    .bind(tx.tenant())
+    .bind(token_digest)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Password (and code) given again.
+pub async fn reauthenticated(
+    tx: &mut TenantTx,
+    token_digest: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update staff_sessions set reauth_at = $3 where tenant_id = $1 and token_hash = $2",
+    )
+    .bind(tx.tenant())
+    .bind(token_digest)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// One of a member's open sessions.
+#[derive(Debug, sqlx::FromRow)]
+pub struct OpenSession {
+    /// Its token's digest (names it; useless for logging in).
+    pub token_hash: Vec<u8>,
+    /// Opened.
+    pub created_at: DateTime<Utc>,
+    /// Last request.
+    pub last_seen_at: DateTime<Utc>,
+    /// Browser and network.
+    pub client: String,
+}
+
+/// The member's sessions not revoked, newest first (expired ones are judged by the caller).
+pub async fn open_sessions(
+    tx: &mut TenantTx,
+    staff: StaffId,
+) -> Result<Vec<OpenSession>, sqlx::Error> {
+    sqlx::query_as(
+        "select token_hash, created_at, last_seen_at, client from staff_sessions \
+         where tenant_id = $1 and staff_id = $2 and revoked_at is null and not mfa_pending \
+         order by created_at desc",
+    )
+    .bind(tx.tenant())
+    .bind(staff)
+    .fetch_all(&mut *tx)
+    .await
+}
+
+/// Ends one of `staff`'s own sessions; false when there is none such.
+pub async fn revoke_own_session(
+    tx: &mut TenantTx,
+    staff: StaffId,
+    token_digest: &[u8],
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update staff_sessions set revoked_at = $4 \
+         where tenant_id = $1 and staff_id = $2 and token_hash = $3 and revoked_at is null",
+    )
+    .bind(tx.tenant())
+    .bind(staff)
+    .bind(token_digest)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether the shop requires a second factor of every member.
+pub async fn set_mfa_required(tx: &mut TenantTx, required: bool) -> Result<(), sqlx::Error> {
+    sqlx::query("update store_settings set staff_mfa_required = $2 where tenant_id = $1")
+        .bind(tx.tenant())
+        .bind(required)
         .execute(&mut *tx)
         .await?;
     Ok(())

@@ -2,6 +2,7 @@
 //! generated from the handlers and their types (utoipa): every route is registered
 //! together with its description, so the router and the document cannot drift apart.
 
+mod account;
 mod catalog_csv;
 mod checkout;
 mod collections;
@@ -43,6 +44,7 @@ pub fn routes() -> (Router<AppState>, Document) {
         .merge(catalog_csv::router())
         .merge(orders::router())
         .merge(team::router())
+        .merge(account::router())
         .split_for_parts()
 }
 

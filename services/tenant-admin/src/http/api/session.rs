@@ -54,6 +54,8 @@ struct LoginAnswer {
     staff_id: StaffId,
     /// Its roles.
     roles: Vec<StaffRole>,
+    /// The second factor is due: send it to `POST /api/v1/login/code` before anything else.
+    mfa_required: bool,
     /// The token every unsafe request must carry in `x-csrf-token`.
     csrf_token: String,
 }
@@ -76,6 +78,7 @@ async fn login(
         tenant_id: s.tenant,
         staff_id: s.staff_id,
         roles: s.roles.iter().collect(),
+        mfa_required: session.pending,
         csrf_token: s.csrf.clone(),
     })
     .into_response();

@@ -43,6 +43,7 @@ pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
                                 a href="/staff" { "Staff" }
                                 a href="/audit" { "Audit log" }
                             }
+                            a href="/account/security" { "Your security" }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(staff.csrf);
                                 button type="submit" { "Log out" }
@@ -50,7 +51,12 @@ pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
                         }
                     }
                 }
-                main { (body) }
+                main {
+                    @if staff.is_some_and(|s| s.mfa_missing) {
+                        p.error role="alert" { "A second factor is required of you: your roles are paused until you " a href="/account/security" { "set it up" } "." }
+                    }
+                    (body)
+                }
             }
         }
     }

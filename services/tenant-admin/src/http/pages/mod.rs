@@ -1,6 +1,8 @@
 //! The merchant console: server-rendered pages that work without JavaScript, one module
 //! per resource, each calling the same use cases as the API.
 
+mod account;
+pub(crate) mod audit;
 mod catalog_csv;
 mod checkout;
 mod collections;
@@ -37,6 +39,8 @@ pub fn router() -> Router<AppState> {
         .merge(privacy::router())
         .merge(catalog_csv::router())
         .merge(team::router())
+        .merge(account::router())
+        .merge(audit::router())
 }
 
 async fn css() -> Response {

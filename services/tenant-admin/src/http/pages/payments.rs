@@ -111,6 +111,8 @@ async fn revoke_submit(
     PathParams(key): PathParams<String>,
     CheckedForm(staff, _form, _): CheckedForm<Staff, KeyForm, ShopAdmin>,
 ) -> Result<Response, ApiError> {
-    orders::revoke_key(&state, &staff, &key).await?;
-    Ok(Redirect::to("/settings/payments").into_response())
+    let result = orders::revoke_key(&state, &staff, &key)
+        .await
+        .map(|()| Redirect::to("/settings/payments").into_response());
+    super::account::or_reauth(result, "/settings/payments")
 }

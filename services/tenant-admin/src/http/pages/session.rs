@@ -227,7 +227,18 @@ async fn login_submit(
     };
     match outcome {
         Ok(session) => {
-            let mut r = Redirect::to(local_path(Some(&form.next))).into_response();
+            let next = local_path(Some(&form.next));
+            let target = if session.pending {
+                format!(
+                    "/login/code?{}",
+                    serde_urlencoded::to_string([("next", next)]).unwrap_or_default()
+                )
+            } else if session.staff.mfa_missing {
+                "/account/security".to_owned()
+            } else {
+                next.to_owned()
+            };
+            let mut r = Redirect::to(&target).into_response();
             r.headers_mut().insert(
                 header::SET_COOKIE,
                 SESSION.issue(&session.staff.tenant.to_string(), &session.token),

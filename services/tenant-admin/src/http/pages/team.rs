@@ -13,6 +13,7 @@ use platform_web::{ClientIp, FormBody, PathParams, QueryParams};
 use secrecy::SecretString;
 use uuid::Uuid;
 
+use super::account::or_reauth;
 use super::layout::{error_box, input_problem, layout, notice, page, pre_login_page};
 use crate::app::AppState;
 use crate::app::review::{self, Review};
@@ -117,6 +118,18 @@ fn team_markup(staff: &Staff, team: &Team, notes: &TeamNotes<'_>) -> Markup {
                     }
                 }
             }
+            section.card aria-labelledby="mfa-rule" {
+                h2 #mfa-rule { "Second factor" }
+                p.small { "Owners always need a code from an authenticator app on top of their password. Members who have none yet keep no role until they set one up." }
+                form method="post" action="/staff/mfa-policy" {
+                    input type="hidden" name="csrf" value=(staff.csrf);
+                    div.check {
+                        input #mfa-required type="checkbox" name="required" value="on" checked[team.mfa_required_for_all];
+                        label for="mfa-required" { "Require a second factor of every member" }
+                    }
+                    button type="submit" { "Save" }
+                }
+            }
             section.card aria-labelledby="invite" {
                 h2 #invite { "Invite someone" }
                 p.small { "They get an email with a link that works once, for 72 hours, to choose a password." }
@@ -167,6 +180,7 @@ fn done_text(done: Option<&str>) -> Option<&'static str> {
         "roles" => Some("Roles saved."),
         "removed" => Some("Member removed; their sessions ended."),
         "withdrawn" => Some("Invitation withdrawn; its link no longer works."),
+        "policy" => Some("Second-factor rule saved."),
         _ => None,
     }
 }
@@ -231,6 +245,7 @@ async fn invite_submit(
     };
     match team::invite(&state, &staff, input).await {
         Ok(_) => Ok(Redirect::to("/staff?done=invited").into_response()),
+        Err(ApiError::ReauthRequired) => or_reauth(Err(ApiError::ReauthRequired), "/staff"),
         Err(e) => {
             let (status, message) = input_problem(e)?;
             let team = team::team(&state, &staff).await?;
@@ -253,8 +268,10 @@ async fn roles_submit(
     PathParams(id): PathParams<String>,
     CheckedForm(staff, form, _): CheckedForm<Staff, RolesForm, StaffAdmin>,
 ) -> Result<Response, ApiError> {
-    team::set_roles(&state, &staff, member_id(&id)?, &form.roles()).await?;
-    Ok(Redirect::to("/staff?done=roles").into_response())
+    let result = team::set_roles(&state, &staff, member_id(&id)?, &form.roles())
+        .await
+        .map(|()| Redirect::to("/staff?done=roles").into_response());
+    or_reauth(result, "/staff")
 }
 
 async fn remove_submit(
@@ -262,8 +279,10 @@ async fn remove_submit(
     PathParams(id): PathParams<String>,
     CheckedForm(staff, _form, _): CheckedForm<Staff, PlainForm, StaffAdmin>,
 ) -> Result<Response, ApiError> {
-    team::remove(&state, &staff, member_id(&id)?).await?;
-    Ok(Redirect::to("/staff?done=removed").into_response())
+    let result = team::remove(&state, &staff, member_id(&id)?)
+        .await
+        .map(|()| Redirect::to("/staff?done=removed").into_response());
+    or_reauth(result, "/staff")
 }
 
 async fn revoke_invitation_submit(
