@@ -58,6 +58,8 @@ enum Cmd {
     Migrate,
     /// Install/start Garage (the local S3) and print its endpoint.
     S3,
+    /// Install/start the development mail server (maildev) and print its addresses.
+    Mail,
     /// Create the dev CA and server certificate under target/dev/certs.
     Certs,
     /// Write load-test shops (`load-0001`…) with products straight to the dev database.
@@ -100,6 +102,7 @@ fn main() -> ExitCode {
                     s3.endpoint
                 )
             }),
+            Cmd::Mail => deps::ensure_maildev().await,
             Cmd::Seed { tenants, products } => {
                 deps::ensure_postgres().await?;
                 db::bootstrap().await?;

@@ -342,3 +342,38 @@ pub fn smtp_url() -> String {
 pub fn mail_api() -> String {
     std::env::var("PLATFORM_MAIL_API").unwrap_or_else(|_| "http://127.0.0.1:1080".to_owned())
 }
+
+/// Waits (15 seconds at most) until the development mail server holds `count` messages
+/// for `to`, and returns them as maildev describes them (`subject`, `text`, `to`, …).
+#[allow(clippy::panic)]
+pub async fn wait_for_mail(to: &str, count: usize) -> Vec<serde_json::Value> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let all: Vec<serde_json::Value> = match reqwest::Client::new()
+            .get(format!("{}/email", mail_api()))
+            .send()
+            .await
+        {
+            Ok(r) => r.json().await.unwrap_or_default(),
+            Err(e) => panic!("maildev is not running (cargo xtask test or mail starts it): {e}"),
+        };
+        let mine: Vec<serde_json::Value> = all
+            .into_iter()
+            .filter(|m| {
+                m["to"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|a| a["address"] == to))
+            })
+            .collect();
+        if mine.len() >= count {
+            return mine;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} of {count} mails for {to}",
+            mine.len()
+        );
+        // Polling another process's inbox: there is nothing to await.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}

@@ -204,15 +204,20 @@ fn flags_text(flags: &[Flag]) -> String {
     }
 }
 
-/// Queues this month's review mail in every shop that has not had it (once a month).
+/// Queues this month's review mail, once, in every open shop that existed before the
+/// month began (a shop opened today gets its first review on the 1st of next month).
 pub async fn queue_monthly(state: &AppState) -> Result<u64, ApiError> {
     let now = state.clock.now();
     let period = now.format("%Y-%m").to_string();
     let shops: Vec<TenantId> = {
         let mut tx = state.db.platform().await?;
-        let shops = sqlx::query_scalar("select id from tenants where status = 'active'")
-            .fetch_all(&mut tx)
-            .await?;
+        let shops = sqlx::query_scalar(
+            "select id from tenants where status = 'active' \
+             and created_at < date_trunc('month', $1::timestamptz at time zone 'UTC') at time zone 'UTC'",
+        )
+        .bind(now)
+        .fetch_all(&mut tx)
+        .await?;
         tx.commit().await?;
         shops
     };

@@ -5,6 +5,7 @@
 mod auth;
 mod catalog;
 mod checkout;
+mod staff;
 
 use std::sync::Arc;
 
@@ -24,6 +25,8 @@ pub struct App {
     pub clock: Clock,
     pub ca_pem: String,
     pub db: TestDb,
+    /// TOTP secrets (base32) of the members who set one up, by email.
+    pub secrets: std::sync::Mutex<std::collections::HashMap<String, String>>,
     _dir: tempfile::TempDir,
 }
 
@@ -79,7 +82,11 @@ impl App {
             orders: None,
             clock: clock.clone(),
             public_url: None,
-            mail: None,
+            mail: Some(tenant_admin::MailLink {
+                smtp_url: platform_testkit::smtp_url(),
+                from: "staff@shop.localhost".to_owned(),
+                every: std::time::Duration::from_millis(200),
+            }),
         })
         .unwrap();
         let base = format!("https://localhost:{}", app.https_port());
@@ -87,6 +94,7 @@ impl App {
         App {
             base,
             clock,
+            secrets: Default::default(),
             ca_pem: ca.cert_pem().to_owned(),
             db,
             _dir: dir,
@@ -147,18 +155,60 @@ impl App {
             res.text().await.unwrap()
         );
         let body: Value = res.json().await.unwrap();
-        Session {
+        let session = Session {
             client,
             csrf: body["csrf_token"].as_str().unwrap().to_owned(),
             base: self.base.clone(),
+        };
+        if body["mfa_required"] == true {
+            let secret = self.secrets.lock().unwrap().get(email).cloned().unwrap();
+            let (status, answer) = session
+                .post("/api/v1/login/code", json!({ "code": self.code(&secret) }))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{answer}");
         }
+        session
     }
 
-    /// Signs up and logs in.
+    /// The code of `secret` on the console's clock, one step later than any code used
+    /// before (the clock moves on 30 seconds: a code is good once).
+    pub fn code(&self, secret: &str) -> String {
+        self.clock.advance(chrono::Duration::seconds(30));
+        let t = platform_auth::totp::Totp::from_base32(secret).unwrap();
+        t.code_at(self.clock.now().timestamp() as u64)
+    }
+
+    /// Sets up the second factor of the logged-in `email`.
+    pub async fn enrol(&self, s: &Session, email: &str) -> Vec<String> {
+        let (status, e) = s.post("/api/v1/account/mfa", json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{e}");
+        let secret = e["secret"].as_str().unwrap().to_owned();
+        let (status, codes) = s
+            .post(
+                "/api/v1/account/mfa/confirm",
+                json!({ "code": self.code(&secret) }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{codes}");
+        self.secrets
+            .lock()
+            .unwrap()
+            .insert(email.to_owned(), secret);
+        codes["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Signs up, logs in and sets up the owner's second factor (owners need one).
     pub async fn shop(&self, handle: &str) -> Session {
         let email = format!("owner@{handle}.example");
         self.signup(handle, &email).await;
-        self.login(handle, &email).await
+        let s = self.login(handle, &email).await;
+        self.enrol(&s, &email).await;
+        s
     }
 }
 
@@ -193,6 +243,14 @@ impl Session {
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::DELETE, path, None).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {

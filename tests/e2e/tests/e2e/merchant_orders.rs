@@ -536,37 +536,7 @@ async fn o3_o12_the_owner_sees_the_payment_refunds_it_and_revokes_a_key_in_the_c
     );
 }
 
-/// Waits until the development mail server holds `count` messages for `to`.
-pub(crate) async fn wait_for_mail(to: &str, count: usize) -> Vec<Value> {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
-    loop {
-        let all: Vec<Value> = reqwest::Client::new()
-            .get(format!("{}/email", platform_testkit::mail_api()))
-            .send()
-            .await
-            .expect("maildev is running (cargo xtask test starts it)")
-            .json()
-            .await
-            .unwrap();
-        let mine: Vec<Value> = all
-            .into_iter()
-            .filter(|m| {
-                m["to"]
-                    .as_array()
-                    .is_some_and(|t| t.iter().any(|a| a["address"] == to))
-            })
-            .collect();
-        if mine.len() >= count {
-            return mine;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{} of {count} mails for {to}",
-            mine.len()
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-}
+pub(crate) use platform_testkit::wait_for_mail;
 
 /// O6: what a carrier received is the order number and the delivery fields, with the
 /// phone (these tests' carrier requires one), and nothing else.
