@@ -157,7 +157,10 @@ fn fuzz_storefront(bin: &Path, ca: &str, shop: &str) -> anyhow::Result<()> {
 async fn fuzz_console(bin: &Path, ca: &str) -> anyhow::Result<()> {
     println!("xtask: schemathesis against the console API (shop {SHOP})");
     let base = format!("https://localhost:{ADMIN_PORT}");
-    let client = platform_testkit::https_client(&std::fs::read_to_string(ca)?)?.build()?;
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let client = platform_testkit::https_client(&std::fs::read_to_string(ca)?)?
+        .cookie_provider(jar.clone())
+        .build()?;
     let signup = client
         .post(format!("{base}/api/v1/signup"))
         .json(&json!({ "handle": SHOP, "display_name": "Hostile Input", "currency": "EUR", "email": EMAIL, "password": PASSWORD }))
@@ -167,26 +170,18 @@ async fn fuzz_console(bin: &Path, ca: &str) -> anyhow::Result<()> {
     if !(status.is_success() || status == reqwest::StatusCode::CONFLICT) {
         bail!("sign-up of {SHOP} failed: {status}");
     }
-    let login = client
-        .post(format!("{base}/api/v1/login"))
-        .json(&json!({ "shop": SHOP, "email": EMAIL, "password": PASSWORD }))
-        .send()
-        .await?;
-    if !login.status().is_success() {
-        bail!("login to {SHOP} failed: {}", login.status());
-    }
-    let cookie = login
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.split(';').next().filter(|c| c.starts_with("__Host-")))
-        .context("login set no session cookie")?
-        .to_owned();
-    let body: Value = login.json().await?;
-    let csrf = body["csrf_token"]
-        .as_str()
-        .context("login gave no CSRF token")?;
+    let csrf = crate::seed::console_login(&client, &base, SHOP, EMAIL, PASSWORD).await?;
+    use reqwest::cookie::CookieStore;
+    let cookie = jar
+        .cookies(&base.parse()?)
+        .and_then(|v| v.to_str().ok().map(str::to_owned))
+        .and_then(|all| {
+            all.split("; ")
+                .find(|c| c.starts_with("__Host-admin_session="))
+                .map(str::to_owned)
+        })
+        .context("login set no session cookie")?;
+    let csrf = csrf.as_str();
     let report = dev_dir().join("schemathesis-console");
     let _ = std::fs::remove_dir_all(&report);
     let report_text = report.to_string_lossy().into_owned();

@@ -60,6 +60,12 @@ enum Cmd {
     S3,
     /// Install/start the development mail server (maildev) and print its addresses.
     Mail,
+    /// Print the current second-factor code of a dev shop's owner (`cargo xtask code
+    /// aurora`): owners need one to log in.
+    Code {
+        /// The shop's handle.
+        handle: String,
+    },
     /// Create the dev CA and server certificate under target/dev/certs.
     Certs,
     /// Write load-test shops (`load-0001`…) with products straight to the dev database.
@@ -103,6 +109,7 @@ fn main() -> ExitCode {
                 )
             }),
             Cmd::Mail => deps::ensure_maildev().await,
+            Cmd::Code { handle } => seed::current_code(&handle).map(|code| println!("{code}")),
             Cmd::Seed { tenants, products } => {
                 deps::ensure_postgres().await?;
                 db::bootstrap().await?;

@@ -165,6 +165,43 @@ fn demo_checkout(shop: &DemoShop) -> Value {
     })
 }
 
+/// Where the authenticator key of a dev shop's owner is kept (owners need a second
+/// factor): `target/dev/totp/<handle>.key`, readable by the developer only.
+pub fn totp_key_path(handle: &str) -> std::path::PathBuf {
+    crate::dev_dir().join("totp").join(format!("{handle}.key"))
+}
+
+/// Logs an owner in over the console's API, second factor included: with the key kept
+/// from an earlier run, or setting one up and keeping its key. Returns the CSRF token.
+pub async fn console_login(
+    client: &reqwest::Client,
+    base: &str,
+    handle: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let path = totp_key_path(handle);
+    let known = match std::fs::read_to_string(&path) {
+        Ok(key) => Some(platform_testkit::Authenticator::new(&key).map_err(anyhow::Error::msg)?),
+        Err(_) => None,
+    };
+    let login = platform_testkit::console_login(client, base, handle, email, password, known)
+        .await
+        .map_err(|e| anyhow::anyhow!("console login to {handle}: {e}"))?;
+    std::fs::create_dir_all(path.parent().context("totp dir")?)?;
+    platform_web::devcert::write_file(&path, login.authenticator.secret(), true)?;
+    Ok(login.csrf)
+}
+
+/// `cargo xtask code <handle>`: the current code of a dev shop owner's second factor.
+pub fn current_code(handle: &str) -> anyhow::Result<String> {
+    let key = std::fs::read_to_string(totp_key_path(handle))
+        .with_context(|| format!("no key kept for {handle} (run cargo xtask up first)"))?;
+    Ok(platform_auth::totp::Totp::from_base32(&key)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .current_code())
+}
+
 /// Creates the demo shops through the admin API (idempotent).
 pub async fn demo_shops(ca_pem: &str, admin_base: &str) -> anyhow::Result<Vec<Value>> {
     let mut out = Vec::new();
@@ -184,19 +221,7 @@ pub async fn demo_shops(ca_pem: &str, admin_base: &str) -> anyhow::Result<Vec<Va
                 res.text().await.unwrap_or_default()
             ),
         }
-        let res = client
-            .post(format!("{admin_base}/api/v1/login"))
-            .json(&json!({ "shop": shop.handle, "email": email, "password": DEMO_PASSWORD }))
-            .send()
-            .await?;
-        if res.status() != StatusCode::OK {
-            bail!("demo login to {} failed: {}", shop.handle, res.status());
-        }
-        let login: Value = res.json().await?;
-        let csrf = login["csrf_token"]
-            .as_str()
-            .context("no csrf token")?
-            .to_owned();
+        let csrf = console_login(&client, admin_base, shop.handle, &email, DEMO_PASSWORD).await?;
         let existing: Value = client
             .get(format!("{admin_base}/api/v1/products"))
             .send()
@@ -267,7 +292,8 @@ pub async fn demo_shops(ca_pem: &str, admin_base: &str) -> anyhow::Result<Vec<Va
             "name": shop.name,
             "tenant_id": me["tenant_id"],
             "host_names": me["shop"]["host_names"],
-            "login": { "shop": shop.handle, "email": email, "password": DEMO_PASSWORD },
+            "login": { "shop": shop.handle, "email": email, "password": DEMO_PASSWORD,
+                        "code": format!("cargo xtask code {}", shop.handle) },
         }));
     }
     Ok(out)

@@ -589,6 +589,11 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
             shop["login"]["email"].as_str().unwrap_or(""),
             crate::seed::DEMO_PASSWORD
         );
+        println!(
+            "               second factor: `{}` prints the code (key in {})",
+            shop["login"]["code"].as_str().unwrap_or(""),
+            crate::seed::totp_key_path(shop["handle"].as_str().unwrap_or("")).display()
+        );
     }
     println!(
         "  (browsers: trust {} to avoid certificate warnings)",

@@ -8,6 +8,9 @@
 //!
 //! This crate is for tests and tooling only; services never depend on it.
 
+mod console;
+pub use console::{Authenticator, ConsoleLogin, console_login};
+
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

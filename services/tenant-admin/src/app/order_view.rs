@@ -114,6 +114,31 @@ pub struct TotalsView {
     pub refunded_minor: i64,
 }
 
+/// One step of an order's history for one viewer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    /// What happened (`placed`, `payment_captured`, …).
+    pub kind: String,
+    /// Who (`buyer`, `processor`, `system`, `staff:<id>`).
+    pub actor: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Details (amounts, card brand and last 4), or `"••••"`.
+    #[schema(value_type = Object)]
+    pub detail: Shown<serde_json::Value>,
+}
+
+impl EventView {
+    fn new(e: OrderEvent, billing: bool) -> Self {
+        EventView {
+            kind: e.kind,
+            actor: e.actor,
+            at: e.at,
+            detail: Shown::new(billing, e.detail),
+        }
+    }
+}
+
 /// One order for one viewer.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrderView {
@@ -152,9 +177,9 @@ pub struct OrderView {
     /// How it travels (never personal data).
     #[schema(value_type = Object)]
     pub shipment: Option<ShipmentView>,
-    /// Its history (never personal data).
-    #[schema(value_type = Vec<Object>)]
-    pub events: Vec<OrderEvent>,
+    /// Its history: what happened, by whom, when; the details (amounts, card brand and
+    /// last 4) are billing data, `"••••"` to other roles.
+    pub events: Vec<EventView>,
     /// The classes of personal data this view shows (for the audit log).
     #[serde(skip)]
     pub revealed: Vec<DataClass>,
@@ -196,7 +221,11 @@ impl OrderView {
             buyer_ip: Shown::new(sees(DataClass::Network, "ip"), o.buyer_ip),
             payment: Shown::new(billing, o.payment),
             shipment: o.shipment,
-            events: o.events,
+            events: o
+                .events
+                .into_iter()
+                .map(|e| EventView::new(e, billing))
+                .collect(),
             revealed: Vec::new(),
         };
         let revealed = view.classes_shown();

@@ -88,6 +88,44 @@ pub async fn shot(c: &Client, name: &str) {
     std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
 }
 
+/// On the security page a login lands on: sets up the second factor as a person with an
+/// authenticator app would (reads the key, types the code) and returns the app.
+pub(crate) async fn enrol_second_factor(c: &Client) -> platform_testkit::Authenticator {
+    c.wait()
+        .for_element(Locator::Css("form[action='/account/mfa/start'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let key = c
+        .wait()
+        .for_element(Locator::Id("totp-secret"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let app = platform_testkit::Authenticator::new(&key).unwrap();
+    fill(c, "code", &app.code().await).await;
+    c.find(Locator::Css("form[action='/account/mfa/confirm'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let codes = c
+        .wait()
+        .for_element(Locator::Css("ul.codes"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(codes.lines().count(), 10, "{codes}");
+    app
+}
+
 pub(crate) async fn fill(c: &Client, id: &str, value: &str) {
     let field = c.find(Locator::Id(id)).await.unwrap();
     field.clear().await.unwrap();
@@ -168,6 +206,8 @@ async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_lin
         .click()
         .await
         .unwrap();
+    // Owners need a second factor: the console asks for one before anything else.
+    enrol_second_factor(&c).await;
     c.wait()
         .for_element(Locator::Css("a[href='/products/new']"))
         .await

@@ -159,6 +159,10 @@ async fn o1_o3_o6_a_visitor_buys_and_pays_with_and_without_cookies_and_the_merch
     fill(&c, "email", "owner@alpine.example").await;
     fill(&c, "password", crate::merchant_orders::PASSWORD).await;
     click(&c, "form.card button[type=submit]").await;
+    // The owner's second factor: the code from the app.
+    c.wait().for_element(Locator::Id("code")).await.unwrap();
+    fill(&c, "code", &shop.authenticator.code().await).await;
+    click(&c, "main form button[type=submit]").await;
     c.wait()
         .for_element(Locator::Css("a[href='/orders']"))
         .await

@@ -11,6 +11,7 @@ mod checkout;
 pub(crate) mod merchant_orders;
 mod o3_scan;
 mod payments;
+mod staff_roles;
 
 use std::net::SocketAddr;
 

@@ -17,10 +17,14 @@ pub(crate) const PASSWORD: &str = "a long and lovely password";
 /// with the services behind it; with `paysim`, it takes payments.
 pub(crate) struct Shop {
     http: reqwest::Client,
+    /// The owner's console session (cookies kept).
+    owner: reqwest::Client,
     pub(crate) admin: String,
+    pub(crate) ca_pem: String,
     shop_port: u16,
-    session: String,
     csrf: String,
+    /// The owner's authenticator app.
+    pub(crate) authenticator: platform_testkit::Authenticator,
     variant: String,
     /// The buyer's address, unique to the test (the mail server is shared).
     buyer_email: String,
@@ -79,31 +83,30 @@ impl Shop {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::CREATED);
-        let res = http
-            .post(format!("{admin}/api/v1/login"))
-            .json(
-                &json!({ "shop": "alpine", "email": "owner@alpine.example", "password": PASSWORD }),
-            )
-            .send()
-            .await
+        let owner = platform_testkit::https_client(ca.cert_pem())
+            .unwrap()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
             .unwrap();
-        let session = res.headers()[SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
-        let csrf = res.json::<Value>().await.unwrap()["csrf_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let login = platform_testkit::console_login(
+            &owner,
+            &admin,
+            "alpine",
+            "owner@alpine.example",
+            PASSWORD,
+            None,
+        )
+        .await
+        .unwrap();
         let mut shop = Shop {
             http,
+            owner,
+            ca_pem: ca.cert_pem().to_owned(),
             admin,
             shop_port,
-            session,
-            csrf,
+            csrf: login.csrf,
+            authenticator: login.authenticator,
             variant: String::new(),
             buyer_email: format!("ada-{}@example.org", uuid::Uuid::new_v4().simple()),
             paysim,
@@ -132,13 +135,12 @@ impl Shop {
     }
 
     pub(crate) fn console(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
+        self.owner
             .request(method, format!("{}{path}", self.admin))
-            .header("cookie", &self.session)
             .header("x-csrf-token", &self.csrf)
     }
 
-    async fn page(&self, path: &str) -> String {
+    pub(crate) async fn page(&self, path: &str) -> String {
         self.console(reqwest::Method::GET, path)
             .send()
             .await
@@ -166,6 +168,117 @@ impl Shop {
             .send()
             .await
             .unwrap()
+    }
+
+    /// A visitor buys one pair and pays with the mastercard test card; the order's id.
+    pub(crate) async fn buy_and_pay(&self) -> String {
+        let paysim = self.paysim.as_ref().unwrap();
+        let pay_page = self.buy().await.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let sim = platform_testkit::https_client(&std::fs::read_to_string(&paysim.ca).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        let res = sim
+            .post(&pay_page)
+            .form(&[
+                ("number", "5555 5555 5555 4444"),
+                ("exp", "07/38"),
+                ("cvc", "737"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let back = res.headers()[LOCATION].to_str().unwrap().to_owned();
+        self.http.get(&back).send().await.unwrap();
+        let list = self.page("/orders").await;
+        assert!(list.contains("Paid"), "{list}");
+        list.split("href=\"/orders/")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The owner invites `email` with `roles` (by mail); the person accepts on the
+    /// invitation page. Their console session and CSRF token.
+    pub(crate) async fn member(&self, email: &str, roles: &[&str]) -> (reqwest::Client, String) {
+        let res = self
+            .console(reqwest::Method::POST, "/api/v1/staff/invitations")
+            .json(&json!({ "email": email, "roles": roles }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+        let mail = wait_for_mail(email, 1).await;
+        let text = mail[0]["text"].as_str().unwrap();
+        let link = text[text.find("https://").unwrap()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned();
+        let client = platform_testkit::https_client(&self.ca_pem)
+            .unwrap()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = client
+            .get(&link)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = page
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let res = client
+            .post(&link)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("password", PASSWORD),
+                ("confirm", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let me: Value = client
+            .get(format!("{}/api/v1/me", self.admin))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let csrf = me["csrf_token"].as_str().unwrap().to_owned();
+        (client, csrf)
+    }
+
+    /// The owner's console client (session cookie kept).
+    pub(crate) fn owner_client(&self) -> &reqwest::Client {
+        &self.owner
+    }
+
+    /// The buyer's address of this test.
+    pub(crate) fn buyer_email(&self) -> &str {
+        &self.buyer_email
     }
 
     pub(crate) fn shop(&self, path: &str) -> String {
