@@ -418,7 +418,8 @@ async fn accept_submit(
     };
     match outcome {
         Ok(session) => {
-            let mut r = Redirect::to("/").into_response();
+            // A new member starts on their security page: set up a second factor.
+            let mut r = Redirect::to("/account/security").into_response();
             r.headers_mut().insert(
                 header::SET_COOKIE,
                 SESSION.issue(&session.staff.tenant.to_string(), &session.token),
