@@ -31,7 +31,10 @@ async fn main_text(c: &Client) -> String {
 async fn o8_o22_a_fulfilment_clerk_sees_the_address_only_and_the_owner_sees_the_reads() {
     let shop = Shop::new(true).await;
     let order = shop.buy_and_pay().await;
-    let clerk_email = format!("packer-{}@staff.example", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let clerk_email = format!(
+        "packer-{}@staff.example",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
 
     // The owner logs in (password, then the code) and invites the clerk.
     let owner_profile = tempfile::tempdir().unwrap();
@@ -53,7 +56,11 @@ async fn o8_o22_a_fulfilment_clerk_sees_the_address_only_and_the_owner_sees_the_
     fill(&owner, "email", &clerk_email).await;
     click(&owner, "#invite-fulfilment").await;
     shot(&owner, "30-staff-invite").await;
-    click(&owner, "form[action='/staff/invitations'] button[type=submit]").await;
+    click(
+        &owner,
+        "form[action='/staff/invitations'] button[type=submit]",
+    )
+    .await;
     let notice = owner
         .wait()
         .for_element(Locator::Css("p.notice"))
@@ -90,11 +97,26 @@ async fn o8_o22_a_fulfilment_clerk_sees_the_address_only_and_the_owner_sees_the_
         .unwrap();
     let page = main_text(&clerk).await;
     shot(&clerk, "33-staff-fulfilment-order").await;
-    for shown in ["Ada Lovelace", "Hauptstraße 1", "10115 Berlin", "Mark shipped"] {
+    for shown in [
+        "Ada Lovelace",
+        "Hauptstraße 1",
+        "10115 Berlin",
+        "Mark shipped",
+    ] {
         assert!(page.contains(shown), "{shown} missing: {page}");
     }
-    for hidden in [shop.buyer_email(), "+49 30 1234", "4444", "mastercard", "127.0.0.1", "Refund"] {
-        assert!(!page.contains(hidden), "{hidden} shown to fulfilment: {page}");
+    for hidden in [
+        shop.buyer_email(),
+        "+49 30 1234",
+        "4444",
+        "mastercard",
+        "127.0.0.1",
+        "Refund",
+    ] {
+        assert!(
+            !page.contains(hidden),
+            "{hidden} shown to fulfilment: {page}"
+        );
     }
     assert!(page.contains("••••"), "{page}");
 
@@ -106,7 +128,12 @@ async fn o8_o22_a_fulfilment_clerk_sees_the_address_only_and_the_owner_sees_the_
         .unwrap();
     let log = main_text(&owner).await;
     shot(&owner, "34-audit-log").await;
-    for shown in [clerk_email.as_str(), "fulfilment", "order.view", "contact, shipping"] {
+    for shown in [
+        clerk_email.as_str(),
+        "fulfilment",
+        "order.view",
+        "contact, shipping",
+    ] {
         assert!(log.contains(shown), "{shown} missing: {log}");
     }
 }

@@ -81,7 +81,7 @@ struct ReauthInput {
 }
 
 #[utoipa::path(post, path = "/api/v1/reauth", tag = "session", request_body = ReauthInput,
-    responses((status = 204, description = "Sensitive actions allowed for 5 minutes"), (status = 401, description = "Wrong password or code", body = ErrorBody), (status = 429, description = "Too many attempts", body = ErrorBody)))]
+    responses((status = 204, description = "Sensitive actions allowed for 5 minutes"), (status = 401, description = "Wrong password or code", body = ErrorBody), (status = 422, description = "Body out of shape", body = ErrorBody), (status = 429, description = "Too many attempts", body = ErrorBody)))]
 async fn reauth(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -171,7 +171,7 @@ struct PolicyInput {
 }
 
 #[utoipa::path(put, path = "/api/v1/staff/mfa-policy", tag = "staff", request_body = PolicyInput,
-    responses((status = 204, description = "Saved"), (status = 403, description = "Not an owner, or re-authentication needed", body = ErrorBody)))]
+    responses((status = 204, description = "Saved"), (status = 403, description = "Not an owner, or re-authentication needed", body = ErrorBody), (status = 422, description = "Body out of shape", body = ErrorBody)))]
 async fn mfa_policy(
     State(state): State<AppState>,
     RequireRole(staff, _): RequireRole<StaffAdmin, Staff>,
@@ -192,7 +192,7 @@ async fn log(
 }
 
 #[utoipa::path(get, path = "/api/v1/audit/export", tag = "audit", params(ExportQuery),
-    responses((status = 200, description = "Every matching event, oldest first, as JSON or CSV, with its hashes"), (status = 403, description = "Not an owner, or re-authentication needed", body = ErrorBody)))]
+    responses((status = 200, description = "Every matching event, oldest first, as JSON or CSV, with its hashes"), (status = 403, description = "Not an owner, or re-authentication needed", body = ErrorBody), (status = 422, description = "Filter out of shape", body = ErrorBody)))]
 async fn export(
     State(state): State<AppState>,
     RequireRole(staff, _): RequireRole<StaffAdmin, Staff>,

@@ -68,8 +68,8 @@ struct RefundInput {
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/refund", tag = "orders", request_body = RefundInput,
     params(("id" = Uuid, Path, description = "Order")),
-    responses((status = 204, description = "Refunded through the payment processor"), (status = 403, description = "Only owners and billing clerks refund", body = ErrorBody),
-        (status = 409, description = "Not refundable", body = ErrorBody), (status = 422, description = "Invalid amount", body = ErrorBody), (status = 502, description = "The processor refused", body = ErrorBody)))]
+    responses((status = 204, description = "Refunded through the payment processor"), (status = 403, description = "Only owners and billing clerks refund", body = ErrorBody), (status = 404, description = "No such order", body = ErrorBody),
+        (status = 409, description = "Not refundable", body = ErrorBody), (status = 422, description = "Invalid amount", body = ErrorBody), (status = 502, description = "The processor refused", body = ErrorBody), (status = 503, description = "The processor is away", body = ErrorBody)))]
 async fn refund(
     State(state): State<AppState>,
     RequireRole(staff, _): RequireRole<Refunder, Staff>,
@@ -94,7 +94,7 @@ struct ShipInput {
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/ship", tag = "orders", request_body = ShipInput,
     params(("id" = Uuid, Path, description = "Order")),
-    responses((status = 204, description = "Shipped"), (status = 403, description = "Only owners and fulfilment ship", body = ErrorBody),
+    responses((status = 204, description = "Shipped"), (status = 403, description = "Only owners and fulfilment ship", body = ErrorBody), (status = 404, description = "No such order", body = ErrorBody), (status = 422, description = "Tracking out of shape", body = ErrorBody), (status = 503, description = "The carrier is away", body = ErrorBody),
         (status = 409, description = "Not shippable", body = ErrorBody), (status = 502, description = "The carrier refused", body = ErrorBody)))]
 async fn ship(
     State(state): State<AppState>,
@@ -115,7 +115,7 @@ async fn ship(
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/deliver", tag = "orders",
     params(("id" = Uuid, Path, description = "Order")),
-    responses((status = 204, description = "Delivered"), (status = 403, description = "Only owners and fulfilment", body = ErrorBody), (status = 409, description = "Not shipped", body = ErrorBody)))]
+    responses((status = 204, description = "Delivered"), (status = 403, description = "Only owners and fulfilment", body = ErrorBody), (status = 404, description = "No such order", body = ErrorBody), (status = 409, description = "Not shipped", body = ErrorBody)))]
 async fn deliver(
     State(state): State<AppState>,
     RequireRole(staff, _): RequireRole<Shipper, Staff>,
@@ -127,7 +127,7 @@ async fn deliver(
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders",
     params(("id" = Uuid, Path, description = "Order")),
-    responses((status = 204, description = "Cancelled, stock returned"), (status = 403, description = "Owners, billing and customer service cancel", body = ErrorBody), (status = 409, description = "Not cancellable", body = ErrorBody)))]
+    responses((status = 204, description = "Cancelled, stock returned"), (status = 403, description = "Owners, billing and customer service cancel", body = ErrorBody), (status = 404, description = "No such order", body = ErrorBody), (status = 409, description = "Not cancellable", body = ErrorBody)))]
 async fn cancel(
     State(state): State<AppState>,
     RequireRole(staff, _): RequireRole<Canceller, Staff>,

@@ -64,7 +64,7 @@ async fn invite(
 
 #[utoipa::path(delete, path = "/api/v1/staff/invitations/{id}", tag = "staff",
     params(("id" = Uuid, Path, description = "Invitation")),
-    responses((status = 204, description = "Withdrawn"), (status = 404, description = "No open invitation", body = ErrorBody)))]
+    responses((status = 204, description = "Withdrawn"), (status = 403, description = "Not an owner", body = ErrorBody), (status = 404, description = "No open invitation", body = ErrorBody)))]
 async fn withdraw(
     State(state): State<AppState>,
     RequireRole(staff, _): RequireRole<StaffAdmin, Staff>,
@@ -77,7 +77,7 @@ async fn withdraw(
 #[utoipa::path(put, path = "/api/v1/staff/{id}/roles", tag = "staff", request_body = RolesInput,
     params(("id" = Uuid, Path, description = "Member")),
     responses((status = 204, description = "Saved"), (status = 403, description = "Not an owner, or a role the caller does not hold", body = ErrorBody),
-        (status = 404, description = "No such member", body = ErrorBody), (status = 409, description = "The last owner cannot be demoted", body = ErrorBody)))]
+        (status = 404, description = "No such member", body = ErrorBody), (status = 409, description = "The last owner cannot be demoted", body = ErrorBody), (status = 422, description = "No role, or an unknown one", body = ErrorBody)))]
 async fn set_roles(
     State(state): State<AppState>,
     RequireRole(staff, _): RequireRole<StaffAdmin, Staff>,
@@ -90,7 +90,7 @@ async fn set_roles(
 
 #[utoipa::path(delete, path = "/api/v1/staff/{id}", tag = "staff",
     params(("id" = Uuid, Path, description = "Member")),
-    responses((status = 204, description = "Removed; their sessions end"), (status = 404, description = "No such member", body = ErrorBody),
+    responses((status = 204, description = "Removed; their sessions end"), (status = 403, description = "Not an owner, a role the caller does not hold, or re-authentication needed", body = ErrorBody), (status = 404, description = "No such member", body = ErrorBody),
         (status = 409, description = "The last owner cannot be removed", body = ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
