@@ -265,3 +265,130 @@ pub async fn deliver(state: &AppState, staff: &Staff, order: OrderId) -> Result<
         .map_err(failed)?;
     changed(state, staff, "order.deliver", order).await
 }
+
+/// Most orders one export holds (newest first); a larger shop filters by status.
+pub const EXPORT_LIMIT: usize = 2000;
+
+/// The shop's orders (newest first, at most [`EXPORT_LIMIT`], optionally one status), each
+/// as `staff` may see it, for a CSV or JSON file. Needs a fresh login; logged as one
+/// event naming every order and the classes shown.
+pub async fn export(
+    state: &AppState,
+    staff: &Staff,
+    status: Option<platform_domain::OrderStatus>,
+) -> Result<Vec<OrderView>, ApiError> {
+    require(staff, Permission::ViewOrders)?;
+    crate::app::staff::require_fresh(state, staff)?;
+    let orders = client(state)?;
+    let mut ids = Vec::new();
+    let mut before = None;
+    while ids.len() < EXPORT_LIMIT {
+        let page = orders
+            .list(
+                staff.tenant,
+                &OrderListQuery {
+                    status,
+                    number: None,
+                    before,
+                    limit: Some(200),
+                },
+            )
+            .await
+            .map_err(failed)?;
+        ids.extend(page.orders.iter().map(|o| o.id));
+        match page.next_before {
+            Some(b) => before = Some(b),
+            None => break,
+        }
+    }
+    ids.truncate(EXPORT_LIMIT);
+    let clearance = staff.roles.clearance();
+    let mut views = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let detail = orders.detail(staff.tenant, *id).await.map_err(failed)?;
+        views.push(OrderView::for_viewer(detail, clearance));
+    }
+    let mut classes: Vec<platform_domain::DataClass> = Vec::new();
+    for c in views.iter().flat_map(|v| v.revealed.iter()) {
+        if !classes.contains(c) {
+            classes.push(*c);
+        }
+    }
+    audit::record_read(
+        state,
+        staff,
+        Entry {
+            action: "order.export",
+            objects: ids.iter().map(|id| format!("order:{id}")).collect(),
+            classes,
+            purpose: "order handling",
+        },
+    )
+    .await?;
+    Ok(views)
+}
+
+/// The export as CSV, one order per line; masked cells read `••••`.
+pub fn export_csv(views: &[OrderView]) -> Result<Vec<u8>, ApiError> {
+    use platform_domain::{MASK, Money, Shown};
+    let cell = |s: &Shown<String>| s.clear().cloned().unwrap_or_else(|| MASK.to_owned());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "order", "placed", "status", "currency", "total", "refunded", "name", "email", "phone",
+        "ship_to", "country", "buyer_ip", "card",
+    ])?;
+    for v in views {
+        let money = |minor: i64| Money::new(minor, v.currency).amount_text();
+        let (total, refunded) = match &v.totals {
+            Shown::Clear(t) => (money(t.total_minor), money(t.refunded_minor)),
+            Shown::Masked => (MASK.to_owned(), MASK.to_owned()),
+        };
+        let (ship_to, country) = match &v.shipping {
+            Shown::Clear(Some(a)) => (
+                [
+                    a.name.as_str(),
+                    &a.line1,
+                    &a.line2,
+                    &a.postal_code,
+                    &a.city,
+                    &a.region,
+                ]
+                .iter()
+                .filter(|p| !p.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", "),
+                a.country.clone(),
+            ),
+            Shown::Clear(None) => (String::new(), String::new()),
+            Shown::Masked => (MASK.to_owned(), MASK.to_owned()),
+        };
+        let card = match &v.payment {
+            Shown::Clear(Some(p)) => match (&p.card_brand, &p.card_last4) {
+                (Some(b), Some(l)) => format!("{b} {l}"),
+                _ => String::new(),
+            },
+            Shown::Clear(None) => String::new(),
+            Shown::Masked => MASK.to_owned(),
+        };
+        w.write_record([
+            v.reference.clone(),
+            v.created_at.to_rfc3339(),
+            v.status.as_str().to_owned(),
+            v.currency.to_string(),
+            total,
+            refunded,
+            cell(&v.contact.name),
+            cell(&v.contact.email),
+            cell(&v.contact.phone),
+            ship_to,
+            country,
+            v.buyer_ip
+                .clear()
+                .map_or_else(|| MASK.to_owned(), ToString::to_string),
+            card,
+        ])?;
+    }
+    w.into_inner()
+        .map_err(|e| ApiError::Csv(csv::Error::from(e.into_error())))
+}

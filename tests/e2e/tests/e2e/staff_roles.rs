@@ -91,6 +91,25 @@ async fn o8_each_role_sees_exactly_its_cells_of_the_matrix_on_html_and_json() {
             let seen = [sees[1], sees[2], sees[3], sees[4], sees[5]][i];
             assert_eq!(text.contains(value), seen, "{role} / {value} in {text}");
         }
+        // The CSV export: the same cells (masked ones read "••••").
+        let csv = client
+            .get(format!("{}/api/v1/orders/export?format=csv", shop.admin))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(csv.status(), StatusCode::OK, "{role} export");
+        let csv = csv.text().await.unwrap();
+        for (i, value) in [name, email.as_str(), phone, street, ip, "4444"]
+            .iter()
+            .enumerate()
+        {
+            assert_eq!(
+                csv.contains(value),
+                sees[i],
+                "{role} / {value} in the export: {csv}"
+            );
+        }
+        assert!(csv.contains("1001"), "{csv}");
         // Never personal data: the number, the status and the lines, for every role.
         assert_eq!(json["reference"], "1001");
         assert_eq!(json["lines"][0]["product_title"], "Trail Boots");
@@ -107,6 +126,31 @@ async fn o8_each_role_sees_exactly_its_cells_of_the_matrix_on_html_and_json() {
         .await
         .unwrap();
     assert_eq!(list.status(), StatusCode::FORBIDDEN);
+    let export = catalog
+        .get(format!("{}/api/v1/orders/export?format=csv", shop.admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), StatusCode::FORBIDDEN);
+    // Each export is one event in the owner's log, naming the order and the classes.
+    let exports: Value = shop
+        .console(
+            reqwest::Method::GET,
+            &format!("/api/v1/audit?object=order:{order}"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fulfilment_export = exports["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "order.export" && e["actor"]["roles"] == json!(["fulfilment"]))
+        .unwrap_or_else(|| panic!("{exports}"));
+    assert_eq!(fulfilment_export["classes"], json!(["contact", "shipping"]));
 }
 
 #[tokio::test]

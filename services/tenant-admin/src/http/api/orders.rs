@@ -25,6 +25,7 @@ use crate::http::auth::{Canceller, OrderViewer, Refunder, Shipper};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
+        .routes(routes!(export))
         .routes(routes!(detail))
         .routes(routes!(refund))
         .routes(routes!(ship))
@@ -45,6 +46,18 @@ async fn list(
     QueryParams(query): QueryParams<OrderListQuery>,
 ) -> Result<Json<OrderListView>, ApiError> {
     Ok(Json(orders::list(&state, &staff, &query).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/orders/export", tag = "orders",
+    params(("format" = Option<String>, Query, description = "`json` (default) or `csv`"), ("status" = Option<String>, Query, description = "Only this status")),
+    responses((status = 200, description = "Up to 2000 newest orders as the caller's roles see them (masked values read \"••••\"); logged as one audit event"),
+        (status = 403, description = "A role without orders, or re-authentication needed", body = ErrorBody), (status = 422, description = "Unknown status", body = ErrorBody), (status = 503, description = "Orders unavailable", body = ErrorBody)))]
+async fn export(
+    State(state): State<AppState>,
+    RequireRole(staff, _): RequireRole<OrderViewer, Staff>,
+    QueryParams(query): QueryParams<crate::http::pages::orders::ExportQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    crate::http::pages::orders::download(&state, &staff, query).await
 }
 
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders",

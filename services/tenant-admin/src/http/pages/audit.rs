@@ -3,15 +3,15 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use maud::{Markup, html};
 use platform_auth::extract::PageRole;
 use platform_web::QueryParams;
 
 use super::account::or_reauth;
-use super::layout::{layout, page};
+use super::layout::{attachment, layout, page};
 use crate::app::AppState;
 use crate::app::audit::{self, LogPage, LogQuery};
 use crate::app::staff::Staff;
@@ -143,26 +143,21 @@ impl ExportQuery {
 
 /// The export as a download: JSON (default) or CSV.
 pub fn download(events: &[platform_audit::Record], csv: bool) -> Result<Response, ApiError> {
-    let (body, kind, ext) = if csv {
-        (audit::to_csv(events)?, "text/csv; charset=utf-8", "csv")
-    } else {
-        (
-            serde_json::to_vec_pretty(events).map_err(|_| ApiError::Csv(csv_error()))?,
-            "application/json",
-            "json",
+    Ok(if csv {
+        attachment(
+            audit::to_csv(events)?,
+            "text/csv; charset=utf-8",
+            "audit-log.csv",
         )
-    };
-    let mut r = body.into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"audit-log.{ext}\"")) {
-        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(r)
+    } else {
+        attachment(json_bytes(events)?, "application/json", "audit-log.json")
+    })
 }
 
-fn csv_error() -> csv::Error {
-    csv::Error::from(std::io::Error::other("audit export"))
+/// Pretty JSON of an export.
+pub fn json_bytes<T: serde::Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec_pretty(value)
+        .map_err(|_| ApiError::Csv(csv::Error::from(std::io::Error::other("json export"))))
 }
 
 async fn export(

@@ -135,3 +135,14 @@ impl platform_web::ErrorPage for ConsoleErrorPage {
         .into_string()
     }
 }
+
+/// A file to download (`Content-Disposition: attachment`).
+pub fn attachment(body: Vec<u8>, kind: &'static str, filename: &str) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}

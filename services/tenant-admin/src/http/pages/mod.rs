@@ -7,7 +7,7 @@ mod catalog_csv;
 mod checkout;
 mod collections;
 mod layout;
-mod orders;
+pub(crate) mod orders;
 mod payments;
 mod privacy;
 mod products;

@@ -25,6 +25,7 @@ use crate::http::auth::OrderViewer;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/orders", get(list_page))
+        .route("/orders/export", get(export))
         .route("/orders/{id}", get(detail_page))
         .route("/orders/{id}/cancel", axum::routing::post(cancel_submit))
         .route("/orders/{id}/refund", axum::routing::post(refund_submit))
@@ -61,6 +62,12 @@ fn list_markup(staff: &Staff, list: &OrderListView, query: &OrderListQuery) -> M
                 label for="number" { "Order number" }
                 input #number name="number" type="search" value=(number);
                 button type="submit" { "Show" }
+            }
+            p.small {
+                "Export (as your role sees them, up to " (orders::EXPORT_LIMIT) " newest): "
+                a href={ "/orders/export?format=csv" @if let Some(s) = query.status { "&status=" (s.as_str()) } } { "CSV" }
+                " · "
+                a href={ "/orders/export?format=json" @if let Some(s) = query.status { "&status=" (s.as_str()) } } { "JSON" }
             }
             @if list.orders.is_empty() {
                 p { "No orders yet." }
@@ -332,4 +339,51 @@ async fn detail_page(
     let id: OrderId = id.parse().map_err(|_| ApiError::NotFound)?;
     let order = orders::detail(&state, &staff, id).await?;
     Ok(page(StatusCode::OK, detail_markup(&staff, &order)))
+}
+
+/// Which orders to export, and how.
+#[derive(serde::Deserialize)]
+pub(crate) struct ExportQuery {
+    /// `csv` or `json` (default).
+    format: Option<String>,
+    /// Only this status.
+    status: Option<OrderStatus>,
+}
+
+async fn export(
+    State(state): State<AppState>,
+    PageRole(staff, _): PageRole<OrderViewer, Staff>,
+    QueryParams(q): QueryParams<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let back = format!(
+        "/orders/export?format={}{}",
+        q.format.as_deref().unwrap_or("json"),
+        q.status
+            .map(|s| format!("&status={}", s.as_str()))
+            .unwrap_or_default()
+    );
+    let result = download(&state, &staff, q).await;
+    super::account::or_reauth(result, &back)
+}
+
+/// The export as a file (shared with the API).
+pub(crate) async fn download(
+    state: &AppState,
+    staff: &Staff,
+    q: ExportQuery,
+) -> Result<Response, ApiError> {
+    let views = orders::export(state, staff, q.status).await?;
+    Ok(if q.format.as_deref() == Some("csv") {
+        super::layout::attachment(
+            orders::export_csv(&views)?,
+            "text/csv; charset=utf-8",
+            "orders.csv",
+        )
+    } else {
+        super::layout::attachment(
+            super::audit::json_bytes(&views)?,
+            "application/json",
+            "orders.json",
+        )
+    })
 }
