@@ -208,6 +208,8 @@ async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_lin
         .unwrap();
     // Owners need a second factor: the console asks for one before anything else.
     enrol_second_factor(&c).await;
+    // With the factor on, the owner's roles count again.
+    c.goto(&format!("{admin}/products")).await.unwrap();
     c.wait()
         .for_element(Locator::Css("a[href='/products/new']"))
         .await
