@@ -221,12 +221,7 @@ fn hex(bytes: &[u8]) -> String {
 /// Whether `staff` must have a second factor.
 async fn required(tx: &mut TenantTx, staff: &Staff) -> Result<bool, ApiError> {
     let roles = db::staff::roles(tx, staff.staff_id).await?;
-    let all: bool = sqlx::query_scalar(
-        "select coalesce((select staff_mfa_required from store_settings where tenant_id = $1), false)",
-    )
-    .bind(tx.tenant())
-    .fetch_one(&mut *tx)
-    .await?;
+    let all = db::staff::mfa_required_for_all(tx).await?;
     Ok(all || roles.contains(StaffRole::Owner))
 }
 

@@ -258,12 +258,7 @@ pub async fn login(
     let pending = db::staff::mfa(&mut tx, account.id)
         .await?
         .is_some_and(|m| m.mfa_enabled_at.is_some());
-    let required_of_all: bool = sqlx::query_scalar(
-        "select coalesce((select staff_mfa_required from store_settings where tenant_id = $1), false)",
-    )
-    .bind(tenant)
-    .fetch_one(&mut tx)
-    .await?;
+    let required_of_all: bool = db::staff::mfa_required_for_all(&mut tx).await?;
     // Without the factor it needs, the member lands on the page that sets it up.
     let member = Staff {
         mfa_missing: !pending && (roles.contains(StaffRole::Owner) || required_of_all),

@@ -185,12 +185,7 @@ pub async fn team_in(
     for row in db::team::open_invitations(tx).await? {
         invitations.push(invitation_view(state, tx, row, now).await?);
     }
-    let mfa_required_for_all: bool = sqlx::query_scalar(
-        "select coalesce((select staff_mfa_required from store_settings where tenant_id = $1), false)",
-    )
-    .bind(tx.tenant())
-    .fetch_one(&mut *tx)
-    .await?;
+    let mfa_required_for_all = db::staff::mfa_required_for_all(tx).await?;
     Ok(Team {
         members,
         invitations,

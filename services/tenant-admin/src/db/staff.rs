@@ -532,3 +532,13 @@ pub async fn set_mfa_required(tx: &mut TenantTx, required: bool) -> Result<(), s
         .await?;
     Ok(())
 }
+
+/// Whether the shop requires a second factor of every member (owners always need one).
+pub async fn mfa_required_for_all(tx: &mut TenantTx) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "select coalesce((select staff_mfa_required from store_settings where tenant_id = $1), false)",
+    )
+    .bind(tx.tenant())
+    .fetch_one(&mut *tx)
+    .await
+}
