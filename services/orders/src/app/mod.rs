@@ -350,10 +350,16 @@ impl Orders {
     /// A page of the shop's orders, newest first.
     pub async fn list(&self, tenant: TenantId, query: OrderListQuery) -> Result<OrderList> {
         let limit = i64::from(query.limit.unwrap_or(50));
-        if !(1..=200).contains(&limit) || query.before.is_some_and(|b| b < 1) {
+        if !(1..=200).contains(&limit) {
             return Err(OrdersError::refused(
                 ErrorCode::QueryInvalid,
                 "A page holds 1 to 200 orders.",
+            ));
+        }
+        if query.before.is_some_and(|b| b < 1) {
+            return Err(OrdersError::refused(
+                ErrorCode::QueryInvalid,
+                "Order numbers start at 1.",
             ));
         }
         let mut tx = self.db.begin(tenant).await?;

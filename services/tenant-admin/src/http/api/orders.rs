@@ -39,7 +39,7 @@ fn order_id(id: Uuid) -> OrderId {
 
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders",
     params(("status" = Option<String>, Query, description = "Only this status"), ("number" = Option<String>, Query, description = "Only this order number"), ("before" = Option<i64>, Query, description = "Orders numbered below this (paging)")),
-    responses((status = 200, body = OrderListView), (status = 403, description = "A role without orders (catalog)", body = ErrorBody), (status = 503, description = "Orders unavailable", body = ErrorBody)))]
+    responses((status = 200, body = OrderListView), (status = 403, description = "A role without orders (catalog)", body = ErrorBody), (status = 422, description = "Unknown status, or a page position below 1 (`orders.query_invalid`)", body = ErrorBody), (status = 503, description = "Orders unavailable", body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     RequireRole(staff, _): RequireRole<OrderViewer, Staff>,
