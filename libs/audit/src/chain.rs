@@ -56,6 +56,8 @@ pub struct Actor {
     pub id: Option<Uuid>,
     /// The roles held when acting.
     pub roles: Vec<String>,
+    /// A platform actor's employing entity (none for shop staff and the platform).
+    pub entity: Option<String>,
 }
 
 impl Actor {
@@ -65,15 +67,18 @@ impl Actor {
             kind: ActorKind::Staff,
             id: Some(id),
             roles: roles.into_iter().map(Into::into).collect(),
+            entity: None,
         }
     }
 
-    /// A member of the platform's staff in `role`.
-    pub fn platform(id: Uuid, role: impl Into<String>) -> Self {
+    /// A member of the platform's staff, named by their stable pseudonym (never their
+    /// account id or name), acting in `role` for `entity`, their employer.
+    pub fn operator(pseudonym: Uuid, role: impl Into<String>, entity: impl Into<String>) -> Self {
         Actor {
             kind: ActorKind::Platform,
-            id: Some(id),
+            id: Some(pseudonym),
             roles: vec![role.into()],
+            entity: Some(entity.into()),
         }
     }
 
@@ -83,6 +88,7 @@ impl Actor {
             kind: ActorKind::System,
             id: None,
             roles: Vec::new(),
+            entity: None,
         }
     }
 }
@@ -228,6 +234,11 @@ fn digest(f: Fields<'_>) -> [u8; 32] {
         f.actor.id.as_ref().map_or(&[][..], |id| id.as_bytes()),
     );
     list(&mut h, f.actor.roles.iter().map(String::as_str));
+    // Only platform actors have an employer, so the kind (hashed above) fixes whether
+    // this field is present: no two events encode alike.
+    if f.actor.kind == ActorKind::Platform {
+        put(&mut h, f.actor.entity.as_deref().unwrap_or("").as_bytes());
+    }
     put(&mut h, f.action.as_bytes());
     list(&mut h, f.objects.iter().map(String::as_str));
     list(&mut h, f.classes.iter().map(|c| c.as_str()));
@@ -304,9 +315,9 @@ pub async fn append(
     });
     let classes: Vec<&str> = event.classes.iter().map(|c| c.as_str()).collect();
     sqlx::query(
-        "insert into audit.events (tenant_id, seq, at, actor_kind, actor_id, actor_roles, action, \
-         objects, classes, purpose, request_id, prev_hash, hash) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "insert into audit.events (tenant_id, seq, at, actor_kind, actor_id, actor_roles, \
+         actor_entity, action, objects, classes, purpose, request_id, prev_hash, hash) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(tx.tenant())
     .bind(seq)
@@ -314,6 +325,7 @@ pub async fn append(
     .bind(event.actor.kind.as_str())
     .bind(event.actor.id)
     .bind(&event.actor.roles)
+    .bind(&event.actor.entity)
     .bind(&event.action)
     .bind(&event.objects)
     .bind(&classes)
@@ -353,6 +365,7 @@ fn record(row: &sqlx::postgres::PgRow) -> Result<Record, AuditError> {
             kind: ActorKind::parse(&kind).ok_or(AuditError::Invalid("stored actor kind"))?,
             id: row.try_get("actor_id")?,
             roles: row.try_get("actor_roles")?,
+            entity: row.try_get("actor_entity")?,
         },
         action: row.try_get("action")?,
         objects: row.try_get("objects")?,
@@ -371,8 +384,8 @@ fn record(row: &sqlx::postgres::PgRow) -> Result<Record, AuditError> {
 /// oldest first.
 pub async fn list(tx: &mut TenantTx, filter: &Filter) -> Result<Vec<Record>, AuditError> {
     let rows = sqlx::query(
-        "select seq, at, actor_kind, actor_id, actor_roles, action, objects, classes, purpose, \
-                request_id, prev_hash, hash \
+        "select seq, at, actor_kind, actor_id, actor_roles, actor_entity, action, objects, \
+                classes, purpose, request_id, prev_hash, hash \
            from audit.events \
           where tenant_id = $1 \
             and ($2::uuid is null or actor_id = $2) \

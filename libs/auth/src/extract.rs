@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 
 use axum::extract::{Form, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{Extensions, HeaderMap, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::de::DeserializeOwned;
 
@@ -45,10 +45,12 @@ pub trait SessionAuthority<P: Principal>: Send + Sync {
     /// The service's error type, which answers refusals in its status table.
     type Error: From<Refusal> + IntoResponse + Send;
 
-    /// The principal of the request's session; `None` without a valid one.
+    /// The principal of the request's session; `None` without a valid one. The
+    /// extensions carry what the connection proved (a client certificate, say).
     fn authenticate(
         &self,
         headers: &HeaderMap,
+        extensions: &Extensions,
     ) -> impl Future<Output = Result<Option<P>, Self::Error>> + Send;
 
     /// Where a page sends a visitor without a session.
@@ -72,13 +74,17 @@ impl<R> RoleRequirement<R> for Anyone {
     }
 }
 
-async fn session<S, P>(headers: &HeaderMap, state: &S) -> Result<P, S::Error>
+async fn session<S, P>(
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    state: &S,
+) -> Result<P, S::Error>
 where
     S: SessionAuthority<P>,
     P: Principal,
 {
     state
-        .authenticate(headers)
+        .authenticate(headers, extensions)
         .await?
         .ok_or_else(|| S::Error::from(Refusal::Unauthenticated))
 }
@@ -94,7 +100,7 @@ where
     type Rejection = S::Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let principal = session(&parts.headers, state).await?;
+        let principal = session(&parts.headers, &parts.extensions, state).await?;
         if !csrf::is_safe(&parts.method)
             && !csrf::header_matches(&parts.headers, principal.csrf_token())
         {
@@ -144,7 +150,7 @@ where
     type Rejection = S::Error;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let principal = session(request.headers(), state).await?;
+        let principal = session(request.headers(), request.extensions(), state).await?;
         let Form(form) = Form::<T>::from_request(request, state)
             .await
             .map_err(|e| S::Error::from(Refusal::Form(e)))?;
@@ -195,7 +201,7 @@ where
     type Rejection = PageRefusal<S::Error>;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match state.authenticate(&parts.headers).await {
+        match state.authenticate(&parts.headers, &parts.extensions).await {
             Ok(Some(p)) => Ok(PageSession(p)),
             Ok(None) => Err(PageRefusal::Login(login_redirect(
                 state.login_path(),

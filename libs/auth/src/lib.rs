@@ -20,6 +20,7 @@
 //! What this crate must never do: log or return a password or a token, compare secrets in
 //! variable time, or implement cryptography itself.
 
+mod clock;
 pub mod csrf;
 pub mod extract;
 mod limiter;
@@ -30,6 +31,7 @@ mod session;
 mod token;
 pub mod totp;
 
+pub use clock::Clock;
 pub use limiter::NetworkLimiter;
 pub use lockout::LoginPolicy;
 pub use lockout_book::LockoutBook;

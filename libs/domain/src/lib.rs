@@ -18,6 +18,7 @@ mod host;
 mod ids;
 mod invalid;
 mod money;
+mod platform;
 mod status;
 #[cfg(feature = "sqlx")]
 mod text_sql;
@@ -31,4 +32,9 @@ pub use ids::{
 };
 pub use invalid::Invalid;
 pub use money::{Currency, Money, MoneyError, percent_text};
+pub use platform::{
+    BREAK_GLASS_MAX_MINUTES, BREAK_GLASS_MIN_REASON, GRANT_DEFAULT_MINUTES, GRANT_MAX_MINUTES,
+    GRANT_PENDING_HOURS, GrantKind, GrantPurpose, GrantStatus, INCIDENT_NOTE_HOURS, PlatformRole,
+    PlatformRoles,
+};
 pub use status::{OrderStatus, PolicyStatus, ProductStatus, ShopStatus};

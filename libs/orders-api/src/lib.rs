@@ -15,6 +15,12 @@ mod wire;
 
 pub use client::{ClientSetupError, OrdersCallError, OrdersClient};
 pub use error_code::ErrorCode;
+
+/// The vault context of an order's sealed contact (a JSON [`Contact`]): the orders
+/// service seals with it, and the processor's staff open with it under a grant.
+pub const CONTACT_FIELD: &str = "orders.contact";
+/// The vault context of an order's sealed delivery address (a JSON [`Address`]).
+pub const SHIPPING_FIELD: &str = "orders.shipping";
 pub use platform_domain::{Country, OrderId, OrderStatus, ShippingRateId, VariantId};
 pub use platform_tenancy::TenantId;
 pub use wire::{

@@ -38,8 +38,8 @@ pub fn check_statement(sql: &str) -> Result<(), TenancyError> {
     if text.contains("set_config") {
         return refuse("set_config is reserved to the tenancy layer");
     }
-    if text.contains("app.tenant_id") {
-        return refuse("the tenant setting is reserved to the tenancy layer");
+    if text.contains("app.tenant_id") || text.contains("app.platform_staff") {
+        return refuse("the tenant and operator settings are reserved to the tenancy layer");
     }
     if text.contains("u&\"") || text.contains("u&'") {
         return refuse("unicode-escaped identifiers and strings are not allowed");

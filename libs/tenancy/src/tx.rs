@@ -78,6 +78,46 @@ impl TenantDb {
         })
     }
 
+    /// Opens a transaction scoped to `tenant` that acts for one platform operator: beside
+    /// `app.tenant_id`, it sets `app.platform_staff`, which the grant policies of the
+    /// `processor` schema read (only the access-control service's role has any).
+    #[tracing::instrument(name = "db.begin_operator", skip_all, fields(tenant_id = %tenant))]
+    pub async fn begin_operator(
+        &self,
+        tenant: TenantId,
+        operator: uuid::Uuid,
+    ) -> Result<ScopedTx<TenantScope>, TenancyError> {
+        // Both interpolated values print as hyphenated UUIDs and nothing else.
+        let statement = format!(
+            "begin; select set_config('app.tenant_id', '{tenant}', true), \
+             set_config('app.platform_staff', '{}', true)",
+            operator.hyphenated()
+        );
+        let tx = self.pool.begin_with(sqlx::AssertSqlSafe(statement)).await?;
+        Ok(ScopedTx {
+            tx,
+            scope: TenantScope(tenant),
+        })
+    }
+
+    /// A platform-level transaction (no tenant) that acts for one platform operator: the
+    /// operator's own grants across shops are visible, nothing else of any shop.
+    #[tracing::instrument(name = "db.begin_operator_platform", skip_all)]
+    pub async fn operator(
+        &self,
+        operator: uuid::Uuid,
+    ) -> Result<ScopedTx<PlatformScope>, TenancyError> {
+        let statement = format!(
+            "begin; select set_config('app.platform_staff', '{}', true)",
+            operator.hyphenated()
+        );
+        let tx = self.pool.begin_with(sqlx::AssertSqlSafe(statement)).await?;
+        Ok(ScopedTx {
+            tx,
+            scope: PlatformScope(()),
+        })
+    }
+
     /// Opens a platform-level transaction (tables such as `tenants`). No tenant is set, so
     /// every tenant table reads as empty and refuses inserts.
     #[tracing::instrument(name = "db.begin_platform", skip_all)]

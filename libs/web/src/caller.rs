@@ -31,6 +31,7 @@ use crate::WebError;
 #[derive(Debug, Clone, Default)]
 pub struct Caller {
     names: Arc<[String]>,
+    fingerprint: Option<[u8; 32]>,
 }
 
 impl Caller {
@@ -55,7 +56,16 @@ impl Caller {
             .unwrap_or_default();
         Caller {
             names: names.into(),
+            fingerprint: chain
+                .and_then(<[_]>::first)
+                .map(|der| crate::tls::fingerprint(der.as_ref())),
         }
+    }
+
+    /// The SHA-256 of the end-entity certificate (DER): what a platform staff account
+    /// registers, so that one member's certificate never opens another's account.
+    pub fn fingerprint(&self) -> Option<[u8; 32]> {
+        self.fingerprint
     }
 
     /// The certificate's names.

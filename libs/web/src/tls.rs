@@ -35,6 +35,20 @@ pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, StartErro
     Ok(certs)
 }
 
+/// The SHA-256 of a certificate's DER encoding.
+pub fn fingerprint(der: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(der).into()
+}
+
+/// The fingerprint of the first certificate in a PEM text; `None` when there is none.
+pub fn fingerprint_pem(pem: &[u8]) -> Option<[u8; 32]> {
+    CertificateDer::pem_slice_iter(pem)
+        .next()
+        .and_then(Result::ok)
+        .map(|der| fingerprint(der.as_ref()))
+}
+
 /// Reads a PEM private key.
 pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, StartError> {
     PrivateKeyDer::from_pem_file(path).map_err(|e| tls_err(path, e))

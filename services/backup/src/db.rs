@@ -12,8 +12,10 @@ use crate::retention::Policy;
 
 /// Schemas never exported nor replaced by a restore: `keys` holds the wrapped tenant and
 /// data-subject keys (a restore must never bring a shredded key back), `ledger` holds the
-/// erasure log (a restore re-applies it, so it must not roll it back).
-pub const EXCLUDED_SCHEMAS: &[&str] = &["keys", "ledger", "audit"];
+/// erasure log (a restore re-applies it, so it must not roll it back), `audit` the shops'
+/// audit chains, `processor` the grants to platform staff and the disclosure log (a
+/// restore must never bring an ended grant back).
+pub const EXCLUDED_SCHEMAS: &[&str] = &["keys", "ledger", "audit", "processor"];
 
 /// A tenant table as the catalog describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,7 +14,6 @@
 //! store a password or a session token in clear, or put staff emails in logs.
 
 mod app;
-mod clock;
 pub mod config;
 mod db;
 mod error;
@@ -27,9 +26,9 @@ use platform_tenancy::TenantDb;
 use platform_vault::Vault;
 use platform_web::{BoundServer, StartError};
 
-pub use clock::Clock;
 pub use config::{Config, MailLink, OrdersLink};
 pub use error::ApiError;
+pub use platform_auth::Clock;
 
 /// The pure parsers of outside input, public for the fuzz targets in `fuzz/` (they touch
 /// no database and no state).

@@ -30,8 +30,7 @@ use pricing::{Inputs, Lines};
 type Result<T> = std::result::Result<T, OrdersError>;
 
 /// Field contexts bound into the buyer's sealed details.
-pub(crate) const CONTACT_FIELD: &str = "orders.contact";
-pub(crate) const SHIPPING_FIELD: &str = "orders.shipping";
+pub(crate) use platform_orders_api::{CONTACT_FIELD, SHIPPING_FIELD};
 const EMAIL_INDEX: &str = "orders.email";
 
 /// The answer to a placement.

@@ -2,6 +2,7 @@
 //! the JSON API. Nothing here knows HTTP or SQL: requests arrive as parsed values, rows
 //! come from `db/`, errors leave as [`ApiError`](crate::ApiError).
 
+pub mod access;
 pub mod audit;
 pub mod catalog_csv;
 pub mod checkout;

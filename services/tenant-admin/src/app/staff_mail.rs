@@ -102,7 +102,61 @@ pub async fn send_due(state: &AppState, mailer: &Mailer) -> Result<u64, ApiError
     let mut sent = 0;
     for shop in shops {
         sent += send_shop(state, mailer, shop).await?;
+        sent += send_grant_notices(state, mailer, shop).await?;
     }
+    Ok(sent)
+}
+
+/// Mails the owners about grants to the platform's staff (requested, approved, first
+/// use, ended, …), queued by access-control and by this console.
+async fn send_grant_notices(
+    state: &AppState,
+    mailer: &Mailer,
+    shop: TenantId,
+) -> Result<u64, ApiError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin(shop).await?;
+    let notices = db::access::due_notices(&mut tx, now, BATCH).await?;
+    if notices.is_empty() {
+        return Ok(0);
+    }
+    let shop_name = db::shops::get(&mut tx).await?.display_name;
+    let mut sent = 0;
+    for notice in notices {
+        let Some((to, subject, body)) =
+            crate::app::access::write_notice(state, &mut tx, &shop_name, &notice).await?
+        else {
+            db::access::notice_sent(&mut tx, notice.id, now).await?;
+            continue;
+        };
+        let mut outcome = Ok(());
+        for (i, to) in to.iter().enumerate() {
+            outcome = mailer
+                .send(Outgoing {
+                    message_id: format!("<{}.{i}@grants.tenant-admin>", notice.id),
+                    from_name: &shop_name,
+                    to,
+                    subject: subject.clone(),
+                    body: body.clone(),
+                })
+                .await;
+            if outcome.is_err() {
+                break;
+            }
+        }
+        match outcome {
+            Ok(()) => {
+                db::access::notice_sent(&mut tx, notice.id, now).await?;
+                sent += 1;
+            }
+            Err(e) => {
+                let retry = now + chrono::Duration::seconds(backoff_secs(notice.attempts));
+                db::access::notice_failed(&mut tx, notice.id, retry, &e.to_string()).await?;
+                tracing::warn!(tenant_id = %shop, kind = %notice.kind, error = %e, "grant notice not sent");
+            }
+        }
+    }
+    tx.commit().await?;
     Ok(sent)
 }
 

@@ -2,6 +2,7 @@
 //! typed rows. Lists are one query each. Unique violations become conflicts here, next to
 //! the statement that raised them.
 
+pub mod access;
 pub mod catalog_csv;
 pub mod checkout;
 pub mod collections;

@@ -25,7 +25,11 @@ impl Principal for Staff {
 impl SessionAuthority<Staff> for AppState {
     type Error = ApiError;
 
-    async fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Staff>, ApiError> {
+    async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        _: &axum::http::Extensions,
+    ) -> Result<Option<Staff>, ApiError> {
         let Some((scope, token)) = SESSION.read(headers) else {
             return Ok(None);
         };

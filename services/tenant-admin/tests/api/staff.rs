@@ -58,7 +58,13 @@ async fn accept(app: &App, link: &str, email: &str) -> Session {
 }
 
 /// An owner invites `email` with `roles`; the member accepts.
-async fn member(app: &App, owner: &Session, email: &str, roles: &[&str], mails: usize) -> Session {
+pub(crate) async fn member(
+    app: &App,
+    owner: &Session,
+    email: &str,
+    roles: &[&str],
+    mails: usize,
+) -> Session {
     let (status, body) = owner
         .post(
             "/api/v1/staff/invitations",
@@ -70,7 +76,7 @@ async fn member(app: &App, owner: &Session, email: &str, roles: &[&str], mails: 
     accept(app, &link, email).await
 }
 
-fn unique(name: &str) -> String {
+pub(crate) fn unique(name: &str) -> String {
     format!(
         "{name}-{}@staff.example",
         &uuid::Uuid::new_v4().simple().to_string()[..8]

@@ -2,6 +2,7 @@
 //! generated from the handlers and their types (utoipa): every route is registered
 //! together with its description, so the router and the document cannot drift apart.
 
+mod access;
 mod account;
 mod catalog_csv;
 mod checkout;
@@ -45,6 +46,7 @@ pub fn routes() -> (Router<AppState>, Document) {
         .merge(orders::router())
         .merge(team::router())
         .merge(account::router())
+        .merge(access::router())
         .split_for_parts()
 }
 

@@ -42,6 +42,7 @@ pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
                             @if may(Permission::ManageStaff) {
                                 a href="/staff" { "Staff" }
                                 a href="/audit" { "Audit log" }
+                                a href="/access" { "Platform access" }
                             }
                             a href="/account/security" { "Your security" }
                             form method="post" action="/logout" {

@@ -1,6 +1,7 @@
 //! The merchant console: server-rendered pages that work without JavaScript, one module
 //! per resource, each calling the same use cases as the API.
 
+mod access;
 mod account;
 pub(crate) mod audit;
 mod catalog_csv;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .merge(team::router())
         .merge(account::router())
         .merge(audit::router())
+        .merge(access::router())
 }
 
 async fn css() -> Response {

@@ -27,8 +27,12 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout_submit))
 }
 
-async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Redirect, ApiError> {
-    Ok(match state.authenticate(&headers).await? {
+async fn home(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    extensions: axum::http::Extensions,
+) -> Result<Redirect, ApiError> {
+    Ok(match state.authenticate(&headers, &extensions).await? {
         Some(_) => Redirect::to("/products"),
         None => Redirect::to("/login"),
     })
