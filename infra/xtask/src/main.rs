@@ -15,6 +15,7 @@ mod deps;
 mod fuzz;
 mod garage;
 mod hostile;
+mod ops;
 mod seed;
 mod stack;
 

@@ -109,6 +109,19 @@ const SERVICES: &[ServiceSpec] = &[
             ("APP_TENANT_ADMIN_MAIL_FROM", "staff@shop.localhost"),
         ],
     },
+    // The processor's staff console: its client CA is the platform staff CA (below).
+    ServiceSpec {
+        package: "access-control",
+        env_prefix: "APP_ACCESS_CONTROL",
+        role: "access_control",
+        https_port: crate::ops::ACCESS_PORT,
+        http_port: None,
+        internal: true,
+        extra_env: &[(
+            "APP_ACCESS_CONTROL_TOTP_ISSUER",
+            "Platform operations (dev)",
+        )],
+    },
 ];
 
 /// Paths of the dev TLS material.
@@ -129,6 +142,8 @@ pub struct Certs {
     pub partner_key: PathBuf,
     /// The carrier simulator's own CA, certificate and key, and the platform's token.
     pub carrier: (PathBuf, PathBuf, PathBuf, PathBuf),
+    /// The platform staff CA and the dev members' certificates (access-control).
+    pub staff: crate::ops::StaffCerts,
 }
 
 /// Creates (once) the dev CA and issues (every time, so its names stay current) the
@@ -178,6 +193,7 @@ pub fn certs() -> anyhow::Result<Certs> {
         xtask_client,
         paysim: (paysim_dir.join("ca.pem"), paysim_cert, paysim_key),
         partner_key,
+        staff: crate::ops::staff_certs()?,
     })
 }
 
@@ -244,6 +260,22 @@ fn spawn(
     profile: &str,
 ) -> anyhow::Result<Child> {
     let bin = root().join("target").join(profile).join(service.package);
+    command(service, certs, kek, profile)?
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {}", bin.display()))
+}
+
+/// A service's binary with its whole environment (the dev stack's ports, certificates,
+/// database role, key-encryption key).
+fn command(
+    service: &ServiceSpec,
+    certs: &Certs,
+    kek: &PathBuf,
+    profile: &str,
+) -> anyhow::Result<Command> {
+    let bin = root().join("target").join(profile).join(service.package);
     let p = service.env_prefix;
     let mut command = Command::new(&bin);
     for (k, v) in service.extra_env {
@@ -255,8 +287,13 @@ fn spawn(
             .env(format!("{p}_REDIRECT_HOSTS"), hosts);
     }
     if service.internal {
+        let ca = if service.package == "access-control" {
+            &certs.staff.ca
+        } else {
+            &certs.ca
+        };
         command
-            .env(format!("{p}_CLIENT_CA"), &certs.ca)
+            .env(format!("{p}_CLIENT_CA"), ca)
             .env(format!("{p}_REQUIRE_CLIENT_CERT"), "true");
     }
     // Every caller of the cart trusts the dev CA and presents its client certificate.
@@ -296,11 +333,8 @@ fn spawn(
         .env(format!("{p}_TLS_KEY"), &certs.key)
         .env(format!("{p}_DATABASE_URL"), db::url_for(service.role)?)
         .env(format!("{p}_REDIS_URL"), deps::redis_url())
-        .env("PLATFORM_KEK_FILE", kek)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("cannot start {}", bin.display()))
+        .env("PLATFORM_KEK_FILE", kek);
+    Ok(command)
 }
 
 /// The platform's audit signing key (O22): a base64url Ed25519 seed, made once.
@@ -459,14 +493,30 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
     )
     .await?;
     let probe = crate::seed::client_with_identity(&certs.ca, &certs.xtask_client)?;
+    // Only platform staff reach access-control: its probe presents the officer's key.
+    let staff_probe = crate::seed::client_with_identity(
+        &certs.ca,
+        &certs.staff.identity(crate::ops::DEV_STAFF[0].login),
+    )?;
     for s in SERVICES {
         crate::seed::wait_ready(
-            &probe,
+            if s.package == "access-control" {
+                &staff_probe
+            } else {
+                &probe
+            },
             &format!("https://localhost:{}/readyz", s.https_port),
             Duration::from_secs(60),
         )
         .await?;
     }
+    let profile = if release { "release" } else { "debug" };
+    let access = SERVICES
+        .iter()
+        .find(|s| s.package == "access-control")
+        .context("access-control is in the stack")?;
+    crate::ops::bootstrap(command(access, &certs, &kek, profile)?, &certs.staff).await?;
+    let platform_staff = crate::ops::dev_members(&certs.ca, &certs.staff).await?;
     let shops =
         crate::seed::demo_shops(&ca_pem, &format!("https://localhost:{ADMIN_PORT}")).await?;
     // The backup worker: every shop is backed up at once (the demo shops now exist), then
@@ -529,6 +579,16 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
             s
         }).collect::<Vec<_>>(),
         "admin_url": format!("https://localhost:{ADMIN_PORT}/"),
+        "platform_staff": {
+            "url": format!("https://localhost:{}/", crate::ops::ACCESS_PORT),
+            "client_ca": certs.staff.ca,
+            "members": platform_staff.iter().map(|m| {
+                let login = m["login"].as_str().unwrap_or("");
+                let (cert, key) = certs.staff.identity(login);
+                json!({ "login": login, "roles": m["roles"], "certificate": cert, "key": key,
+                        "password": crate::seed::DEMO_PASSWORD, "totp_key": crate::ops::totp_key(login) })
+            }).collect::<Vec<_>>(),
+        },
         "supervisor_pid": std::process::id(),
         "pids": children
             .iter()
@@ -593,6 +653,16 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
             "               second factor: `{}` prints the code (key in {})",
             shop["login"]["code"].as_str().unwrap_or(""),
             crate::seed::totp_key_path(shop["handle"].as_str().unwrap_or("")).display()
+        );
+    }
+    for m in &crate::ops::DEV_STAFF {
+        println!(
+            "  platform     {} at https://localhost:{}/ with certificate {} (key beside it), password {}, code `cargo xtask code ops-{}`",
+            m.name,
+            crate::ops::ACCESS_PORT,
+            certs.staff.identity(m.login).0.display(),
+            crate::seed::DEMO_PASSWORD,
+            m.login
         );
     }
     println!(

@@ -177,6 +177,19 @@ async fn record(
     Ok(())
 }
 
+/// The active shop of a handle.
+pub async fn shop_id(
+    state: &AppState,
+    handle: &str,
+) -> Result<platform_tenancy::TenantId, ApiError> {
+    let mut tx = state.db.platform().await?;
+    let shop = db::staff::shop_by_handle(&mut tx, handle).await?;
+    tx.commit().await?;
+    Ok(platform_tenancy::TenantId::from_uuid(
+        shop.ok_or(ApiError::NotFound)?.0,
+    ))
+}
+
 /// Files a request with a shop; its owners are mailed.
 pub async fn request(
     state: &AppState,
@@ -185,16 +198,8 @@ pub async fn request(
 ) -> Result<GrantView, ApiError> {
     let checked = check(operator, input)?;
     let now = state.clock.now();
-    let shop = {
-        let mut tx = state.db.platform().await?;
-        let shop = db::staff::shop_by_handle(&mut tx, input.shop.trim()).await?;
-        tx.commit().await?;
-        shop.ok_or(ApiError::NotFound)?.0
-    };
-    let mut tx = state
-        .db
-        .begin_operator(platform_tenancy::TenantId::from_uuid(shop), operator.id)
-        .await?;
+    let shop = shop_id(state, input.shop.trim()).await?;
+    let mut tx = state.db.begin_operator(shop, operator.id).await?;
     let open = db::grants::open_of(&mut tx, operator.id).await?;
     if open > 0 {
         return Err(ApiError::conflict(
@@ -327,6 +332,8 @@ pub async fn sweep(state: &AppState) -> Result<usize, ApiError> {
         }
         tx.commit().await?;
         closed += due.len();
+        crate::app::disclosures::tell_owners(state, platform_tenancy::TenantId::from_uuid(shop))
+            .await?;
     }
     Ok(closed)
 }
@@ -377,10 +384,21 @@ pub struct GrantView {
     pub ended_by: Option<String>,
     /// The incident (break-glass).
     pub incident_id: Option<String>,
+    /// Break-glass: when the post-incident note is due (72 hours after approval).
+    pub note_due_at: Option<DateTime<Utc>>,
+    /// Break-glass: when the note was written.
+    pub note_written_at: Option<DateTime<Utc>>,
 }
 
 impl GrantView {
-    fn of(g: db::grants::Grant) -> Self {
+    /// The view of a stored grant.
+    pub(crate) fn of(g: db::grants::Grant) -> Self {
+        let note_due_at = match (g.kind.as_str(), g.decided_at, g.status.as_str()) {
+            ("break_glass", Some(at), status) if status != "denied" => {
+                Some(crate::app::break_glass::note_due(at))
+            }
+            _ => None,
+        };
         GrantView {
             id: g.id,
             shop_id: g.tenant_id,
@@ -403,7 +421,14 @@ impl GrantView {
             ended_at: g.ended_at,
             ended_by: g.ended_by,
             incident_id: g.incident_id,
+            note_due_at,
+            note_written_at: g.incident_note_at,
         }
+    }
+
+    /// Break-glass whose post-incident note is still missing.
+    pub fn note_missing(&self) -> bool {
+        self.note_due_at.is_some() && self.note_written_at.is_none()
     }
 
     /// Active now (approved and not past its end by `now`).

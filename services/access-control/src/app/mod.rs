@@ -1,5 +1,7 @@
 //! Use cases: no HTTP, no SQL (that is in `db/`).
 
+pub mod break_glass;
+pub mod disclosures;
 pub mod grants;
 pub mod operator;
 pub mod orders;

@@ -31,13 +31,14 @@ pub struct Grant {
     pub last_used_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub ended_by: Option<String>,
+    pub incident_note_at: Option<DateTime<Utc>>,
 }
 
 const GRANT: &str = "select g.tenant_id, t.handle as shop, g.id, g.staff_id, \
      g.operator_role, g.kind, g.purpose, g.ticket, g.reason, g.incident_id, \
      g.classes, g.minutes, g.requested_at, g.pending_until, g.status, g.decided_at, \
      g.decided_by, g.starts_at, g.ends_at, g.first_used_at, g.last_used_at, g.ended_at, \
-     g.ended_by from processor.access_grants g join tenants t on t.id = g.tenant_id";
+     g.ended_by, g.incident_note_at from processor.access_grants g join tenants t on t.id = g.tenant_id";
 
 fn grant(r: &sqlx::postgres::PgRow) -> Result<Grant, sqlx::Error> {
     Ok(Grant {
@@ -64,6 +65,7 @@ fn grant(r: &sqlx::postgres::PgRow) -> Result<Grant, sqlx::Error> {
         last_used_at: r.try_get("last_used_at")?,
         ended_at: r.try_get("ended_at")?,
         ended_by: r.try_get("ended_by")?,
+        incident_note_at: r.try_get("incident_note_at")?,
     })
 }
 
@@ -251,4 +253,87 @@ pub async fn open_of(tx: &mut TenantTx, staff: Uuid) -> Result<i64, sqlx::Error>
     .bind(staff)
     .fetch_one(&mut *tx)
     .await
+}
+
+/// A second security officer approves a pending break-glass request (never their own:
+/// the row's check refuses it too). True when it did.
+pub async fn approve_break_glass(
+    tx: &mut TenantTx,
+    id: Uuid,
+    officer: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update processor.access_grants set status = 'approved', decided_at = $3, decided_by = $4, \
+           starts_at = $3, ends_at = $3 + make_interval(mins => minutes) \
+         where tenant_id = $1 and id = $2 and kind = 'break_glass' and status = 'pending' \
+           and pending_until > $3 and staff_id <> $4",
+    )
+    .bind(tx.tenant())
+    .bind(id)
+    .bind(at)
+    .bind(officer)
+    .execute(&mut *tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A security officer refuses a pending break-glass request. True when it did.
+pub async fn deny_break_glass(
+    tx: &mut TenantTx,
+    id: Uuid,
+    officer: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update processor.access_grants set status = 'denied', decided_at = $3, decided_by = $4 \
+         where tenant_id = $1 and id = $2 and kind = 'break_glass' and status = 'pending' \
+           and staff_id <> $4",
+    )
+    .bind(tx.tenant())
+    .bind(id)
+    .bind(at)
+    .bind(officer)
+    .execute(&mut *tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The requester writes the post-incident note of an approved break-glass. True when it did.
+pub async fn write_note(
+    tx: &mut TenantTx,
+    id: Uuid,
+    staff: Uuid,
+    note: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update processor.access_grants set incident_note = $4, incident_note_at = $5 \
+         where tenant_id = $1 and id = $2 and staff_id = $3 and kind = 'break_glass' \
+           and decided_at is not null and status in ('approved', 'ended', 'expired') \
+           and incident_note is null",
+    )
+    .bind(tx.tenant())
+    .bind(id)
+    .bind(staff)
+    .bind(note)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Break-glass across shops, newest first: pending ones and those whose note is missing
+/// (visible to security officers through the `operator_scope` policy).
+pub async fn break_glass_queue(tx: &mut PlatformTx, limit: i64) -> Result<Vec<Grant>, sqlx::Error> {
+    let sql = format!(
+        "{GRANT} where g.kind = 'break_glass' and (g.status = 'pending' and g.pending_until > now() \
+           or g.decided_at is not null and g.status <> 'denied' and g.incident_note is null) \
+         order by g.requested_at desc limit $1"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+    rows.iter().map(grant).collect()
 }

@@ -2,6 +2,7 @@
 //! [`platform_tenancy::PlatformTx`]); grants and a shop's orders are read in a transaction
 //! scoped to the shop and to the operator, so the grant policies see who asks.
 
+pub mod disclosures;
 pub mod grants;
 pub mod orders;
 pub mod staff;

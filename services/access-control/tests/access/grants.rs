@@ -19,7 +19,7 @@ async fn ask(stack: &Stack, op: &crate::Operator, shop_handle: &str, classes: &[
     body
 }
 
-async fn handle(stack: &Stack) -> String {
+pub(crate) async fn handle(stack: &Stack) -> String {
     let admin = stack.pool("tenant_admin").await;
     let mut tx = admin.platform().await.unwrap();
     sqlx::query_scalar("select handle from tenants where id = $1")

@@ -4,7 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod break_glass;
 mod database;
+mod disclosures;
 mod grants;
 mod login;
 

@@ -132,6 +132,78 @@ impl GrantView {
     }
 }
 
+/// A legally forced disclosure of the shop's data by the platform (O24).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DisclosureView {
+    /// Its id.
+    pub id: Uuid,
+    /// When the platform recorded it.
+    pub recorded_at: DateTime<Utc>,
+    /// Who demanded it.
+    pub authority: String,
+    /// The legal instrument.
+    pub instrument: String,
+    /// Jurisdiction.
+    pub jurisdiction: String,
+    /// The classes of personal data handed over.
+    pub classes: Vec<String>,
+    /// The data subjects concerned.
+    pub subjects: String,
+    /// Until when an order forbade telling you (now past).
+    pub gag_until: Option<DateTime<Utc>>,
+    /// That order.
+    pub gag_order: Option<String>,
+}
+
+impl DisclosureView {
+    fn of(d: db::access::Disclosure) -> Self {
+        DisclosureView {
+            id: d.id,
+            recorded_at: d.recorded_at,
+            authority: d.authority,
+            instrument: d.instrument,
+            jurisdiction: d.jurisdiction,
+            classes: d.classes,
+            subjects: d.subjects,
+            gag_until: d.gag_until,
+            gag_order: d.gag_order,
+        }
+    }
+}
+
+/// The disclosures the owners may know of, newest first (owners only).
+pub async fn disclosures(state: &AppState, staff: &Staff) -> Result<Vec<DisclosureView>, ApiError> {
+    require(staff, Permission::ManageStaff)?;
+    let mut tx = state.db.begin(staff.tenant).await?;
+    let list = db::access::disclosures(&mut tx, None).await?;
+    tx.commit().await?;
+    Ok(list.into_iter().map(DisclosureView::of).collect())
+}
+
+fn disclosure_text(shop_name: &str, d: &DisclosureView) -> (String, String) {
+    (
+        format!("{shop_name}: the platform was legally required to disclose data"),
+        format!(
+            "On {} the platform recorded a disclosure of your shop's data that the law required.\n\n\
+             Authority: {}\nLegal instrument: {}\nJurisdiction: {}\nClasses of personal data: {}\n\
+             Data subjects concerned: {}\n{}",
+            d.recorded_at.format("%Y-%m-%d %H:%M UTC"),
+            d.authority,
+            d.instrument,
+            d.jurisdiction,
+            d.classes.join(", "),
+            d.subjects,
+            match (&d.gag_order, d.gag_until) {
+                (Some(order), Some(until)) => format!(
+                    "An order ({order}) forbade telling you until {}.\n",
+                    until.format("%Y-%m-%d %H:%M UTC")
+                ),
+                _ => String::new(),
+            }
+        ),
+    )
+}
+
 /// The shop's grants, newest first (owners only).
 pub async fn list(state: &AppState, staff: &Staff) -> Result<Vec<GrantView>, ApiError> {
     require(staff, Permission::ManageStaff)?;
@@ -232,13 +304,6 @@ pub async fn write_notice(
     shop_name: &str,
     notice: &db::access::Notice,
 ) -> Result<Option<(Vec<String>, String, String)>, ApiError> {
-    let Some(id) = notice.grant_id else {
-        return Ok(None);
-    };
-    let Some(g) = db::access::find(tx, id).await? else {
-        return Ok(None);
-    };
-    let g = GrantView::of(g);
     let team = crate::app::team::team_in(state, tx, None).await?;
     let owners: Vec<String> = team
         .members
@@ -249,6 +314,21 @@ pub async fn write_notice(
     if owners.is_empty() {
         return Ok(None);
     }
+    if let Some(id) = notice.disclosure_id {
+        let Some(d) = db::access::disclosures(tx, Some(id)).await?.pop() else {
+            return Ok(None);
+        };
+        let (subject, body) = disclosure_text(shop_name, &DisclosureView::of(d));
+        let link = format!("{}/access", state.console_url);
+        return Ok(Some((owners, subject, format!("{body}\n{link}\n"))));
+    }
+    let Some(id) = notice.grant_id else {
+        return Ok(None);
+    };
+    let Some(g) = db::access::find(tx, id).await? else {
+        return Ok(None);
+    };
+    let g = GrantView::of(g);
     let who = format!("operator {} ({}, {})", g.operator, g.role_label(), g.entity);
     let what = format!(
         "{} for {} ({}{}): {}",
@@ -291,6 +371,16 @@ pub async fn write_notice(
             format!("{shop_name}: the platform used its access for the first time"),
             format!(
                 "{who} used the approved access to {what} for the first time. Every look is in your audit log:"
+            ),
+        ),
+        "break_glass" => (
+            format!("URGENT {shop_name}: emergency access to personal data opened"),
+            format!(
+                "A second security officer of the platform approved emergency (break-glass) access for {who} to {what}, incident {}. It ends on {}. You can end it now:",
+                g.incident_id.as_deref().unwrap_or("-"),
+                g.ends_at
+                    .map(|e| e.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_default()
             ),
         ),
         "ended" => (

@@ -47,6 +47,9 @@ pub struct Staff {
     /// A second factor is required of this member and not set up yet: until it is, the
     /// member holds no role.
     pub mfa_missing: bool,
+    /// The platform holds emergency (break-glass) access to this shop right now: owners
+    /// see a banner on every page until it ends.
+    pub break_glass: bool,
 }
 
 impl Staff {
@@ -61,6 +64,7 @@ impl Staff {
             session: Vec::new(),
             reauth_at: None,
             mfa_missing: false,
+            break_glass: false,
         }
     }
 }
@@ -141,6 +145,7 @@ pub async fn authenticate(
         Freshness::Touch => db::staff::touch_session(&mut tx, &digest, now).await?,
         Freshness::Fresh => {}
     }
+    let break_glass = db::access::break_glass_active(&mut tx, now).await?;
     tx.commit().await?;
     if session.mfa_pending {
         // Password given, code not yet: not logged in.
@@ -158,6 +163,7 @@ pub async fn authenticate(
         session: digest.to_vec(),
         reauth_at: session.reauth_at,
         mfa_missing,
+        break_glass,
     }))
 }
 

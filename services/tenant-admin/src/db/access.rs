@@ -151,6 +151,21 @@ pub async fn end(
     Ok(done.rows_affected() == 1)
 }
 
+/// Whether a break-glass grant is open on the shop now.
+pub async fn break_glass_active(
+    tx: &mut TenantTx,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "select exists (select 1 from processor.access_grants where tenant_id = $1 \
+         and status = 'approved' and kind = 'break_glass' and ends_at > $2)",
+    )
+    .bind(tx.tenant())
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+}
+
 /// Queues a notice to the owners.
 pub async fn notify(
     tx: &mut TenantTx,
@@ -172,11 +187,58 @@ pub async fn notify(
     Ok(())
 }
 
+/// A legally forced disclosure, once the owners may know of it (the database hides one
+/// under a non-disclosure order from this role until the order ends).
+#[derive(Debug, Clone)]
+pub struct Disclosure {
+    pub id: Uuid,
+    pub recorded_at: DateTime<Utc>,
+    pub authority: String,
+    pub instrument: String,
+    pub jurisdiction: String,
+    pub classes: Vec<String>,
+    pub subjects: String,
+    pub gag_until: Option<DateTime<Utc>>,
+    pub gag_order: Option<String>,
+}
+
+/// The shop's disclosures the owners may see, newest first (or one).
+pub async fn disclosures(
+    tx: &mut TenantTx,
+    only: Option<Uuid>,
+) -> Result<Vec<Disclosure>, sqlx::Error> {
+    let rows = sqlx::query(
+        "select id, recorded_at, authority, instrument, jurisdiction, classes, subjects, gag_until, \
+         gag_order from processor.disclosures where tenant_id = $1 and ($2::uuid is null or id = $2) \
+         order by recorded_at desc",
+    )
+    .bind(tx.tenant())
+    .bind(only)
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Disclosure {
+                id: r.try_get("id")?,
+                recorded_at: r.try_get("recorded_at")?,
+                authority: r.try_get("authority")?,
+                instrument: r.try_get("instrument")?,
+                jurisdiction: r.try_get("jurisdiction")?,
+                classes: r.try_get("classes")?,
+                subjects: r.try_get("subjects")?,
+                gag_until: r.try_get("gag_until")?,
+                gag_order: r.try_get("gag_order")?,
+            })
+        })
+        .collect()
+}
+
 /// A notice to send.
 #[derive(Debug, Clone)]
 pub struct Notice {
     pub id: Uuid,
     pub grant_id: Option<Uuid>,
+    pub disclosure_id: Option<Uuid>,
     pub kind: String,
     pub attempts: i32,
 }
@@ -188,7 +250,7 @@ pub async fn due_notices(
     limit: i64,
 ) -> Result<Vec<Notice>, sqlx::Error> {
     let rows = sqlx::query(
-        "select id, grant_id, kind, attempts from processor.grant_notices \
+        "select id, grant_id, disclosure_id, kind, attempts from processor.grant_notices \
          where tenant_id = $1 and sent_at is null and available_at <= $2 \
          order by created_at limit $3 for update skip locked",
     )
@@ -202,6 +264,7 @@ pub async fn due_notices(
             Ok(Notice {
                 id: r.try_get("id")?,
                 grant_id: r.try_get("grant_id")?,
+                disclosure_id: r.try_get("disclosure_id")?,
                 kind: r.try_get("kind")?,
                 attempts: r.try_get("attempts")?,
             })

@@ -253,3 +253,51 @@ async fn o8_only_owners_see_or_decide_platform_access() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn o8_owners_see_a_banner_while_the_platform_holds_break_glass_and_can_end_it() {
+    let app = App::start().await;
+    let owner = app.shop("lockbox-glass").await;
+    let (_, me) = owner.get("/api/v1/me").await;
+    let shop: TenantId = me["tenant_id"].as_str().unwrap().parse().unwrap();
+    let (_, page) = owner.get("/products").await;
+    assert!(!page.as_str().unwrap().contains("emergency access"));
+
+    // Approved by a second security officer in access-control (as its role writes it).
+    let ac = TenantDb::new(app.db.pool_as("access_control", 1).await.unwrap());
+    let id = Uuid::new_v4();
+    let mut tx = ac.begin_operator(shop, Uuid::new_v4()).await.unwrap();
+    sqlx::query(
+        "insert into processor.access_grants (tenant_id, id, staff_id, operator, operator_role, \
+         operator_entity, kind, purpose, reason, incident_id, classes, minutes, requested_at, \
+         pending_until, status, decided_at, decided_by, starts_at, ends_at) \
+         values ($1, $2, $3, $4, 'support', 'Platform Operations GmbH', 'break_glass', 'incident', \
+         'Payment provider reports duplicate captures; buyers are calling the platform', 'INC-42', \
+         '{contact}', 60, now(), now() + interval '24 hours', 'approved', now(), $5, now(), \
+         now() + interval '1 hour')",
+    )
+    .bind(shop)
+    .bind(id)
+    .bind(Uuid::new_v4())
+    .bind(Uuid::new_v4())
+    .bind(Uuid::new_v4())
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let (_, page) = owner.get("/products").await;
+    assert!(
+        page.as_str().unwrap().contains("emergency access"),
+        "the banner is on every page"
+    );
+    let (status, g) = owner
+        .post(&format!("/api/v1/access-grants/{id}/end"), json!({}))
+        .await;
+    assert_eq!(
+        (status, g["status"].as_str()),
+        (StatusCode::OK, Some("ended"))
+    );
+    let (_, page) = owner.get("/products").await;
+    assert!(!page.as_str().unwrap().contains("emergency access"));
+}

@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`, one module per resource; `/api/v1/openapi.json` is
 //! generated from the handlers (utoipa), so router and document cannot drift apart.
 
+mod break_glass;
+mod disclosures;
 mod grants;
 mod orders;
 mod session;
@@ -38,6 +40,8 @@ pub fn routes() -> (Router<AppState>, Document) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(session::router())
         .merge(grants::router())
+        .merge(break_glass::router())
+        .merge(disclosures::router())
         .merge(orders::router())
         .merge(staff::router())
         .split_for_parts()

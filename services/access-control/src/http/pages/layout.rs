@@ -30,6 +30,9 @@ pub fn layout(title: &str, op: Option<&Operator>, body: Markup) -> Markup {
                                 a href="/grants/new" { "Ask for access" }
                             }
                             @if op.roles.contains(PlatformRole::Security) {
+                                a href="/break-glass" { "Break-glass" }
+                            }
+                            @if op.roles.contains(PlatformRole::Security) {
                                 a href="/staff" { "Staff" }
                             }
                             span { (op.login) }

@@ -1,6 +1,7 @@
 //! The platform staff console: server-rendered pages that work without JavaScript, one
 //! module per resource, each calling the same use cases as the API.
 
+mod break_glass;
 mod grants;
 mod layout;
 mod orders;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/assets/ops.css", get(css))
         .merge(session::router())
         .merge(grants::router())
+        .merge(break_glass::router())
         .merge(orders::router())
         .merge(staff::router())
 }

@@ -49,6 +49,7 @@ async fn home(
             "Asked. The shop's owners have been mailed; the grant starts when one of them approves.",
         ),
         Some("ended") => Some("Ended. The grant no longer opens anything."),
+        Some("noted") => Some("Post-incident note saved."),
         _ => None,
     };
     Ok(page(
@@ -94,6 +95,14 @@ async fn home(
                                     td {
                                         @if g.is_active(now) {
                                             a href={ "/shops/" (g.shop_id) "/orders" } { "Orders" }
+                                        }
+                                        @if g.note_missing() {
+                                            form method="post" action={ "/break-glass/" (g.shop_id) "/" (g.id) "/note" } {
+                                                input type="hidden" name="csrf" value=(op.csrf);
+                                                label { "Post-incident note (due " (g.note_due_at.map(when).unwrap_or_default()) ")" }
+                                                textarea name="note" rows="3" required minlength="40" {}
+                                                button type="submit" { "Save note" }
+                                            }
                                         }
                                         @if g.status == "pending" || g.is_active(now) {
                                             form.inline method="post" action={ "/grants/" (g.shop_id) "/" (g.id) "/end" } {

@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::app::access::{self, GrantView};
+use crate::app::access::{self, DisclosureView, GrantView};
 use crate::app::staff::Staff;
 use crate::error::ApiError;
 use crate::http::auth::StaffAdmin;
@@ -21,6 +21,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(approve))
         .routes(routes!(deny))
         .routes(routes!(end))
+        .routes(routes!(disclosures))
+}
+
+/// `GET /api/v1/disclosures`: what the platform was legally forced to disclose of this
+/// shop's data (one under a non-disclosure order appears when the order ends).
+#[utoipa::path(get, path = "/api/v1/disclosures", tag = "access",
+    responses((status = 200, body = Vec<DisclosureView>), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Owners only", body = ErrorBody)))]
+async fn disclosures(
+    State(state): State<AppState>,
+    RequireRole(staff, _): RequireRole<StaffAdmin, Staff>,
+) -> Result<Json<Vec<DisclosureView>>, ApiError> {
+    Ok(Json(access::disclosures(&state, &staff).await?))
 }
 
 /// `GET /api/v1/access-grants`: what the platform's staff asked of this shop, newest first.

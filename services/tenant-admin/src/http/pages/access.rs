@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::account::or_reauth;
 use super::layout::{layout, notice, page};
 use crate::app::AppState;
-use crate::app::access::{self, GrantView};
+use crate::app::access::{self, DisclosureView, GrantView};
 use crate::app::staff::Staff;
 use crate::error::ApiError;
 use crate::http::auth::{StaffAdmin, csrf_forms};
@@ -56,6 +56,7 @@ fn button(staff: &Staff, g: &GrantView, verb: &str, label: &str) -> Markup {
 fn markup(
     staff: &Staff,
     grants: &[GrantView],
+    disclosures: &[DisclosureView],
     now: chrono::DateTime<chrono::Utc>,
     done: Option<&str>,
 ) -> Markup {
@@ -97,6 +98,18 @@ fn markup(
                     (button(staff, g, "end", "End now"))
                 }
             }
+            h2 { "Disclosures to authorities" }
+            @if disclosures.is_empty() { p { "The platform has recorded no legally forced disclosure of your shop's data." } }
+            @for d in disclosures {
+                section.card {
+                    p { strong { (d.authority) } " · " (d.jurisdiction) " · recorded " (when(d.recorded_at)) }
+                    p { "Instrument: " (d.instrument) }
+                    p { "Classes: " (d.classes.join(", ")) " · subjects: " (d.subjects) }
+                    @if let (Some(order), Some(until)) = (&d.gag_order, d.gag_until) {
+                        p { small { "An order (" (order) ") forbade telling you until " (when(until)) "." } }
+                    }
+                }
+            }
             h2 { "History" }
             @if past.is_empty() { p { "Nothing yet." } } @else {
                 table {
@@ -127,6 +140,7 @@ async fn list(
     QueryParams(q): QueryParams<Done>,
 ) -> Result<Response, ApiError> {
     let grants = access::list(&state, &staff).await?;
+    let disclosures = access::disclosures(&state, &staff).await?;
     let done = match q.done.as_deref() {
         Some("approved") => {
             Some("Approved. The operator can see the classes you approved until the grant ends.")
@@ -137,7 +151,7 @@ async fn list(
     };
     Ok(page(
         StatusCode::OK,
-        markup(&staff, &grants, state.clock.now(), done),
+        markup(&staff, &grants, &disclosures, state.clock.now(), done),
     ))
 }
 

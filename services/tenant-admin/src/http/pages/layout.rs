@@ -53,6 +53,9 @@ pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
                     }
                 }
                 main {
+                    @if staff.is_some_and(|s| s.break_glass && s.roles.may(Permission::ManageStaff)) {
+                        p.error role="alert" { "The platform's staff hold emergency access to your shop's personal data right now. " a href="/access" { "See who, why, and end it" } "." }
+                    }
                     @if staff.is_some_and(|s| s.mfa_missing) {
                         p.error role="alert" { "A second factor is required of you: your roles are paused until you " a href="/account/security" { "set it up" } "." }
                     }
