@@ -96,7 +96,12 @@ pub struct Sweeper(app::AppState);
 impl Sweeper {
     /// One round over every shop; how many grants it closed.
     pub async fn run(&self) -> Result<usize, ApiError> {
-        app::grants::sweep(&self.0).await
+        let closed = app::grants::sweep(&self.0).await?;
+        let lapsed = app::review::expire(&self.0).await?;
+        if lapsed > 0 {
+            tracing::info!(roles = lapsed, "platform roles removed by the review");
+        }
+        Ok(closed)
     }
 }
 
@@ -105,7 +110,7 @@ async fn sweep_forever(state: app::AppState, every: std::time::Duration) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match app::grants::sweep(&state).await {
+        match Sweeper(state.clone()).run().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(closed = n, "grants closed"),
             Err(e) => tracing::warn!(error = &e as &dyn std::error::Error, "grant sweep failed"),

@@ -231,6 +231,7 @@ pub async fn approve(
         .await?
         .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
+    crate::app::operator::used(state, operator, PlatformRole::Security).await?;
     Ok(GrantView::of(grant))
 }
 

@@ -193,6 +193,7 @@ pub async fn record(
     )
     .await?;
     tx.commit().await?;
+    crate::app::operator::used(state, operator, PlatformRole::Security).await?;
     tell_owners(state, shop).await?;
     let mut tx = state.db.operator(operator.id).await?;
     let view = db::disclosures::all(&mut tx, 500)

@@ -244,6 +244,7 @@ pub async fn request(
     )
     .await?;
     tx.commit().await?;
+    crate::app::operator::used(state, operator, checked.role).await?;
     Ok(GrantView::of(grant))
 }
 

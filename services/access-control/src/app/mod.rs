@@ -3,8 +3,10 @@
 pub mod break_glass;
 pub mod disclosures;
 pub mod grants;
+pub mod metrics;
 pub mod operator;
 pub mod orders;
+pub mod review;
 pub mod staff;
 
 use std::sync::Arc;

@@ -221,3 +221,15 @@ pub async fn logout(state: &AppState, operator: &Operator) -> Result<(), ApiErro
     tx.commit().await?;
     Ok(())
 }
+
+/// Records that `operator` used `role` now (the review removes roles unused for 30 days).
+pub async fn used(
+    state: &AppState,
+    operator: &Operator,
+    role: PlatformRole,
+) -> Result<(), ApiError> {
+    let mut tx = state.db.platform().await?;
+    db::staff::touch_roles(&mut tx, operator.id, &[role.as_str()], state.clock.now()).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -214,6 +214,7 @@ pub async fn add(
     let mut tx = state.db.operator(officer.id).await?;
     let created = create(state, &mut tx, member, Some(officer.id), state.clock.now()).await?;
     tx.commit().await?;
+    crate::app::operator::used(state, officer, PlatformRole::Security).await?;
     Ok(created)
 }
 

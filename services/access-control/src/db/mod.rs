@@ -4,5 +4,6 @@
 
 pub mod disclosures;
 pub mod grants;
+pub mod metrics;
 pub mod orders;
 pub mod staff;

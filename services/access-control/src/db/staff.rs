@@ -375,3 +375,74 @@ pub async fn shops(tx: &mut PlatformTx) -> Result<Vec<(Uuid, String)>, sqlx::Err
         .map(|r| Ok((r.try_get("id")?, r.try_get("handle")?)))
         .collect()
 }
+
+/// A security officer re-confirms a member's eligibility for a role. True when the
+/// member holds it.
+pub async fn confirm_role(
+    tx: &mut PlatformTx,
+    id: Uuid,
+    role: PlatformRole,
+    by: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update processor.staff_roles set confirmed_at = $3, confirmed_by = $4 \
+         where staff_id = $1 and role = $2",
+    )
+    .bind(id)
+    .bind(role.as_str())
+    .bind(at)
+    .bind(by)
+    .execute(&mut *tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes every role not re-confirmed since `confirm_before` or unused (nor granted)
+/// since `use_before`; returns (member, role, whether it lapsed for want of confirmation).
+pub async fn expire_roles(
+    tx: &mut PlatformTx,
+    confirm_before: DateTime<Utc>,
+    use_before: DateTime<Utc>,
+) -> Result<Vec<(Uuid, String, bool)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "delete from processor.staff_roles \
+         where confirmed_at < $1 or coalesce(last_used_at, granted_at) < $2 \
+         returning staff_id, role, confirmed_at < $1 as unconfirmed",
+    )
+    .bind(confirm_before)
+    .bind(use_before)
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("staff_id")?,
+                r.try_get("role")?,
+                r.try_get("unconfirmed")?,
+            ))
+        })
+        .collect()
+}
+
+/// Per member: grants requested, grants used, last use.
+pub async fn grant_usage(
+    tx: &mut PlatformTx,
+) -> Result<Vec<(Uuid, i64, i64, Option<DateTime<Utc>>)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "select staff_id, count(*) as requested, count(first_used_at) as used, \
+         max(last_used_at) as last_use from processor.access_grants group by staff_id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("staff_id")?,
+                r.try_get("requested")?,
+                r.try_get("used")?,
+                r.try_get("last_use")?,
+            ))
+        })
+        .collect()
+}

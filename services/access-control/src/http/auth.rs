@@ -65,6 +65,15 @@ impl RoleRequirement<PlatformRoles> for Requester {
     }
 }
 
+/// The platform's health and aggregate figures: SRE and security officers.
+pub struct Operations;
+
+impl RoleRequirement<PlatformRoles> for Operations {
+    fn allows(roles: PlatformRoles) -> bool {
+        roles.contains(PlatformRole::Sre) || roles.contains(PlatformRole::Security)
+    }
+}
+
 /// Managing platform staff: security officers.
 pub struct SecurityOfficer;
 

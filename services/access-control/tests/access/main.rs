@@ -9,6 +9,8 @@ mod database;
 mod disclosures;
 mod grants;
 mod login;
+mod review;
+mod sre;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,6 +37,7 @@ pub struct Stack {
     pub shop: TenantId,
     pub other: TenantId,
     pub order: Uuid,
+    pub order_text: String,
     pub base: String,
     pub dir: tempfile::TempDir,
     pub staff_ca: DevCa,
@@ -52,7 +55,12 @@ pub struct Operator {
     pub csrf: String,
 }
 
-fn config(stack_dir: &std::path::Path, db: &TestDb, kek: Arc<dyn KeyEncryptionKey>) -> Config {
+fn config(
+    stack_dir: &std::path::Path,
+    db: &TestDb,
+    kek: Arc<dyn KeyEncryptionKey>,
+    clock: Clock,
+) -> Config {
     Config {
         server: ServerConfig {
             https_addr: "127.0.0.1:0".parse().unwrap(),
@@ -69,7 +77,7 @@ fn config(stack_dir: &std::path::Path, db: &TestDb, kek: Arc<dyn KeyEncryptionKe
         login_policy: LoginPolicy::default(),
         sweep_every: Duration::from_secs(3600),
         totp_issuer: "Platform operations (test)".to_owned(),
-        clock: Clock::system(),
+        clock,
     }
 }
 
@@ -178,6 +186,11 @@ type AuditRow = (
 
 impl Stack {
     pub async fn new() -> Stack {
+        Stack::new_with(Clock::system()).await
+    }
+
+    /// A stack whose service reads `clock` (tests of the review move it).
+    pub async fn new_with(clock: Clock) -> Stack {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let db = TestDb::new().await.unwrap();
         let admin = TenantDb::new(db.pool_as("tenant_admin", 2).await.unwrap());
@@ -208,7 +221,7 @@ impl Stack {
         std::fs::write(&password, PASSWORD).unwrap();
         let totp_out = dir.path().join("sofia.totp");
         access_control::cli::bootstrap(
-            config(dir.path(), &db, kek.clone()),
+            config(dir.path(), &db, kek.clone(), clock.clone()),
             BootstrapArgs {
                 login: "sofia".to_owned(),
                 name: "Sofia Officer".to_owned(),
@@ -223,7 +236,7 @@ impl Stack {
         // A second bootstrap is refused: security officers create everyone else.
         assert!(
             access_control::cli::bootstrap(
-                config(dir.path(), &db, kek.clone()),
+                config(dir.path(), &db, kek.clone(), clock.clone()),
                 BootstrapArgs {
                     login: "mallory".to_owned(),
                     name: "Mallory".to_owned(),
@@ -237,7 +250,7 @@ impl Stack {
             .is_err()
         );
 
-        let app = Application::build(config(dir.path(), &db, kek.clone())).unwrap();
+        let app = Application::build(config(dir.path(), &db, kek.clone(), clock.clone())).unwrap();
         let base = format!("https://localhost:{}", app.https_port());
         let sweeper = app.sweeper();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
@@ -253,6 +266,7 @@ impl Stack {
             shop,
             other,
             order,
+            order_text: order.to_string(),
             base,
             dir,
             staff_ca,
@@ -408,6 +422,28 @@ impl Operator {
             .cookies(&base.parse().unwrap())
             .map(|v| v.to_str().unwrap().to_owned())
             .unwrap_or_default()
+    }
+
+    /// Logs in with the code of `clock`'s time (a moved clock), keeping the CSRF token.
+    pub async fn login_at(&mut self, base: &str, clock: &Clock) {
+        let totp = platform_auth::totp::Totp::from_base32(self.totp.secret()).unwrap();
+        let code = totp.code_at(clock.now().timestamp() as u64);
+        let r = self
+            .client
+            .post(format!("{base}/api/v1/login"))
+            .json(&json!({"login": self.login, "password": PASSWORD, "code": code}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            200,
+            "login of {} at {}",
+            self.login,
+            clock.now()
+        );
+        let body: Value = r.json().await.unwrap();
+        self.csrf = body["csrf_token"].as_str().unwrap().to_owned();
     }
 
     pub async fn login(&self, base: &str, password: &str) -> (u16, Value) {

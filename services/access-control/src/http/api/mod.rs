@@ -4,7 +4,9 @@
 mod break_glass;
 mod disclosures;
 mod grants;
+mod metrics;
 mod orders;
+mod review;
 mod session;
 mod staff;
 
@@ -42,6 +44,8 @@ pub fn routes() -> (Router<AppState>, Document) {
         .merge(grants::router())
         .merge(break_glass::router())
         .merge(disclosures::router())
+        .merge(metrics::router())
+        .merge(review::router())
         .merge(orders::router())
         .merge(staff::router())
         .split_for_parts()

@@ -43,6 +43,12 @@ async fn home(
     } else {
         Vec::new()
     };
+    let figures =
+        if op.roles.contains(PlatformRole::Sre) || op.roles.contains(PlatformRole::Security) {
+            Some(crate::app::metrics::now(&state, &op).await?)
+        } else {
+            None
+        };
     let now = state.clock.now();
     let done = match q.done.as_deref() {
         Some("requested") => Some(
@@ -68,11 +74,20 @@ async fn home(
                     }
                     ". Shops see you as operator " code { (op.pseudonym) } " of " (op.entity) "."
                 }
-                @if !requester {
-                    p { "Your roles work without personal data: health at " a href="/readyz" { "/readyz" } "." }
-                } @else if mine.is_empty() {
+                @if let Some(m) = &figures {
+                    h2 { "Platform figures" }
+                    p { "Counts across shops; no shop's rows and no personal data. Health at " a href="/readyz" { "/readyz" } "." }
+                    table {
+                        tbody {
+                            @for c in &m.shops { tr { th { "Shops " (c.label) } td { (c.count) } } }
+                            @for c in &m.staff_roles { tr { th { "Platform staff: " (c.label) } td { (c.count) } } }
+                            tr { th { "Open staff sessions" } td { (m.open_sessions) } }
+                        }
+                    }
+                }
+                @if requester && mine.is_empty() {
                     p { "No grants yet. " a href="/grants/new" { "Ask a shop for access" } "." }
-                } @else {
+                } @else if requester {
                     table {
                         thead { tr { th { "Shop" } th { "Classes" } th { "Purpose" } th { "Status" } th { "" } } }
                         tbody {
