@@ -87,6 +87,7 @@ pub async fn check_stack() -> anyhow::Result<()> {
         .to_owned();
     fuzz_storefront(&schemathesis, &ca, &shop)?;
     fuzz_console(&schemathesis, &ca).await?;
+    fuzz_access(&schemathesis, &ca, &stack).await?;
     scan_tls(&ca)?;
     println!("xtask: hostile input and TLS scan: nothing found");
     Ok(())
@@ -228,6 +229,96 @@ async fn fuzz_console(bin: &Path, ca: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The platform staff API (access-control), over mutual TLS with the dev support agent's
+/// certificate, logged in with his password and code. Logging out is left out.
+async fn fuzz_access(bin: &Path, ca: &str, stack: &Value) -> anyhow::Result<()> {
+    let staff = &stack["platform_staff"];
+    let member = staff["members"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["roles"][0] == "support"))
+        .context("stack.json names no platform support agent")?;
+    let field = |k: &str| {
+        member[k]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("stack.json: platform member without {k}"))
+    };
+    let (login, cert, key) = (field("login")?, field("certificate")?, field("key")?);
+    println!("xtask: schemathesis against the platform staff API (as {login})");
+    let base = format!("https://localhost:{}", crate::ops::ACCESS_PORT);
+    let tls =
+        platform_web::tls::client_config(Path::new(ca), Some((Path::new(&cert), Path::new(&key))))?;
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .cookie_provider(jar.clone())
+        .build()?;
+    let secret = std::fs::read_to_string(field("totp_key")?)?;
+    let app = platform_testkit::Authenticator::new(&secret).map_err(anyhow::Error::msg)?;
+    let login_answer: Value = client
+        .post(format!("{base}/api/v1/login"))
+        .json(&json!({ "login": login, "password": field("password")?, "code": app.code().await }))
+        .send()
+        .await?
+        .error_for_status()
+        .context("the support agent's login")?
+        .json()
+        .await?;
+    let csrf = login_answer["csrf_token"]
+        .as_str()
+        .context("no csrf token")?
+        .to_owned();
+    use reqwest::cookie::CookieStore;
+    let cookie = jar
+        .cookies(&base.parse()?)
+        .and_then(|v| v.to_str().ok().map(str::to_owned))
+        .and_then(|all| {
+            all.split("; ")
+                .find(|c| c.starts_with("__Host-ops_session="))
+                .map(str::to_owned)
+        })
+        .context("login set no session cookie")?;
+    let report = dev_dir().join("schemathesis-access");
+    let _ = std::fs::remove_dir_all(&report);
+    let report_text = report.to_string_lossy().into_owned();
+    schemathesis_run(
+        bin,
+        ca,
+        &format!("{base}/api/v1/openapi.json"),
+        &[
+            "--request-cert",
+            &cert,
+            "--request-cert-key",
+            &key,
+            "--exclude-path",
+            "/api/v1/logout",
+            "--output-sanitize",
+            "true",
+            "--report",
+            "har",
+            "--report-dir",
+            &report_text,
+        ],
+        &[
+            ("HOSTILE_COOKIE", cookie.as_str()),
+            ("HOSTILE_CSRF", csrf.as_str()),
+        ],
+    )?;
+    let har = std::fs::read_dir(&report)?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .context("schemathesis wrote no HAR report")?;
+    let har: Value = serde_json::from_str(&std::fs::read_to_string(har)?)?;
+    let signed_in = authenticated_reads(&har);
+    anyhow::ensure!(
+        signed_in > 0,
+        "schemathesis never got past the platform staff login: no GET /api/v1/me answered 200"
+    );
+    println!("xtask: the platform staff run made {signed_in} signed-in reads");
+    Ok(())
+}
+
 /// How many `GET /api/v1/me` or `GET /api/v1/products` in a HAR report answered 200:
 /// both need a session.
 pub fn authenticated_reads(har: &Value) -> usize {
@@ -318,6 +409,7 @@ fn scan_tls(ca: &str) -> anyhow::Result<()> {
         ("storefront", STOREFRONT_PORT, "/", true),
         ("tenant-admin", ADMIN_PORT, "/login", true),
         ("cart", CART_PORT, "/", false),
+        ("access-control", crate::ops::ACCESS_PORT, "/", false),
     ] {
         println!("xtask: testssl against {name} (localhost:{port})");
         let json = out.join(format!("{name}.json"));

@@ -204,6 +204,100 @@ fn disclosure_text(shop_name: &str, d: &DisclosureView) -> (String, String) {
     )
 }
 
+/// The first day of the month before the one `now` is in.
+pub fn last_month(now: DateTime<Utc>) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike;
+    let this = now.date_naive().with_day(1)?;
+    (this - chrono::Duration::days(1)).with_day(1)
+}
+
+/// The owners' monthly summary: every grant asked for or used in the month, with its
+/// state and first and last use, and the disclosures recorded in it.
+async fn summary(
+    tx: &mut TenantTx,
+    shop_name: &str,
+    period: chrono::NaiveDate,
+    console_url: &str,
+    owners: Vec<String>,
+) -> Result<(Vec<String>, String, String), ApiError> {
+    use chrono::Datelike;
+    let from = period
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or_default();
+    let next = if period.month() == 12 {
+        chrono::NaiveDate::from_ymd_opt(period.year() + 1, 1, 1)
+    } else {
+        chrono::NaiveDate::from_ymd_opt(period.year(), period.month() + 1, 1)
+    };
+    let until = next
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .unwrap_or(from);
+    let month = period.format("%B %Y");
+    let grants: Vec<GrantView> = db::access::in_period(tx, from, until)
+        .await?
+        .into_iter()
+        .map(GrantView::of)
+        .collect();
+    let disclosures: Vec<DisclosureView> = db::access::disclosures(tx, None)
+        .await?
+        .into_iter()
+        .filter(|d| d.recorded_at >= from && d.recorded_at < until)
+        .map(DisclosureView::of)
+        .collect();
+    let mut body = if grants.is_empty() && disclosures.is_empty() {
+        format!(
+            "In {month} nobody at the platform asked for or used access to the personal data of {shop_name}, and no disclosure to an authority was recorded.\n"
+        )
+    } else {
+        format!(
+            "Access by the platform's staff to the personal data of {shop_name} in {month}:\n\n"
+        )
+    };
+    let when = |t: Option<DateTime<Utc>>| {
+        t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_else(|| "never".to_owned())
+    };
+    for g in &grants {
+        body.push_str(&format!(
+            "- {} by operator {} ({}, {}): {} for {}, {}{}; first used {}, last used {}\n",
+            g.requested_at.format("%Y-%m-%d"),
+            g.operator,
+            g.role_label(),
+            g.entity,
+            g.classes.join(", "),
+            g.length(),
+            g.purpose_label(),
+            if g.kind == "break_glass" {
+                " (emergency)"
+            } else {
+                ""
+            },
+            when(g.first_used_at),
+            when(g.last_used_at),
+        ));
+        body.push_str(&format!("  {}\n", g.status));
+    }
+    for d in &disclosures {
+        body.push_str(&format!(
+            "- disclosure to {} ({}), {}: {}\n",
+            d.authority,
+            d.jurisdiction,
+            d.recorded_at.format("%Y-%m-%d"),
+            d.classes.join(", ")
+        ));
+    }
+    body.push_str(&format!(
+        "\nEvery read is in your audit log; details: {console_url}/access\n"
+    ));
+    Ok((
+        owners,
+        format!("{shop_name}: platform access in {month}"),
+        body,
+    ))
+}
+
 /// The shop's grants, newest first (owners only).
 pub async fn list(state: &AppState, staff: &Staff) -> Result<Vec<GrantView>, ApiError> {
     require(staff, Permission::ManageStaff)?;
@@ -313,6 +407,11 @@ pub async fn write_notice(
         .collect();
     if owners.is_empty() {
         return Ok(None);
+    }
+    if let (Some(period), "monthly") = (notice.period, notice.kind.as_str()) {
+        return Ok(Some(
+            summary(tx, shop_name, period, &state.console_url, owners).await?,
+        ));
     }
     if let Some(id) = notice.disclosure_id {
         let Some(d) = db::access::disclosures(tx, Some(id)).await?.pop() else {

@@ -227,6 +227,12 @@ pub async fn queue_monthly(state: &AppState) -> Result<u64, ApiError> {
         if db::team::queue_review(&mut tx, &period, now).await? {
             queued += 1;
         }
+        // The month that ended: the summary of the platform's access to the shop.
+        if let Some(last) = crate::app::access::last_month(now)
+            && db::access::queue_summary(&mut tx, last, now).await?
+        {
+            queued += 1;
+        }
         tx.commit().await?;
     }
     Ok(queued)

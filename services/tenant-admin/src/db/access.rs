@@ -233,10 +233,50 @@ pub async fn disclosures(
         .collect()
 }
 
+/// Queues the owners' monthly summary of platform access for the month starting on
+/// `period` (once per month and shop). True when queued now.
+pub async fn queue_summary(
+    tx: &mut TenantTx,
+    period: chrono::NaiveDate,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "insert into processor.grant_notices (tenant_id, id, kind, period, created_at, available_at) \
+         values ($1, $2, 'monthly', $3, $4, $4) on conflict (tenant_id, kind, period) do nothing",
+    )
+    .bind(tx.tenant())
+    .bind(Uuid::new_v4())
+    .bind(period)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The grants asked for, or used, between `from` and `until`.
+pub async fn in_period(
+    tx: &mut TenantTx,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<Grant>, sqlx::Error> {
+    let sql = format!(
+        "{GRANT} where tenant_id = $1 and ((requested_at >= $2 and requested_at < $3) \
+         or (last_used_at >= $2 and first_used_at < $3)) order by requested_at"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tx.tenant())
+        .bind(from)
+        .bind(until)
+        .fetch_all(&mut *tx)
+        .await?;
+    rows.iter().map(grant).collect()
+}
+
 /// A notice to send.
 #[derive(Debug, Clone)]
 pub struct Notice {
     pub id: Uuid,
+    pub period: Option<chrono::NaiveDate>,
     pub grant_id: Option<Uuid>,
     pub disclosure_id: Option<Uuid>,
     pub kind: String,
@@ -250,7 +290,7 @@ pub async fn due_notices(
     limit: i64,
 ) -> Result<Vec<Notice>, sqlx::Error> {
     let rows = sqlx::query(
-        "select id, grant_id, disclosure_id, kind, attempts from processor.grant_notices \
+        "select id, grant_id, disclosure_id, kind, period, attempts from processor.grant_notices \
          where tenant_id = $1 and sent_at is null and available_at <= $2 \
          order by created_at limit $3 for update skip locked",
     )
@@ -264,6 +304,7 @@ pub async fn due_notices(
             Ok(Notice {
                 id: r.try_get("id")?,
                 grant_id: r.try_get("grant_id")?,
+                period: r.try_get("period")?,
                 disclosure_id: r.try_get("disclosure_id")?,
                 kind: r.try_get("kind")?,
                 attempts: r.try_get("attempts")?,

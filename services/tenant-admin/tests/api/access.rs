@@ -11,6 +11,11 @@ use uuid::Uuid;
 
 use crate::{App, PASSWORD};
 
+/// A shop handle of this run only (the dev mail server keeps earlier runs' mail).
+fn unique_shop(name: &str) -> String {
+    format!("{name}-{}", &Uuid::new_v4().simple().to_string()[..8])
+}
+
 /// A request as access-control files it, as the `access_control` role.
 async fn filed(app: &App, shop: TenantId, classes: &[&str], reason: &str) -> Uuid {
     let ac = TenantDb::new(app.db.pool_as("access_control", 1).await.unwrap());
@@ -48,7 +53,9 @@ async fn filed(app: &App, shop: TenantId, classes: &[&str], reason: &str) -> Uui
 #[tokio::test]
 async fn o8_owners_decide_platform_access_and_every_decision_is_logged_and_mailed() {
     let app = App::start().await;
-    let owner = app.shop("lockbox-shop").await;
+    let handle = unique_shop("lockbox-shop");
+    let email = format!("owner@{handle}.example");
+    let owner = app.shop(&handle).await;
     let (_, me) = owner.get("/api/v1/me").await;
     let shop: TenantId = me["tenant_id"].as_str().unwrap().parse().unwrap();
     let parcel = filed(
@@ -67,7 +74,7 @@ async fn o8_owners_decide_platform_access_and_every_decision_is_logged_and_maile
     .await;
 
     // The owner is told, with who asks, why, for what and how long.
-    let mails = platform_testkit::wait_for_mail("owner@lockbox-shop.example", 2).await;
+    let mails = platform_testkit::wait_for_mail(&email, 2).await;
     let text: String = mails
         .iter()
         .map(|m| m["text"].as_str().unwrap_or(""))
@@ -104,13 +111,7 @@ async fn o8_owners_decide_platform_access_and_every_decision_is_logged_and_maile
         (status, body["error"]["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("auth.reauth_required"))
     );
-    let secret = app
-        .secrets
-        .lock()
-        .unwrap()
-        .get("owner@lockbox-shop.example")
-        .cloned()
-        .unwrap();
+    let secret = app.secrets.lock().unwrap().get(&email).cloned().unwrap();
     let (status, _) = owner
         .post(
             "/api/v1/reauth",
@@ -190,7 +191,7 @@ async fn o8_owners_decide_platform_access_and_every_decision_is_logged_and_maile
         actions.contains(&"grant.approve") && actions.contains(&"grant.end"),
         "{log}"
     );
-    let mails = platform_testkit::wait_for_mail("owner@lockbox-shop.example", 5).await;
+    let mails = platform_testkit::wait_for_mail(&email, 5).await;
     let subjects: Vec<&str> = mails
         .iter()
         .map(|m| m["subject"].as_str().unwrap_or(""))
@@ -212,7 +213,8 @@ async fn o8_owners_decide_platform_access_and_every_decision_is_logged_and_maile
 #[tokio::test]
 async fn o8_only_owners_see_or_decide_platform_access() {
     let app = App::start().await;
-    let owner = app.shop("lockbox-two").await;
+    let handle = unique_shop("lockbox-two");
+    let owner = app.shop(&handle).await;
     let (_, me) = owner.get("/api/v1/me").await;
     let shop: TenantId = me["tenant_id"].as_str().unwrap().parse().unwrap();
     let id = filed(
@@ -242,7 +244,7 @@ async fn o8_only_owners_see_or_decide_platform_access() {
         StatusCode::FORBIDDEN
     );
     // Another shop's owner sees nothing of it and cannot decide it.
-    let stranger = app.shop("lockbox-three").await;
+    let stranger = app.shop(&unique_shop("lockbox-three")).await;
     let (_, list) = stranger.get("/api/v1/access-grants").await;
     assert_eq!(list, json!([]));
     assert_eq!(
@@ -257,7 +259,7 @@ async fn o8_only_owners_see_or_decide_platform_access() {
 #[tokio::test]
 async fn o8_owners_see_a_banner_while_the_platform_holds_break_glass_and_can_end_it() {
     let app = App::start().await;
-    let owner = app.shop("lockbox-glass").await;
+    let owner = app.shop(&unique_shop("lockbox-glass")).await;
     let (_, me) = owner.get("/api/v1/me").await;
     let shop: TenantId = me["tenant_id"].as_str().unwrap().parse().unwrap();
     let (_, page) = owner.get("/products").await;
@@ -300,4 +302,34 @@ async fn o8_owners_see_a_banner_while_the_platform_holds_break_glass_and_can_end
     );
     let (_, page) = owner.get("/products").await;
     assert!(!page.as_str().unwrap().contains("emergency access"));
+}
+
+#[tokio::test]
+async fn o10_owners_get_a_monthly_summary_of_platform_access() {
+    let app = App::start().await;
+    let handle = unique_shop("lockbox-month");
+    let email = format!("owner@{handle}.example");
+    let owner = app.shop(&handle).await;
+    let (_, me) = owner.get("/api/v1/me").await;
+    let shop: TenantId = me["tenant_id"].as_str().unwrap().parse().unwrap();
+    filed(&app, shop, &["shipping"], "Buyer asks where parcel #7 went").await;
+    platform_testkit::wait_for_mail(&email, 1).await;
+    // Into the next month: the month the shop was opened in is summed up (beside the
+    // monthly access review).
+    app.clock.advance(Duration::days(32));
+    let mails = platform_testkit::wait_for_mail(&email, 3).await;
+    let summary = mails
+        .iter()
+        .find(|m| {
+            m["subject"]
+                .as_str()
+                .unwrap_or("")
+                .contains("platform access in")
+        })
+        .unwrap_or_else(|| panic!("no summary in {mails:?}"));
+    let text = summary["text"].as_str().unwrap();
+    assert!(
+        text.contains("shipping for 90 minutes") && text.contains("Platform Operations GmbH"),
+        "{text}"
+    );
 }

@@ -27,7 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/shops/{shop}/orders", tag = "orders",
     params(("shop" = Uuid, Path, description = "The shop's id"), ("before" = Option<i64>, Query, description = "Orders numbered below this")),
     responses((status = 200, body = SeenPage), (status = 400, description = "Malformed query", body = ErrorBody), (status = 401, description = "No session", body = ErrorBody),
-        (status = 403, description = "No active grant for this shop, or a role that asks for none", body = ErrorBody)))]
+        (status = 403, description = "No active grant for this shop, or a role that asks for none", body = ErrorBody),
+        (status = 404, description = "Not a shop id", body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     RequireRole(op, _): RequireRole<Requester, Operator>,
