@@ -102,3 +102,45 @@ async fn o24_a_gagged_disclosure_stays_hidden_until_the_order_ends() {
     stack.sweeper.run().await.unwrap();
     assert_eq!(stack.notices(stack.shop).await.len(), 1, "told once");
 }
+
+#[tokio::test]
+async fn security_officers_keep_the_log_and_the_review_in_the_console() {
+    let stack = Stack::new().await;
+    let shop = handle(&stack).await;
+    stack.member("alice", &["support"]).await;
+    let (status, review) = stack.officer.page(&stack.base, "/review").await;
+    assert_eq!(status, 200);
+    assert!(review.contains("alice") && review.contains("Re-confirm"));
+    let r = stack
+        .officer
+        .client
+        .post(format!("{}/disclosures", stack.base))
+        .form(&[
+            ("csrf", stack.officer.csrf.as_str()),
+            ("shop", shop.as_str()),
+            ("authority", "Tribunal judiciaire de Paris"),
+            ("instrument", "Réquisition 2026/118"),
+            ("jurisdiction", "FR"),
+            ("subjects", "The buyer of order #1001"),
+            ("shipping", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (status, log) = stack.officer.page(&stack.base, "/disclosures").await;
+    assert_eq!(status, 200);
+    assert!(log.contains("Tribunal judiciaire de Paris"));
+    assert_eq!(visible_to_owners(&stack).await, 1);
+    // A support agent sees neither page.
+    let alice = stack.cert_client("alice");
+    assert_ne!(
+        alice
+            .get(format!("{}/review", stack.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}

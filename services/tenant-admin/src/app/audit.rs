@@ -221,6 +221,7 @@ pub fn to_csv(events: &[platform_audit::Record]) -> Result<Vec<u8>, ApiError> {
         "actor_kind",
         "actor_id",
         "actor_roles",
+        "actor_entity",
         "action",
         "objects",
         "classes",
@@ -241,6 +242,7 @@ pub fn to_csv(events: &[platform_audit::Record]) -> Result<Vec<u8>, ApiError> {
             kind,
             e.actor.id.map(|i| i.to_string()).unwrap_or_default(),
             e.actor.roles.join(" "),
+            e.actor.entity.clone().unwrap_or_default(),
             e.action.clone(),
             e.objects.join(" "),
             e.classes

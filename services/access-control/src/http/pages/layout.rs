@@ -34,6 +34,8 @@ pub fn layout(title: &str, op: Option<&Operator>, body: Markup) -> Markup {
                             }
                             @if op.roles.contains(PlatformRole::Security) {
                                 a href="/staff" { "Staff" }
+                                a href="/review" { "Access review" }
+                                a href="/disclosures" { "Disclosures" }
                             }
                             span { (op.login) }
                             form method="post" action="/logout" {

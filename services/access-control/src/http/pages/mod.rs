@@ -5,6 +5,7 @@ mod break_glass;
 mod grants;
 mod layout;
 mod orders;
+mod review;
 mod session;
 mod staff;
 
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(break_glass::router())
         .merge(orders::router())
         .merge(staff::router())
+        .merge(review::router())
 }
 
 async fn css() -> Response {

@@ -88,7 +88,14 @@ fn log_markup(staff: &Staff, q: &LogQuery, p: &LogPage) -> Markup {
                         tr {
                             td { (e.seq) }
                             td { (e.at.format("%Y-%m-%d %H:%M:%S UTC")) }
-                            td { (name(e.actor.id)) @if !e.actor.roles.is_empty() { br; span.small { (e.actor.roles.join(", ")) } } }
+                            td {
+                                @if e.actor.kind == platform_audit::ActorKind::Platform {
+                                    "Platform operator " code { (e.actor.id.map(|i| i.to_string()).unwrap_or_default()) }
+                                    br; span.small { (e.actor.roles.join(", ")) @if let Some(entity) = &e.actor.entity { " · " (entity) } }
+                                } @else {
+                                    (name(e.actor.id)) @if !e.actor.roles.is_empty() { br; span.small { (e.actor.roles.join(", ")) } }
+                                }
+                            }
                             td { (e.action) }
                             td { @for o in e.objects.iter().take(5) { a href={ "/audit?" (query_string(&LogQuery::default(), &[("object", o.clone())])) } { code { (o) } } br; } @if e.objects.len() > 5 { "and " (e.objects.len() - 5) " more" } }
                             td { @if e.classes.is_empty() { "—" } @else { (e.classes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")) } }
