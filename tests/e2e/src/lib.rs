@@ -320,3 +320,68 @@ pub fn spawn_tenant_admin(
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     Ok(base)
 }
+
+/// The platform staff console, its staff CA, and the first security officer.
+pub struct AccessControl {
+    /// `https://localhost:<port>`.
+    pub url: String,
+    /// Where the staff CA and the members' certificates are (`<login>-client.pem`).
+    pub staff_dir: PathBuf,
+    /// The staff CA, to issue members' certificates.
+    pub staff_ca: DevCa,
+    /// The security officer's authenticator key (base32); login `sofia`.
+    pub officer_totp: String,
+    /// Closes grants that ran out (the service also does every second).
+    pub sweeper: access_control::Sweeper,
+}
+
+/// Starts access-control (the `access_control` role, client certificates of its own staff
+/// CA required) and creates the first security officer, `sofia`, with the bootstrap
+/// command and `password`.
+pub async fn spawn_access_control(
+    db: &TestDb,
+    ca: &DevCa,
+    dir: &Path,
+    password: &str,
+) -> Result<AccessControl, Error> {
+    let staff_dir = dir.join("staff");
+    let staff_ca = DevCa::load_or_create(&staff_dir)?;
+    let (cert, key) = ca.write_server_cert(dir, &[])?;
+    let config = || access_control::Config {
+        server: server_config(&cert, &key, Some(staff_dir.join("ca.pem"))),
+        database: db.options_for("access_control"),
+        kek: platform_kek(),
+        hash_slots: 2,
+        login_policy: platform_auth::LoginPolicy::default(),
+        sweep_every: std::time::Duration::from_secs(1),
+        totp_issuer: "Platform operations (e2e)".to_owned(),
+        clock: platform_auth::Clock::system(),
+    };
+    let (officer_cert, _) = staff_ca.write_client_cert(&staff_dir, "sofia")?;
+    let password_file = staff_dir.join("password");
+    std::fs::write(&password_file, password)?;
+    let totp_out = staff_dir.join("sofia.totp");
+    access_control::cli::bootstrap(
+        config(),
+        access_control::cli::BootstrapArgs {
+            login: "sofia".to_owned(),
+            name: "Sofia".to_owned(),
+            entity: "Platform Operations GmbH".to_owned(),
+            certificate: officer_cert,
+            password_file,
+            totp_out: Some(totp_out.clone()),
+        },
+    )
+    .await?;
+    let app = access_control::Application::build(config())?;
+    let url = format!("https://localhost:{}", app.https_port());
+    let sweeper = app.sweeper();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    Ok(AccessControl {
+        url,
+        staff_dir,
+        staff_ca,
+        officer_totp: std::fs::read_to_string(totp_out)?.trim().to_owned(),
+        sweeper,
+    })
+}

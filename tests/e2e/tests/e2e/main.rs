@@ -12,6 +12,7 @@ mod checkout;
 pub(crate) mod merchant_orders;
 mod o3_scan;
 mod payments;
+mod processor_access;
 mod staff_roles;
 
 use std::net::SocketAddr;

@@ -266,6 +266,19 @@ impl Shop {
     }
 
     /// The owner's console client (session cookie kept).
+    /// Starts the platform's access-control beside this shop's services.
+    pub(crate) async fn access_control(&self) -> e2e::AccessControl {
+        let ca = DevCa::load_or_create(self._dir.path()).unwrap();
+        e2e::spawn_access_control(&self._db, &ca, self._dir.path(), PASSWORD)
+            .await
+            .unwrap()
+    }
+
+    /// The test's database (to move time where an hour cannot be waited for).
+    pub(crate) fn db(&self) -> &TestDb {
+        &self._db
+    }
+
     pub(crate) fn owner_client(&self) -> &reqwest::Client {
         &self.owner
     }
