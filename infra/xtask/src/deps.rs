@@ -59,13 +59,21 @@ pub fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
     install(false).or_else(|_| install(true))
 }
 
-/// Debian's Chromium and ChromeDriver, for the browser tests.
+/// Debian's Chromium and ChromeDriver, for the browser tests, and the NSS tools that put
+/// a platform staff member's client certificate into a test browser's store.
 pub fn ensure_browser() -> anyhow::Result<()> {
-    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+    if [
+        "/usr/bin/chromium",
+        "/usr/bin/chromedriver",
+        "/usr/bin/pk12util",
+    ]
+    .iter()
+    .all(|p| Path::new(p).exists())
+    {
         return Ok(());
     }
-    println!("xtask: installing chromium and chromium-driver from Debian packages");
-    apt_install(&["chromium", "chromium-driver"])
+    println!("xtask: installing chromium, chromium-driver and libnss3-tools from Debian packages");
+    apt_install(&["chromium", "chromium-driver", "libnss3-tools"])
 }
 
 /// rustfmt and clippy, which `cargo xtask test` runs.

@@ -36,15 +36,94 @@ fn free_port() -> u16 {
 /// `profile` (the same directory again restores its persistent cookies); with
 /// `cookies` false the browser refuses every cookie.
 pub async fn start_browser(profile: &std::path::Path, cookies: bool) -> (Driver, Client) {
-    let driver_port = free_port();
-    let driver = Driver(
-        Command::new("/usr/bin/chromedriver")
-            .arg(format!("--port={driver_port}"))
+    start_browser_with(profile, cookies, None).await
+}
+
+/// A person's client certificate for the browser: the home directory whose NSS store
+/// holds it (see [`certificate_store`]) and the origin it is presented to without asking.
+pub struct ClientCertificate<'a> {
+    pub home: &'a std::path::Path,
+    pub origin: &'a str,
+}
+
+/// Puts `cert` and `key` (PEM) into a new NSS store under `home/.pki/nssdb`, as a person
+/// imports their certificate into Chromium on Linux (openssl makes the PKCS#12 file,
+/// NSS's `certutil` and `pk12util` import it).
+pub fn certificate_store(home: &std::path::Path, cert: &std::path::Path, key: &std::path::Path) {
+    let nss = home.join(".pki").join("nssdb");
+    std::fs::create_dir_all(&nss).unwrap();
+    let db = format!("sql:{}", nss.display());
+    let p12 = home.join("identity.p12");
+    let run = |program: &str, args: &[&std::ffi::OsStr]| {
+        let status = Command::new(program)
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .status()
+            .unwrap_or_else(|e| panic!("{program} (cargo xtask test installs it): {e}"));
+        assert!(status.success(), "{program} failed: {status}");
+    };
+    run(
+        "certutil",
+        &[
+            "-d".as_ref(),
+            db.as_ref(),
+            "-N".as_ref(),
+            "--empty-password".as_ref(),
+        ],
     );
+    run(
+        "openssl",
+        &[
+            "pkcs12".as_ref(),
+            "-export".as_ref(),
+            "-in".as_ref(),
+            cert.as_os_str(),
+            "-inkey".as_ref(),
+            key.as_os_str(),
+            "-out".as_ref(),
+            p12.as_os_str(),
+            "-passout".as_ref(),
+            "pass:".as_ref(),
+        ],
+    );
+    run(
+        "pk12util",
+        &[
+            "-i".as_ref(),
+            p12.as_os_str(),
+            "-d".as_ref(),
+            db.as_ref(),
+            "-W".as_ref(),
+            "".as_ref(),
+        ],
+    );
+}
+
+/// As [`start_browser`]; with a client certificate, Chromium runs with that home
+/// directory's NSS store and presents the certificate to its origin without a prompt
+/// (the per-profile form of Chromium's `AutoSelectCertificateForUrls` setting).
+pub async fn start_browser_with(
+    profile: &std::path::Path,
+    cookies: bool,
+    certificate: Option<ClientCertificate<'_>>,
+) -> (Driver, Client) {
+    let driver_port = free_port();
+    let mut command = Command::new("/usr/bin/chromedriver");
+    command
+        .arg(format!("--port={driver_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(c) = &certificate {
+        command.env("HOME", c.home);
+    }
+    let driver = Driver(command.spawn().unwrap());
+    let mut prefs =
+        json!({ "profile.default_content_setting_values.cookies": if cookies { 1 } else { 2 } });
+    if let Some(c) = &certificate {
+        prefs["profile.content_settings.exceptions.auto_select_certificate"] =
+            json!({ format!("{},*", c.origin): { "setting": { "filters": [{}] } } });
+    }
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -59,7 +138,7 @@ pub async fn start_browser(profile: &std::path::Path, cookies: bool) -> (Driver,
                 "--ignore-certificate-errors",
                 format!("--user-data-dir={}", profile.display()),
             ],
-            "prefs": { "profile.default_content_setting_values.cookies": if cookies { 1 } else { 2 } },
+            "prefs": prefs,
         }),
     );
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::merchant_orders::{PASSWORD, Shop};
 
 /// A platform staff member's client: their certificate on every connection.
-fn staff_client(
+pub(crate) fn staff_client(
     ac: &e2e::AccessControl,
     ca_pem_path: &std::path::Path,
     login: &str,
@@ -30,7 +30,7 @@ fn staff_client(
         .unwrap()
 }
 
-async fn login(
+pub(crate) async fn login(
     client: &reqwest::Client,
     url: &str,
     login: &str,

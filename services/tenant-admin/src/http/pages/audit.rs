@@ -97,7 +97,16 @@ fn log_markup(staff: &Staff, q: &LogQuery, p: &LogPage) -> Markup {
                                 }
                             }
                             td { (e.action) }
-                            td { @for o in e.objects.iter().take(5) { a href={ "/audit?" (query_string(&LogQuery::default(), &[("object", o.clone())])) } { code { (o) } } br; } @if e.objects.len() > 5 { "and " (e.objects.len() - 5) " more" } }
+                            td {
+                                @for o in e.objects.iter().take(5) {
+                                    @if let Some(approver) = o.strip_prefix("approver:").and_then(|id| id.parse::<uuid::Uuid>().ok()) {
+                                        "approved by " (name(Some(approver))) br;
+                                    } @else {
+                                        a href={ "/audit?" (query_string(&LogQuery::default(), &[("object", o.clone())])) } { code { (o) } } br;
+                                    }
+                                }
+                                @if e.objects.len() > 5 { "and " (e.objects.len() - 5) " more" }
+                            }
                             td { @if e.classes.is_empty() { "—" } @else { (e.classes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")) } }
                             td { (e.purpose) }
                         }
