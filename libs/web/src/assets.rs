@@ -3,6 +3,10 @@
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
+/// The stylesheet both staff consoles share (the merchant's and the platform's): one
+/// look, kept once.
+pub const CONSOLE_CSS: &str = include_str!("console.css");
+
 /// A stylesheet answer: `text/css`, cacheable for an hour.
 pub fn stylesheet(css: &'static str) -> Response {
     let mut r = css.into_response();

@@ -33,7 +33,7 @@ pub mod tls;
 
 #[cfg(feature = "utoipa")]
 pub use assets::openapi_document;
-pub use assets::stylesheet;
+pub use assets::{CONSOLE_CSS, stylesheet};
 pub use caller::{Caller, CallerAcceptor, allow_callers};
 pub use card_guard::{holds_card_number, refuse_card_numbers};
 pub use config::{ConfigError, Env, HostPattern, HttpRedirect, ServerConfig};

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use platform_auth::extract::{CheckedForm, PageRole};
-use platform_domain::DataClass;
 use platform_web::PathParams;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -41,32 +40,11 @@ struct RequestForm {
     #[serde(default)]
     reason: String,
     #[serde(default)]
-    minutes: Option<i32>,
-    contact: Option<String>,
-    shipping: Option<String>,
-    billing: Option<String>,
-    network: Option<String>,
-    marketing: Option<String>,
-    account: Option<String>,
-    child: Option<String>,
-    activity: Option<String>,
+    minutes: Option<String>,
+    #[serde(flatten)]
+    boxes: super::ClassBoxes,
 }
 csrf_forms!(RequestForm);
-
-impl RequestForm {
-    fn ticked(&self, class: DataClass) -> bool {
-        match class {
-            DataClass::Contact => self.contact.is_some(),
-            DataClass::Shipping => self.shipping.is_some(),
-            DataClass::Billing => self.billing.is_some(),
-            DataClass::Network => self.network.is_some(),
-            DataClass::Marketing => self.marketing.is_some(),
-            DataClass::Account => self.account.is_some(),
-            DataClass::Child => self.child.is_some(),
-            DataClass::Activity => self.activity.is_some(),
-        }
-    }
-}
 
 fn form_markup(op: &Operator, f: &RequestForm, error: Option<&str>) -> Markup {
     layout(
@@ -84,16 +62,11 @@ fn form_markup(op: &Operator, f: &RequestForm, error: Option<&str>) -> Markup {
                 input #incident_id name="incident_id" required value=(f.incident_id) placeholder="INC-2026-042";
                 label for="reason" { "What is happening, and why the owners cannot be waited for (40 characters at least)" }
                 textarea #reason name="reason" rows="4" required minlength="40" { (f.reason) }
-                fieldset {
-                    legend { "Classes of personal data needed" }
-                    @for c in DataClass::ALL {
-                        label { input type="checkbox" name=(c.as_str()) value="1" checked[f.ticked(*c)]; " " (c.as_str()) }
-                    }
-                }
+                (f.boxes.fieldset("Classes of personal data needed"))
                 label for="minutes" { "For how long, once approved" }
                 select #minutes name="minutes" {
                     @for m in [15, 30, 60] {
-                        option value=(m) selected[f.minutes.unwrap_or(60) == m] { (m) " minutes" }
+                        option value=(m) selected[super::number(&f.minutes).unwrap_or(60) == m] { (m) " minutes" }
                     }
                 }
                 button type="submit" { "Ask a second security officer" }
@@ -117,12 +90,8 @@ async fn request_submit(
         shop: form.shop.clone(),
         incident_id: form.incident_id.clone(),
         reason: form.reason.clone(),
-        classes: DataClass::ALL
-            .iter()
-            .filter(|c| form.ticked(**c))
-            .map(|c| c.as_str().to_owned())
-            .collect(),
-        minutes: form.minutes,
+        classes: form.boxes.classes(),
+        minutes: super::number(&form.minutes),
     };
     match break_glass::request(&state, &op, &input).await {
         Ok(_) => Ok(Redirect::to("/?done=requested").into_response()),

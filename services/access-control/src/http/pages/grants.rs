@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use platform_auth::extract::{CheckedForm, PageRole};
-use platform_domain::{DataClass, GrantPurpose, PlatformRole};
+use platform_domain::{GrantPurpose, PlatformRole};
 use platform_web::PathParams;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -52,51 +52,28 @@ struct RequestForm {
     #[serde(default)]
     reason: String,
     #[serde(default)]
-    minutes: Option<i32>,
-    contact: Option<String>,
-    shipping: Option<String>,
-    billing: Option<String>,
-    network: Option<String>,
-    marketing: Option<String>,
-    account: Option<String>,
-    child: Option<String>,
-    activity: Option<String>,
+    minutes: Option<String>,
+    #[serde(flatten)]
+    boxes: super::ClassBoxes,
 }
 csrf_forms!(RequestForm);
 
 impl RequestForm {
-    fn ticked(&self, class: DataClass) -> bool {
-        match class {
-            DataClass::Contact => self.contact.is_some(),
-            DataClass::Shipping => self.shipping.is_some(),
-            DataClass::Billing => self.billing.is_some(),
-            DataClass::Network => self.network.is_some(),
-            DataClass::Marketing => self.marketing.is_some(),
-            DataClass::Account => self.account.is_some(),
-            DataClass::Child => self.child.is_some(),
-            DataClass::Activity => self.activity.is_some(),
-        }
-    }
-
     fn input(&self) -> RequestInput {
         RequestInput {
             shop: self.shop.clone(),
             purpose: self.purpose.clone(),
             ticket: Some(self.ticket.clone()),
             reason: self.reason.clone(),
-            classes: DataClass::ALL
-                .iter()
-                .filter(|c| self.ticked(**c))
-                .map(|c| c.as_str().to_owned())
-                .collect(),
-            minutes: self.minutes,
+            classes: self.boxes.classes(),
+            minutes: super::number(&self.minutes),
             role: Some(self.role.clone()).filter(|r| !r.is_empty()),
         }
     }
 }
 
 fn form_markup(op: &Operator, f: &RequestForm, error: Option<&str>) -> Markup {
-    let minutes = f.minutes.unwrap_or(platform_domain::GRANT_DEFAULT_MINUTES);
+    let minutes = super::number(&f.minutes).unwrap_or(platform_domain::GRANT_DEFAULT_MINUTES);
     let roles: Vec<PlatformRole> = op.roles.iter().filter(|r| r.may_request_grants()).collect();
     layout(
         "Ask for access",
@@ -128,15 +105,7 @@ fn form_markup(op: &Operator, f: &RequestForm, error: Option<&str>) -> Markup {
                 small { "Required but for “Other”." }
                 label for="reason" { "What you need and why" }
                 textarea #reason name="reason" rows="4" required { (f.reason) }
-                fieldset {
-                    legend { "Classes of personal data needed" }
-                    @for c in DataClass::ALL {
-                        label {
-                            input type="checkbox" name=(c.as_str()) value="1" checked[f.ticked(*c)];
-                            " " (c.as_str())
-                        }
-                    }
-                }
+                (f.boxes.fieldset("Classes of personal data needed"))
                 label for="minutes" { "For how long, once approved" }
                 select #minutes name="minutes" {
                     @for (m, text) in LENGTHS {

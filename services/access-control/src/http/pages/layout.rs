@@ -18,6 +18,7 @@ pub fn layout(title: &str, op: Option<&Operator>, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Platform operations" }
+                link rel="stylesheet" href="/assets/console.css";
                 link rel="stylesheet" href="/assets/ops.css";
             }
             body {

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use platform_auth::extract::{CheckedForm, PageRole};
-use platform_domain::{DataClass, PlatformRole};
+use platform_domain::PlatformRole;
 use platform_web::PathParams;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -106,31 +106,10 @@ struct DisclosureForm {
     gag_order: String,
     #[serde(default)]
     gag_until: String,
-    contact: Option<String>,
-    shipping: Option<String>,
-    billing: Option<String>,
-    network: Option<String>,
-    marketing: Option<String>,
-    account: Option<String>,
-    child: Option<String>,
-    activity: Option<String>,
+    #[serde(flatten)]
+    boxes: super::ClassBoxes,
 }
 csrf_forms!(DisclosureForm);
-
-impl DisclosureForm {
-    fn ticked(&self, class: DataClass) -> bool {
-        match class {
-            DataClass::Contact => self.contact.is_some(),
-            DataClass::Shipping => self.shipping.is_some(),
-            DataClass::Billing => self.billing.is_some(),
-            DataClass::Network => self.network.is_some(),
-            DataClass::Marketing => self.marketing.is_some(),
-            DataClass::Account => self.account.is_some(),
-            DataClass::Child => self.child.is_some(),
-            DataClass::Activity => self.activity.is_some(),
-        }
-    }
-}
 
 fn log_markup(
     op: &Operator,
@@ -178,12 +157,7 @@ fn log_markup(
                 input #jurisdiction name="jurisdiction" required value=(f.jurisdiction);
                 label for="subjects" { "Data subjects concerned" }
                 textarea #subjects name="subjects" rows="3" required { (f.subjects) }
-                fieldset {
-                    legend { "Classes handed over" }
-                    @for c in DataClass::ALL {
-                        label { input type="checkbox" name=(c.as_str()) value="1" checked[f.ticked(*c)]; " " (c.as_str()) }
-                    }
-                }
+                (f.boxes.fieldset("Classes handed over"))
                 label for="gag_order" { "Non-disclosure order (if any)" }
                 input #gag_order name="gag_order" value=(f.gag_order);
                 label for="gag_until" { "It forbids telling the merchant until (UTC date)" }
@@ -230,11 +204,7 @@ async fn record(
                 authority: form.authority.clone(),
                 instrument: form.instrument.clone(),
                 jurisdiction: form.jurisdiction.clone(),
-                classes: DataClass::ALL
-                    .iter()
-                    .filter(|c| form.ticked(**c))
-                    .map(|c| c.as_str().to_owned())
-                    .collect(),
+                classes: form.boxes.classes(),
                 subjects: form.subjects.clone(),
                 gag_until,
                 gag_order: Some(form.gag_order.clone()).filter(|g| !g.trim().is_empty()),

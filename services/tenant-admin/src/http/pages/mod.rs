@@ -24,8 +24,6 @@ pub use layout::ConsoleErrorPage;
 
 use crate::app::AppState;
 
-const CSS: &str = include_str!("admin.css");
-
 /// Every page route.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -46,5 +44,5 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn css() -> Response {
-    platform_web::stylesheet(CSS)
+    platform_web::stylesheet(platform_web::CONSOLE_CSS)
 }
