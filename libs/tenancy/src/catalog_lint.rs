@@ -18,6 +18,9 @@
 //! (`processor.current_staff()` or `processor.is_security()`): the processor reads its own
 //! records of access across shops, never a shop's visitor data, and never writes that way.
 //!
+//! It also checks the register of personal-data columns (O14, see `personal.rs`): a
+//! column that looks personal must say in its comment which class it holds, or why not.
+//!
 //! Tables added later are checked without anyone touching this file.
 
 use sqlx::{PgPool, Row};
@@ -54,6 +57,7 @@ pub async fn lint_catalog(
 ) -> Result<Vec<Violation>, sqlx::Error> {
     let mut found = Vec::new();
     tenant_tables(pool, &mut found).await?;
+    crate::personal::lint(pool, &mut found).await?;
     views(pool, &mut found).await?;
     roles(pool, service_roles, &mut found).await?;
     Ok(found)

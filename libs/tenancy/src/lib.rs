@@ -17,11 +17,13 @@
 mod catalog_lint;
 mod guard;
 mod id;
+mod personal;
 mod tx;
 
 pub use catalog_lint::{Violation, lint_catalog};
 pub use guard::check_statement;
 pub use id::TenantId;
+pub use personal::{CLASSES as PERSONAL_CLASSES, PersonalColumn, looks_personal, personal_columns};
 pub use tx::{PlatformScope, ScopedTx, TenantDb, TenantScope};
 
 /// A transaction scoped to one tenant: the only way to read or write tenant rows.

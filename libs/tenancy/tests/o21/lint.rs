@@ -165,3 +165,74 @@ async fn o21_catalog_lint_flags_service_roles_that_can_create_objects() {
     assert!(rules.contains(&"role_temporary"), "{violations:#?}");
     assert!(rules.contains(&"role_create"), "{violations:#?}");
 }
+
+#[tokio::test]
+async fn o14_a_new_column_that_looks_personal_must_be_registered_with_its_class() {
+    let db = TestDb::new().await.unwrap();
+    let mut su = db.superuser().await.unwrap();
+    sqlx::raw_sql(
+        "alter table products add column buyer_email text;
+         alter table products add column seen_from inet;
+         alter table products add column gift_note text;
+         comment on column products.gift_note is 'personal: passwords';",
+    )
+    .execute(&mut su)
+    .await
+    .unwrap();
+    let owner = db.owner_pool().await.unwrap();
+    let violations = lint_catalog(&owner, &SERVICE_ROLES).await.unwrap();
+    let rule = |column: &str| {
+        violations
+            .iter()
+            .find(|v| v.object == format!("public.products.{column}"))
+            .map(|v| v.rule)
+    };
+    assert_eq!(
+        rule("buyer_email"),
+        Some("personal_unregistered"),
+        "{violations:#?}"
+    );
+    assert_eq!(
+        rule("seen_from"),
+        Some("personal_unregistered"),
+        "an inet column looks personal"
+    );
+    assert_eq!(rule("gift_note"), Some("personal_class_unknown"));
+
+    // Registered, the same columns pass, and the register lists them.
+    sqlx::raw_sql(
+        "comment on column products.buyer_email is 'personal: contact';
+         comment on column products.seen_from is 'personal: network; truncated';
+         comment on column products.gift_note is 'not personal: a note the merchant writes';",
+    )
+    .execute(&mut su)
+    .await
+    .unwrap();
+    su.close().await.unwrap();
+    let violations = lint_catalog(&owner, &SERVICE_ROLES).await.unwrap();
+    assert!(violations.is_empty(), "{violations:#?}");
+    let register = platform_tenancy::personal_columns(&owner).await.unwrap();
+    let classes = |table: &str, column: &str| {
+        register
+            .iter()
+            .find(|c| c.table == table && c.column == column)
+            .map(|c| c.classes.clone())
+    };
+    assert_eq!(
+        classes("public.products", "buyer_email"),
+        Some(vec!["contact".to_owned()])
+    );
+    assert_eq!(
+        classes("public.orders", "contact_sealed"),
+        Some(vec!["contact".to_owned()])
+    );
+    assert_eq!(
+        classes("public.orders", "buyer_ip"),
+        Some(vec!["network".to_owned()])
+    );
+    assert_eq!(
+        classes("public.products", "gift_note"),
+        None,
+        "not personal is not listed"
+    );
+}
