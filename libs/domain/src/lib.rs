@@ -19,6 +19,7 @@ mod ids;
 mod invalid;
 mod money;
 mod platform;
+mod privacy;
 mod status;
 #[cfg(feature = "sqlx")]
 mod text_sql;
@@ -37,4 +38,5 @@ pub use platform::{
     GRANT_PENDING_HOURS, GrantKind, GrantPurpose, GrantStatus, INCIDENT_NOTE_HOURS, PlatformRole,
     PlatformRoles,
 };
+pub use privacy::{Deadline, RequestKind};
 pub use status::{OrderStatus, PolicyStatus, ProductStatus, ShopStatus};
