@@ -35,8 +35,7 @@ pub use invalid::Invalid;
 pub use money::{Currency, Money, MoneyError, percent_text};
 pub use platform::{
     BREAK_GLASS_MAX_MINUTES, BREAK_GLASS_MIN_REASON, GRANT_DEFAULT_MINUTES, GRANT_MAX_MINUTES,
-    GRANT_PENDING_HOURS, GrantKind, GrantPurpose, GrantStatus, INCIDENT_NOTE_HOURS, PlatformRole,
-    PlatformRoles,
+    GRANT_PENDING_HOURS, GrantPurpose, INCIDENT_NOTE_HOURS, PlatformRole, PlatformRoles,
 };
 pub use privacy::{Deadline, RequestKind};
 pub use status::{OrderStatus, PolicyStatus, ProductStatus, ShopStatus};

@@ -121,35 +121,6 @@ impl GrantPurpose {
     }
 }
 
-text_enum!(
-    /// Where a grant stands.
-    GrantStatus {
-        /// Asked, not yet decided (for at most 24 hours).
-        Pending = "pending",
-        /// Approved; active from `starts_at` until `ends_at`.
-        Approved = "approved",
-        /// Refused by the shop (or, for break-glass, by a security officer).
-        Denied = "denied",
-        /// Taken back by the requester before a decision.
-        Withdrawn = "withdrawn",
-        /// Ran out: pending for 24 hours, or approved until its end.
-        Expired = "expired",
-        /// Ended early by the owner or the requester.
-        Ended = "ended",
-    }
-);
-
-text_enum!(
-    /// A grant the shop's owner approves, or break-glass that a second security officer
-    /// approves and the owner is told of at once.
-    GrantKind {
-        /// Approved by the shop.
-        Grant = "grant",
-        /// Emergency access.
-        BreakGlass = "break_glass",
-    }
-);
-
 /// How long a pending request waits for a decision.
 pub const GRANT_PENDING_HOURS: i64 = 24;
 /// A grant's default length.

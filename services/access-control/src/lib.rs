@@ -65,11 +65,6 @@ impl Application {
         self.server.https_port()
     }
 
-    /// The clock the application reads (tests move a manual one).
-    pub fn clock(&self) -> Clock {
-        self.state.clock.clone()
-    }
-
     /// A handle that closes grants that ran out on demand (tests, and the loop below).
     pub fn sweeper(&self) -> Sweeper {
         Sweeper(self.state.clone())

@@ -196,6 +196,27 @@ pub async fn approve(
     shop: Uuid,
     id: Uuid,
 ) -> Result<GrantView, ApiError> {
+    decide(state, operator, shop, id, true).await
+}
+
+/// A security officer refuses.
+pub async fn deny(
+    state: &AppState,
+    operator: &Operator,
+    shop: Uuid,
+    id: Uuid,
+) -> Result<GrantView, ApiError> {
+    decide(state, operator, shop, id, false).await
+}
+
+/// Approves or denies a pending request of another member, logged and mailed.
+async fn decide(
+    state: &AppState,
+    operator: &Operator,
+    shop: Uuid,
+    id: Uuid,
+    approve: bool,
+) -> Result<GrantView, ApiError> {
     officer(operator)?;
     let now = state.clock.now();
     let mut tx = state
@@ -208,21 +229,31 @@ pub async fn approve(
     if grant.staff_id == operator.id {
         return Err(ApiError::conflict(
             "break_glass.own_request",
-            "Nobody approves their own request: another security officer must.",
+            "Nobody decides their own request: another security officer must.",
         ));
     }
-    if !db::grants::approve_break_glass(&mut tx, id, operator.id, now).await? {
+    let decided = if approve {
+        db::grants::approve_break_glass(&mut tx, id, operator.id, now).await?
+    } else {
+        db::grants::deny_break_glass(&mut tx, id, operator.id, now).await?
+    };
+    if !decided {
         return Err(ApiError::conflict(
             "break_glass.not_pending",
             "This request is no longer waiting.",
         ));
     }
-    db::grants::notify(&mut tx, id, "break_glass", now).await?;
+    let (notice, action) = if approve {
+        ("break_glass", "break_glass.approve")
+    } else {
+        ("denied", "break_glass.deny")
+    };
+    db::grants::notify(&mut tx, id, notice, now).await?;
     append(
         &mut tx,
         now,
         actor(operator, PlatformRole::Security.as_str()),
-        "break_glass.approve",
+        action,
         &grant,
         operator,
     )
@@ -232,45 +263,6 @@ pub async fn approve(
         .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     crate::app::operator::used(state, operator, PlatformRole::Security).await?;
-    Ok(GrantView::of(grant))
-}
-
-/// A security officer refuses.
-pub async fn deny(
-    state: &AppState,
-    operator: &Operator,
-    shop: Uuid,
-    id: Uuid,
-) -> Result<GrantView, ApiError> {
-    officer(operator)?;
-    let now = state.clock.now();
-    let mut tx = state
-        .db
-        .begin_operator(TenantId::from_uuid(shop), operator.id)
-        .await?;
-    let grant = db::grants::find(&mut tx, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if !db::grants::deny_break_glass(&mut tx, id, operator.id, now).await? {
-        return Err(ApiError::conflict(
-            "break_glass.not_pending",
-            "This request is no longer waiting, or it is your own.",
-        ));
-    }
-    db::grants::notify(&mut tx, id, "denied", now).await?;
-    append(
-        &mut tx,
-        now,
-        actor(operator, PlatformRole::Security.as_str()),
-        "break_glass.deny",
-        &grant,
-        operator,
-    )
-    .await?;
-    let grant = db::grants::find(&mut tx, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    tx.commit().await?;
     Ok(GrantView::of(grant))
 }
 

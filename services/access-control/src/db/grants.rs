@@ -187,11 +187,8 @@ pub async fn mark_used(
     at: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     let first: Option<bool> = sqlx::query_scalar(
-        "update processor.access_grants g set first_used_at = coalesce(g.first_used_at, $3), \
-           last_used_at = $3 \
-         from (select first_used_at is null as first from processor.access_grants \
-               where tenant_id = $1 and id = $2) before \
-         where g.tenant_id = $1 and g.id = $2 returning before.first",
+        "update processor.access_grants set first_used_at = coalesce(first_used_at, $3), \
+           last_used_at = $3 where tenant_id = $1 and id = $2 returning first_used_at = $3",
     )
     .bind(tx.tenant())
     .bind(id)

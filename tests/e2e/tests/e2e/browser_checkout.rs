@@ -7,7 +7,7 @@
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
-use crate::browser::{add_to_cart, fill, shot, start_browser};
+use crate::browser::{add_to_cart, click, fill, shot, start_browser};
 use crate::merchant_orders::{Shop, wait_for_mail};
 
 async fn text_of(c: &Client, css: &str) -> String {
@@ -17,16 +17,6 @@ async fn text_of(c: &Client, css: &str) -> String {
         .text()
         .await
         .unwrap()
-}
-
-async fn click(c: &Client, css: &str) {
-    c.wait()
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|_| panic!("no {css}"))
-        .click()
-        .await
-        .unwrap();
 }
 
 /// One buyer's purchase; returns the order page's text.

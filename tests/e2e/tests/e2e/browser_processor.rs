@@ -4,33 +4,15 @@
 //! masked email; the owner finds those reads in the audit log, named; the grant runs out
 //! and the agent's next page is refused. Screenshots go to `target/e2e/`.
 
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 use serde_json::{Value, json};
 
 use crate::browser::{
-    ClientCertificate, certificate_store, fill, shot, start_browser, start_browser_with,
+    ClientCertificate, certificate_store, click, fill, main_text, shot, start_browser,
+    start_browser_with,
 };
 use crate::merchant_orders::{PASSWORD, Shop};
 use crate::processor_access::{login, staff_client};
-
-async fn click(c: &Client, css: &str) {
-    c.wait()
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|_| panic!("no {css}"))
-        .click()
-        .await
-        .unwrap();
-}
-
-async fn main_text(c: &Client) -> String {
-    c.find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn o8_o22_a_support_agent_asks_the_owner_approves_and_the_agent_sees_addresses_until_the_grant_runs_out()

@@ -3,29 +3,10 @@
 //! delivery name and address but not the email, phone, payment or IP; the owner then
 //! finds those reads in the audit log. Screenshots go to `target/e2e/`.
 
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 
-use crate::browser::{enrol_second_factor, fill, shot, start_browser};
+use crate::browser::{click, enrol_second_factor, fill, main_text, shot, start_browser};
 use crate::merchant_orders::{PASSWORD, Shop, wait_for_mail};
-
-async fn click(c: &Client, css: &str) {
-    c.wait()
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|_| panic!("no {css}"))
-        .click()
-        .await
-        .unwrap();
-}
-
-async fn main_text(c: &Client) -> String {
-    c.find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn o8_o22_a_fulfilment_clerk_sees_the_address_only_and_the_owner_sees_the_reads() {
