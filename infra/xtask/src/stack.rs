@@ -306,7 +306,9 @@ fn command(
             .env(format!("{p}_PROCESSOR_CA"), &certs.paysim.0)
             .env(format!("{p}_PARTNER_KEY_FILE"), &certs.partner_key)
             .env(format!("{p}_CARRIER_CA"), &certs.carrier.0)
-            .env(format!("{p}_CARRIER_TOKEN_FILE"), &certs.carrier.3);
+            .env(format!("{p}_CARRIER_TOKEN_FILE"), &certs.carrier.3)
+            .env(format!("{p}_CERTIFICATE_KEY_FILE"), certificate_key()?)
+            .env(format!("{p}_STOREFRONT_PORT"), STOREFRONT_PORT.to_string());
     }
     if service.package == "tenant-admin" {
         command
@@ -339,7 +341,17 @@ fn command(
 
 /// The platform's audit signing key (O22): a base64url Ed25519 seed, made once.
 pub fn audit_key() -> anyhow::Result<PathBuf> {
-    let path = dev_dir().join("audit.key");
+    signing_seed("audit.key")
+}
+
+/// The platform's key for erasure and deletion certificates (O14), made once.
+pub fn certificate_key() -> anyhow::Result<PathBuf> {
+    signing_seed("certificate.key")
+}
+
+/// A base64url Ed25519 seed in the dev directory, made once.
+fn signing_seed(name: &str) -> anyhow::Result<PathBuf> {
+    let path = dev_dir().join(name);
     if !path.is_file() {
         use base64::Engine;
         let mut seed = [0u8; 32];

@@ -40,12 +40,24 @@ impl AuditKey {
 
     /// The key of a base64url seed (the dev key file's content), named by its public key.
     pub fn from_seed_text(text: &str) -> Result<Self, AuditError> {
+        Self::from_seed_text_named("audit", text)
+    }
+
+    /// The same, for another of the platform's signed records (`certificate`): named
+    /// `<prefix>-` and the first 8 bytes of its public key in hex.
+    pub fn from_seed_text_named(prefix: &str, text: &str) -> Result<Self, AuditError> {
         let seed = B64
             .decode(text.trim())
             .map_err(|_| AuditError::Key("the seed is not base64url"))?;
         let key = Self::from_seed("", &seed)?;
-        let key_id = key.verifying_key().default_id();
+        let key_id = key.verifying_key().default_id(prefix);
         Ok(AuditKey { key_id, ..key })
+    }
+
+    /// Signs a record of the platform's own (an erasure or deletion certificate) with
+    /// this key; checkpoints are signed by [`Checkpointer`].
+    pub fn sign_record(&self, message: &[u8]) -> Vec<u8> {
+        self.sign(message)
     }
 
     /// Its id.
@@ -95,9 +107,9 @@ impl VerifyingKey {
         &self.key_id
     }
 
-    /// `audit-` and the first 8 bytes of the public key in hex.
-    fn default_id(&self) -> String {
-        let mut id = String::from("audit-");
+    /// `<prefix>-` and the first 8 bytes of the public key in hex.
+    fn default_id(&self, prefix: &str) -> String {
+        let mut id = format!("{prefix}-");
         for b in &self.key[..8] {
             id.push_str(&format!("{b:02x}"));
         }

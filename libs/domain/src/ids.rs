@@ -93,6 +93,11 @@ uuid_id!(
     "order"
 );
 uuid_id!(
+    /// A data-subject request to a shop.
+    RequestId,
+    "request"
+);
+uuid_id!(
     /// A shipping rate of a shop.
     ShippingRateId,
     "shipping rate"

@@ -29,7 +29,8 @@ pub use country::Country;
 pub use data_class::{Access, Clearance, DataClass, MASK, Permission, RoleSet, Shown, StaffRole};
 pub use host::is_dns_name;
 pub use ids::{
-    CollectionId, IdError, OrderId, PolicyId, ProductId, ShippingRateId, StaffId, VariantId,
+    CollectionId, IdError, OrderId, PolicyId, ProductId, RequestId, ShippingRateId, StaffId,
+    VariantId,
 };
 pub use invalid::Invalid;
 pub use money::{Currency, Money, MoneyError, percent_text};
@@ -37,5 +38,8 @@ pub use platform::{
     BREAK_GLASS_MAX_MINUTES, BREAK_GLASS_MIN_REASON, GRANT_DEFAULT_MINUTES, GRANT_MAX_MINUTES,
     GRANT_PENDING_HOURS, GrantPurpose, INCIDENT_NOTE_HOURS, PlatformRole, PlatformRoles,
 };
-pub use privacy::{Deadline, RequestKind};
+pub use privacy::{
+    Deadline, EXPORT_LINK_DAYS, REQUEST_LINK_HOURS, REQUEST_REMINDER_DAYS, RequestKind,
+    RequestSource, RequestStatus,
+};
 pub use status::{OrderStatus, PolicyStatus, ProductStatus, ShopStatus};

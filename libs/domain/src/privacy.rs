@@ -21,6 +21,37 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// Who opened a request.
+    RequestSource {
+        /// The visitor, who confirmed it by the emailed link.
+        Visitor = "visitor",
+        /// A member of the shop's staff, on the visitor's behalf.
+        Merchant = "merchant",
+    }
+);
+
+text_enum!(
+    /// Where a request stands.
+    RequestStatus {
+        /// Waiting for the visitor to confirm it by the emailed link (24 hours).
+        Unverified = "unverified",
+        /// Confirmed: the shop owes an answer by its deadline.
+        Open = "open",
+        /// Answered: data sent, corrected or erased.
+        Completed = "completed",
+        /// Refused, with the reason sent to the requester (Art. 12(4)).
+        Refused = "refused",
+    }
+);
+
+/// Hours an emailed confirmation link works.
+pub const REQUEST_LINK_HOURS: i64 = 24;
+/// Days an export link works.
+pub const EXPORT_LINK_DAYS: i64 = 3;
+/// Days before a deadline the owners are reminded (and again on the last day).
+pub const REQUEST_REMINDER_DAYS: i64 = 7;
+
 /// When an answer is due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deadline {

@@ -354,6 +354,150 @@ impl OrdersClient {
     }
 }
 
+/// Data-subject requests (O13, O14).
+impl OrdersClient {
+    /// A visitor's request from the privacy page; the answer does not tell whether the
+    /// shop knows the address.
+    pub async fn submit_request(
+        &self,
+        tenant: TenantId,
+        request: &crate::SubmitRequest,
+    ) -> Result<(), OrdersCallError> {
+        self.send(
+            self.http
+                .post(self.url(tenant, &["privacy", "requests"]))
+                .json(request),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// The visitor confirms by the emailed token.
+    pub async fn confirm_request(
+        &self,
+        tenant: TenantId,
+        token: &str,
+    ) -> Result<crate::ConfirmedRequest, OrdersCallError> {
+        self.json(
+            self.http
+                .post(self.url(tenant, &["privacy", "confirmations"]))
+                .json(&crate::ConfirmRequest {
+                    token: token.to_owned(),
+                }),
+        )
+        .await
+    }
+
+    /// An export by the token of its link.
+    pub async fn export_by_token(
+        &self,
+        tenant: TenantId,
+        token: &str,
+    ) -> Result<crate::ExportView, OrdersCallError> {
+        self.json(
+            self.http
+                .post(self.url(tenant, &["privacy", "exports", "open"]))
+                .json(&crate::ConfirmRequest {
+                    token: token.to_owned(),
+                }),
+        )
+        .await
+    }
+
+    /// The shop's requests, newest first.
+    pub async fn requests(&self, tenant: TenantId) -> Result<crate::RequestList, OrdersCallError> {
+        self.json(self.http.get(self.url(tenant, &["privacy", "requests"])))
+            .await
+    }
+
+    /// A request opened by the merchant on a visitor's behalf.
+    pub async fn open_request(
+        &self,
+        tenant: TenantId,
+        request: &crate::OpenRequest,
+    ) -> Result<crate::RequestSummary, OrdersCallError> {
+        self.json(
+            self.http
+                .post(self.url(tenant, &["privacy", "requests", "on-behalf"]))
+                .json(request),
+        )
+        .await
+    }
+
+    /// One request with the requester's details and what the shop holds.
+    pub async fn request(
+        &self,
+        tenant: TenantId,
+        id: crate::RequestId,
+    ) -> Result<crate::RequestDetail, OrdersCallError> {
+        let id = id.to_string();
+        self.json(
+            self.http
+                .get(self.url(tenant, &["privacy", "requests", &id])),
+        )
+        .await
+    }
+
+    /// A step on a request: `export`, `erase`, `complete` or `refuse`.
+    pub async fn act_on_request(
+        &self,
+        tenant: TenantId,
+        id: crate::RequestId,
+        step: &str,
+        action: &crate::RequestAction,
+    ) -> Result<crate::RequestDetail, OrdersCallError> {
+        let id = id.to_string();
+        self.json(
+            self.http
+                .post(self.url(tenant, &["privacy", "requests", &id, step]))
+                .json(action),
+        )
+        .await
+    }
+
+    /// More time, once, with a reason sent to the requester.
+    pub async fn extend_request(
+        &self,
+        tenant: TenantId,
+        id: crate::RequestId,
+        extension: &crate::ExtendRequest,
+    ) -> Result<crate::RequestDetail, OrdersCallError> {
+        let id = id.to_string();
+        self.json(
+            self.http
+                .post(self.url(tenant, &["privacy", "requests", &id, "extend"]))
+                .json(extension),
+        )
+        .await
+    }
+
+    /// Corrects the buyer's details on one order (for a correction request).
+    pub async fn correct_order(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        correction: &crate::CorrectOrder,
+    ) -> Result<(), OrdersCallError> {
+        let id = order.to_string();
+        self.send(
+            self.http
+                .post(self.url(tenant, &["orders", &id, "correction"]))
+                .json(correction),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// The platform's public key for erasure certificates.
+    pub async fn certificate_key(&self) -> Result<crate::CertificateKey, OrdersCallError> {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(["v1", "certificate-key"]);
+        }
+        self.json(self.http.get(url)).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

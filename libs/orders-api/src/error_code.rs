@@ -72,6 +72,17 @@ platform_domain::error_codes! {
     KeyNotFound = "orders.key_not_found",
     /// The key is already revoked or retired (409).
     KeyNotRevocable = "orders.key_not_revocable",
+    /// A request's kind, email or details are missing or malformed (422).
+    RequestInvalid = "orders.request_invalid",
+    /// No such request (404).
+    RequestNotFound = "orders.request_not_found",
+    /// The request is not in a state that allows this step (409): confirmed requests
+    /// only, each kind its own answer, an extension once and before the deadline.
+    RequestState = "orders.request_state",
+    /// An extension past two months after the first deadline, or a reason too short (422).
+    ExtensionInvalid = "orders.extension_invalid",
+    /// The link is unknown, used or expired (404).
+    LinkInvalid = "orders.link_invalid",
     /// The database is away (503).
     Unavailable = "orders.unavailable",
     /// A refusal this version of the contract does not know.

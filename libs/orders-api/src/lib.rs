@@ -11,17 +11,28 @@
 
 mod client;
 mod error_code;
+mod privacy;
 mod wire;
 
 pub use client::{ClientSetupError, OrdersCallError, OrdersClient};
 pub use error_code::ErrorCode;
+pub use privacy::{
+    Article15, BackupStatement, CertificateKey, CertificateSignature, ConfirmRequest,
+    ConfirmedRequest, CorrectOrder, ErasureCertificate, ExportView, ExportedConsent, ExportedMail,
+    ExportedOrder, ExportedRead, ExportedRequest, ExtendRequest, HeldOrder, KeptRecord,
+    OpenRequest, RequestAction, RequestDetail, RequestList, RequestSummary, ShopFacts, Statement,
+    SubjectExport, SubmitRequest,
+};
 
 /// The vault context of an order's sealed contact (a JSON [`Contact`]): the orders
 /// service seals with it, and the processor's staff open with it under a grant.
 pub const CONTACT_FIELD: &str = "orders.contact";
 /// The vault context of an order's sealed delivery address (a JSON [`Address`]).
 pub const SHIPPING_FIELD: &str = "orders.shipping";
-pub use platform_domain::{Country, OrderId, OrderStatus, ShippingRateId, VariantId};
+pub use platform_domain::{
+    Country, OrderId, OrderStatus, RequestId, RequestKind, RequestSource, RequestStatus,
+    ShippingRateId, VariantId,
+};
 pub use platform_tenancy::TenantId;
 pub use wire::{
     Address, BuyerOrder, CancelOrder, Contact, KeyAction, LineRequest, OrderDetail, OrderEvent,

@@ -356,8 +356,11 @@ pub struct OrderDetail {
     pub contact: Contact,
     /// Where the goods go.
     pub shipping: Option<Address>,
-    /// The buyer's address when placing the order (O5).
-    pub buyer_ip: IpAddr,
+    /// The buyer's address when placing the order (O5); none once erased.
+    pub buyer_ip: Option<IpAddr>,
+    /// When the buyer's details were erased (O14): the order stays for the accounts.
+    #[serde(default)]
+    pub erased_at: Option<DateTime<Utc>>,
     /// Unpaid by then, the order is cancelled.
     pub hold_until: DateTime<Utc>,
     /// Its payment, once one was started.

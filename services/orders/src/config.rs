@@ -34,6 +34,8 @@ pub struct Config {
     pub processor: Option<ProcessorConfig>,
     /// The carrier; none books no shipments (staff type the tracking number).
     pub carrier: Option<CarrierConfig>,
+    /// Data-subject requests.
+    pub privacy: PrivacyConfig,
 }
 
 /// How orders books shipments.
@@ -71,6 +73,24 @@ impl std::fmt::Debug for ProcessorConfig {
             .field("url", &self.url)
             .field("webhook_public_url", &self.webhook_public_url)
             .finish_non_exhaustive()
+    }
+}
+
+/// Data-subject requests: where links in their mail point, and the key that signs
+/// erasure certificates.
+pub struct PrivacyConfig {
+    /// The platform's certificate signing key (Ed25519).
+    pub certificate_key: platform_audit::AuditKey,
+    /// The storefront's public HTTPS port (443 in production), for links in mail.
+    pub storefront_port: u16,
+}
+
+impl std::fmt::Debug for PrivacyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrivacyConfig")
+            .field("certificate_key", &self.certificate_key.key_id())
+            .field("storefront_port", &self.storefront_port)
+            .finish()
     }
 }
 
@@ -160,6 +180,26 @@ impl Config {
                 }),
             },
             processor,
+            privacy: PrivacyConfig {
+                certificate_key: env.secret_from_file_or_var(
+                    "CERTIFICATE_KEY_FILE",
+                    "CERTIFICATE_KEY",
+                    |path| {
+                        let text = match path {
+                            Some(path) => {
+                                std::fs::read_to_string(path).map_err(|e| e.to_string())?
+                            }
+                            None => env.optional("CERTIFICATE_KEY").ok_or_else(|| {
+                                "set the certificate signing key (a base64url Ed25519 seed)"
+                                    .to_owned()
+                            })?,
+                        };
+                        platform_audit::AuditKey::from_seed_text_named("certificate", &text)
+                            .map_err(|e| e.to_string())
+                    },
+                )?,
+                storefront_port: env.parse_or("STOREFRONT_PORT", 443)?,
+            },
         })
     }
 }

@@ -139,6 +139,10 @@ impl From<OrdersError> for WebError {
                 | ErrorCode::IdempotencyKeyInvalid => {
                     WebError::bad_request(r.code.as_str(), r.message)
                 }
+                ErrorCode::RequestNotFound | ErrorCode::LinkInvalid | ErrorCode::NotFound => {
+                    WebError::not_found(r.code.as_str(), r.message)
+                }
+                ErrorCode::RequestState => WebError::conflict(r.code.as_str(), r.message),
                 _ => WebError::unprocessable(r.code.as_str(), r.message),
             },
             OrdersError::KeyReused => WebError::unprocessable(

@@ -33,7 +33,7 @@ use platform_tenancy::TenantDb;
 use platform_vault::Vault;
 use platform_web::{BoundServer, StartError};
 
-pub use config::{CarrierConfig, Config, MailConfig, ProcessorConfig};
+pub use config::{CarrierConfig, Config, MailConfig, PrivacyConfig, ProcessorConfig};
 pub use error::OrdersError;
 
 /// The orders service, bound and ready to serve.
@@ -60,6 +60,7 @@ impl Application {
         let mut orders = app::Orders::new(
             TenantDb::connect_lazy(config.database, 16),
             Vault::new(config.kek),
+            config.privacy,
         );
         if let Some(c) = config.carrier {
             let carrier = carrier::HttpCarrier::new(&c.url, &c.ca, c.token, c.requires_phone)

@@ -235,10 +235,22 @@ pub fn spawn_orders(
                 requires_phone: c.requires_phone,
             }),
         },
+        privacy: orders::PrivacyConfig {
+            certificate_key: certificate_key()?,
+            storefront_port: 443,
+        },
     })?;
     let url = format!("https://localhost:{}", app.https_port());
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     Ok(url)
+}
+
+/// The platform's key for erasure certificates in these tests.
+pub fn certificate_key() -> Result<platform_audit::AuditKey, Error> {
+    Ok(platform_audit::AuditKey::from_seed(
+        "certificate-e2e",
+        &[42u8; 32],
+    )?)
 }
 
 /// The platform's partner key from its seed file.

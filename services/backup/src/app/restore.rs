@@ -108,11 +108,15 @@ impl Backups {
             }
             pending.expect_end(source).await?;
 
-            // Re-apply erasures recorded after the backup was taken.
+            // Re-apply erasures recorded after the backup was taken: rows of an erased
+            // person go, except rows kept pseudonymised (they have `erased_at`), which
+            // `erase_subjects` strips once they are back in place.
             let mut rows_erased = 0;
             if !erased.is_empty() {
                 for (i, (entry, _)) in plan.iter().enumerate() {
-                    if entry.columns.iter().any(|c| c == "subject_id") {
+                    if entry.columns.iter().any(|c| c == "subject_id")
+                        && !entry.columns.iter().any(|c| c == "erased_at")
+                    {
                         let sql = format!("delete from {} where subject_id = any($1)", staging(i));
                         rows_erased += sqlx::query(sqlx::AssertSqlSafe(sql))
                             .bind(&erased)
@@ -147,6 +151,13 @@ impl Backups {
                     .execute(&mut tx)
                     .await?
                     .rows_affected();
+            }
+            if !erased.is_empty() {
+                let stripped: i64 = sqlx::query_scalar("select erase_subjects($1)")
+                    .bind(&erased)
+                    .fetch_one(&mut tx)
+                    .await?;
+                rows_erased += u64::try_from(stripped).unwrap_or(0);
             }
             Ok::<_, BackupError>((rows, erased, rows_erased))
         }

@@ -10,7 +10,7 @@ use platform_orders_api::{Address, Contact, ErrorCode, OrderSummary, ShipOrder};
 use platform_tenancy::TenantId;
 use serde_json::json;
 
-use super::{CONTACT_FIELD, Orders, Result, SHIPPING_FIELD};
+use super::{Orders, Result, SHIPPING_FIELD};
 use crate::carrier::CarrierAdapter;
 use crate::db;
 use crate::error::OrdersError;
@@ -96,9 +96,8 @@ impl Orders {
                     ));
                 };
                 let contact: Contact = self
-                    .open(&mut tx, CONTACT_FIELD, &row.contact_sealed)
-                    .await?
-                    .unwrap_or_default();
+                    .open_contact(&mut tx, row.contact_sealed.as_deref())
+                    .await?;
                 let new = NewShipment {
                     reference: row.reference.clone(),
                     recipient: recipient(&address, &contact, adapter.requires_phone()),

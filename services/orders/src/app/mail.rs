@@ -118,10 +118,7 @@ impl Orders {
         let Some(row) = db::orders::find(tx, order).await? else {
             return Ok(None);
         };
-        let contact: platform_orders_api::Contact = self
-            .open(tx, crate::app::CONTACT_FIELD, &row.contact_sealed)
-            .await?
-            .unwrap_or_default();
+        let contact = self.open_contact(tx, row.contact_sealed.as_deref()).await?;
         if contact.email.is_empty() {
             return Ok(None);
         }
@@ -154,9 +151,43 @@ impl Orders {
         for shop in shops {
             let mut tx = self.db.begin(shop).await?;
             for row in db::outbox::due(&mut tx, BATCH).await? {
+                if let Some(request) = row.request_id {
+                    let outcome = match self.request_mail(&mut tx, &row.kind, request).await {
+                        Ok(Some(mail)) => {
+                            let sent = mailer
+                                .send(Outgoing {
+                                    message_id: format!("<{}@outbox.orders>", row.id),
+                                    from_name: &mail.shop_name,
+                                    to: &mail.to,
+                                    subject: mail.subject,
+                                    body: mail.body,
+                                })
+                                .await;
+                            if sent.is_ok() {
+                                self.request_mail_sent(&mut tx, mail.after).await?;
+                            }
+                            sent.map(|()| None)
+                        }
+                        Ok(None) => Ok(Some("no recipient: the address was erased")),
+                        Err(OrdersError::Vault(e)) => {
+                            tracing::warn!(
+                                tenant_id = %shop,
+                                outbox_id = %row.id,
+                                error = &e as &dyn std::error::Error,
+                                "request's details do not open; mail dropped"
+                            );
+                            Ok(Some("the request's details could not be opened"))
+                        }
+                        Err(other) => return Err(other),
+                    };
+                    sent += self.settle(&mut tx, shop, &row, outcome).await?;
+                    continue;
+                }
+                let Some(order_id) = row.order_id else {
+                    continue;
+                };
                 let outcome = match row.kind.as_str() {
-                    "order_placed" => match db::outbox::placed_notice(&mut tx, row.order_id).await?
-                    {
+                    "order_placed" => match db::outbox::placed_notice(&mut tx, order_id).await? {
                         Some(n) if !n.contact_email.is_empty() => {
                             let (subject, body) = placed_text(&n);
                             mailer
@@ -174,7 +205,7 @@ impl Orders {
                         None => Ok(Some("no such order")),
                     },
                     "order_confirmation" | "shipping_notice" => {
-                        let mail = match self.buyer_mail(&mut tx, &row.kind, row.order_id).await {
+                        let mail = match self.buyer_mail(&mut tx, &row.kind, order_id).await {
                             Ok(mail) => mail,
                             // A sealed field that does not open will not open on a retry
                             // either: note it on the row instead of stopping the shop's
@@ -212,27 +243,36 @@ impl Orders {
                     }
                     _ => continue,
                 };
-                match outcome {
-                    Ok(note) => {
-                        db::outbox::sent(&mut tx, row.id, note).await?;
-                        if note.is_none() {
-                            sent += 1;
-                        }
-                    }
-                    Err(e) => {
-                        let error = match &e {
-                            MailError::Smtp(what) => format!("smtp: {what}"),
-                            other => other.to_string(),
-                        };
-                        tracing::warn!(tenant_id = %shop, outbox_id = %row.id, error, "mail not sent; will retry");
-                        db::outbox::failed(&mut tx, row.id, backoff_secs(row.attempts), &error)
-                            .await?;
-                    }
-                }
+                sent += self.settle(&mut tx, shop, &row, outcome).await?;
             }
             tx.commit().await?;
         }
         Ok(sent)
+    }
+
+    /// Marks a row sent (1 when a message left) or schedules its retry (0).
+    async fn settle(
+        &self,
+        tx: &mut platform_tenancy::TenantTx,
+        shop: TenantId,
+        row: &db::outbox::Due,
+        outcome: Result<Option<&str>, MailError>,
+    ) -> Result<u64, OrdersError> {
+        match outcome {
+            Ok(note) => {
+                db::outbox::sent(tx, row.id, note).await?;
+                Ok(u64::from(note.is_none()))
+            }
+            Err(e) => {
+                let error = match &e {
+                    MailError::Smtp(what) => format!("smtp: {what}"),
+                    other => other.to_string(),
+                };
+                tracing::warn!(tenant_id = %shop, outbox_id = %row.id, error, "mail not sent; will retry");
+                db::outbox::failed(tx, row.id, backoff_secs(row.attempts), &error).await?;
+                Ok(0)
+            }
+        }
     }
 }
 

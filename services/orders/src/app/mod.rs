@@ -8,6 +8,7 @@ pub mod keys;
 pub mod mail;
 pub mod payments;
 pub mod pricing;
+pub mod privacy;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -56,14 +57,17 @@ pub struct Orders {
     carrier: Option<std::sync::Arc<dyn crate::carrier::CarrierAdapter>>,
     /// Each shop's signing key, for [`keys::SIGNER_TTL`].
     signers: moka::sync::Cache<TenantId, std::sync::Arc<platform_msgsign::Keypair>>,
+    /// Links in request mail and the erasure certificates' key.
+    privacy: std::sync::Arc<crate::config::PrivacyConfig>,
 }
 
 impl Orders {
     /// Use cases over `db` (the `orders` role) and `vault`.
-    pub fn new(db: TenantDb, vault: Vault) -> Self {
+    pub fn new(db: TenantDb, vault: Vault, privacy: crate::config::PrivacyConfig) -> Self {
         Orders {
             db,
             vault,
+            privacy: std::sync::Arc::new(privacy),
             payments: None,
             carrier: None,
             signers: moka::sync::Cache::builder()
@@ -261,6 +265,7 @@ impl Orders {
                 contact_sealed: sealed.contact.as_bytes(),
                 shipping_sealed: sealed.shipping.as_ref().map(Sealed::as_bytes),
                 buyer_ip: order.buyer_ip,
+                country: details.country().as_ref().map(Country::as_str),
                 hold_minutes: settings.hold_minutes,
             },
         )
@@ -395,10 +400,9 @@ impl Orders {
         let row = db::orders::find(&mut tx, id)
             .await?
             .ok_or(OrdersError::NotFound)?;
-        let contact: Contact = self
-            .open(&mut tx, CONTACT_FIELD, &row.contact_sealed)
-            .await?
-            .unwrap_or_default();
+        let contact = self
+            .open_contact(&mut tx, row.contact_sealed.as_deref())
+            .await?;
         let shipping: Option<Address> = match &row.shipping_sealed {
             Some(bytes) => self.open(&mut tx, SHIPPING_FIELD, bytes).await?,
             None => None,
@@ -430,6 +434,7 @@ impl Orders {
             contact,
             shipping,
             buyer_ip: row.buyer_ip,
+            erased_at: row.erased_at,
             hold_until: row.hold_until,
             payment,
             shipment,
@@ -450,6 +455,19 @@ impl Orders {
             Err(VaultError::KeyDestroyed) => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The buyer's contact details; empty once erased.
+    pub(crate) async fn open_contact(
+        &self,
+        tx: &mut TenantTx,
+        sealed: Option<&[u8]>,
+    ) -> Result<Contact> {
+        Ok(match sealed {
+            Some(bytes) => self.open(tx, CONTACT_FIELD, bytes).await?,
+            None => None,
+        }
+        .unwrap_or_default())
     }
 
     /// The buyer's view of an order, by its public code: no personal data.
@@ -560,6 +578,7 @@ impl Orders {
             }
             db::idempotency::purge_expired(&mut tx).await?;
             tx.commit().await?;
+            self.purge_requests(shop).await?;
             if self.payments.is_some() {
                 // One shop's unreachable processor must not stop the others' sweep.
                 if let Err(e) = self.key_upkeep(shop).await {

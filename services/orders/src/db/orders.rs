@@ -88,6 +88,8 @@ pub struct NewOrder<'a> {
     pub shipping_sealed: Option<&'a [u8]>,
     /// The buyer's address (O5).
     pub buyer_ip: std::net::IpAddr,
+    /// The destination country (kept for the accounts when the buyer is erased).
+    pub country: Option<&'a str>,
     /// Minutes the stock is held unpaid.
     pub hold_minutes: i32,
 }
@@ -101,9 +103,9 @@ pub async fn insert(
         "insert into orders (tenant_id, id, number, reference, public_code, currency, \
              subtotal_minor, shipping_minor, tax_minor, total_minor, tax_rate_bp, tax_inclusive, \
              shipping_rate_name, subject_id, email_index, contact_sealed, shipping_sealed, \
-             buyer_ip, hold_until) \
+             buyer_ip, country, hold_until) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, now() + make_interval(mins => $19)) \
+             $18, $20, now() + make_interval(mins => $19)) \
          returning created_at, hold_until",
     )
     .bind(tx.tenant())
@@ -125,6 +127,7 @@ pub async fn insert(
     .bind(o.shipping_sealed)
     .bind(o.buyer_ip)
     .bind(o.hold_minutes)
+    .bind(o.country)
     .fetch_one(&mut *tx)
     .await
 }
@@ -293,12 +296,14 @@ pub struct OrderRow {
     pub tax_inclusive: bool,
     /// Shipping rate name.
     pub shipping_rate_name: Option<String>,
-    /// Sealed contact.
-    pub contact_sealed: Vec<u8>,
+    /// Sealed contact; none once erased.
+    pub contact_sealed: Option<Vec<u8>>,
     /// Sealed address.
     pub shipping_sealed: Option<Vec<u8>>,
-    /// Buyer's address.
-    pub buyer_ip: std::net::IpAddr,
+    /// Buyer's address; none once erased.
+    pub buyer_ip: Option<std::net::IpAddr>,
+    /// When the buyer's details were erased.
+    pub erased_at: Option<DateTime<Utc>>,
     /// Hold.
     pub hold_until: DateTime<Utc>,
     /// Placed.
@@ -310,7 +315,7 @@ pub struct OrderRow {
 const ROW_COLUMNS: &str = "o.id, o.number, o.reference, o.status, o.currency, o.subtotal_minor, \
      o.shipping_minor, o.tax_minor, o.total_minor, o.refunded_minor, o.tax_rate_bp, \
      o.tax_inclusive, o.shipping_rate_name, o.contact_sealed, o.shipping_sealed, o.buyer_ip, \
-     o.hold_until, o.created_at, \
+     o.erased_at, o.hold_until, o.created_at, \
      (select coalesce(sum(l.quantity), 0)::bigint from order_lines l where l.order_id = o.id) \
          as item_count";
 

@@ -12,8 +12,10 @@ pub struct Due {
     pub id: Uuid,
     /// What to send.
     pub kind: String,
-    /// About which order.
-    pub order_id: OrderId,
+    /// About which order (order mail).
+    pub order_id: Option<OrderId>,
+    /// About which request (request mail).
+    pub request_id: Option<platform_domain::RequestId>,
     /// Tries so far.
     pub attempts: i32,
 }
@@ -22,7 +24,7 @@ pub struct Due {
 /// them, so no row is sent twice at the same time).
 pub async fn due(tx: &mut TenantTx, limit: i64) -> Result<Vec<Due>, sqlx::Error> {
     sqlx::query_as(
-        "select id, kind, order_id, attempts from outbox \
+        "select id, kind, order_id, request_id, attempts from outbox \
          where sent_at is null and available_at <= now() \
          order by available_at limit $1 for update skip locked",
     )

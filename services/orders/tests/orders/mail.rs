@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::{Fixture, lines, variant};
 
 /// Messages the development mail server received for `to`.
-async fn inbox(to: &str) -> Vec<Value> {
+pub async fn inbox(to: &str) -> Vec<Value> {
     let all: Vec<Value> = reqwest::Client::new()
         .get(format!("{}/email", platform_testkit::mail_api()))
         .send()
@@ -30,7 +30,7 @@ async fn inbox(to: &str) -> Vec<Value> {
         .collect()
 }
 
-async fn wait_for_mail(to: &str) -> Vec<Value> {
+pub async fn wait_for_mail(to: &str) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         let got = inbox(to).await;

@@ -6,6 +6,7 @@
 mod concurrency;
 mod mail;
 mod placement;
+mod privacy;
 mod reads;
 
 use std::sync::Arc;
@@ -20,6 +21,11 @@ use platform_web::devcert::DevCa;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
+
+/// The platform's key for erasure certificates in these tests.
+pub fn certificate_key() -> platform_audit::AuditKey {
+    platform_audit::AuditKey::from_seed("certificate-test", &[7u8; 32]).unwrap()
+}
 
 pub struct Fixture {
     pub db: TestDb,
@@ -206,6 +212,10 @@ impl Fixture {
             }),
             processor: None,
             carrier: None,
+            privacy: orders::PrivacyConfig {
+                certificate_key: certificate_key(),
+                storefront_port: 443,
+            },
         })
         .unwrap();
         let base = format!("https://localhost:{}", app.https_port());

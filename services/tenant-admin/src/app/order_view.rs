@@ -168,9 +168,12 @@ pub struct OrderView {
     /// Where the goods go (`null`: not asked), or `"••••"`.
     #[schema(value_type = Object)]
     pub shipping: Shown<Option<Address>>,
-    /// The buyer's IP address when ordering (O5), or `"••••"`.
-    #[schema(value_type = String)]
-    pub buyer_ip: Shown<IpAddr>,
+    /// The buyer's IP address when ordering (O5; `null` once erased), or `"••••"`.
+    #[schema(value_type = Option<String>)]
+    pub buyer_ip: Shown<Option<IpAddr>>,
+    /// When the buyer's details were erased at their request (O14): the order stays,
+    /// pseudonymised, for the accounts.
+    pub erased_at: Option<DateTime<Utc>>,
     /// The payment (card brand, last 4, expiry), or `"••••"`.
     #[schema(value_type = Object)]
     pub payment: Shown<Option<PaymentView>>,
@@ -219,6 +222,7 @@ impl OrderView {
             contact,
             shipping: Shown::new(sees(DataClass::Shipping, "address"), o.shipping),
             buyer_ip: Shown::new(sees(DataClass::Network, "ip"), o.buyer_ip),
+            erased_at: o.erased_at,
             payment: Shown::new(billing, o.payment),
             shipment: o.shipment,
             events: o
@@ -245,7 +249,7 @@ impl OrderView {
         if !self.totals.is_masked() || matches!(self.payment, Shown::Clear(Some(_))) {
             out.push(DataClass::Billing);
         }
-        if !self.buyer_ip.is_masked() {
+        if matches!(self.buyer_ip, Shown::Clear(Some(_))) {
             out.push(DataClass::Network);
         }
         out

@@ -383,9 +383,10 @@ pub fn export_csv(views: &[OrderView]) -> Result<Vec<u8>, ApiError> {
             cell(&v.contact.phone),
             ship_to,
             country,
-            v.buyer_ip
-                .clear()
-                .map_or_else(|| MASK.to_owned(), ToString::to_string),
+            match v.buyer_ip.clear() {
+                None => MASK.to_owned(),
+                Some(ip) => ip.map(|ip| ip.to_string()).unwrap_or_default(),
+            },
             card,
         ])?;
     }

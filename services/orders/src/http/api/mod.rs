@@ -3,6 +3,7 @@
 mod keys;
 mod orders;
 mod payments;
+mod privacy;
 mod quotes;
 
 use axum::Router;
@@ -17,6 +18,7 @@ pub fn router() -> Router<Orders> {
         .merge(orders::router())
         .merge(payments::router())
         .merge(keys::router())
+        .merge(privacy::router())
 }
 
 /// The shop named in the path.

@@ -132,6 +132,9 @@ fn detail_markup(staff: &Staff, o: &OrderView) -> Markup {
             }
             section.card aria-labelledby="buyer" {
                 h2 #buyer { "Buyer" }
+                @if let Some(at) = o.erased_at {
+                    p.notice role="note" { "The buyer's details were erased at their request on " (at.format("%Y-%m-%d")) ". The order is kept without them for the accounts." }
+                }
                 dl {
                     dt { "Name" } dd { (shown(&o.contact.name, |n| dash(n).to_owned())) }
                     dt { "Email" } dd {
@@ -159,7 +162,7 @@ fn detail_markup(staff: &Staff, o: &OrderView) -> Markup {
                             }
                         }
                     }
-                    dt { "Ordered from" } dd { (shown(&o.buyer_ip, |ip| ip.to_string())) }
+                    dt { "Ordered from" } dd { (shown(&o.buyer_ip, |ip| ip.map_or_else(|| "—".to_owned(), |ip| ip.to_string()))) }
                 }
             }
             section.card aria-labelledby="lines" {
