@@ -257,6 +257,8 @@ pub enum Permission {
     ManageShop,
     /// Invite, change and remove staff; the access review; the audit log.
     ManageStaff,
+    /// Visitors' requests for their data, corrections and erasure (O13, O14).
+    HandleRequests,
 }
 
 impl Permission {
@@ -272,6 +274,7 @@ impl Permission {
             Permission::CancelOrder => &[R::Owner, R::BillingClerk, R::CustomerService],
             Permission::ManageCatalog => &[R::Owner, R::CatalogManager],
             Permission::ManageShop | Permission::ManageStaff => &[R::Owner],
+            Permission::HandleRequests => &[R::Owner, R::CustomerService],
         }
     }
 }

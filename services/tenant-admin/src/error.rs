@@ -203,6 +203,11 @@ impl ApiError {
                 "auth.busy",
                 "We are handling many logins right now. Please try again in a moment.".into(),
             ),
+            ApiError::OrdersRefused(
+                platform_orders_api::ErrorCode::RequestNotFound
+                | platform_orders_api::ErrorCode::LinkInvalid,
+                _,
+            ) => (S::NOT_FOUND, "not_found", "There is nothing here.".into()),
             ApiError::OrdersRefused(platform_orders_api::ErrorCode::NotFound, _) => {
                 (S::NOT_FOUND, "not_found", "There is nothing here.".into())
             }
@@ -224,7 +229,8 @@ impl ApiError {
                 code @ (platform_orders_api::ErrorCode::NotCancellable
                 | platform_orders_api::ErrorCode::NotRefundable
                 | platform_orders_api::ErrorCode::NotShippable
-                | platform_orders_api::ErrorCode::KeyNotRevocable),
+                | platform_orders_api::ErrorCode::KeyNotRevocable
+                | platform_orders_api::ErrorCode::RequestState),
                 message,
             ) => (S::CONFLICT, code.as_str(), message.clone().into()),
             ApiError::OrdersRefused(code, message) => (

@@ -5,7 +5,7 @@
 //! is an event in the shop's audit log and a mail to every owner.
 
 use chrono::{DateTime, Utc};
-use platform_domain::{GrantPurpose, Permission, PlatformRole, StaffRole};
+use platform_domain::{GrantPurpose, Permission, PlatformRole};
 use platform_tenancy::TenantTx;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -398,13 +398,7 @@ pub async fn write_notice(
     shop_name: &str,
     notice: &db::access::Notice,
 ) -> Result<Option<(Vec<String>, String, String)>, ApiError> {
-    let team = crate::app::team::team_in(state, tx, None).await?;
-    let owners: Vec<String> = team
-        .members
-        .iter()
-        .filter(|m| m.roles.iter().any(|r| r.role == StaffRole::Owner))
-        .map(|m| m.email.clone())
-        .collect();
+    let owners = crate::app::team::owner_addresses(state, tx).await?;
     if owners.is_empty() {
         return Ok(None);
     }

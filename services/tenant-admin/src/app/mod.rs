@@ -13,6 +13,7 @@ pub mod order_view;
 pub mod orders;
 pub mod policies;
 pub mod products;
+pub mod requests;
 pub mod review;
 pub mod settings;
 pub mod shops;

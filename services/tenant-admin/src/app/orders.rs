@@ -48,11 +48,11 @@ async fn changed(
     Ok(())
 }
 
-fn client(state: &AppState) -> Result<&OrdersClient, ApiError> {
+pub(crate) fn client(state: &AppState) -> Result<&OrdersClient, ApiError> {
     state.orders.as_ref().ok_or(ApiError::OrdersAway(None))
 }
 
-fn failed(e: OrdersCallError) -> ApiError {
+pub(crate) fn failed(e: OrdersCallError) -> ApiError {
     match e {
         OrdersCallError::Refused { code, message, .. } => ApiError::OrdersRefused(code, message),
         away => ApiError::OrdersAway(Some(away)),

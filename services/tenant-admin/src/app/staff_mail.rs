@@ -103,6 +103,7 @@ pub async fn send_due(state: &AppState, mailer: &Mailer) -> Result<u64, ApiError
     for shop in shops {
         sent += send_shop(state, mailer, shop).await?;
         sent += send_grant_notices(state, mailer, shop).await?;
+        sent += crate::app::requests::send_reminders(state, mailer, shop).await?;
     }
     Ok(sent)
 }

@@ -521,3 +521,18 @@ pub async fn accept(
     tx.commit().await?;
     Ok(session)
 }
+
+/// The owners' email addresses, for mail only owners receive.
+pub async fn owner_addresses(state: &AppState, tx: &mut TenantTx) -> Result<Vec<String>, ApiError> {
+    let team = team_in(state, tx, None).await?;
+    Ok(team
+        .members
+        .iter()
+        .filter(|m| {
+            m.roles
+                .iter()
+                .any(|r| r.role == platform_domain::StaffRole::Owner)
+        })
+        .map(|m| m.email.clone())
+        .collect())
+}

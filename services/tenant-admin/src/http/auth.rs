@@ -76,6 +76,8 @@ permits!(
     Canceller => CancelOrder,
     /// Staff, the access review and the audit log: owners.
     StaffAdmin => ManageStaff,
+    /// Visitors' data requests: owners and customer service.
+    RequestHandler => HandleRequests,
 );
 
 /// The double-submit token of the forms shown before login (sign-up, login).

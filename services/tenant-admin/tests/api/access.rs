@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::{App, PASSWORD};
 
 /// A shop handle of this run only (the dev mail server keeps earlier runs' mail).
-fn unique_shop(name: &str) -> String {
+pub(crate) fn unique_shop(name: &str) -> String {
     format!("{name}-{}", &Uuid::new_v4().simple().to_string()[..8])
 }
 

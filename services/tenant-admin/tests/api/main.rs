@@ -6,6 +6,7 @@ mod access;
 mod auth;
 mod catalog;
 mod checkout;
+mod requests;
 mod staff;
 
 use std::sync::Arc;

@@ -13,6 +13,7 @@ mod checkout;
 pub(crate) mod merchant_orders;
 mod o3_scan;
 mod payments;
+mod privacy_requests;
 mod processor_access;
 mod staff_roles;
 

@@ -151,7 +151,7 @@ impl Shop {
     }
 
     /// Posts a console form with the page's CSRF field.
-    async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let page = self.page("/orders").await;
         let csrf = page
             .split("name=\"csrf\" value=\"")

@@ -5,6 +5,7 @@ mod catalog;
 mod checkout;
 mod layout;
 mod policy;
+mod privacy;
 
 use axum::Router;
 use axum::routing::get;
@@ -19,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/assets/shop.css", get(layout::css))
         .merge(catalog::router())
         .merge(policy::router())
+        .merge(privacy::router())
         .merge(cart::router())
         .merge(checkout::router())
 }

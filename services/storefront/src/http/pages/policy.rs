@@ -53,6 +53,7 @@ async fn privacy(
                     @for para in next.body.split("\n\n") { p { (para) } }
                 }
             }
+            (super::privacy::your_data(&shop, &Default::default(), None))
         },
     )))
 }

@@ -27,6 +27,7 @@ pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
                         @let may = |p: Permission| staff.roles.may(p);
                         nav {
                             @if may(Permission::ViewOrders) { a href="/orders" { "Orders" } }
+                            @if may(Permission::HandleRequests) { a href="/requests" { "Data requests" } }
                             a href="/products" { "Products" }
                             @if may(Permission::ManageCatalog) {
                                 a href="/products/new" { "New product" }

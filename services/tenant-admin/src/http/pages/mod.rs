@@ -12,6 +12,7 @@ pub(crate) mod orders;
 mod payments;
 mod privacy;
 mod products;
+mod requests;
 mod session;
 mod settings;
 mod team;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(orders::router())
         .merge(payments::router())
         .merge(privacy::router())
+        .merge(requests::router())
         .merge(catalog_csv::router())
         .merge(team::router())
         .merge(account::router())

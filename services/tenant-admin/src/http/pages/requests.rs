@@ -1,0 +1,470 @@
+//! Data requests in the console (O13, O14): the list with each deadline and the days left,
+//! one request with the requester's details and the orders held, its answers, and a form
+//! to open a request for a visitor who asked by phone or letter.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{NaiveDate, Utc};
+use maud::{Markup, html};
+use platform_auth::extract::{CheckedForm, PageRole};
+use platform_domain::{OrderId, RequestId, RequestKind, RequestSource, RequestStatus};
+use platform_orders_api::{Address, Contact, RequestDetail, RequestSummary};
+use platform_web::{PathParams, QueryParams};
+use serde::Deserialize;
+
+use super::account::or_reauth;
+use super::layout::{error_box, layout, notice, page};
+use crate::app::AppState;
+use crate::app::requests::{self, Answer};
+use crate::app::staff::Staff;
+use crate::error::ApiError;
+use crate::http::auth::{RequestHandler, csrf_forms};
+
+/// Routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/requests", get(list_page))
+        .route("/requests/new", get(new_page).post(open_submit))
+        .route("/requests/{id}", get(detail_page))
+        .route("/requests/{id}/extend", post(extend_submit))
+        .route("/requests/{id}/answer", post(answer_submit))
+        .route(
+            "/requests/{id}/orders/{order}/correct",
+            post(correct_submit),
+        )
+}
+
+fn kind_label(kind: RequestKind) -> &'static str {
+    match kind {
+        RequestKind::Access => "Copy of their data",
+        RequestKind::Correction => "Correction",
+        RequestKind::Erasure => "Erasure",
+    }
+}
+
+fn status_label(status: RequestStatus) -> &'static str {
+    match status {
+        RequestStatus::Unverified => "Not confirmed",
+        RequestStatus::Open => "Open",
+        RequestStatus::Completed => "Answered",
+        RequestStatus::Refused => "Refused",
+    }
+}
+
+/// "12 days left", "due today", "3 days overdue".
+fn days_left(r: &RequestSummary, today: NaiveDate) -> String {
+    let Some(deadline) = r.deadline() else {
+        return String::new();
+    };
+    if r.status != RequestStatus::Open {
+        return String::new();
+    }
+    match (deadline - today).num_days() {
+        0 => "due today".to_owned(),
+        1 => "1 day left".to_owned(),
+        n if n > 1 => format!("{n} days left"),
+        -1 => "1 day overdue".to_owned(),
+        n => format!("{} days overdue", -n),
+    }
+}
+
+fn list_markup(staff: &Staff, list: &[RequestSummary]) -> Markup {
+    let today = Utc::now().date_naive();
+    layout(
+        "Data requests",
+        Some(staff),
+        html! {
+            h1 { "Data requests" }
+            p { "Visitors ask for a copy of their data, a correction or erasure on your shop's privacy page, and confirm by a link we mail them. The law gives you one calendar month from confirmation to answer, once extendable by two more months with a reason. " a href="/requests/new" { "Open a request for someone who asked by phone or letter" } "." }
+            @if list.is_empty() {
+                p { "No requests yet." }
+            } @else {
+                table {
+                    thead { tr { th scope="col" { "Received" } th scope="col" { "Request" } th scope="col" { "Status" } th scope="col" { "Answer by" } th scope="col" { "" } } }
+                    tbody {
+                        @for r in list {
+                            tr {
+                                td { a href={ "/requests/" (r.id) } { (r.verified_at.unwrap_or(r.received_at).format("%Y-%m-%d")) } }
+                                td { (kind_label(r.kind)) @if r.source == RequestSource::Merchant { " (opened by staff)" } }
+                                td { (status_label(r.status)) }
+                                td { @if let Some(d) = r.deadline() { (d.format("%-d %B %Y")) @if r.extended_to.is_some() { " (extended)" } } }
+                                td { (days_left(r, today)) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    PageRole(staff, _): PageRole<RequestHandler, Staff>,
+) -> Result<Response, ApiError> {
+    let list = requests::list(&state, &staff).await?;
+    Ok(page(StatusCode::OK, list_markup(&staff, &list.requests)))
+}
+
+#[derive(Deserialize, Default)]
+struct Done {
+    done: Option<String>,
+}
+
+fn done_text(done: Option<&str>) -> Option<&'static str> {
+    match done? {
+        "export" => Some("The export was sent to the requester by a 3-day link."),
+        "erase" => Some("Erased. The requester receives the certificate by mail."),
+        "complete" => Some("Done: the requester is told their data was corrected."),
+        "refuse" => Some("Refused: the requester receives your reason."),
+        "extend" => Some("Extended: the requester receives your reason and the new deadline."),
+        "correct" => Some("The order's details were corrected."),
+        "opened" => Some("The request is open; its deadline runs from today."),
+        _ => None,
+    }
+}
+
+fn address_fields(prefix: &str, a: &Address) -> Markup {
+    let field = |name: &str, label: &str, value: &str| {
+        let id = format!("{prefix}-{name}");
+        html! {
+            label for=(id) { (label) }
+            input id=(id) name=(name) value=(value);
+        }
+    };
+    html! {
+        (field("ship_name", "Recipient", &a.name))
+        (field("line1", "Street and number", &a.line1))
+        (field("line2", "Apartment, suite (optional)", &a.line2))
+        (field("postal_code", "Postal code", &a.postal_code))
+        (field("city", "City", &a.city))
+        (field("region", "Region (optional)", &a.region))
+        (field("country", "Country (two letters)", &a.country))
+    }
+}
+
+fn detail_markup(
+    staff: &Staff,
+    d: &RequestDetail,
+    done: Option<&str>,
+    error: Option<&str>,
+) -> Markup {
+    let r = &d.summary;
+    let open = r.status == RequestStatus::Open;
+    let title = format!("{} request", kind_label(r.kind));
+    layout(
+        &title,
+        Some(staff),
+        html! {
+            h1 { (title) }
+            (notice(done_text(done)))
+            (error_box(error))
+            dl {
+                dt { "From" } dd { @match &d.email { Some(e) => (e), None => "erased" } }
+                dt { "Received" } dd { (r.received_at.format("%Y-%m-%d %H:%M UTC")) @if r.source == RequestSource::Merchant { ", opened by staff" } }
+                @if let Some(v) = r.verified_at { dt { "Confirmed" } dd { (v.format("%Y-%m-%d %H:%M UTC")) } }
+                dt { "Status" } dd { (status_label(r.status)) @if let Some(c) = r.closed_at { " on " (c.format("%Y-%m-%d")) } }
+                @if let Some(due) = r.due_on { dt { "First deadline" } dd { (due.format("%-d %B %Y")) } }
+                @if let Some(ext) = r.extended_to { dt { "Extended to" } dd { (ext.format("%-d %B %Y")) } }
+                @if let Some(reason) = &d.extension_reason { dt { "Reason given" } dd { (reason) } }
+                @if let Some(details) = &d.details { dt { "What they ask to correct" } dd { (details) } }
+                @if let Some(outcome) = &d.outcome { dt { "Answer" } dd { (outcome) } }
+                @if let Some(at) = d.export_expires_at { dt { "Export link" } dd { "works until " (at.format("%Y-%m-%d %H:%M UTC")) } }
+            }
+            section.card aria-labelledby="held" {
+                h2 #held { "Orders under this address (" (d.orders.len()) ")" }
+                @if d.orders.is_empty() { p { "None (or already erased)." } }
+                @for o in &d.orders {
+                    article.card {
+                        h3 { a href={ "/orders/" (o.id) } { "Order " (o.reference) } " · " (o.placed_at.format("%Y-%m-%d")) " · " (o.status.as_str()) }
+                        @if open && r.kind == RequestKind::Correction {
+                            @let contact = o.contact.clone().unwrap_or_default();
+                            form method="post" action={ "/requests/" (r.id) "/orders/" (o.id) "/correct" } {
+                                input type="hidden" name="csrf" value=(staff.csrf);
+                                label for={ "name-" (o.id) } { "Name" }
+                                input id={ "name-" (o.id) } name="name" value=(contact.name);
+                                label for={ "email-" (o.id) } { "Email" }
+                                input id={ "email-" (o.id) } name="email" type="email" value=(contact.email);
+                                label for={ "phone-" (o.id) } { "Phone" }
+                                input id={ "phone-" (o.id) } name="phone" value=(contact.phone);
+                                @if let Some(a) = &o.shipping { (address_fields(&o.id.to_string(), a)) }
+                                button type="submit" { "Save the correction" }
+                            }
+                        } @else {
+                            @if let Some(c) = &o.contact { p { (c.name) " · " (c.email) } }
+                        }
+                    }
+                }
+            }
+            @if open {
+                section.card aria-labelledby="answer" {
+                    h2 #answer { "Answer" }
+                    @match r.kind {
+                        RequestKind::Access => {
+                            form method="post" action={ "/requests/" (r.id) "/answer" } {
+                                input type="hidden" name="csrf" value=(staff.csrf);
+                                input type="hidden" name="step" value="export";
+                                p { "Sends the requester a link (3 days) to everything held about them: orders, contact and delivery details, mail sent, requests, who looked at their data, and why, who and how long (GDPR Art. 15)." }
+                                button type="submit" { "Send the export" }
+                            }
+                        }
+                        RequestKind::Correction => {
+                            form method="post" action={ "/requests/" (r.id) "/answer" } {
+                                input type="hidden" name="csrf" value=(staff.csrf);
+                                input type="hidden" name="step" value="complete";
+                                label for="note" { "Note to the requester (optional)" }
+                                textarea #note name="text" rows="2" maxlength="2000" {}
+                                button type="submit" { "Mark corrected and tell them" }
+                            }
+                        }
+                        RequestKind::Erasure => {
+                            form method="post" action={ "/requests/" (r.id) "/answer" } {
+                                input type="hidden" name="csrf" value=(staff.csrf);
+                                input type="hidden" name="step" value="erase";
+                                p { "Removes their name, email, phone, addresses, IP addresses and card details from every order and request, and destroys their keys, so backups cannot be read either. Order numbers, amounts, tax and country stay for your accounts. You and they receive a signed certificate. This cannot be undone; you will be asked for your password and code." }
+                                button.danger type="submit" { "Erase their data" }
+                            }
+                        }
+                    }
+                    @if r.extended_to.is_none() {
+                        form method="post" action={ "/requests/" (r.id) "/extend" } {
+                            input type="hidden" name="csrf" value=(staff.csrf);
+                            h3 { "Need more time?" }
+                            label for="until" { "New deadline (at most two months after the first)" }
+                            input #until name="until" type="date" required;
+                            label for="reason" { "Reason, sent to the requester" }
+                            textarea #reason name="reason" rows="2" minlength="10" maxlength="1000" required {}
+                            button type="submit" { "Extend once" }
+                        }
+                    }
+                    form method="post" action={ "/requests/" (r.id) "/answer" } {
+                        input type="hidden" name="csrf" value=(staff.csrf);
+                        input type="hidden" name="step" value="refuse";
+                        h3 { "Refuse" }
+                        label for="refusal" { "Why, sent to the requester (they may complain to their authority)" }
+                        textarea #refusal name="text" rows="2" minlength="10" maxlength="2000" required {}
+                        button.danger type="submit" { "Refuse the request" }
+                    }
+                }
+            }
+            @if let Some(c) = &d.certificate {
+                section.card aria-labelledby="certificate" {
+                    h2 #certificate { "Erasure certificate" }
+                    h3 { "Erased" }
+                    ul { @for s in &c.erased { li { strong { (s.topic) } ": " (s.text) } } }
+                    h3 { "Kept" }
+                    ul { @for k in &c.kept { li { (k.what) ". " (k.why) " Until " (k.until) "." } } }
+                    p { (c.backups.text) }
+                    @if let Some(sig) = &c.signature { p.small { "Signed with the platform's key " code { (sig.key_id) } "." } }
+                    details { summary { "The signed document (JSON)" } pre { (serde_json::to_string_pretty(c).unwrap_or_default()) } }
+                }
+            }
+            p { a href="/requests" { "All requests" } }
+        },
+    )
+}
+
+async fn detail_page(
+    State(state): State<AppState>,
+    PageRole(staff, _): PageRole<RequestHandler, Staff>,
+    PathParams(id): PathParams<String>,
+    QueryParams(q): QueryParams<Done>,
+) -> Result<Response, ApiError> {
+    let id: RequestId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let detail = requests::detail(&state, &staff, id).await?;
+    Ok(page(
+        StatusCode::OK,
+        detail_markup(&staff, &detail, q.done.as_deref(), None),
+    ))
+}
+
+/// A refusal from the orders service shown on the request's page; anything else as is.
+async fn or_shown(
+    state: &AppState,
+    staff: &Staff,
+    id: RequestId,
+    result: Result<Response, ApiError>,
+) -> Result<Response, ApiError> {
+    match result {
+        Err(ApiError::OrdersRefused(code, message))
+            if !matches!(
+                code,
+                platform_orders_api::ErrorCode::RequestNotFound
+                    | platform_orders_api::ErrorCode::NotFound
+            ) =>
+        {
+            let status = ApiError::OrdersRefused(code, message.clone()).describe().0;
+            let detail = requests::detail(state, staff, id).await?;
+            Ok(page(
+                status,
+                detail_markup(staff, &detail, None, Some(&message)),
+            ))
+        }
+        other => other,
+    }
+}
+
+#[derive(Deserialize)]
+struct AnswerForm {
+    csrf: String,
+    step: String,
+    #[serde(default)]
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct ExtendForm {
+    csrf: String,
+    until: String,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+struct OpenForm {
+    csrf: String,
+    kind: String,
+    email: String,
+    #[serde(default)]
+    details: String,
+}
+
+#[derive(Deserialize)]
+struct CorrectForm {
+    csrf: String,
+    name: String,
+    email: String,
+    #[serde(default)]
+    phone: String,
+    ship_name: Option<String>,
+    #[serde(default)]
+    line1: String,
+    #[serde(default)]
+    line2: String,
+    #[serde(default)]
+    postal_code: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    country: String,
+}
+
+csrf_forms!(AnswerForm, ExtendForm, OpenForm, CorrectForm);
+
+async fn answer_submit(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+    CheckedForm(staff, form, _): CheckedForm<Staff, AnswerForm, RequestHandler>,
+) -> Result<Response, ApiError> {
+    let id: RequestId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let answer = Answer::parse(&form.step).ok_or(ApiError::NotFound)?;
+    let result = requests::answer(&state, &staff, id, answer, &form.text)
+        .await
+        .map(|_| Redirect::to(&format!("/requests/{id}?done={}", form.step)).into_response());
+    let result = or_reauth(result, &format!("/requests/{id}"));
+    or_shown(&state, &staff, id, result).await
+}
+
+async fn extend_submit(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+    CheckedForm(staff, form, _): CheckedForm<Staff, ExtendForm, RequestHandler>,
+) -> Result<Response, ApiError> {
+    let id: RequestId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let result = requests::extend(&state, &staff, id, &form.until, &form.reason)
+        .await
+        .map(|_| Redirect::to(&format!("/requests/{id}?done=extend")).into_response());
+    or_shown(&state, &staff, id, result).await
+}
+
+async fn correct_submit(
+    State(state): State<AppState>,
+    PathParams((id, order)): PathParams<(String, String)>,
+    CheckedForm(staff, form, _): CheckedForm<Staff, CorrectForm, RequestHandler>,
+) -> Result<Response, ApiError> {
+    let id: RequestId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let order: OrderId = order.parse().map_err(|_| ApiError::NotFound)?;
+    let contact = Contact {
+        name: form.name,
+        email: form.email,
+        phone: form.phone,
+    };
+    let shipping = form.ship_name.map(|name| Address {
+        name,
+        line1: form.line1,
+        line2: form.line2,
+        postal_code: form.postal_code,
+        city: form.city,
+        region: form.region,
+        country: form.country.trim().to_ascii_uppercase(),
+    });
+    let result = requests::correct(&state, &staff, order, contact, shipping)
+        .await
+        .map(|()| Redirect::to(&format!("/requests/{id}?done=correct")).into_response());
+    or_shown(&state, &staff, id, result).await
+}
+
+fn new_markup(staff: &Staff, form: Option<&OpenForm>, error: Option<&str>) -> Markup {
+    let kind = form.and_then(|f| RequestKind::parse(&f.kind));
+    layout(
+        "Open a request",
+        Some(staff),
+        html! {
+            h1 { "Open a request for a visitor" }
+            p { "For someone who asked by phone, letter or at the counter. Check who they are first (for example, ask for an order number and the email it was placed with): the request counts from today and skips the emailed confirmation." }
+            (error_box(error))
+            form method="post" action="/requests/new" {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                fieldset {
+                    legend { "They ask for" }
+                    @for k in RequestKind::ALL {
+                        label.choice { input type="radio" name="kind" value=(k.as_str()) required checked[kind == Some(*k)]; " " (kind_label(*k)) }
+                    }
+                }
+                label for="email" { "Their email address" }
+                input #email name="email" type="email" required value=(form.map(|f| f.email.as_str()).unwrap_or(""));
+                label for="details" { "For a correction: what is to be corrected" }
+                textarea #details name="details" rows="3" maxlength="2000" { (form.map(|f| f.details.as_str()).unwrap_or("")) }
+                button type="submit" { "Open the request" }
+            }
+        },
+    )
+}
+
+async fn new_page(PageRole(staff, _): PageRole<RequestHandler, Staff>) -> Response {
+    page(StatusCode::OK, new_markup(&staff, None, None))
+}
+
+async fn open_submit(
+    State(state): State<AppState>,
+    CheckedForm(staff, form, _): CheckedForm<Staff, OpenForm, RequestHandler>,
+) -> Result<Response, ApiError> {
+    let Some(kind) = RequestKind::parse(&form.kind) else {
+        return Ok(page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            new_markup(
+                &staff,
+                Some(&form),
+                Some("Please choose what they ask for."),
+            ),
+        ));
+    };
+    match requests::open(&state, &staff, kind, &form.email, &form.details).await {
+        Ok(opened) => {
+            Ok(Redirect::to(&format!("/requests/{}?done=opened", opened.id)).into_response())
+        }
+        Err(ApiError::OrdersRefused(code, message))
+            if code != platform_orders_api::ErrorCode::NotFound =>
+        {
+            Ok(page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                new_markup(&staff, Some(&form), Some(&message)),
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,341 @@
+//! O13 and O14 end to end: a buyer asks on the storefront's privacy page, confirms by the
+//! mailed link, and the owner answers in the console. After an erasure nothing readable
+//! about the buyer is left: not in any registered personal column, not in a dump of the
+//! whole database, not in Redis, and not after restoring a backup taken before the
+//! erasure (the ledger erases them again).
+
+use std::time::Duration;
+
+use platform_orders_api::ErasureCertificate;
+use platform_tenancy::{TenantDb, TenantId};
+use redis::AsyncCommands;
+use reqwest::StatusCode;
+use reqwest::header::LOCATION;
+
+use crate::merchant_orders::{PASSWORD, Shop};
+
+/// What the buyer typed at checkout, as a scan looks for it.
+fn needles(shop: &Shop) -> Vec<String> {
+    vec![
+        shop.buyer_email().to_owned(),
+        "Lovelace".to_owned(),
+        "Hauptstra".to_owned(),
+        "+49 30 1234".to_owned(),
+    ]
+}
+
+/// Messages the development mail server holds for `to`, newest last.
+async fn mail_for(to: &str) -> Vec<serde_json::Value> {
+    let all: Vec<serde_json::Value> = reqwest::Client::new()
+        .get(format!("{}/email", platform_testkit::mail_api()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    all.into_iter()
+        .filter(|m| {
+            m["to"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|a| a["address"] == to))
+        })
+        .collect()
+}
+
+/// The text of the newest mail to `to` whose subject has `subject`, waiting for it.
+async fn wait_for(to: &str, subject: &str) -> String {
+    for _ in 0..150 {
+        if let Some(m) = mail_for(to)
+            .await
+            .into_iter()
+            .rev()
+            .find(|m| m["subject"].as_str().is_some_and(|s| s.contains(subject)))
+        {
+            return m["text"].as_str().unwrap().to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no “{subject}” mail for {to}")
+}
+
+fn token_after(text: &str, path: &str) -> String {
+    let start = text.find(path).unwrap_or_else(|| panic!("{text}")) + path.len();
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// The visitor asks on the privacy page and confirms by the mailed link.
+async fn ask(shop: &Shop, http: &reqwest::Client, kind: &str, subject_word: &str) {
+    let form = http
+        .post(shop.shop("/privacy/requests"))
+        .form(&[("kind", kind), ("email", shop.buyer_email())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), StatusCode::OK);
+    assert!(form.text().await.unwrap().contains("Check your inbox"));
+    let text = wait_for(shop.buyer_email(), "Please confirm").await;
+    assert!(text.contains(subject_word), "{text}");
+    let token = token_after(&text, "/privacy/confirm/");
+    // Opening the link shows a button; only the button confirms (mail scanners open links).
+    let page = http
+        .get(shop.shop(&format!("/privacy/confirm/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(page.text().await.unwrap().contains("Confirm my request"));
+    let confirmed = http
+        .post(shop.shop(&format!("/privacy/confirm/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    assert!(
+        confirmed
+            .text()
+            .await
+            .unwrap()
+            .contains("Request confirmed")
+    );
+}
+
+/// The newest open request's id from the console's list.
+async fn newest_request(shop: &Shop) -> String {
+    let list = shop.page("/requests").await;
+    assert!(list.contains("days left"), "{list}");
+    list.split("href=\"/requests/")
+        .filter_map(|s| s.split('"').next())
+        .find(|id| id.len() == 36)
+        .unwrap()
+        .to_owned()
+}
+
+async fn tenant(shop: &Shop) -> TenantId {
+    let pool = shop.db().pool_as("storefront", 1).await.unwrap();
+    sqlx::query_scalar("select id from tenants where handle = 'alpine'")
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+}
+
+/// Scans what the platform keeps for the buyer: the registered personal columns of their
+/// rows (as the backup role, which reads every table of the shop), a dump of the whole
+/// database, and every Redis key of the shop.
+async fn assert_forgotten(shop: &Shop, tenant: TenantId, order: &str, place: &str) {
+    let backup_role = TenantDb::new(shop.db().pool_as("backup", 1).await.unwrap());
+    let columns =
+        platform_tenancy::personal_columns(&shop.db().pool_as("backup", 1).await.unwrap())
+            .await
+            .unwrap();
+    let mut checked = 0;
+    let mut tx = backup_role.begin(tenant).await.unwrap();
+    for c in &columns {
+        let (key, value) = match c.table.as_str() {
+            "public.orders" => ("id", order.to_owned()),
+            "public.payments" => ("order_id", order.to_owned()),
+            _ => continue,
+        };
+        // Amounts and the country stay for the accounts; every other column is gone.
+        let kept = [
+            "subject_id",
+            "subtotal_minor",
+            "shipping_minor",
+            "tax_minor",
+            "total_minor",
+            "refunded_minor",
+            "country",
+        ];
+        if kept.contains(&c.column.as_str()) {
+            continue;
+        }
+        let sql = format!(
+            "select count(*) from {} where {key} = $1::uuid and {} is not null",
+            c.table, c.column
+        );
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(&value)
+            .fetch_one(&mut tx)
+            .await
+            .unwrap();
+        assert_eq!(
+            n, 0,
+            "{place}: {}.{} still holds the buyer's data",
+            c.table, c.column
+        );
+        checked += 1;
+    }
+    assert!(checked >= 8, "{place}: only {checked} columns scanned");
+    // Every key that sealed the buyer's details is destroyed.
+    let live: i64 = sqlx::query_scalar(
+        "select count(*) from keys.subject_keys k join orders o on o.subject_id = k.subject_id \
+         where o.id = $1::uuid and k.destroyed_at is null",
+    )
+    .bind(order)
+    .fetch_one(&mut tx)
+    .await
+    .unwrap();
+    assert_eq!(live, 0, "{place}: a key of the buyer is alive");
+    tx.commit().await.unwrap();
+
+    let admin = std::env::var(platform_testkit::ADMIN_URL_VAR)
+        .unwrap_or_else(|_| platform_testkit::DEFAULT_ADMIN_URL.to_owned());
+    let (server, _) = admin.rsplit_once('/').unwrap();
+    let dump = std::process::Command::new("pg_dump")
+        .args(["--data-only", "--no-owner", "--dbname"])
+        .arg(format!("{server}/{}", shop.db().name()))
+        .output()
+        .expect("pg_dump is installed");
+    assert!(dump.status.success());
+    let text = String::from_utf8_lossy(&dump.stdout);
+    assert!(text.contains("Alpine"), "{place}: the dump holds the shop");
+    for needle in needles(shop) {
+        assert!(
+            !text.contains(&needle),
+            "{place}: “{needle}” is in the database dump"
+        );
+    }
+
+    let client = redis::Client::open(crate::REDIS_URL).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis.keys(format!("*{tenant}*")).await.unwrap();
+    for key in keys {
+        let kind: String = redis::cmd("TYPE")
+            .arg(&key)
+            .query_async(&mut redis)
+            .await
+            .unwrap();
+        let value: Vec<u8> = match kind.as_str() {
+            "string" => redis.get(&key).await.unwrap(),
+            "hash" => redis
+                .hgetall::<_, Vec<Vec<u8>>>(&key)
+                .await
+                .unwrap()
+                .concat(),
+            _ => Vec::new(),
+        };
+        let value = String::from_utf8_lossy(&value);
+        for needle in needles(shop) {
+            assert!(
+                !value.contains(&needle),
+                "{place}: “{needle}” in Redis key {key}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn o14_an_erased_buyer_is_nowhere_readable_not_even_after_restoring_an_older_backup() {
+    let shop = Shop::new(true).await;
+    let order = shop.buy_and_pay().await;
+    // Paid orders are shipped before erasure (their address is still needed until then).
+    let shipped = shop.submit(&format!("/orders/{order}/ship"), &[]).await;
+    assert_eq!(shipped.status(), StatusCode::SEE_OTHER);
+    let tenant = tenant(&shop).await;
+
+    // A backup from before the erasure, holding the buyer's sealed details.
+    let s3 = platform_testkit::s3_settings().unwrap();
+    let store = backup::ObjectStore::new(&backup::S3Config {
+        endpoint: Some(s3.endpoint),
+        region: s3.region,
+        bucket: "platform-test".to_owned(),
+        access_key_id: s3.access_key_id,
+        secret_access_key: s3.secret_access_key.into(),
+        path_style: true,
+    });
+    store.ensure_bucket().await.unwrap();
+    let backups = backup::Backups::new(
+        TenantDb::new(shop.db().pool_as("backup", 2).await.unwrap()),
+        platform_vault::Vault::new(e2e::platform_kek()),
+        store,
+    );
+    let older = backups.run(tenant).await.unwrap();
+
+    // The buyer asks for erasure and confirms; the owner answers after password and code.
+    let visitor = platform_testkit::https_client(&shop.ca_pem)
+        .unwrap()
+        .resolve("alpine.shop.localhost", url_addr(&shop.shop("/")))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    ask(&shop, &visitor, "erasure", "erasure").await;
+    let id = newest_request(&shop).await;
+    let detail = shop.page(&format!("/requests/{id}")).await;
+    assert!(
+        detail.contains(shop.buyer_email()) && detail.contains("Erase their data"),
+        "{detail}"
+    );
+    let erase = shop
+        .submit(&format!("/requests/{id}/answer"), &[("step", "erase")])
+        .await;
+    assert_eq!(erase.status(), StatusCode::SEE_OTHER);
+    assert!(
+        erase.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/account/reauth")
+    );
+    let reauth = shop
+        .console(reqwest::Method::POST, "/api/v1/reauth")
+        .json(&serde_json::json!({ "password": PASSWORD, "code": shop.authenticator.code().await }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reauth.status(), StatusCode::NO_CONTENT);
+    let erase = shop
+        .submit(&format!("/requests/{id}/answer"), &[("step", "erase")])
+        .await;
+    assert_eq!(
+        erase.headers()[LOCATION],
+        format!("/requests/{id}?done=erase").as_str()
+    );
+
+    // The buyer receives the signed certificate; it holds nothing about them.
+    let text = wait_for(shop.buyer_email(), "was erased").await;
+    let json = &text[text.find('{').unwrap()..text.rfind('}').unwrap() + 1];
+    let certificate: ErasureCertificate = serde_json::from_str(json).unwrap();
+    let key = e2e::certificate_key().unwrap().verifying_key();
+    assert!(certificate.verifies(&platform_orders_api::CertificateKey {
+        key_id: key.key_id().to_owned(),
+        public_key: key.to_base64(),
+    }));
+    assert!(!json.contains(shop.buyer_email()));
+    // Once the certificate left, the request keeps no address either.
+    for _ in 0..100 {
+        if shop
+            .page(&format!("/requests/{id}"))
+            .await
+            .contains("erased")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The order stays for the accounts, without the person.
+    let order_page = shop.page(&format!("/orders/{order}")).await;
+    assert!(
+        order_page.contains("were erased at their request"),
+        "{order_page}"
+    );
+    assert_forgotten(&shop, tenant, &order, "after the erasure").await;
+
+    // Restoring the backup from before the erasure brings the rows back and erases again.
+    let report = backups
+        .restore(tenant, &older.backup_id, None)
+        .await
+        .unwrap();
+    assert!(report.erasures_replayed >= 1, "{report:?}");
+    assert_forgotten(&shop, tenant, &order, "after restoring the older backup").await;
+}
+
+fn url_addr(url: &str) -> std::net::SocketAddr {
+    let port: u16 = url
+        .rsplit_once(':')
+        .and_then(|(_, rest)| rest.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap();
+    std::net::SocketAddr::from(([127, 0, 0, 1], port))
+}
