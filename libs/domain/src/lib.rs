@@ -20,6 +20,7 @@ mod invalid;
 mod money;
 mod platform;
 mod privacy;
+mod retention;
 mod status;
 #[cfg(feature = "sqlx")]
 mod text_sql;
@@ -42,4 +43,5 @@ pub use privacy::{
     Deadline, EXPORT_LINK_DAYS, REQUEST_LINK_HOURS, REQUEST_REMINDER_DAYS, RequestKind,
     RequestSource, RequestStatus,
 };
+pub use retention::RetentionClass;
 pub use status::{OrderStatus, PolicyStatus, ProductStatus, ShopStatus};

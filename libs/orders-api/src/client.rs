@@ -488,6 +488,16 @@ impl OrdersClient {
         .map(drop)
     }
 
+    /// Applies (or, dry, counts) the shop's retention for the orders service's classes.
+    pub async fn retention(
+        &self,
+        tenant: TenantId,
+        run: &crate::RetentionRun,
+    ) -> Result<crate::RetentionCounts, OrdersCallError> {
+        self.json(self.http.post(self.url(tenant, &["retention"])).json(run))
+            .await
+    }
+
     /// The platform's public key for erasure certificates.
     pub async fn certificate_key(&self) -> Result<crate::CertificateKey, OrdersCallError> {
         let mut url = self.base.clone();

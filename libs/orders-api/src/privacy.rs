@@ -437,3 +437,27 @@ impl ErasureCertificate {
         public.verify(self.signed_bytes(), &signature).is_ok()
     }
 }
+
+/// A retention run over the orders service's classes (O15), as of `now` (the caller's
+/// clock: the console's daily run, or a test's).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionRun {
+    /// The moment the shop's retention is counted from.
+    pub now: DateTime<Utc>,
+    /// Count only; change nothing.
+    pub dry_run: bool,
+}
+
+/// What a retention run removed (or would remove), per class.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionCounts {
+    /// Orders whose contact, delivery and card details went.
+    pub order_details: i64,
+    /// Orders whose buyer IP went.
+    pub buyer_ips: i64,
+    /// Records of sent mail deleted.
+    pub delivered_mail: i64,
+    /// Expired data-subject exports deleted.
+    pub request_exports: i64,
+}

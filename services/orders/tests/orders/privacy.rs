@@ -428,3 +428,79 @@ async fn malformed_requests_are_refused_with_a_code_and_store_nothing() {
         0
     );
 }
+
+/// A retention run as of `days` from now.
+async fn retention(f: &Fixture, days: i64, dry_run: bool) -> Value {
+    let now = Utc::now() + chrono::Duration::days(days);
+    let answer = f
+        .post(
+            f.shop,
+            "/retention",
+            None,
+            &json!({ "now": now, "dry_run": dry_run }),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer.body
+}
+
+#[tokio::test]
+async fn o15_order_details_go_the_chosen_days_after_delivery_and_ips_sooner_previewed_first() {
+    let f = fixture().await;
+    let delivered = order_for(&f, &address("kept")).await;
+    let open = order_for(&f, &address("open")).await;
+    set_status(&f, &delivered, "delivered").await;
+    let db = platform_tenancy::TenantDb::new(f.db.pool_as("orders", 1).await.unwrap());
+    let mut tx = db.begin(f.shop).await.unwrap();
+    sqlx::query("update orders set delivered_at = now() where id = $1::uuid")
+        .bind(&delivered)
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let contact = |body: &Value| body["contact"]["email"].as_str().unwrap_or("").to_owned();
+
+    // Defaults: details 730 days after delivery, IPs 90 days after the order.
+    let early = retention(&f, 89, true).await;
+    assert_eq!(
+        (early["order_details"].as_i64(), early["buyer_ips"].as_i64()),
+        (Some(0), Some(0))
+    );
+    let preview = retention(&f, 729, true).await;
+    assert_eq!(
+        (
+            preview["order_details"].as_i64(),
+            preview["buyer_ips"].as_i64()
+        ),
+        (Some(0), Some(2))
+    );
+    let preview = retention(&f, 731, true).await;
+    assert_eq!(preview["order_details"], 1, "{preview}");
+    // A preview changes nothing.
+    let detail = f.get(f.shop, &format!("/orders/{delivered}")).await;
+    assert!(contact(&detail.body).starts_with("kept-"));
+    assert!(detail.body["buyer_ip"].is_string());
+
+    let done = retention(&f, 731, false).await;
+    assert_eq!(
+        (done["order_details"].as_i64(), done["buyer_ips"].as_i64()),
+        (Some(1), Some(2))
+    );
+    let detail = f.get(f.shop, &format!("/orders/{delivered}")).await;
+    assert_eq!(contact(&detail.body), "");
+    assert!(detail.body["erased_at"].is_string() && detail.body["buyer_ip"].is_null());
+    assert_eq!(
+        detail.body["summary"]["total_minor"], 12390,
+        "the accounts keep the order"
+    );
+    // The open order keeps its buyer (only its IP went).
+    let other = f.get(f.shop, &format!("/orders/{open}")).await;
+    assert!(contact(&other.body).starts_with("open-"));
+    assert!(other.body["buyer_ip"].is_null());
+    // Nothing is left to do a second time.
+    let again = retention(&f, 731, false).await;
+    assert_eq!(
+        (again["order_details"].as_i64(), again["buyer_ips"].as_i64()),
+        (Some(0), Some(0))
+    );
+}

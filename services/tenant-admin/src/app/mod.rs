@@ -14,6 +14,7 @@ pub mod orders;
 pub mod policies;
 pub mod products;
 pub mod requests;
+pub mod retention;
 pub mod review;
 pub mod settings;
 pub mod shops;

@@ -7,6 +7,7 @@ mod auth;
 mod catalog;
 mod checkout;
 mod requests;
+mod retention;
 mod staff;
 
 use std::sync::Arc;
@@ -245,6 +246,26 @@ impl Session {
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(reqwest::Method::GET, path, None).await
+    }
+
+    /// A console page's HTML.
+    pub async fn page(&self, path: &str) -> String {
+        match self.get(path).await {
+            (StatusCode::OK, Value::String(html)) => html,
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+
+    /// Posts a console form; the status and the page (or redirect) it answers with.
+    pub async fn post_form(&self, path: &str, form: &[(&str, String)]) -> (StatusCode, String) {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        (res.status(), res.text().await.unwrap())
     }
 
     pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {

@@ -6,6 +6,7 @@
 
 mod browser;
 mod browser_checkout;
+mod browser_privacy;
 mod browser_processor;
 mod browser_staff;
 mod carts;

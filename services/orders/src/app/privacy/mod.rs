@@ -12,6 +12,7 @@
 mod erasure;
 mod export;
 pub mod mail;
+mod retention;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;

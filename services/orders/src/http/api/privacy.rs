@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use platform_orders_api::{
     CertificateKey, ConfirmRequest, ConfirmedRequest, CorrectOrder, ErrorCode, ExportView,
     ExtendRequest, OpenRequest, OrderId, RequestAction, RequestDetail, RequestId, RequestList,
-    RequestSummary, SubmitRequest,
+    RequestSummary, RetentionCounts, RetentionRun, SubmitRequest,
 };
 use platform_web::{JsonBody, PathParams};
 
@@ -32,6 +32,7 @@ pub fn router() -> Router<Orders> {
             "/v1/shops/{tenant}/orders/{order}/correction",
             post(correct),
         )
+        .route("/v1/shops/{tenant}/retention", post(retention))
 }
 
 fn request_id(text: &str) -> Result<RequestId, OrdersError> {
@@ -150,4 +151,14 @@ async fn correct(
         .map_err(|_| OrdersError::refused(ErrorCode::MalformedId, "The order id is malformed."))?;
     orders.correct_order(tenant, order, body).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+async fn retention(
+    State(orders): State<Orders>,
+    PathParams(tenant): PathParams<String>,
+    JsonBody(body): JsonBody<RetentionRun>,
+) -> Result<Json<RetentionCounts>, OrdersError> {
+    let tenant = super::tenant(&tenant)?;
+    Ok(Json(orders.retention(tenant, body).await?))
 }

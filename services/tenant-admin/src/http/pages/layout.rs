@@ -39,6 +39,7 @@ pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
                                 a href="/settings/checkout" { "Checkout" }
                                 a href="/settings/payments" { "Payment keys" }
                                 a href="/privacy" { "Privacy policy" }
+                                a href="/settings/retention" { "Retention" }
                             }
                             @if may(Permission::ManageStaff) {
                                 a href="/staff" { "Staff" }

@@ -13,6 +13,7 @@ mod payments;
 mod privacy;
 mod products;
 mod requests;
+mod retention;
 mod session;
 mod settings;
 mod team;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(payments::router())
         .merge(privacy::router())
         .merge(requests::router())
+        .merge(retention::router())
         .merge(catalog_csv::router())
         .merge(team::router())
         .merge(account::router())
