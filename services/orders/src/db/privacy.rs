@@ -82,18 +82,23 @@ pub async fn recent_unconfirmed(tx: &mut TenantTx, email_index: &[u8]) -> Result
 }
 
 /// Confirms the unconfirmed request whose link has this hash, if it still works; returns
-/// its id, kind and deadline.
+/// its id, kind and deadline. The same link pressed again within its 24 hours (a double
+/// click, a reload) answers the same and changes nothing.
 pub async fn confirm(
     tx: &mut TenantTx,
     hash: &[u8],
 ) -> Result<Option<(RequestId, RequestKind, NaiveDate)>, sqlx::Error> {
     sqlx::query_as(
-        "update privacy_requests \
-            set status = 'open', verified_at = now(), verify_hash = null, \
-                verify_token_sealed = null, \
-                due_on = ((now() at time zone 'UTC')::date + interval '1 month')::date \
-          where verify_hash = $1 and status = 'unverified' and verify_until > now() \
-         returning id, kind, due_on",
+        "with confirmed as ( \
+             update privacy_requests \
+                set status = 'open', verified_at = now(), verify_token_sealed = null, \
+                    due_on = ((now() at time zone 'UTC')::date + interval '1 month')::date \
+              where verify_hash = $1 and status = 'unverified' and verify_until > now() \
+             returning id, kind, due_on) \
+         select id, kind, due_on from confirmed \
+         union all \
+         select id, kind, coalesce(extended_to, due_on) from privacy_requests \
+          where verify_hash = $1 and status <> 'unverified' and verify_until > now()",
     )
     .bind(hash)
     .fetch_optional(&mut *tx)

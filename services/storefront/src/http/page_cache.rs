@@ -3,7 +3,8 @@
 //! [`TTL`]: that bounds staleness if the listener connection is down, and for the one
 //! time-based page (a published policy taking effect at its date).
 //!
-//! Only 200 answers to plain GETs are kept, never the cart page. Pages hold no
+//! Only 200 answers to plain GETs are kept, never the cart, checkout, order or data-request
+//! pages, nor any answer marked `no-store`. Pages hold no
 //! per-visitor content: the mini-cart and the cookie-less token are filled in after the
 //! cache by the visit middleware, so visitors with a cart cookie share the cache too.
 //! Views of product pages are still counted on a cache hit (the handler marks the
@@ -153,6 +154,8 @@ fn cacheable(request: &Request) -> bool {
         && path != "/checkout"
         && !path.starts_with("/checkout/")
         && !path.starts_with("/orders/")
+        // Data requests: confirmation links and a person's export.
+        && !path.starts_with("/privacy/")
         && !request.headers().contains_key(header::AUTHORIZATION)
 }
 
@@ -209,7 +212,13 @@ pub async fn page_cache(State(state): State<AppState>, request: Request, next: N
         return respond(entry, if_none_match);
     }
     let response = next.run(request).await;
-    if response.status() != StatusCode::OK {
+    // A page that says it must not be stored (it shows someone's data) never is.
+    let no_store = response
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("no-store"));
+    if response.status() != StatusCode::OK || no_store {
         return response;
     }
     let product = response.extensions().get::<ViewedProduct>().map(|v| v.0);

@@ -45,18 +45,32 @@ async fn mail_for(to: &str) -> Vec<serde_json::Value> {
 
 /// The text of the newest mail to `to` whose subject has `subject`, waiting for it.
 pub(crate) async fn wait_for(to: &str, subject: &str) -> String {
+    wait_for_nth(to, subject, 1).await
+}
+
+/// How many mails to `to` have `subject` so far.
+pub(crate) async fn count_of(to: &str, subject: &str) -> usize {
+    mail_for(to)
+        .await
+        .iter()
+        .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(subject)))
+        .count()
+}
+
+/// The text of the `n`th mail (from 1) to `to` whose subject has `subject`, waiting for it.
+pub(crate) async fn wait_for_nth(to: &str, subject: &str, n: usize) -> String {
     for _ in 0..150 {
-        if let Some(m) = mail_for(to)
+        let matching: Vec<serde_json::Value> = mail_for(to)
             .await
             .into_iter()
-            .rev()
-            .find(|m| m["subject"].as_str().is_some_and(|s| s.contains(subject)))
-        {
-            return m["text"].as_str().unwrap().to_owned();
+            .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(subject)))
+            .collect();
+        if matching.len() >= n {
+            return matching[n - 1]["text"].as_str().unwrap().to_owned();
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("no “{subject}” mail for {to}")
+    panic!("no “{subject}” mail number {n} for {to}")
 }
 
 pub(crate) fn token_after(text: &str, path: &str) -> String {
@@ -113,7 +127,7 @@ pub(crate) async fn newest_request(shop: &Shop) -> String {
         .to_owned()
 }
 
-async fn tenant(shop: &Shop) -> TenantId {
+pub(crate) async fn tenant(shop: &Shop) -> TenantId {
     let pool = shop.db().pool_as("storefront", 1).await.unwrap();
     sqlx::query_scalar("select id from tenants where handle = 'alpine'")
         .fetch_one(&pool)
