@@ -498,6 +498,15 @@ impl OrdersClient {
             .await
     }
 
+    /// Every order of the shop with the buyers' details (the merchant's export).
+    pub async fn shop_orders(
+        &self,
+        tenant: TenantId,
+    ) -> Result<crate::ShopOrders, OrdersCallError> {
+        self.json(self.http.get(self.url(tenant, &["export", "orders"])))
+            .await
+    }
+
     /// The platform's public key for erasure certificates.
     pub async fn certificate_key(&self) -> Result<crate::CertificateKey, OrdersCallError> {
         let mut url = self.base.clone();

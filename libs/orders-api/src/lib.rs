@@ -21,7 +21,7 @@ pub use privacy::{
     ConfirmedRequest, CorrectOrder, ErasureCertificate, ExportView, ExportedConsent, ExportedMail,
     ExportedOrder, ExportedRead, ExportedRequest, ExtendRequest, HeldOrder, KeptRecord,
     OpenRequest, RequestAction, RequestDetail, RequestList, RequestSummary, RetentionCounts,
-    RetentionRun, ShopFacts, Statement, SubjectExport, SubmitRequest,
+    RetentionRun, ShopFacts, ShopOrders, Statement, SubjectExport, SubmitRequest,
 };
 
 /// The vault context of an order's sealed contact (a JSON [`Contact`]): the orders

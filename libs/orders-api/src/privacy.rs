@@ -461,3 +461,10 @@ pub struct RetentionCounts {
     /// Expired data-subject exports deleted.
     pub request_exports: i64,
 }
+
+/// Every order of a shop as an export shows it (the merchant's export, O13).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShopOrders {
+    /// Oldest first.
+    pub orders: Vec<ExportedOrder>,
+}

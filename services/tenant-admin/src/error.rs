@@ -74,6 +74,9 @@ pub enum ApiError {
     /// The CSV export could not be written (500).
     #[error("csv")]
     Csv(#[from] csv::Error),
+    /// Writing an export bundle (ZIP, JSON) failed (500).
+    #[error("export bundle")]
+    Bundle(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The orders service refused (its code and message pass through).
     #[error("orders refused: {}", .0.as_str())]
     OrdersRefused(platform_orders_api::ErrorCode, String),
@@ -248,7 +251,8 @@ impl ApiError {
             | ApiError::Vault(_)
             | ApiError::Hashing(_)
             | ApiError::Audit(_)
-            | ApiError::Csv(_) => (
+            | ApiError::Csv(_)
+            | ApiError::Bundle(_) => (
                 S::INTERNAL_SERVER_ERROR,
                 "internal",
                 "Something went wrong on our side. Please try again.".into(),

@@ -678,3 +678,11 @@ pub async fn expired_exports(
     };
     sqlx::query_scalar(sql).bind(now).fetch_one(&mut *tx).await
 }
+
+/// Every order of the shop, oldest first (at most 100,000: larger shops export by the
+/// backup tooling).
+pub async fn all_orders(tx: &mut TenantTx) -> Result<Vec<OrderId>, sqlx::Error> {
+    sqlx::query_scalar("select id from orders order by number limit 100000")
+        .fetch_all(&mut *tx)
+        .await
+}

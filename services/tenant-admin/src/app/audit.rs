@@ -99,7 +99,7 @@ impl LogQuery {
         given(&self.staff).and_then(|s| s.parse().ok())
     }
 
-    fn filter(&self, limit: Option<i64>) -> Result<platform_audit::Filter, ApiError> {
+    pub(crate) fn filter(&self, limit: Option<i64>) -> Result<platform_audit::Filter, ApiError> {
         let bad = |what: &'static str| {
             ApiError::Invalid(platform_domain::Invalid::new("audit.filter_invalid", what))
         };

@@ -17,6 +17,7 @@ pub mod requests;
 pub mod retention;
 pub mod review;
 pub mod settings;
+pub mod shop_export;
 pub mod shops;
 pub mod staff;
 pub mod staff_mail;

@@ -106,6 +106,9 @@ pub struct Counts {
     pub login_attempts: i64,
     /// Daily view counts.
     pub view_counts: i64,
+    /// Whole-shop exports whose link expired.
+    #[serde(default)]
+    pub shop_exports: i64,
     /// Whether the orders service's classes were reached (none: it was away).
     pub orders_reached: bool,
 }
@@ -189,6 +192,8 @@ pub async fn run(
         )
         .await?,
         login_attempts: count_or_delete(&mut tx, "login_attempts where at < $1", dry_run, sessions)
+            .await?,
+        shop_exports: count_or_delete(&mut tx, "shop_exports where expires_at < $1", dry_run, now)
             .await?,
         view_counts: count_or_delete(
             &mut tx,

@@ -356,3 +356,83 @@ fn url_addr(url: &str) -> std::net::SocketAddr {
         .unwrap();
     std::net::SocketAddr::from(([127, 0, 0, 1], port))
 }
+
+#[tokio::test]
+async fn o13_a_merchant_exports_the_whole_shop_with_a_checksum_manifest() {
+    use sha2::Digest;
+    use std::io::Read;
+
+    let shop = Shop::new(true).await;
+    shop.buy_and_pay().await;
+    let made = shop.submit("/export", &[]).await;
+    let page = if made.status() == StatusCode::SEE_OTHER {
+        // Asked for password and code again first.
+        let reauth = shop
+            .console(reqwest::Method::POST, "/api/v1/reauth")
+            .json(&serde_json::json!({ "password": PASSWORD, "code": shop.authenticator.code().await }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reauth.status(), StatusCode::NO_CONTENT);
+        shop.submit("/export", &[]).await.text().await.unwrap()
+    } else {
+        made.text().await.unwrap()
+    };
+    let link = page
+        .split("href=\"/export/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("{page}"));
+    let zip = shop
+        .console(reqwest::Method::GET, &format!("/export/{link}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zip.status(), StatusCode::OK);
+    assert_eq!(zip.headers()["content-type"], "application/zip");
+    let bytes = zip.bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut read = |name: &str| {
+        let mut text = Vec::new();
+        archive
+            .by_name(name)
+            .unwrap_or_else(|_| panic!("{name} is in the export"))
+            .read_to_end(&mut text)
+            .unwrap();
+        text
+    };
+    let manifest: serde_json::Value = serde_json::from_slice(&read("manifest.json")).unwrap();
+    let files = manifest["files"].as_array().unwrap();
+    let names: Vec<&str> = files.iter().map(|f| f["name"].as_str().unwrap()).collect();
+    for expected in [
+        "shop.json",
+        "products.csv",
+        "orders.json",
+        "orders.csv",
+        "data-requests.json",
+        "staff.json",
+        "audit-log.csv",
+    ] {
+        assert!(names.contains(&expected), "{names:?}");
+    }
+    for f in files {
+        let content = read(f["name"].as_str().unwrap());
+        assert_eq!(f["bytes"].as_u64(), Some(content.len() as u64));
+        assert_eq!(
+            f["sha256"].as_str().unwrap(),
+            hex::encode(sha2::Sha256::digest(&content)),
+            "{}",
+            f["name"]
+        );
+    }
+    let orders = String::from_utf8(read("orders.csv")).unwrap();
+    assert!(
+        orders.contains(shop.buyer_email()) && orders.contains("Hauptstraße 1"),
+        "{orders}"
+    );
+    let products = String::from_utf8(read("products.csv")).unwrap();
+    assert!(products.lines().count() >= 2, "{products}");
+    // The export is in the audit log, naming the classes it holds.
+    let audit = shop.page("/audit").await;
+    assert!(audit.contains("shop.export"), "{audit}");
+}

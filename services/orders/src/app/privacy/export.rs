@@ -6,7 +6,7 @@ use chrono::Utc;
 use platform_domain::{RequestId, RequestKind, RequestStatus};
 use platform_orders_api::{
     Address, Article15, Contact, ErrorCode, ExportView, ExportedOrder, RequestAction,
-    RequestDetail, ShopFacts, Statement, SubjectExport,
+    RequestDetail, ShopFacts, ShopOrders, Statement, SubjectExport,
 };
 use platform_tenancy::{TenantId, TenantTx};
 
@@ -175,35 +175,9 @@ impl Orders {
         let held = db::privacy::orders_of(tx, &index).await?;
         let mut orders = Vec::with_capacity(held.len());
         for h in &held {
-            let Some(o) = db::orders::find(tx, h.id).await? else {
-                continue;
-            };
-            let contact: Option<Contact> = match &o.contact_sealed {
-                Some(bytes) => self.open(tx, CONTACT_FIELD, bytes).await?,
-                None => None,
-            };
-            let shipping: Option<Address> = match &o.shipping_sealed {
-                Some(bytes) => self.open(tx, SHIPPING_FIELD, bytes).await?,
-                None => None,
-            };
-            orders.push(ExportedOrder {
-                reference: o.reference,
-                placed_at: o.created_at,
-                status: o.status,
-                currency: o.currency.to_string(),
-                subtotal_minor: o.subtotal_minor,
-                shipping_minor: o.shipping_minor,
-                tax_minor: o.tax_minor,
-                total_minor: o.total_minor,
-                refunded_minor: o.refunded_minor,
-                lines: db::orders::lines(tx, h.id).await?,
-                contact,
-                shipping,
-                buyer_ip: o.buyer_ip.map(|ip| ip.to_string()),
-                payment: db::payments::find(tx, h.id).await?.map(Into::into),
-                shipment: db::orders::shipment(tx, h.id).await?,
-                events: db::orders::events(tx, h.id).await?,
-            });
+            if let Some(order) = self.exported_order(tx, h.id).await? {
+                orders.push(order);
+            }
         }
         let requests = db::privacy::requests_of(tx, &index).await?;
         let order_ids: Vec<_> = held.iter().map(|h| h.id).collect();
@@ -232,6 +206,58 @@ impl Orders {
             requests: db::privacy::exported(&requests),
             reads,
         })
+    }
+
+    /// One order as an export shows it: everything stored on it, details opened.
+    async fn exported_order(
+        &self,
+        tx: &mut TenantTx,
+        id: platform_domain::OrderId,
+    ) -> Result<Option<ExportedOrder>> {
+        let Some(o) = db::orders::find(tx, id).await? else {
+            return Ok(None);
+        };
+        let contact: Option<Contact> = match &o.contact_sealed {
+            Some(bytes) => self.open(tx, CONTACT_FIELD, bytes).await?,
+            None => None,
+        };
+        let shipping: Option<Address> = match &o.shipping_sealed {
+            Some(bytes) => self.open(tx, SHIPPING_FIELD, bytes).await?,
+            None => None,
+        };
+        Ok(Some(ExportedOrder {
+            reference: o.reference,
+            placed_at: o.created_at,
+            status: o.status,
+            currency: o.currency.to_string(),
+            subtotal_minor: o.subtotal_minor,
+            shipping_minor: o.shipping_minor,
+            tax_minor: o.tax_minor,
+            total_minor: o.total_minor,
+            refunded_minor: o.refunded_minor,
+            lines: db::orders::lines(tx, id).await?,
+            contact,
+            shipping,
+            buyer_ip: o.buyer_ip.map(|ip| ip.to_string()),
+            payment: db::payments::find(tx, id).await?.map(Into::into),
+            shipment: db::orders::shipment(tx, id).await?,
+            events: db::orders::events(tx, id).await?,
+        }))
+    }
+
+    /// Every order of the shop as an export shows it, oldest first (the merchant's
+    /// export of the whole shop, O13).
+    pub async fn shop_orders(&self, tenant: TenantId) -> Result<ShopOrders> {
+        let mut tx = self.db.begin(tenant).await?;
+        let ids = db::privacy::all_orders(&mut tx).await?;
+        let mut orders = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(order) = self.exported_order(&mut tx, id).await? {
+                orders.push(order);
+            }
+        }
+        tx.commit().await?;
+        Ok(ShopOrders { orders })
     }
 
     /// An export by its link's token, while the link works.

@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use platform_orders_api::{
     CertificateKey, ConfirmRequest, ConfirmedRequest, CorrectOrder, ErrorCode, ExportView,
     ExtendRequest, OpenRequest, OrderId, RequestAction, RequestDetail, RequestId, RequestList,
-    RequestSummary, RetentionCounts, RetentionRun, SubmitRequest,
+    RequestSummary, RetentionCounts, RetentionRun, ShopOrders, SubmitRequest,
 };
 use platform_web::{JsonBody, PathParams};
 
@@ -33,6 +33,7 @@ pub fn router() -> Router<Orders> {
             post(correct),
         )
         .route("/v1/shops/{tenant}/retention", post(retention))
+        .route("/v1/shops/{tenant}/export/orders", get(shop_orders))
 }
 
 fn request_id(text: &str) -> Result<RequestId, OrdersError> {
@@ -161,4 +162,13 @@ async fn retention(
 ) -> Result<Json<RetentionCounts>, OrdersError> {
     let tenant = super::tenant(&tenant)?;
     Ok(Json(orders.retention(tenant, body).await?))
+}
+
+#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+async fn shop_orders(
+    State(orders): State<Orders>,
+    PathParams(tenant): PathParams<String>,
+) -> Result<Json<ShopOrders>, OrdersError> {
+    let tenant = super::tenant(&tenant)?;
+    Ok(Json(orders.shop_orders(tenant).await?))
 }

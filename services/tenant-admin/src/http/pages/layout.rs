@@ -40,6 +40,7 @@ pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
                                 a href="/settings/payments" { "Payment keys" }
                                 a href="/privacy" { "Privacy policy" }
                                 a href="/settings/retention" { "Retention" }
+                                a href="/export" { "Export the shop" }
                             }
                             @if may(Permission::ManageStaff) {
                                 a href="/staff" { "Staff" }

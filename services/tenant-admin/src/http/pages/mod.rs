@@ -16,6 +16,7 @@ mod requests;
 mod retention;
 mod session;
 mod settings;
+mod shop_export;
 mod team;
 
 use axum::Router;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(privacy::router())
         .merge(requests::router())
         .merge(retention::router())
+        .merge(shop_export::router())
         .merge(catalog_csv::router())
         .merge(team::router())
         .merge(account::router())

@@ -31,7 +31,7 @@ fn counts_rows(c: &Counts) -> Markup {
         li { (c.order_details) " orders' contact, delivery and card details" }
         li { (c.buyer_ips) " buyer IP addresses" }
         li { (c.delivered_mail) " records of sent mail" }
-        li { (c.request_exports) " expired data exports" }
+        li { (c.request_exports) " expired data exports and " (c.shop_exports) " expired shop exports" }
         li { (c.staff_sessions) " ended staff sessions and " (c.login_attempts) " login attempts" }
         li { (c.view_counts) " daily view counts" }
         @if !c.orders_reached { li { "(the orders service could not be reached: its classes were not counted)" } }
