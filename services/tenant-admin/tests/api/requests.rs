@@ -100,3 +100,43 @@ async fn o14_owners_are_reminded_a_week_before_a_deadline_and_on_its_last_day() 
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     assert_eq!(reminders(&email).await.len(), 2);
 }
+
+#[tokio::test]
+async fn o8_data_requests_are_for_owners_and_customer_service_only() {
+    let app = App::start().await;
+    let handle = unique_shop("who-handles");
+    let owner = app.shop(&handle).await;
+    let support = crate::staff::member(
+        &app,
+        &owner,
+        &crate::staff::unique("support"),
+        &["support"],
+        1,
+    )
+    .await;
+    let catalog = crate::staff::member(
+        &app,
+        &owner,
+        &crate::staff::unique("catalog"),
+        &["catalog"],
+        1,
+    )
+    .await;
+    let packer = crate::staff::member(
+        &app,
+        &owner,
+        &crate::staff::unique("packer"),
+        &["fulfilment"],
+        1,
+    )
+    .await;
+    for (who, expected) in [
+        (&owner, reqwest::StatusCode::OK),
+        (&support, reqwest::StatusCode::OK),
+        (&catalog, reqwest::StatusCode::FORBIDDEN),
+        (&packer, reqwest::StatusCode::FORBIDDEN),
+    ] {
+        let (status, _) = who.get("/requests/new").await;
+        assert_eq!(status, expected);
+    }
+}
