@@ -644,6 +644,27 @@ pub async fn old_ips(
         .await
 }
 
+/// Rows of `from_where` (a table and a condition on `$1`, the moment, and `$2`, days):
+/// counted, or deleted.
+async fn delete_or_count(
+    tx: &mut TenantTx,
+    from_where: &'static str,
+    now: DateTime<Utc>,
+    days: i32,
+    dry_run: bool,
+) -> Result<i64, sqlx::Error> {
+    let sql = if dry_run {
+        format!("select count(*) from {from_where}")
+    } else {
+        format!("with gone as (delete from {from_where} returning 1) select count(*) from gone")
+    };
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(days)
+        .fetch_one(&mut *tx)
+        .await
+}
+
 /// Records of mail sent more than `days` before `now`: counted, or deleted.
 pub async fn old_mail(
     tx: &mut TenantTx,
@@ -651,17 +672,8 @@ pub async fn old_mail(
     days: i32,
     dry_run: bool,
 ) -> Result<i64, sqlx::Error> {
-    let sql = if dry_run {
-        "select count(*) from outbox where sent_at < $1 - make_interval(days => $2)"
-    } else {
-        "with gone as (delete from outbox where sent_at < $1 - make_interval(days => $2) \
-           returning 1) select count(*) from gone"
-    };
-    sqlx::query_scalar(sql)
-        .bind(now)
-        .bind(days)
-        .fetch_one(&mut *tx)
-        .await
+    let outbox = "outbox where sent_at < $1 - make_interval(days => $2)";
+    delete_or_count(tx, outbox, now, days, dry_run).await
 }
 
 /// Exports whose link expired by `now`: counted, or deleted.
@@ -670,13 +682,8 @@ pub async fn expired_exports(
     now: DateTime<Utc>,
     dry_run: bool,
 ) -> Result<i64, sqlx::Error> {
-    let sql = if dry_run {
-        "select count(*) from privacy_exports where expires_at < $1"
-    } else {
-        "with gone as (delete from privacy_exports where expires_at < $1 returning 1) \
-         select count(*) from gone"
-    };
-    sqlx::query_scalar(sql).bind(now).fetch_one(&mut *tx).await
+    let exports = "privacy_exports where expires_at < $1 - make_interval(days => $2)";
+    delete_or_count(tx, exports, now, 0, dry_run).await
 }
 
 /// Every order of the shop, oldest first (at most 100,000: larger shops export by the
