@@ -20,6 +20,8 @@ alter table store_settings
     add column retention_mail_days integer not null default 90
         check (retention_mail_days between 7 and 730);
 
+comment on column store_settings.retention_buyer_ip_days is 'not personal: how many days buyers'' IP addresses are kept';
+
 -- An IP may now go before the rest of the buyer's details.
 alter table orders
     drop constraint orders_erased_or_whole,
