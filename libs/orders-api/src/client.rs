@@ -507,6 +507,20 @@ impl OrdersClient {
             .await
     }
 
+    /// Queues the notice of a material policy change to every buyer of the shop.
+    pub async fn policy_notices(
+        &self,
+        tenant: TenantId,
+        notices: &crate::PolicyNotices,
+    ) -> Result<crate::PolicyNoticesQueued, OrdersCallError> {
+        self.json(
+            self.http
+                .post(self.url(tenant, &["policy-notices"]))
+                .json(notices),
+        )
+        .await
+    }
+
     /// The platform's public key for erasure certificates.
     pub async fn certificate_key(&self) -> Result<crate::CertificateKey, OrdersCallError> {
         let mut url = self.base.clone();

@@ -20,8 +20,9 @@ pub use privacy::{
     Article15, BackupStatement, CertificateKey, CertificateSignature, ConfirmRequest,
     ConfirmedRequest, CorrectOrder, ErasureCertificate, ExportView, ExportedConsent, ExportedMail,
     ExportedOrder, ExportedRead, ExportedRequest, ExtendRequest, HeldOrder, KeptRecord,
-    OpenRequest, RequestAction, RequestDetail, RequestList, RequestSummary, RetentionCounts,
-    RetentionRun, ShopFacts, ShopOrders, Statement, SubjectExport, SubmitRequest,
+    OpenRequest, PolicyNotices, PolicyNoticesQueued, RequestAction, RequestDetail, RequestList,
+    RequestSummary, RetentionCounts, RetentionRun, ShopFacts, ShopOrders, Statement, SubjectExport,
+    SubmitRequest,
 };
 
 /// The vault context of an order's sealed contact (a JSON [`Contact`]): the orders

@@ -468,3 +468,19 @@ pub struct ShopOrders {
     /// Oldest first.
     pub orders: Vec<ExportedOrder>,
 }
+
+/// Announce a material change of the privacy policy (O20) to every buyer of the shop:
+/// one mail per buyer, sent once the version is published.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyNotices {
+    /// The new version's number.
+    pub version: i32,
+}
+
+/// How many buyers will be told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyNoticesQueued {
+    /// Notices queued.
+    pub queued: i64,
+}

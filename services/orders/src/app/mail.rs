@@ -103,6 +103,27 @@ pub fn shipping_text(
     )
 }
 
+/// The notice of a material change of the privacy policy (O20): when it takes effect
+/// and where to read it; a service message, sent once per buyer and version.
+pub fn policy_text(
+    shop_name: &str,
+    version: i32,
+    effective_at: chrono::DateTime<chrono::Utc>,
+    base: &str,
+) -> (String, String) {
+    (
+        format!("{shop_name} is changing its privacy policy"),
+        format!(
+            "{shop_name} is making an important change to how it handles your personal data. \
+             Version {version} of its privacy policy takes effect on {date}.\n\n\
+             Read what changes before then:\n{base}/policies/privacy#upcoming\n\n\
+             You can ask for a copy of your data or its erasure on the same page.\n\n\
+             You receive this because you ordered from {shop_name}; it is a service message about your data, not advertising.\n",
+            date = effective_at.format("%-d %B %Y"),
+        ),
+    )
+}
+
 impl Orders {
     /// Writes a mail to the buyer about the order; none when the buyer gave no email
     /// (or their details were erased).
@@ -111,6 +132,7 @@ impl Orders {
         tx: &mut platform_tenancy::TenantTx,
         kind: &str,
         order: platform_domain::OrderId,
+        policy_version: Option<i32>,
     ) -> Result<Option<BuyerMail>, OrdersError> {
         let Some(notice) = db::outbox::placed_notice(tx, order).await? else {
             return Ok(None);
@@ -122,7 +144,20 @@ impl Orders {
         if contact.email.is_empty() {
             return Ok(None);
         }
-        let (subject, body) = if kind == "shipping_notice" {
+        let (subject, body) = if kind == "policy_notice" {
+            let Some(version) = policy_version else {
+                return Ok(None);
+            };
+            // Not (or no longer) published: nothing to announce.
+            let Some(effective_at) = db::outbox::policy_effective_at(tx, version).await? else {
+                return Ok(None);
+            };
+            let (_, _, _, _, hosts) = db::privacy::shop_facts(tx).await?;
+            let Some(base) = self.shop_url(&hosts) else {
+                return Ok(None);
+            };
+            policy_text(&notice.shop_name, version, effective_at, &base)
+        } else if kind == "shipping_notice" {
             match db::orders::shipment(tx, order).await? {
                 Some(s) => shipping_text(&notice, &s),
                 None => return Ok(None),
@@ -204,8 +239,11 @@ impl Orders {
                         Some(_) => Ok(Some("no recipient: the shop has no contact email")),
                         None => Ok(Some("no such order")),
                     },
-                    "order_confirmation" | "shipping_notice" => {
-                        let mail = match self.buyer_mail(&mut tx, &row.kind, order_id).await {
+                    "order_confirmation" | "shipping_notice" | "policy_notice" => {
+                        let mail = match self
+                            .buyer_mail(&mut tx, &row.kind, order_id, row.policy_version)
+                            .await
+                        {
                             Ok(mail) => mail,
                             // A sealed field that does not open will not open on a retry
                             // either: note it on the row instead of stopping the shop's

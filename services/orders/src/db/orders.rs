@@ -201,7 +201,7 @@ pub async fn add_event(
 pub async fn enqueue(tx: &mut TenantTx, order: OrderId, kind: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "insert into outbox (tenant_id, id, kind, order_id) values ($1, $2, $3, $4) \
-         on conflict (tenant_id, order_id, kind) do nothing",
+         on conflict (tenant_id, order_id, kind) where policy_version is null do nothing",
     )
     .bind(tx.tenant())
     .bind(Uuid::new_v4())

@@ -16,6 +16,8 @@ pub struct Due {
     pub order_id: Option<OrderId>,
     /// About which request (request mail).
     pub request_id: Option<platform_domain::RequestId>,
+    /// Which privacy policy version (a policy notice).
+    pub policy_version: Option<i32>,
     /// Tries so far.
     pub attempts: i32,
 }
@@ -24,7 +26,7 @@ pub struct Due {
 /// them, so no row is sent twice at the same time).
 pub async fn due(tx: &mut TenantTx, limit: i64) -> Result<Vec<Due>, sqlx::Error> {
     sqlx::query_as(
-        "select id, kind, order_id, request_id, attempts from outbox \
+        "select id, kind, order_id, request_id, policy_version, attempts from outbox \
          where sent_at is null and available_at <= now() \
          order by available_at limit $1 for update skip locked",
     )
@@ -107,4 +109,37 @@ pub async fn shop_name(tx: &mut TenantTx) -> Result<String, sqlx::Error> {
         .bind(tx.tenant())
         .fetch_one(&mut *tx)
         .await
+}
+
+/// Queues one notice of policy `version` per buyer (their newest order with an email),
+/// once; returns how many were queued.
+pub async fn enqueue_policy_notices(tx: &mut TenantTx, version: i32) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "insert into outbox (tenant_id, id, kind, order_id, policy_version) \
+         select $1, gen_random_uuid(), 'policy_notice', b.id, $2 \
+         from (select distinct on (email_index) id from orders \
+               where email_index is not null and erased_at is null \
+               order by email_index, created_at desc) b \
+         on conflict (tenant_id, order_id, policy_version) where policy_version is not null \
+         do nothing",
+    )
+    .bind(tx.tenant())
+    .bind(version)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected())
+}
+
+/// When published policy `version` takes effect (none: not published).
+pub async fn policy_effective_at(
+    tx: &mut TenantTx,
+    version: i32,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select effective_at from privacy_policies where version = $1 and status = 'published'",
+    )
+    .bind(version)
+    .fetch_optional(&mut *tx)
+    .await
+    .map(Option::flatten)
 }

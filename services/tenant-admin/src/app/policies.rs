@@ -44,13 +44,19 @@ pub struct Published {
     pub version: i32,
     /// When it takes effect.
     pub effective_at: DateTime<Utc>,
+    /// For a material change: how many buyers are told.
+    pub notified: Option<i64>,
 }
 
-/// Publishes the draft, effective at `effective_at` (default now; never in the past).
+/// Publishes the draft, effective at `effective_at` (default now; never in the past). A
+/// material change (O20) takes effect at least the shop's notice days (14 or more) after
+/// publication, and every buyer is told through the orders service before it is
+/// published: if the orders service cannot queue the notices, nothing is published.
 pub async fn publish(
     state: &AppState,
     tenant: TenantId,
     effective_at: Option<DateTime<Utc>>,
+    material: bool,
 ) -> Result<Published, ApiError> {
     let now = state.clock.now();
     let effective_at = effective_at.unwrap_or(now);
@@ -62,13 +68,68 @@ pub async fn publish(
         .into());
     }
     let mut tx = state.db.begin(tenant).await?;
-    let (id, version) = db::policies::publish_draft(&mut tx, effective_at, now)
+    if material {
+        let days = db::policies::notice_days(&mut tx).await?;
+        let earliest = now + chrono::Duration::days(i64::from(days));
+        if effective_at < earliest {
+            return Err(Invalid::new(
+                "policy.notice_too_short",
+                format!(
+                    "A material change takes effect at least {days} days after it is published, so buyers can read it first: on {} or later.",
+                    (earliest + chrono::Duration::days(1)).format("%Y-%m-%d")
+                ),
+            )
+            .into());
+        }
+    }
+    let (id, version) = db::policies::publish_draft(&mut tx, effective_at, now, material)
         .await?
         .ok_or_else(|| ApiError::conflict("policy.no_draft", "There is no draft to publish."))?;
+    let notified = if material {
+        let orders = state.orders.as_ref().ok_or(ApiError::OrdersAway(None))?;
+        let queued = orders
+            .policy_notices(tenant, &platform_orders_api::PolicyNotices { version })
+            .await
+            .map_err(crate::app::orders::failed)?;
+        Some(queued.queued)
+    } else {
+        None
+    };
     tx.commit().await?;
     Ok(Published {
         id,
         version,
         effective_at,
+        notified,
     })
+}
+
+/// Sets how many days ahead material changes are announced (14 to 90).
+pub async fn set_notice_days(
+    state: &AppState,
+    tenant: TenantId,
+    days: i32,
+) -> Result<(), ApiError> {
+    if !(14..=90).contains(&days) {
+        return Err(Invalid::new(
+            "policy.notice_days_invalid",
+            "Material changes are announced 14 to 90 days ahead.",
+        )
+        .into());
+    }
+    let mut tx = state.db.begin(tenant).await?;
+    sqlx::query("update store_settings set policy_notice_days = $1, updated_at = now()")
+        .bind(days)
+        .execute(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// How many days ahead material changes are announced.
+pub async fn notice_days(state: &AppState, tenant: TenantId) -> Result<i32, ApiError> {
+    let mut tx = state.db.begin(tenant).await?;
+    let days = db::policies::notice_days(&mut tx).await?;
+    tx.commit().await?;
+    Ok(days)
 }

@@ -69,14 +69,27 @@ pub async fn publish_draft(
     tx: &mut TenantTx,
     effective_at: DateTime<Utc>,
     now: DateTime<Utc>,
+    material: bool,
 ) -> Result<Option<(PolicyId, i32)>, sqlx::Error> {
     sqlx::query_as(
-        "update privacy_policies set status = 'published', effective_at = $2, published_at = $3 \
+        "update privacy_policies set status = 'published', effective_at = $2, published_at = $3, \
+             material = $4 \
          where tenant_id = $1 and status = 'draft' returning id, version",
     )
     .bind(tx.tenant())
     .bind(effective_at)
     .bind(now)
+    .bind(material)
     .fetch_optional(&mut *tx)
     .await
+}
+
+/// Days a material change is announced before it takes effect (at least 14).
+pub async fn notice_days(tx: &mut TenantTx) -> Result<i32, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar::<_, i32>("select policy_notice_days from store_settings")
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(14),
+    )
 }

@@ -528,3 +528,60 @@ async fn o18_only_the_processor_and_the_carrier_receive_buyers_data_and_the_priv
         );
     }
 }
+
+#[tokio::test]
+async fn o20_a_material_policy_change_is_mailed_to_every_buyer_at_least_14_days_ahead() {
+    let shop = Shop::new(true).await;
+    shop.buy_and_pay().await;
+    let draft = |body: &str| {
+        shop.console(reqwest::Method::PUT, "/api/v1/privacy-policies/draft")
+            .json(&serde_json::json!({ "body": body }))
+            .send()
+    };
+    let publish = |effective: chrono::DateTime<chrono::Utc>, material: bool| {
+        shop.console(
+            reqwest::Method::POST,
+            "/api/v1/privacy-policies/draft/publish",
+        )
+        .json(&serde_json::json!({ "effective_at": effective, "material": material }))
+        .send()
+    };
+    assert!(
+        draft("We now also use a second carrier.")
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
+
+    // Ten days ahead is too soon for a material change: refused, nothing published.
+    let soon = publish(chrono::Utc::now() + chrono::Duration::days(10), true)
+        .await
+        .unwrap();
+    assert_eq!(soon.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = soon.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "policy.notice_too_short");
+
+    // Fifteen days ahead: published, and the buyer is told when and where to read it.
+    let effective = chrono::Utc::now() + chrono::Duration::days(15);
+    let published = publish(effective, true).await.unwrap();
+    assert_eq!(published.status(), StatusCode::OK);
+    let published: serde_json::Value = published.json().await.unwrap();
+    assert_eq!(published["notified"], 1, "{published}");
+    let mail = wait_for(shop.buyer_email(), "is changing its privacy policy").await;
+    assert!(
+        mail.contains(&effective.format("%-d %B %Y").to_string())
+            && mail.contains("/policies/privacy#upcoming"),
+        "{mail}"
+    );
+
+    // A change that is not material needs no notice and sends none.
+    assert!(draft("Typo fixed.").await.unwrap().status().is_success());
+    let minor = publish(chrono::Utc::now(), false).await.unwrap();
+    assert_eq!(minor.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        count_of(shop.buyer_email(), "is changing its privacy policy").await,
+        1
+    );
+}

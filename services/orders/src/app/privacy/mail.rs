@@ -79,7 +79,7 @@ pub fn certificate_text(certificate: &ErasureCertificate) -> String {
 
 impl Orders {
     /// The shop's public address (`https://<first host>[:port]`).
-    fn shop_url(&self, hosts: &[String]) -> Option<String> {
+    pub(crate) fn shop_url(&self, hosts: &[String]) -> Option<String> {
         let host = hosts.first()?;
         Some(match self.privacy.storefront_port {
             443 => format!("https://{host}"),

@@ -493,6 +493,18 @@ impl Orders {
         Ok(())
     }
 
+    /// Queues the notice of a material change to policy `version` to every buyer.
+    pub async fn policy_notices(&self, tenant: TenantId, version: i32) -> Result<i64> {
+        if version < 1 {
+            return Err(invalid("A policy version is a positive number."));
+        }
+        let mut tx = self.db.begin(tenant).await?;
+        let queued = db::outbox::enqueue_policy_notices(&mut tx, version).await?;
+        tx.commit().await?;
+        tracing::info!(tenant_id = %tenant, version, queued, "policy change notices queued");
+        Ok(i64::try_from(queued).unwrap_or(i64::MAX))
+    }
+
     /// Every day: requests nobody confirmed in time are deleted and their keys destroyed;
     /// expired exports are deleted.
     pub async fn purge_requests(&self, tenant: TenantId) -> Result<(u64, u64)> {

@@ -7,8 +7,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use platform_orders_api::{
     CertificateKey, ConfirmRequest, ConfirmedRequest, CorrectOrder, ErrorCode, ExportView,
-    ExtendRequest, OpenRequest, OrderId, RequestAction, RequestDetail, RequestId, RequestList,
-    RequestSummary, RetentionCounts, RetentionRun, ShopOrders, SubmitRequest,
+    ExtendRequest, OpenRequest, OrderId, PolicyNotices, PolicyNoticesQueued, RequestAction,
+    RequestDetail, RequestId, RequestList, RequestSummary, RetentionCounts, RetentionRun,
+    ShopOrders, SubmitRequest,
 };
 use platform_web::{JsonBody, PathParams};
 
@@ -34,6 +35,7 @@ pub fn router() -> Router<Orders> {
         )
         .route("/v1/shops/{tenant}/retention", post(retention))
         .route("/v1/shops/{tenant}/export/orders", get(shop_orders))
+        .route("/v1/shops/{tenant}/policy-notices", post(policy_notices))
 }
 
 fn request_id(text: &str) -> Result<RequestId, OrdersError> {
@@ -171,4 +173,15 @@ async fn shop_orders(
 ) -> Result<Json<ShopOrders>, OrdersError> {
     let tenant = super::tenant(&tenant)?;
     Ok(Json(orders.shop_orders(tenant).await?))
+}
+
+#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+async fn policy_notices(
+    State(orders): State<Orders>,
+    PathParams(tenant): PathParams<String>,
+    JsonBody(body): JsonBody<PolicyNotices>,
+) -> Result<(StatusCode, Json<PolicyNoticesQueued>), OrdersError> {
+    let tenant = super::tenant(&tenant)?;
+    let queued = orders.policy_notices(tenant, body.version).await?;
+    Ok((StatusCode::ACCEPTED, Json(PolicyNoticesQueued { queued })))
 }

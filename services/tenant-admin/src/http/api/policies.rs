@@ -56,6 +56,10 @@ async fn save_draft(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct PublishInput {
     effective_at: Option<DateTime<Utc>>,
+    /// A material change (O20): announced to every buyer, at least 14 days (the shop's
+    /// notice days) before it takes effect.
+    #[serde(default)]
+    material: bool,
 }
 
 #[utoipa::path(post, path = "/api/v1/privacy-policies/draft/publish", tag = "privacy", request_body = PublishInput,
@@ -67,6 +71,6 @@ async fn publish(
     JsonBody(input): JsonBody<PublishInput>,
 ) -> Result<Json<Published>, ApiError> {
     Ok(Json(
-        policies::publish(&state, staff.tenant, input.effective_at).await?,
+        policies::publish(&state, staff.tenant, input.effective_at, input.material).await?,
     ))
 }

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/privacy", get(privacy_page))
         .route("/privacy/draft", post(draft_submit))
         .route("/privacy/publish", post(publish_submit))
+        .route("/privacy/notice", post(notice_submit))
 }
 
 #[derive(Deserialize)]
@@ -37,13 +38,41 @@ struct PublishForm {
     csrf: String,
     #[serde(default)]
     effective_on: String,
+    material: Option<String>,
 }
 
-csrf_forms!(DraftForm, PublishForm);
+#[derive(Deserialize)]
+struct NoticeForm {
+    csrf: String,
+    days: String,
+}
+
+csrf_forms!(DraftForm, PublishForm, NoticeForm);
+
+async fn notice_submit(
+    State(state): State<AppState>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, NoticeForm, ShopAdmin>,
+) -> Result<Response, ApiError> {
+    let outcome = async {
+        let days: i32 = f.days.trim().parse().map_err(|_| {
+            Invalid::new(
+                "policy.notice_days_invalid",
+                "Please give a number of days.",
+            )
+        })?;
+        policies::set_notice_days(&state, staff.tenant, days).await?;
+        Ok(format!(
+            "Material changes are now announced {days} days ahead."
+        ))
+    }
+    .await;
+    after(&state, &staff, outcome).await
+}
 
 fn privacy_view(
     staff: &Staff,
     versions: &[PolicyVersion],
+    notice_days: i32,
     done: Option<&str>,
     error: Option<&str>,
 ) -> Markup {
@@ -66,8 +95,18 @@ fn privacy_view(
                     input type="hidden" name="csrf" value=(staff.csrf);
                     label for="effective_on" { "Takes effect on (leave empty for now; a later date announces the change first)" }
                     input #effective_on name="effective_on" type="date";
+                    label.choice {
+                        input type="checkbox" name="material" value="yes";
+                        " This is a material change (new purposes, new recipients, longer retention): every buyer is told by email, and it takes effect at least " (notice_days) " days after publishing"
+                    }
                     button type="submit" { "Publish" }
                 }
+            }
+            form.card method="post" action="/privacy/notice" {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                label for="days" { "Announce material changes to buyers this many days before they take effect (14–90)" }
+                input #days name="days" type="number" min="14" max="90" required value=(notice_days);
+                button type="submit" { "Save" }
             }
             h2 { "Published versions" }
             ul {
@@ -84,9 +123,10 @@ async fn privacy_page(
     PageSession(staff): PageSession<Staff>,
 ) -> Result<Response, ApiError> {
     let versions = policies::versions(&state, staff.tenant).await?;
+    let days = policies::notice_days(&state, staff.tenant).await?;
     Ok(page(
         StatusCode::OK,
-        privacy_view(&staff, &versions, None, None),
+        privacy_view(&staff, &versions, days, None, None),
     ))
 }
 
@@ -104,9 +144,10 @@ async fn after(
         }
     };
     let versions = policies::versions(state, staff.tenant).await?;
+    let days = policies::notice_days(state, staff.tenant).await?;
     Ok(page(
         status,
-        privacy_view(staff, &versions, done.as_deref(), problem.as_deref()),
+        privacy_view(staff, &versions, days, done.as_deref(), problem.as_deref()),
     ))
 }
 
@@ -137,8 +178,16 @@ async fn publish_submit(
                     })?,
             ),
         };
-        let published = policies::publish(&state, staff.tenant, effective).await?;
-        Ok(format!("Version {} published.", published.version))
+        let material = f.material.as_deref() == Some("yes");
+        let published = policies::publish(&state, staff.tenant, effective, material).await?;
+        Ok(match published.notified {
+            Some(n) => format!(
+                "Version {} published; {n} buyers are told it takes effect on {}.",
+                published.version,
+                published.effective_at.format("%Y-%m-%d")
+            ),
+            None => format!("Version {} published.", published.version),
+        })
     }
     .await;
     after(&state, &staff, outcome).await
