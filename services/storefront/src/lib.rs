@@ -37,6 +37,9 @@ pub use db::shops::Shop;
 pub use error::ShopError;
 pub use http::page_cache::PageCache;
 
+/// Data-request forms one client network may send per hour.
+pub const REQUESTS_PER_NETWORK_PER_HOUR: u32 = 10;
+
 /// Shared state.
 #[derive(Clone)]
 pub struct AppState {
@@ -54,6 +57,9 @@ pub struct AppState {
     pub orders: OrdersClient,
     /// Form posts per client network.
     pub posts: Arc<platform_web::NetworkRate>,
+    /// Data-request forms per client network: each sends a mail to the address typed, so
+    /// a much smaller budget than other forms (nobody floods inboxes through a shop).
+    pub requests: Arc<platform_web::NetworkRate>,
     /// The page policy of checkout pages whose forms end on the payment processor's
     /// page; none when the shop takes no online payment.
     pub pay_csp: Option<axum::http::HeaderValue>,
@@ -115,6 +121,10 @@ impl Application {
                 posts: platform_web::NetworkRate::new(
                     config.posts_per_network_per_minute,
                     std::time::Duration::from_secs(60),
+                ),
+                requests: platform_web::NetworkRate::new(
+                    REQUESTS_PER_NETWORK_PER_HOUR,
+                    std::time::Duration::from_secs(3600),
                 ),
                 pay_csp: config
                     .payment_origin

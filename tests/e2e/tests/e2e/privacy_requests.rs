@@ -585,3 +585,30 @@ async fn o20_a_material_policy_change_is_mailed_to_every_buyer_at_least_14_days_
         1
     );
 }
+
+#[tokio::test]
+async fn data_request_forms_are_limited_per_network_so_nobody_floods_inboxes_through_a_shop() {
+    let shop = Shop::new(false).await;
+    let http = platform_testkit::https_client(&shop.ca_pem)
+        .unwrap()
+        .resolve("alpine.shop.localhost", url_addr(&shop.shop("/")))
+        .build()
+        .unwrap();
+    let mut statuses = Vec::new();
+    for i in 0..=storefront::REQUESTS_PER_NETWORK_PER_HOUR {
+        let email = format!("flood-{i}-{}@example.org", uuid::Uuid::new_v4().simple());
+        let answer = http
+            .post(shop.shop("/privacy/requests"))
+            .form(&[("kind", "access"), ("email", email.as_str())])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(answer.status());
+    }
+    let last = statuses.pop().unwrap();
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}

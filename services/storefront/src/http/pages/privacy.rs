@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use maud::{Markup, html};
 use platform_domain::{Money, RequestKind};
 use platform_orders_api::{ErrorCode, ExportView, OrdersCallError, SubjectExport, SubmitRequest};
-use platform_web::{FormBody, PathParams};
+use platform_web::{ClientIp, FormBody, PathParams};
 use serde::Deserialize;
 
 use super::layout::layout;
@@ -107,9 +107,30 @@ async fn submit(
     State(state): State<AppState>,
     shop: Shop,
     links: Links,
+    ClientIp(ip): ClientIp,
     FormBody(form): FormBody<RequestForm>,
 ) -> Result<Response, ShopError> {
     let contact = contact(&state, &shop).await?;
+    if let Err(wait) = state.requests.check(ip) {
+        let minutes = wait.div_ceil(60);
+        let mut response = private(
+            StatusCode::TOO_MANY_REQUESTS,
+            layout(
+                &shop,
+                links,
+                "Please try again later",
+                contact.as_deref(),
+                html! {
+                    h1 { "Please try again later" }
+                    p { "Many requests came from your network. Please try again in " (minutes) " minutes." }
+                },
+            ),
+        );
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(response);
+    }
     let kind = RequestKind::parse(&form.kind);
     let result = match kind {
         None => Err("Please choose what you would like.".to_owned()),
