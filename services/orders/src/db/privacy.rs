@@ -693,3 +693,13 @@ pub async fn all_orders(tx: &mut TenantTx) -> Result<Vec<OrderId>, sqlx::Error> 
         .fetch_all(&mut *tx)
         .await
 }
+
+/// Days a cart lives without activity (its sealed checkout draft with it).
+pub async fn cart_days(tx: &mut TenantTx) -> Result<i32, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar::<_, i32>("select cart_ttl_days from store_settings")
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(30),
+    )
+}

@@ -228,6 +228,12 @@ impl Orders {
                 until,
             });
         }
+        let cart_days = db::privacy::cart_days(tx).await?;
+        kept.push(KeptRecord {
+            what: "Details typed into a cart that was never checked out, if any: sealed, and not linked to your email".to_owned(),
+            why: "A cart is not tied to a person; it expires on its own after its last use.".to_owned(),
+            until: today + Duration::days(i64::from(cart_days)),
+        });
         kept.push(KeptRecord {
             what: "The record of this request: its kind, dates, outcome and this certificate"
                 .to_owned(),
