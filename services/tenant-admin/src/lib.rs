@@ -103,6 +103,7 @@ impl Application {
             ),
             shop_domain: Arc::from(config.shop_domain.as_str()),
             storefront_port: config.storefront_port,
+            housekeeping: Arc::default(),
             orders: match &config.orders {
                 None => None,
                 Some(link) => {

@@ -61,8 +61,9 @@ pub async fn record_as(
     Ok(())
 }
 
-/// Records a read in its own transaction, before the data is shown: if the event cannot
-/// be written, nothing is shown.
+/// Records an event in its own transaction. For a read, call it before the data is shown:
+/// if the event cannot be written, nothing is shown; for a change made through another
+/// service (orders), call it once that service has answered.
 pub async fn record_read(
     state: &AppState,
     staff: &Staff,

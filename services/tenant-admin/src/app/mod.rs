@@ -59,9 +59,26 @@ pub struct AppState {
     pub console_url: Arc<str>,
     /// The orders service (none: order pages answer 503).
     pub orders: Option<platform_orders_api::OrdersClient>,
+    /// When the mail loop last went through every shop's request reminders and retention
+    /// (hourly work, not on each round of the loop).
+    pub housekeeping: Arc<std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>>,
 }
 
 impl AppState {
+    /// Whether the hourly work is due (by the console's clock); if so, it counts as done.
+    pub fn housekeeping_due(&self) -> bool {
+        let now = self.clock.now();
+        let mut last = self
+            .housekeeping
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let due = last.is_none_or(|at| now - at >= chrono::Duration::hours(1));
+        if due {
+            *last = Some(now);
+        }
+        due
+    }
+
     /// The public URL of a shop served at `host`.
     pub fn storefront_url(&self, host: &str) -> String {
         if self.storefront_port == 443 {

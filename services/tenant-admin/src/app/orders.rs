@@ -31,10 +31,8 @@ async fn changed(
     action: &str,
     order: OrderId,
 ) -> Result<(), ApiError> {
-    let mut tx = state.db.begin(staff.tenant).await?;
-    audit::record(
+    audit::record_read(
         state,
-        &mut tx,
         staff,
         Entry {
             action,
@@ -43,9 +41,7 @@ async fn changed(
             purpose: "order handling",
         },
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 pub(crate) fn client(state: &AppState) -> Result<&OrdersClient, ApiError> {

@@ -70,10 +70,8 @@ async fn log_change(
     objects: Vec<String>,
     classes: Vec<DataClass>,
 ) -> Result<(), ApiError> {
-    let mut tx = state.db.begin(staff.tenant).await?;
-    audit::record(
+    audit::record_read(
         state,
-        &mut tx,
         staff,
         Entry {
             action,
@@ -82,9 +80,7 @@ async fn log_change(
             purpose: PURPOSE,
         },
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 /// The shop's requests, newest first (no personal data).

@@ -99,14 +99,17 @@ pub async fn send_due(state: &AppState, mailer: &Mailer) -> Result<u64, ApiError
         tx.commit().await?;
         shops
     };
+    let hourly = state.housekeeping_due();
     let mut sent = 0;
     for shop in shops {
         sent += send_shop(state, mailer, shop).await?;
         sent += send_grant_notices(state, mailer, shop).await?;
-        sent += crate::app::requests::send_reminders(state, mailer, shop).await?;
-        // One shop's failed run must not stop the others' mail.
-        if let Err(e) = crate::app::retention::daily(state, shop).await {
-            tracing::warn!(tenant_id = %shop, error = &e as &dyn std::error::Error, "retention run failed");
+        if hourly {
+            sent += crate::app::requests::send_reminders(state, mailer, shop).await?;
+            // One shop's failed run must not stop the others' mail.
+            if let Err(e) = crate::app::retention::daily(state, shop).await {
+                tracing::warn!(tenant_id = %shop, error = &e as &dyn std::error::Error, "retention run failed");
+            }
         }
     }
     Ok(sent)
