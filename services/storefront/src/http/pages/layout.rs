@@ -90,6 +90,33 @@ pub fn grid(products: &[Product], links: Links) -> Markup {
     }
 }
 
+/// A page about one visitor (their order, their data request): no cache keeps it and
+/// its address, which may hold a secret, is never sent on as a referrer.
+pub fn private_page(
+    status: axum::http::StatusCode,
+    shop: &Shop,
+    links: Links,
+    title: &str,
+    contact: Option<&str>,
+    body: Markup,
+) -> Response {
+    let mut response = (
+        status,
+        Html(layout(shop, links, title, contact, body).into_string()),
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(
+        axum::http::header::REFERRER_POLICY,
+        axum::http::HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
 /// A rendered page.
 pub fn page(markup: Markup) -> Response {
     Html(markup.into_string()).into_response()

@@ -15,7 +15,7 @@ use platform_orders_api::{ErrorCode, ExportView, OrdersCallError, SubjectExport,
 use platform_web::{ClientIp, FormBody, PathParams};
 use serde::Deserialize;
 
-use super::layout::layout;
+use super::layout::private_page;
 use crate::db::catalog;
 use crate::error::ShopError;
 use crate::http::links::Links;
@@ -91,18 +91,6 @@ async fn contact(state: &AppState, shop: &Shop) -> Result<Option<String>, ShopEr
     Ok(contact)
 }
 
-/// A page about a request: private (no cache, no referrer: its address may hold a token).
-fn private(status: StatusCode, markup: Markup) -> Response {
-    let mut response = (status, axum::response::Html(markup.into_string())).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
-}
-
 async fn submit(
     State(state): State<AppState>,
     shop: Shop,
@@ -113,18 +101,16 @@ async fn submit(
     let contact = contact(&state, &shop).await?;
     if let Err(wait) = state.requests.check(ip) {
         let minutes = wait.div_ceil(60);
-        let mut response = private(
+        let mut response = private_page(
             StatusCode::TOO_MANY_REQUESTS,
-            layout(
-                &shop,
-                links,
-                "Please try again later",
-                contact.as_deref(),
-                html! {
-                    h1 { "Please try again later" }
-                    p { "Many requests came from your network. Please try again in " (minutes) " minutes." }
-                },
-            ),
+            &shop,
+            links,
+            "Please try again later",
+            contact.as_deref(),
+            html! {
+                h1 { "Please try again later" }
+                p { "Many requests came from your network. Please try again in " (minutes) " minutes." }
+            },
         );
         if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, v);
@@ -152,33 +138,29 @@ async fn submit(
         },
     };
     Ok(match result {
-        Ok(()) => private(
+        Ok(()) => private_page(
             StatusCode::OK,
-            layout(
-                &shop,
-                links,
-                "Check your inbox",
-                contact.as_deref(),
-                html! {
-                    h1 { "Check your inbox" }
-                    p.notice role="status" { "If this address can receive mail, a message with a link is on its way. Open it within 24 hours to confirm your request; nothing happens until you do." }
-                    p { "Nothing arrived after a few minutes? Look in your spam folder, or ask again." }
-                    p { a href=(links.to("/policies/privacy")) { "Back to the privacy policy" } }
-                },
-            ),
+            &shop,
+            links,
+            "Check your inbox",
+            contact.as_deref(),
+            html! {
+                h1 { "Check your inbox" }
+                p.notice role="status" { "If this address can receive mail, a message with a link is on its way. Open it within 24 hours to confirm your request; nothing happens until you do." }
+                p { "Nothing arrived after a few minutes? Look in your spam folder, or ask again." }
+                p { a href=(links.to("/policies/privacy")) { "Back to the privacy policy" } }
+            },
         ),
-        Err(message) => private(
+        Err(message) => private_page(
             StatusCode::UNPROCESSABLE_ENTITY,
-            layout(
-                &shop,
-                links,
-                "Your data",
-                contact.as_deref(),
-                html! {
-                    h1 { "Your data" }
-                    (your_data(&shop, &form, Some(&message)))
-                },
-            ),
+            &shop,
+            links,
+            "Your data",
+            contact.as_deref(),
+            html! {
+                h1 { "Your data" }
+                (your_data(&shop, &form, Some(&message)))
+            },
         ),
     })
 }
@@ -190,38 +172,34 @@ async fn confirm_page(
     PathParams(token): PathParams<String>,
 ) -> Result<Response, ShopError> {
     let contact = contact(&state, &shop).await?;
-    Ok(private(
+    Ok(private_page(
         StatusCode::OK,
-        layout(
-            &shop,
-            links,
-            "Confirm your request",
-            contact.as_deref(),
-            html! {
-                h1 { "Confirm your request" }
-                p { "Press the button to confirm the request you made to " (shop.display_name) ". If you did not make it, close this page: nothing happens." }
-                form method="post" action={ "/privacy/confirm/" (token) } {
-                    button type="submit" { "Confirm my request" }
-                }
-            },
-        ),
+        &shop,
+        links,
+        "Confirm your request",
+        contact.as_deref(),
+        html! {
+            h1 { "Confirm your request" }
+            p { "Press the button to confirm the request you made to " (shop.display_name) ". If you did not make it, close this page: nothing happens." }
+            form method="post" action={ "/privacy/confirm/" (token) } {
+                button type="submit" { "Confirm my request" }
+            }
+        },
     ))
 }
 
 fn invalid_link(shop: &Shop, links: Links, contact: Option<&str>, message: &str) -> Response {
-    private(
+    private_page(
         StatusCode::NOT_FOUND,
-        layout(
-            shop,
-            links,
-            "This link does not work any more",
-            contact,
-            html! {
-                h1 { "This link does not work any more" }
-                p { (message) }
-                p { a href=(links.to("/policies/privacy#your-data")) { "Ask again" } }
-            },
-        ),
+        shop,
+        links,
+        "This link does not work any more",
+        contact,
+        html! {
+            h1 { "This link does not work any more" }
+            p { (message) }
+            p { a href=(links.to("/policies/privacy#your-data")) { "Ask again" } }
+        },
     )
 }
 
@@ -233,26 +211,24 @@ async fn confirm(
 ) -> Result<Response, ShopError> {
     let contact = contact(&state, &shop).await?;
     match state.orders.confirm_request(shop.id, &token).await {
-        Ok(confirmed) => Ok(private(
+        Ok(confirmed) => Ok(private_page(
             StatusCode::OK,
-            layout(
-                &shop,
-                links,
-                "Request confirmed",
-                contact.as_deref(),
-                html! {
-                    h1 { "Request confirmed" }
-                    p.notice role="status" {
-                        "Thank you. " (shop.display_name) " will answer your request for "
-                        (match confirmed.kind {
-                            RequestKind::Access => "a copy of your data",
-                            RequestKind::Correction => "a correction",
-                            RequestKind::Erasure => "erasure",
-                        })
-                        " by " (confirmed.due_on.format("%-d %B %Y")) " at the latest, by email."
-                    }
-                },
-            ),
+            &shop,
+            links,
+            "Request confirmed",
+            contact.as_deref(),
+            html! {
+                h1 { "Request confirmed" }
+                p.notice role="status" {
+                    "Thank you. " (shop.display_name) " will answer your request for "
+                    (match confirmed.kind {
+                        RequestKind::Access => "a copy of your data",
+                        RequestKind::Correction => "a correction",
+                        RequestKind::Erasure => "erasure",
+                    })
+                    " by " (confirmed.due_on.format("%-d %B %Y")) " at the latest, by email."
+                }
+            },
         )),
         Err(OrdersCallError::Refused {
             code: ErrorCode::LinkInvalid,
@@ -316,15 +292,13 @@ async fn export_page(
 ) -> Result<Response, ShopError> {
     let contact = contact(&state, &shop).await?;
     Ok(match fetch_export(&state, &shop, &token).await? {
-        Ok(view) => private(
+        Ok(view) => private_page(
             StatusCode::OK,
-            layout(
-                &shop,
-                links,
-                "Your data",
-                contact.as_deref(),
-                export_markup(&view, &token),
-            ),
+            &shop,
+            links,
+            "Your data",
+            contact.as_deref(),
+            export_markup(&view, &token),
         ),
         Err(message) => invalid_link(&shop, links, contact.as_deref(), &message),
     })

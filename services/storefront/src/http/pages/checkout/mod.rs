@@ -14,15 +14,13 @@ mod review;
 mod status;
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use platform_cart_api::Prefill;
 use platform_domain::{CheckoutField, CheckoutFields, FieldRule};
 use platform_orders_api::{Address, Contact, ErrorCode, OrdersCallError};
 
-use super::layout::layout;
 use crate::http::links::Links;
 use crate::{AppState, Shop};
 
@@ -101,12 +99,14 @@ pub(crate) fn missing(fields: &CheckoutFields, draft: &Prefill) -> Vec<&'static 
 /// A checkout page: the shop's frame, never stored by any cache (personal data), and no
 /// Referer leaves it (the status page's address is the buyer's key to their order).
 fn page(shop: &Shop, links: Links, title: &str, contact: Option<&str>, body: Markup) -> Response {
-    let mut response =
-        Html(layout(shop, links, title, contact, body).into_string()).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    response
+    super::layout::private_page(
+        axum::http::StatusCode::OK,
+        shop,
+        links,
+        title,
+        contact,
+        body,
+    )
 }
 
 /// The sentence that links the privacy policy beside every form that collects details (O20).
