@@ -152,7 +152,7 @@ impl Orders {
             let Some(effective_at) = db::outbox::policy_effective_at(tx, version).await? else {
                 return Ok(None);
             };
-            let (_, _, _, _, hosts) = db::privacy::shop_facts(tx).await?;
+            let (_, _, _, _, hosts) = db::subjects::shop_facts(tx).await?;
             let Some(base) = self.shop_url(&hosts) else {
                 return Ok(None);
             };

@@ -8,3 +8,5 @@ pub mod orders;
 pub mod outbox;
 pub mod payments;
 pub mod privacy;
+pub mod retention;
+pub mod subjects;

@@ -65,7 +65,7 @@ impl Orders {
         let row = self.locked(&mut tx, id).await?;
         open_of_kind(&row, Some(RequestKind::Erasure))?;
         let index = row.email_index.clone().unwrap_or_default();
-        let held = db::privacy::orders_of(&mut tx, &index).await?;
+        let held = db::subjects::orders_of(&mut tx, &index).await?;
         if let Some(waiting) = held.iter().find(|h| h.status == OrderStatus::Paid) {
             return Err(state(format!(
                 "Order {} is paid and not shipped yet: ship or refund it first, then erase.",
@@ -79,7 +79,7 @@ impl Orders {
                 && let Some(address) = self.open::<Address>(&mut tx, SHIPPING_FIELD, bytes).await?
                 && platform_domain::Country::parse(&address.country).is_ok()
             {
-                db::privacy::set_country(&mut tx, h.id, &address.country).await?;
+                db::subjects::set_country(&mut tx, h.id, &address.country).await?;
             }
         }
         let earlier: Vec<RequestRow> = db::privacy::requests_of(&mut tx, &index)
@@ -92,12 +92,13 @@ impl Orders {
             .map(|h| h.subject_id)
             .chain(earlier.iter().map(|r| r.subject_id))
             .collect();
-        let changed = db::privacy::erase(&mut tx, &subjects).await?;
+        let changed = db::subjects::erase(&mut tx, &subjects).await?;
         for subject in &subjects {
             self.vault.shred_subject(&mut tx, *subject).await?;
         }
-        let paid = db::privacy::count_paid(&mut tx, &held.iter().map(|h| h.id).collect::<Vec<_>>())
-            .await?;
+        let paid =
+            db::subjects::count_paid(&mut tx, &held.iter().map(|h| h.id).collect::<Vec<_>>())
+                .await?;
         let erased = Erased {
             orders: held.len(),
             with_address: held.iter().filter(|h| h.shipping_sealed.is_some()).count(),
@@ -131,7 +132,7 @@ impl Orders {
     /// After the certificate has reached the requester, their email on the request goes
     /// too: only the request's kind, dates, outcome and certificate stay.
     pub(super) async fn forget_requester(&self, tx: &mut TenantTx, row: &RequestRow) -> Result<()> {
-        db::privacy::erase(tx, &[row.subject_id]).await?;
+        db::subjects::erase(tx, &[row.subject_id]).await?;
         self.vault.shred_subject(tx, row.subject_id).await?;
         Ok(())
     }
@@ -152,7 +153,7 @@ impl Orders {
         request: RequestId,
         erased: &Erased,
     ) -> Result<ErasureCertificate> {
-        let (shop_name, _, accounting_years, backup_days, _) = db::privacy::shop_facts(tx).await?;
+        let (shop_name, _, accounting_years, backup_days, _) = db::subjects::shop_facts(tx).await?;
         let now = Utc::now();
         let today = now.date_naive();
         let mut gone = Vec::new();
@@ -228,7 +229,7 @@ impl Orders {
                 until,
             });
         }
-        let cart_days = db::privacy::cart_days(tx).await?;
+        let cart_days = db::subjects::cart_days(tx).await?;
         kept.push(KeptRecord {
             what: "Details typed into a cart that was never checked out, if any: sealed, and not linked to your email".to_owned(),
             why: "A cart is not tied to a person; it expires on its own after its last use.".to_owned(),

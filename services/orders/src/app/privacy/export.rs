@@ -10,7 +10,9 @@ use platform_orders_api::{
 };
 use platform_tenancy::{TenantId, TenantTx};
 
-use super::{EMAIL_FIELD, Orders, Result, TOKEN_FIELD, hash_of, mail, open_of_kind, token};
+use platform_auth::Token;
+
+use super::{EMAIL_FIELD, Orders, Result, TOKEN_FIELD, hash_of, mail, open_of_kind};
 use crate::app::{CONTACT_FIELD, SHIPPING_FIELD};
 use crate::db::{self, privacy::RequestRow};
 use crate::error::OrdersError;
@@ -126,7 +128,7 @@ impl Orders {
         let row = self.locked(&mut tx, id).await?;
         open_of_kind(&row, Some(RequestKind::Access))?;
         let document = self.gather(&mut tx, &row).await?;
-        let (token, hash) = token();
+        let token = Token::generate();
         let sealed_document = self
             .vault
             .seal_for_subject(
@@ -138,12 +140,17 @@ impl Orders {
             .await?;
         let sealed_token = self
             .vault
-            .seal_for_subject(&mut tx, row.subject_id, TOKEN_FIELD, token.as_bytes())
+            .seal_for_subject(
+                &mut tx,
+                row.subject_id,
+                TOKEN_FIELD,
+                token.as_str().as_bytes(),
+            )
             .await?;
         db::privacy::insert_export(
             &mut tx,
             id,
-            &hash,
+            &token.digest(),
             sealed_token.as_bytes(),
             sealed_document.as_bytes(),
         )
@@ -170,9 +177,9 @@ impl Orders {
             .open_text(tx, EMAIL_FIELD, row.email_sealed.as_deref())
             .await?
             .unwrap_or_default();
-        let (name, contact_email, accounting_years, _, _) = db::privacy::shop_facts(tx).await?;
+        let (name, contact_email, accounting_years, _, _) = db::subjects::shop_facts(tx).await?;
         let index = row.email_index.clone().unwrap_or_default();
-        let held = db::privacy::orders_of(tx, &index).await?;
+        let held = db::subjects::orders_of(tx, &index).await?;
         let mut orders = Vec::with_capacity(held.len());
         for h in &held {
             if let Some(order) = self.exported_order(tx, h.id).await? {
@@ -182,13 +189,13 @@ impl Orders {
         let requests = db::privacy::requests_of(tx, &index).await?;
         let order_ids: Vec<_> = held.iter().map(|h| h.id).collect();
         let request_ids: Vec<_> = requests.iter().map(|r| r.id).collect();
-        let mails = db::privacy::mails_of(tx, &order_ids, &request_ids).await?;
+        let mails = db::subjects::mails_of(tx, &order_ids, &request_ids).await?;
         let objects: Vec<String> = order_ids
             .iter()
             .map(|id| format!("order:{id}"))
             .chain(request_ids.iter().map(|id| format!("request:{id}")))
             .collect();
-        let reads = db::privacy::reads_of(tx, &objects).await?;
+        let reads = db::subjects::reads_of(tx, &objects).await?;
         Ok(SubjectExport {
             format: "subject-export/1".to_owned(),
             generated_at: Utc::now(),
@@ -249,7 +256,7 @@ impl Orders {
     /// export of the whole shop, O13).
     pub async fn shop_orders(&self, tenant: TenantId) -> Result<ShopOrders> {
         let mut tx = self.db.begin(tenant).await?;
-        let ids = db::privacy::all_orders(&mut tx).await?;
+        let ids = db::subjects::all_orders(&mut tx).await?;
         let mut orders = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(order) = self.exported_order(&mut tx, id).await? {

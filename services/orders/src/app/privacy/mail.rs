@@ -104,7 +104,7 @@ impl Orders {
         else {
             return Ok(None);
         };
-        let (shop_name, _, _, _, hosts) = db::privacy::shop_facts(tx).await?;
+        let (shop_name, _, _, _, hosts) = db::subjects::shop_facts(tx).await?;
         let Some(base) = self.shop_url(&hosts) else {
             return Ok(None);
         };

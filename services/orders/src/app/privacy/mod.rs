@@ -14,9 +14,8 @@ mod export;
 pub mod mail;
 mod retention;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{NaiveDate, Utc};
+use platform_auth::Token;
 use platform_domain::contact::{is_plausible_email, normalised_email};
 use platform_domain::{Deadline, OrderId, RequestId, RequestKind, RequestStatus, StaffId};
 use platform_orders_api::{
@@ -25,7 +24,6 @@ use platform_orders_api::{
     SubmitRequest,
 };
 use platform_tenancy::{TenantId, TenantTx};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{CONTACT_FIELD, EMAIL_INDEX, Orders, SHIPPING_FIELD};
@@ -45,19 +43,9 @@ const UNCONFIRMED_PER_DAY: i64 = 3;
 /// Longest text of a correction, a refusal or a note.
 const MAX_TEXT: usize = 2000;
 
-/// A fresh 256-bit token and its SHA-256.
-fn token() -> (String, [u8; 32]) {
-    let mut bytes = [0u8; 32];
-    rand::fill(&mut bytes);
-    let token = B64.encode(bytes);
-    let hash = Sha256::digest(token.as_bytes()).into();
-    (token, hash)
-}
-
-fn hash_of(token: &str) -> Option<[u8; 32]> {
-    let token = token.trim();
-    (token.len() == 43 && B64.decode(token).is_ok_and(|b| b.len() == 32))
-        .then(|| Sha256::digest(token.as_bytes()).into())
+/// The SHA-256 a presented token is stored as; none for text that is no token of ours.
+fn hash_of(token: &str) -> Option<Vec<u8>> {
+    Token::parse(token.trim()).map(|t| t.digest())
 }
 
 fn invalid(message: impl Into<String>) -> OrdersError {
@@ -114,7 +102,7 @@ impl Orders {
             tracing::info!(tenant_id = %tenant, "request not sent: too many unconfirmed for one address");
             return Ok(());
         }
-        let (token, hash) = token();
+        let token = Token::generate();
         let id = RequestId::random();
         self.insert_request(
             &mut tx,
@@ -123,7 +111,7 @@ impl Orders {
             &email,
             details,
             None,
-            Some((&token, hash)),
+            Some(&token),
         )
         .await?;
         db::privacy::enqueue(&mut tx, id, mail::VERIFY).await?;
@@ -141,7 +129,7 @@ impl Orders {
         email: &str,
         details: Option<String>,
         opened_by: Option<StaffId>,
-        verify: Option<(&str, [u8; 32])>,
+        verify: Option<&Token>,
     ) -> Result<()> {
         let subject = Uuid::new_v4();
         let index = self
@@ -161,9 +149,9 @@ impl Orders {
             None => None,
         };
         let token_sealed = match verify {
-            Some((token, _)) => Some(
+            Some(token) => Some(
                 self.vault
-                    .seal_for_subject(tx, subject, TOKEN_FIELD, token.as_bytes())
+                    .seal_for_subject(tx, subject, TOKEN_FIELD, token.as_str().as_bytes())
                     .await?,
             ),
             None => None,
@@ -180,7 +168,7 @@ impl Orders {
                 details_sealed: details_sealed.as_ref().map(|s| s.as_bytes()),
                 verify: verify
                     .zip(token_sealed.as_ref())
-                    .map(|((_, hash), sealed)| (hash, sealed.as_bytes())),
+                    .map(|(token, sealed)| (token.digest(), sealed.as_bytes())),
                 due_on: opened_by
                     .and_then(|_| Deadline::for_request(today()))
                     .map(|d| d.due),
@@ -293,7 +281,7 @@ impl Orders {
             .await?;
         let mut orders = Vec::new();
         if let Some(index) = &row.email_index {
-            for held in db::privacy::orders_of(tx, index).await? {
+            for held in db::subjects::orders_of(tx, index).await? {
                 let contact: Option<Contact> = match &held.contact_sealed {
                     Some(bytes) => self.open(tx, CONTACT_FIELD, bytes).await?,
                     None => None,
@@ -470,14 +458,14 @@ impl Orders {
             correction.contact,
             correction.shipping.filter(|_| had_address),
         )?;
-        let subject = db::privacy::subject_of(&mut tx, order)
+        let subject = db::subjects::subject_of(&mut tx, order)
             .await?
             .ok_or(OrdersError::NotFound)?;
         let sealed = self.seal(&mut tx, subject, &details).await?;
         if let Some((_, country)) = &details.shipping {
-            db::privacy::set_country(&mut tx, order, country.as_str()).await?;
+            db::subjects::set_country(&mut tx, order, country.as_str()).await?;
         }
-        let corrected = db::privacy::correct(
+        let corrected = db::subjects::correct(
             &mut tx,
             order,
             sealed.contact.as_bytes(),

@@ -16,15 +16,15 @@ impl Orders {
     /// Applies or previews the shop's retention.
     pub async fn retention(&self, tenant: TenantId, run: RetentionRun) -> Result<RetentionCounts> {
         let mut tx = self.db.begin(tenant).await?;
-        let policy = db::privacy::retention_policy(&mut tx).await?;
+        let policy = db::retention::retention_policy(&mut tx).await?;
         let now: DateTime<Utc> = run.now;
         let stale: Vec<Uuid> =
-            db::privacy::stale_order_subjects(&mut tx, now, policy.order_details_days).await?;
+            db::retention::stale_order_subjects(&mut tx, now, policy.order_details_days).await?;
         let dry = run.dry_run;
         // IPs before the details, so that a run counts what its preview showed.
-        let buyer_ips = db::privacy::old_ips(&mut tx, now, policy.buyer_ip_days, dry).await?;
+        let buyer_ips = db::retention::old_ips(&mut tx, now, policy.buyer_ip_days, dry).await?;
         if !dry {
-            db::privacy::erase(&mut tx, &stale).await?;
+            db::subjects::erase(&mut tx, &stale).await?;
             for subject in &stale {
                 self.vault.shred_subject(&mut tx, *subject).await?;
             }
@@ -32,8 +32,8 @@ impl Orders {
         let counts = RetentionCounts {
             order_details: stale.len() as i64,
             buyer_ips,
-            delivered_mail: db::privacy::old_mail(&mut tx, now, policy.mail_days, dry).await?,
-            request_exports: db::privacy::expired_exports(&mut tx, now, dry).await?,
+            delivered_mail: db::retention::old_mail(&mut tx, now, policy.mail_days, dry).await?,
+            request_exports: db::retention::expired_exports(&mut tx, now, dry).await?,
         };
         tx.commit().await?;
         if !run.dry_run {
