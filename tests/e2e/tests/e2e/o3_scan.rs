@@ -163,36 +163,9 @@ async fn o3_no_card_number_in_the_database_redis_logs_spans_or_backups_after_tes
     assert_clean("the database dump", &dump.stdout);
 
     // 2. Every Redis key of the shop.
-    let client = redis::Client::open(crate::REDIS_URL).unwrap();
-    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis.keys(format!("*{}*", f.a)).await.unwrap();
-    assert!(!keys.is_empty(), "the kept cart is in Redis");
-    for key in keys {
-        let kind: String = redis::cmd("TYPE")
-            .arg(&key)
-            .query_async(&mut redis)
-            .await
-            .unwrap();
-        let value: Vec<u8> = match kind.as_str() {
-            "string" => redis.get(&key).await.unwrap(),
-            "hash" => {
-                let all: Vec<Vec<u8>> = redis.hgetall(&key).await.unwrap();
-                all.concat()
-            }
-            "set" => {
-                let all: Vec<Vec<u8>> = redis.smembers(&key).await.unwrap();
-                all.concat()
-            }
-            "list" => {
-                let all: Vec<Vec<u8>> = redis.lrange(&key, 0, -1).await.unwrap();
-                all.concat()
-            }
-            "zset" => {
-                let all: Vec<Vec<u8>> = redis.zrange(&key, 0, -1).await.unwrap();
-                all.concat()
-            }
-            _ => Vec::new(),
-        };
+    let kept = redis_values(&f.a.to_string()).await;
+    assert!(!kept.is_empty(), "the kept cart is in Redis");
+    for (key, value) in kept {
         assert_clean(&format!("Redis key {key}"), key.as_bytes());
         assert_clean(&format!("Redis key {key}"), &value);
     }
@@ -231,4 +204,29 @@ async fn o3_no_card_number_in_the_database_redis_logs_spans_or_backups_after_tes
         let bytes = store.get(&object.key).await.unwrap().unwrap();
         assert_clean(&object.key, &bytes);
     }
+}
+
+/// Every Redis key whose name holds `tag` (a shop's id), with its value, whatever its type.
+pub(crate) async fn redis_values(tag: &str) -> Vec<(String, Vec<u8>)> {
+    let client = redis::Client::open(crate::REDIS_URL).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis.keys(format!("*{tag}*")).await.unwrap();
+    let mut out = Vec::new();
+    for key in keys {
+        let kind: String = redis::cmd("TYPE")
+            .arg(&key)
+            .query_async(&mut redis)
+            .await
+            .unwrap();
+        let parts: Vec<Vec<u8>> = match kind.as_str() {
+            "string" => vec![redis.get(&key).await.unwrap()],
+            "hash" => redis.hgetall(&key).await.unwrap(),
+            "set" => redis.smembers(&key).await.unwrap(),
+            "list" => redis.lrange(&key, 0, -1).await.unwrap(),
+            "zset" => redis.zrange(&key, 0, -1).await.unwrap(),
+            _ => Vec::new(),
+        };
+        out.push((key, parts.concat()));
+    }
+    out
 }

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use platform_orders_api::ErasureCertificate;
 use platform_tenancy::{TenantDb, TenantId};
-use redis::AsyncCommands;
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 
@@ -24,23 +23,9 @@ fn needles(shop: &Shop) -> Vec<String> {
     ]
 }
 
-/// Messages the development mail server holds for `to`, newest last.
+/// Messages the development mail server holds for `to`, oldest first.
 async fn mail_for(to: &str) -> Vec<serde_json::Value> {
-    let all: Vec<serde_json::Value> = reqwest::Client::new()
-        .get(format!("{}/email", platform_testkit::mail_api()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    all.into_iter()
-        .filter(|m| {
-            m["to"]
-                .as_array()
-                .is_some_and(|t| t.iter().any(|a| a["address"] == to))
-        })
-        .collect()
+    platform_testkit::wait_for_mail(to, 0).await
 }
 
 /// The text of the newest mail to `to` whose subject has `subject`, waiting for it.
@@ -212,24 +197,7 @@ async fn assert_forgotten(shop: &Shop, tenant: TenantId, order: &str, place: &st
         );
     }
 
-    let client = redis::Client::open(crate::REDIS_URL).unwrap();
-    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis.keys(format!("*{tenant}*")).await.unwrap();
-    for key in keys {
-        let kind: String = redis::cmd("TYPE")
-            .arg(&key)
-            .query_async(&mut redis)
-            .await
-            .unwrap();
-        let value: Vec<u8> = match kind.as_str() {
-            "string" => redis.get(&key).await.unwrap(),
-            "hash" => redis
-                .hgetall::<_, Vec<Vec<u8>>>(&key)
-                .await
-                .unwrap()
-                .concat(),
-            _ => Vec::new(),
-        };
+    for (key, value) in crate::o3_scan::redis_values(&tenant.to_string()).await {
         let value = String::from_utf8_lossy(&value);
         for needle in needles(shop) {
             assert!(
