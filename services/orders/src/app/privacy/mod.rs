@@ -493,7 +493,7 @@ impl Orders {
         Ok(i64::try_from(queued).unwrap_or(i64::MAX))
     }
 
-    /// Every day: requests nobody confirmed in time are deleted and their keys destroyed;
+    /// On each sweep: requests nobody confirmed in time are deleted and their keys destroyed;
     /// expired exports are deleted.
     pub async fn purge_requests(&self, tenant: TenantId) -> Result<(u64, u64)> {
         let mut tx = self.db.begin(tenant).await?;
