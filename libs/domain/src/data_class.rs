@@ -259,6 +259,8 @@ pub enum Permission {
     ManageStaff,
     /// Visitors' requests for their data, corrections and erasure (O13, O14).
     HandleRequests,
+    /// Write and send newsletters to the shop's confirmed subscribers (O17).
+    SendNewsletter,
 }
 
 impl Permission {
@@ -275,6 +277,7 @@ impl Permission {
             Permission::ManageCatalog => &[R::Owner, R::CatalogManager],
             Permission::ManageShop | Permission::ManageStaff => &[R::Owner],
             Permission::HandleRequests => &[R::Owner, R::CustomerService],
+            Permission::SendNewsletter => &[R::Owner, R::CatalogManager],
         }
     }
 }

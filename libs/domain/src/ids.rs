@@ -98,6 +98,16 @@ uuid_id!(
     "request"
 );
 uuid_id!(
+    /// A newsletter a shop sent to its subscribers.
+    NewsletterId,
+    "newsletter"
+);
+uuid_id!(
+    /// A person's subscription to a shop's news (their consent record).
+    SubscriptionId,
+    "subscription"
+);
+uuid_id!(
     /// A shipping rate of a shop.
     ShippingRateId,
     "shipping rate"

@@ -10,6 +10,7 @@
 //! currencies, an unknown role), or carry personal data itself.
 
 mod checkout;
+mod consent;
 pub mod contact;
 mod country;
 mod data_class;
@@ -26,12 +27,13 @@ mod status;
 mod text_sql;
 
 pub use checkout::{CheckoutField, CheckoutFields, FieldRule};
+pub use consent::{ConsentSource, SUBSCRIBE_LINK_HOURS, SubscriptionStatus, WithdrawalMethod};
 pub use country::Country;
 pub use data_class::{Access, Clearance, DataClass, MASK, Permission, RoleSet, Shown, StaffRole};
 pub use host::is_dns_name;
 pub use ids::{
-    CollectionId, IdError, OrderId, PolicyId, ProductId, RequestId, ShippingRateId, StaffId,
-    VariantId,
+    CollectionId, IdError, NewsletterId, OrderId, PolicyId, ProductId, RequestId, ShippingRateId,
+    StaffId, SubscriptionId, VariantId,
 };
 pub use invalid::Invalid;
 pub use money::{Currency, Money, MoneyError, percent_text};

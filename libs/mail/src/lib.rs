@@ -8,7 +8,8 @@
 
 use std::time::Duration;
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::Mailbox;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 /// Seconds before an outbox row's try number `attempts + 1`: 30 s, doubling, at most an
@@ -56,6 +57,49 @@ pub struct Outgoing<'a> {
     pub subject: String,
     /// Plain-text body.
     pub body: String,
+    /// For promotional mail: the unsubscribe links of RFC 2369 and RFC 8058.
+    pub list_unsubscribe: Option<ListUnsubscribe>,
+}
+
+/// How a recipient leaves a list: `List-Unsubscribe` with an HTTPS address that takes a
+/// one-click POST (`List-Unsubscribe-Post: List-Unsubscribe=One-Click`, RFC 8058) and a
+/// `mailto` of the sending address with a subject that names the subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListUnsubscribe {
+    /// The HTTPS address of the one-click unsubscribe.
+    pub https: String,
+    /// The subject of the `mailto` (ASCII letters, digits, spaces and `-_`).
+    pub mail_subject: String,
+}
+
+impl ListUnsubscribe {
+    /// The `List-Unsubscribe` value, with the `mailto` to `mailbox`; none when a part
+    /// could break the header (only printable ASCII without `<>,"` and spaces in the
+    /// address, and a subject of letters, digits, spaces and `-_`).
+    pub fn header_value(&self, mailbox: &str) -> Option<String> {
+        let safe_uri = |text: &str| {
+            !text.is_empty()
+                && text
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b',' | b'"'))
+        };
+        let safe_subject = self
+            .mail_subject
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b' ' | b'-' | b'_'));
+        if !self.https.starts_with("https://")
+            || !safe_uri(&self.https)
+            || !safe_uri(mailbox)
+            || !safe_subject
+        {
+            return None;
+        }
+        Some(format!(
+            "<{}>, <mailto:{mailbox}?subject={}>",
+            self.https,
+            self.mail_subject.replace(' ', "%20")
+        ))
+    }
 }
 
 impl Mailer {
@@ -90,14 +134,25 @@ impl Mailer {
             self.from.parse().map_err(|_| MailError::Address)?,
         );
         let to: Mailbox = out.to.parse().map_err(|_| MailError::Address)?;
-        let message = Message::builder()
+        let mut builder = Message::builder()
             .message_id(Some(out.message_id))
             .from(from)
             .to(to)
             .subject(out.subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(out.body)
-            .map_err(|_| MailError::Message)?;
+            .header(ContentType::TEXT_PLAIN);
+        if let Some(list) = &out.list_unsubscribe {
+            let value = list.header_value(&self.from).ok_or(MailError::Message)?;
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    value,
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+        }
+        let message = builder.body(out.body).map_err(|_| MailError::Message)?;
         self.transport.send(message).await.map(drop).map_err(|e| {
             MailError::Smtp(if e.is_permanent() {
                 "permanent refusal"
@@ -107,5 +162,45 @@ impl Mailer {
                 "connection"
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(https: &str, subject: &str) -> ListUnsubscribe {
+        ListUnsubscribe {
+            https: https.to_owned(),
+            mail_subject: subject.to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_header_names_both_ways_out() {
+        assert_eq!(
+            list("https://shop.test/unsubscribe/abc", "unsubscribe 1-2 abc_d").header_value("mail@platform.test"),
+            Some(
+                "<https://shop.test/unsubscribe/abc>, <mailto:mail@platform.test?subject=unsubscribe%201-2%20abc_d>"
+                    .to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn nothing_that_could_break_the_header_goes_in() {
+        for (https, subject) in [
+            ("http://shop.test/u/1", "x"),
+            ("https://shop.test/u/1>, <https://evil.test", "x"),
+            ("https://shop.test/u/1\r\nBcc: a@b.c", "x"),
+            ("https://shop.test/u/1", "x\r\nBcc: a@b.c"),
+            ("https://shop.test/u/1", "x&body=y"),
+        ] {
+            assert_eq!(
+                list(https, subject).header_value("mail@platform.test"),
+                None,
+                "{https} {subject}"
+            );
+        }
     }
 }

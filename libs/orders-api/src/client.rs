@@ -521,6 +521,77 @@ impl OrdersClient {
         .await
     }
 
+    /// A visitor asks for the shop's news: the same empty answer for every well-formed
+    /// address; a confirmation link is mailed.
+    pub async fn subscribe(
+        &self,
+        tenant: TenantId,
+        request: &crate::Subscribe,
+    ) -> Result<(), OrdersCallError> {
+        self.send(
+            self.http
+                .post(self.url(tenant, &["subscriptions"]))
+                .json(request),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// The subscriber confirms by the emailed token (double opt-in).
+    pub async fn confirm_subscription(
+        &self,
+        tenant: TenantId,
+        token: &str,
+    ) -> Result<(), OrdersCallError> {
+        self.send(
+            self.http
+                .post(self.url(tenant, &["subscriptions", "confirmations"]))
+                .json(&crate::ConfirmRequest {
+                    token: token.to_owned(),
+                }),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// A subscriber withdraws by the secret of a mail's unsubscribe links.
+    pub async fn unsubscribe(
+        &self,
+        tenant: TenantId,
+        request: &crate::Unsubscribe,
+    ) -> Result<(), OrdersCallError> {
+        self.send(
+            self.http
+                .post(self.url(tenant, &["subscriptions", "withdrawals"]))
+                .json(request),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Subscriber counts and the newsletters sent.
+    pub async fn newsletters(
+        &self,
+        tenant: TenantId,
+    ) -> Result<crate::Newsletters, OrdersCallError> {
+        self.json(self.http.get(self.url(tenant, &["newsletters"])))
+            .await
+    }
+
+    /// Sends a newsletter to every confirmed subscriber now.
+    pub async fn send_newsletter(
+        &self,
+        tenant: TenantId,
+        newsletter: &crate::NewNewsletter,
+    ) -> Result<crate::NewsletterSummary, OrdersCallError> {
+        self.json(
+            self.http
+                .post(self.url(tenant, &["newsletters"]))
+                .json(newsletter),
+        )
+        .await
+    }
+
     /// The platform's public key for erasure certificates.
     pub async fn certificate_key(&self) -> Result<crate::CertificateKey, OrdersCallError> {
         let mut url = self.base.clone();

@@ -81,6 +81,8 @@ platform_domain::error_codes! {
     RequestState = "orders.request_state",
     /// An extension past two months after the first deadline, or a reason too short (422).
     ExtensionInvalid = "orders.extension_invalid",
+    /// A newsletter's subject or text is empty or too long (422).
+    NewsletterInvalid = "orders.newsletter_invalid",
     /// The link is unknown, used or expired (404).
     LinkInvalid = "orders.link_invalid",
     /// The database is away (503).

@@ -10,11 +10,16 @@
 //! caller could set (orders prices every line from the catalog), or carry card data.
 
 mod client;
+mod consent;
 mod error_code;
 mod privacy;
 mod wire;
 
 pub use client::{ClientSetupError, OrdersCallError, OrdersClient};
+pub use consent::{
+    MarketingOptIn, NewNewsletter, NewsletterSummary, Newsletters, Subscribe, SubscriberCounts,
+    Unsubscribe, UnsubscribeMail,
+};
 pub use error_code::ErrorCode;
 pub use privacy::{
     Article15, BackupStatement, CertificateKey, CertificateSignature, ConfirmRequest,
@@ -31,8 +36,8 @@ pub const CONTACT_FIELD: &str = "orders.contact";
 /// The vault context of an order's sealed delivery address (a JSON [`Address`]).
 pub const SHIPPING_FIELD: &str = "orders.shipping";
 pub use platform_domain::{
-    Country, OrderId, OrderStatus, RequestId, RequestKind, RequestSource, RequestStatus,
-    ShippingRateId, VariantId,
+    ConsentSource, Country, NewsletterId, OrderId, OrderStatus, RequestId, RequestKind,
+    RequestSource, RequestStatus, ShippingRateId, VariantId, WithdrawalMethod,
 };
 pub use platform_tenancy::TenantId;
 pub use wire::{

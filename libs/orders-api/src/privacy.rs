@@ -242,21 +242,25 @@ pub struct ExportedOrder {
     pub events: Vec<OrderEvent>,
 }
 
-/// A marketing consent record.
+/// A marketing consent record: one subscription, from asking to withdrawing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportedConsent {
-    /// For what.
+    /// For what (`marketing_email`).
     pub purpose: String,
-    /// When given.
+    /// When they asked.
     pub given_at: DateTime<Utc>,
-    /// Where (checkout, account).
+    /// Where (`checkout`, `signup_form`).
     pub source: String,
-    /// How (double opt-in).
+    /// How, in words (the box or the form, then the emailed link).
     pub method: String,
-    /// The privacy policy version shown.
+    /// The privacy policy version shown when they asked.
     pub policy_version: Option<i32>,
+    /// When they confirmed it by the emailed link (none: never, so nothing was sent).
+    pub confirmed_at: Option<DateTime<Utc>>,
     /// When withdrawn.
     pub withdrawn_at: Option<DateTime<Utc>>,
+    /// How withdrawn (`one_click`, `unsubscribe_page`, `mailto`).
+    pub withdrawal_method: Option<String>,
 }
 
 /// A mail sent.

@@ -186,6 +186,10 @@ pub struct PlaceOrder {
     pub expected_total_minor: i64,
     /// The buyer's address, as the storefront saw it: recorded on the order only (O5).
     pub buyer_ip: IpAddr,
+    /// The marketing box, when the buyer ticked it: a subscription is asked for and
+    /// confirmed by an emailed link before any promotion (O17).
+    #[serde(default)]
+    pub marketing: Option<crate::MarketingOptIn>,
 }
 
 /// An order just placed.

@@ -110,6 +110,7 @@ pub fn policy_text(
     version: i32,
     effective_at: chrono::DateTime<chrono::Utc>,
     base: &str,
+    because: &str,
 ) -> (String, String) {
     (
         format!("{shop_name} is changing its privacy policy"),
@@ -118,7 +119,7 @@ pub fn policy_text(
              Version {version} of its privacy policy takes effect on {date}.\n\n\
              Read what changes before then:\n{base}/policies/privacy#upcoming\n\n\
              You can ask for a copy of your data or its erasure on the same page.\n\n\
-             You receive this because you ordered from {shop_name}; it is a service message about your data, not advertising.\n",
+             You receive this because {because}; it is a service message about your data, not advertising.\n",
             date = effective_at.format("%-d %B %Y"),
         ),
     )
@@ -156,7 +157,13 @@ impl Orders {
             let Some(base) = self.shop_url(&hosts) else {
                 return Ok(None);
             };
-            policy_text(&notice.shop_name, version, effective_at, &base)
+            policy_text(
+                &notice.shop_name,
+                version,
+                effective_at,
+                &base,
+                &format!("you ordered from {}", notice.shop_name),
+            )
         } else if kind == "shipping_notice" {
             match db::orders::shipment(tx, order).await? {
                 Some(s) => shipping_text(&notice, &s),
@@ -196,6 +203,7 @@ impl Orders {
                                     to: &mail.to,
                                     subject: mail.subject,
                                     body: mail.body,
+                                    list_unsubscribe: None,
                                 })
                                 .await;
                             if sent.is_ok() {
@@ -218,6 +226,42 @@ impl Orders {
                     sent += self.settle(&mut tx, shop, &row, outcome).await?;
                     continue;
                 }
+                if let Some(subscription) = row.subscription_id {
+                    let outcome = match self.subscriber_mail(&mut tx, &row, subscription).await {
+                        Ok(Some(mail)) => {
+                            let sent = mailer
+                                .send(Outgoing {
+                                    message_id: format!("<{}@outbox.orders>", row.id),
+                                    from_name: &mail.shop_name,
+                                    to: &mail.to,
+                                    subject: mail.subject,
+                                    body: mail.body,
+                                    list_unsubscribe: mail.list_unsubscribe,
+                                })
+                                .await;
+                            if sent.is_ok() {
+                                self.subscriber_mail_sent(&mut tx, mail.forget_confirmation)
+                                    .await?;
+                            }
+                            sent.map(|()| None)
+                        }
+                        // Promotion only to a confirmed subscription, at the moment of
+                        // sending: a withdrawal in between is honoured.
+                        Ok(None) => Ok(Some("not sent: not (or no longer) subscribed")),
+                        Err(OrdersError::Vault(e)) => {
+                            tracing::warn!(
+                                tenant_id = %shop,
+                                outbox_id = %row.id,
+                                error = &e as &dyn std::error::Error,
+                                "subscription's details do not open; mail dropped"
+                            );
+                            Ok(Some("the subscription's details could not be opened"))
+                        }
+                        Err(other) => return Err(other),
+                    };
+                    sent += self.settle(&mut tx, shop, &row, outcome).await?;
+                    continue;
+                }
                 let Some(order_id) = row.order_id else {
                     continue;
                 };
@@ -232,6 +276,7 @@ impl Orders {
                                     to: &n.contact_email,
                                     subject,
                                     body,
+                                    list_unsubscribe: None,
                                 })
                                 .await
                                 .map(|()| None)
@@ -273,6 +318,7 @@ impl Orders {
                                     to: &mail.to,
                                     subject: mail.subject,
                                     body: mail.body,
+                                    list_unsubscribe: None,
                                 })
                                 .await
                                 .map(|()| None),

@@ -2,6 +2,7 @@
 //! the sweep that returns the stock of unpaid orders. No HTTP here; SQL lives in `db/`.
 
 pub mod buyer;
+pub mod consent;
 pub mod fulfilment;
 pub mod idempotency;
 pub mod keys;
@@ -278,6 +279,19 @@ impl Orders {
         )
         .await?;
         db::orders::enqueue(&mut tx, id, "order_placed").await?;
+        // The marketing box, ticked: a subscription to confirm by mail (O17); a buyer who
+        // gave no email cannot subscribe.
+        if let Some(opt_in) = order.marketing
+            && !details.contact.email.is_empty()
+        {
+            self.ask_subscription(
+                &mut tx,
+                &details.contact.email,
+                platform_domain::ConsentSource::Checkout,
+                opt_in.policy_version,
+            )
+            .await?;
+        }
         let placed = PlacedOrder {
             order_id: id,
             reference,

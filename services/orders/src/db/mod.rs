@@ -10,3 +10,4 @@ pub mod payments;
 pub mod privacy;
 pub mod retention;
 pub mod subjects;
+pub mod subscriptions;

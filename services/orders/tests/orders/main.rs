@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod concurrency;
+mod consent;
 mod mail;
 mod placement;
 mod privacy;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::mail::wait_for_mail;
 use crate::{Fixture, lines, variant};
 
-async fn fixture() -> Fixture {
+pub(crate) async fn fixture() -> Fixture {
     Fixture::build_with_mail(
         false,
         Duration::from_secs(3600),
@@ -22,12 +22,12 @@ async fn fixture() -> Fixture {
     .await
 }
 
-fn address(tag: &str) -> String {
+pub(crate) fn address(tag: &str) -> String {
     format!("{tag}-{}@buyer.example", Uuid::new_v4().simple())
 }
 
 /// Places an order for `email`; returns its id.
-async fn order_for(f: &Fixture, email: &str) -> String {
+pub(crate) async fn order_for(f: &Fixture, email: &str) -> String {
     let boots = variant(&f.admin, f.shop, "Boots", 11900, 5).await;
     let mut body = f.order(f.shop, lines(&[(boots, 1)])).await;
     body["contact"]["email"] = json!(email);
@@ -37,7 +37,7 @@ async fn order_for(f: &Fixture, email: &str) -> String {
 }
 
 /// The token in the link of the newest mail to `to` whose subject contains `subject`.
-async fn link_token(to: &str, subject: &str, path: &str) -> String {
+pub(crate) async fn link_token(to: &str, subject: &str, path: &str) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         let mail = wait_for_mail(to).await;
@@ -61,7 +61,7 @@ async fn link_token(to: &str, subject: &str, path: &str) -> String {
     }
 }
 
-async fn open_on_behalf(f: &Fixture, kind: &str, email: &str) -> String {
+pub(crate) async fn open_on_behalf(f: &Fixture, kind: &str, email: &str) -> String {
     let opened = f
         .post(
             f.shop,
@@ -88,7 +88,7 @@ async fn set_status(f: &Fixture, order: &str, status: &str) {
     tx.commit().await.unwrap();
 }
 
-async fn step(f: &Fixture, id: &str, step: &str, body: Value) -> crate::Answer {
+pub(crate) async fn step(f: &Fixture, id: &str, step: &str, body: Value) -> crate::Answer {
     f.post(
         f.shop,
         &format!("/privacy/requests/{id}/{step}"),

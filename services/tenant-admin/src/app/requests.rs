@@ -326,6 +326,7 @@ pub async fn send_reminders(
                     to,
                     subject: subject.clone(),
                     body: body.clone(),
+                    list_unsubscribe: None,
                 })
                 .await;
             if outcome.is_err() {

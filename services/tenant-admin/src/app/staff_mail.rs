@@ -146,6 +146,7 @@ async fn send_grant_notices(
                     to,
                     subject: subject.clone(),
                     body: body.clone(),
+                    list_unsubscribe: None,
                 })
                 .await;
             if outcome.is_err() {
@@ -203,6 +204,7 @@ async fn send_shop(state: &AppState, mailer: &Mailer, shop: TenantId) -> Result<
                     to,
                     subject: w.subject.clone(),
                     body: w.body.clone(),
+                    list_unsubscribe: None,
                 })
                 .await;
             if outcome.is_err() {

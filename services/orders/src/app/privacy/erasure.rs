@@ -27,6 +27,7 @@ struct Erased {
     with_address: usize,
     paid: usize,
     earlier_requests: usize,
+    subscriptions: usize,
     last_order: Option<DateTime<Utc>>,
 }
 
@@ -87,10 +88,12 @@ impl Orders {
             .into_iter()
             .filter(|r| r.id != id)
             .collect();
+        let subscriptions = self.subscription_subjects(&mut tx, &index).await?;
         let subjects: Vec<_> = held
             .iter()
             .map(|h| h.subject_id)
             .chain(earlier.iter().map(|r| r.subject_id))
+            .chain(subscriptions.iter().copied())
             .collect();
         let changed = db::subjects::erase(&mut tx, &subjects).await?;
         for subject in &subjects {
@@ -104,6 +107,7 @@ impl Orders {
             with_address: held.iter().filter(|h| h.shipping_sealed.is_some()).count(),
             paid: usize::try_from(paid).unwrap_or(0),
             earlier_requests: earlier.len(),
+            subscriptions: subscriptions.len(),
             last_order: held.iter().map(|h| h.created_at).max(),
         };
         let certificate = self.certificate(&mut tx, tenant, id, &erased).await?;
@@ -192,6 +196,15 @@ impl Orders {
                 format!(
                     "Card brand, last four digits, expiry and the payment processor's token on {}: removed.",
                     plural(erased.paid, "payment", "payments")
+                ),
+            ));
+        }
+        if erased.subscriptions > 0 {
+            gone.push(statement(
+                "Newsletter subscriptions",
+                format!(
+                    "{} with its consent record (when, where, how, which policy): deleted, and the key that sealed the address destroyed. No newsletter is sent to you any more.",
+                    plural(erased.subscriptions, "subscription", "subscriptions")
                 ),
             ));
         }

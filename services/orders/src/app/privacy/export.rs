@@ -187,6 +187,7 @@ impl Orders {
             }
         }
         let requests = db::privacy::requests_of(tx, &index).await?;
+        let consents = self.consents_of(tx, &index).await?;
         let order_ids: Vec<_> = held.iter().map(|h| h.id).collect();
         let request_ids: Vec<_> = requests.iter().map(|r| r.id).collect();
         let mails = db::subjects::mails_of(tx, &order_ids, &request_ids).await?;
@@ -207,8 +208,7 @@ impl Orders {
             request: row.id,
             email,
             orders,
-            // Consent records arrive with the newsletter (issue 14, part 4); none exist yet.
-            consents: Vec::new(),
+            consents,
             mails,
             requests: db::privacy::exported(&requests),
             reads,

@@ -44,7 +44,7 @@ const UNCONFIRMED_PER_DAY: i64 = 3;
 const MAX_TEXT: usize = 2000;
 
 /// The SHA-256 a presented token is stored as; none for text that is no token of ours.
-fn hash_of(token: &str) -> Option<Vec<u8>> {
+pub(crate) fn hash_of(token: &str) -> Option<Vec<u8>> {
     Token::parse(token.trim()).map(|t| t.digest())
 }
 
@@ -247,7 +247,7 @@ impl Orders {
             .await
     }
 
-    async fn open_text(
+    pub(crate) async fn open_text(
         &self,
         tx: &mut TenantTx,
         field: &str,
@@ -487,14 +487,15 @@ impl Orders {
             return Err(invalid("A policy version is a positive number."));
         }
         let mut tx = self.db.begin(tenant).await?;
-        let queued = db::outbox::enqueue_policy_notices(&mut tx, version).await?;
+        let queued = db::outbox::enqueue_policy_notices(&mut tx, version).await?
+            + db::subscriptions::enqueue_policy_notices(&mut tx, version).await?;
         tx.commit().await?;
         tracing::info!(tenant_id = %tenant, version, queued, "policy change notices queued");
         Ok(i64::try_from(queued).unwrap_or(i64::MAX))
     }
 
-    /// On each sweep: requests nobody confirmed in time are deleted and their keys destroyed;
-    /// expired exports are deleted.
+    /// On each sweep: requests and subscriptions nobody confirmed in time are deleted and
+    /// their keys destroyed; expired exports are deleted.
     pub async fn purge_requests(&self, tenant: TenantId) -> Result<(u64, u64)> {
         let mut tx = self.db.begin(tenant).await?;
         let unconfirmed = db::privacy::purge_unconfirmed(&mut tx).await?;
@@ -502,6 +503,7 @@ impl Orders {
             self.vault.shred_subject(&mut tx, *subject).await?;
         }
         let exports = db::privacy::purge_exports(&mut tx).await?;
+        self.purge_unconfirmed_subscriptions(&mut tx).await?;
         tx.commit().await?;
         Ok((unconfirmed.len() as u64, exports))
     }

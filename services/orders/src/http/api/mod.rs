@@ -1,5 +1,6 @@
 //! The JSON API, one module per resource.
 
+mod consent;
 mod keys;
 mod orders;
 mod payments;
@@ -19,6 +20,7 @@ pub fn router() -> Router<Orders> {
         .merge(payments::router())
         .merge(keys::router())
         .merge(privacy::router())
+        .merge(consent::router())
 }
 
 /// The shop named in the path.
