@@ -9,6 +9,7 @@ pub mod checkout;
 pub mod collections;
 pub mod domain;
 pub mod mfa;
+pub mod newsletters;
 pub mod order_view;
 pub mod orders;
 pub mod policies;

@@ -78,6 +78,8 @@ permits!(
     StaffAdmin => ManageStaff,
     /// Visitors' data requests: owners and customer service.
     RequestHandler => HandleRequests,
+    /// Newsletters to confirmed subscribers: owners and catalog managers.
+    NewsletterSender => SendNewsletter,
 );
 
 /// The double-submit token of the forms shown before login (sign-up, login).

@@ -12,6 +12,7 @@ mod browser_staff;
 mod carts;
 mod checkout;
 pub(crate) mod merchant_orders;
+mod newsletter;
 mod o3_scan;
 mod payments;
 mod privacy_requests;

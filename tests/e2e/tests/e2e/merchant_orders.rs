@@ -173,7 +173,7 @@ impl Shop {
     /// A visitor buys one pair and pays with the mastercard test card; the order's id.
     pub(crate) async fn buy_and_pay(&self) -> String {
         let paysim = self.paysim.as_ref().unwrap();
-        let pay_page = self.buy().await.headers()[LOCATION]
+        let pay_page = self.buy(false).await.headers()[LOCATION]
             .to_str()
             .unwrap()
             .to_owned();
@@ -284,6 +284,11 @@ impl Shop {
     }
 
     /// The buyer's address of this test.
+    /// A visitor's client: no cookie store, no redirects followed.
+    pub(crate) fn visitor(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     pub(crate) fn buyer_email(&self) -> &str {
         &self.buyer_email
     }
@@ -292,8 +297,9 @@ impl Shop {
         format!("https://alpine.shop.localhost:{}{path}", self.shop_port)
     }
 
-    /// A visitor buys one pair; the placement's answer.
-    async fn buy(&self) -> reqwest::Response {
+    /// A visitor buys one pair, ticking the marketing box when `news`; the placement's
+    /// answer.
+    pub(crate) async fn buy(&self, news: bool) -> reqwest::Response {
         let http = &self.http;
         let res = http
             .post(self.shop("/cart/add"))
@@ -339,14 +345,24 @@ impl Shop {
                 + lead.len();
             review[start..].split('"').next().unwrap().to_owned()
         };
+        // The marketing box is there, and never ticked for the buyer (O17).
+        let box_ = review
+            .split("<input")
+            .find(|i| i.contains("name=\"news\""))
+            .unwrap_or_else(|| panic!("no marketing box in {review}"));
+        assert!(!box_.contains("checked"), "{box_}");
+        let mut form = vec![
+            ("key", field("key")),
+            ("expected_total", field("expected_total")),
+            ("rate", field("rate")),
+        ];
+        if news {
+            form.push(("news", "yes".to_owned()));
+        }
         let res = http
             .post(self.shop("/checkout/place"))
             .header("cookie", &cookie)
-            .form(&[
-                ("key", field("key")),
-                ("expected_total", field("expected_total")),
-                ("rate", field("rate")),
-            ])
+            .form(&form)
             .send()
             .await
             .unwrap();
@@ -363,7 +379,7 @@ async fn o1_the_merchant_sees_the_order_and_can_reach_the_buyer() {
     assert!(before.contains("No orders yet."), "{before}");
 
     // A visitor buys one pair (this shop takes no online payment: the order waits).
-    let res = shop.buy().await;
+    let res = shop.buy(false).await;
     assert!(
         res.headers()[LOCATION]
             .to_str()
@@ -454,7 +470,7 @@ async fn o1_the_merchant_sees_the_order_and_can_reach_the_buyer() {
 async fn o3_o12_the_owner_sees_the_payment_refunds_it_and_revokes_a_key_in_the_console() {
     let shop = Shop::new(true).await;
     let paysim = shop.paysim.as_ref().unwrap();
-    let pay_page = shop.buy().await.headers()[LOCATION]
+    let pay_page = shop.buy(false).await.headers()[LOCATION]
         .to_str()
         .unwrap()
         .to_owned();

@@ -51,6 +51,7 @@ pub fn layout(
                 footer.site {
                     p {
                         a href=(links.to("/policies/privacy")) { "Privacy policy" }
+                        " · " a href=(links.to("/newsletter")) { "Newsletter" }
                         @if let Some(c) = contact { " · Contact: " a href={ "mailto:" (c) } { (c) } }
                     }
                     p.small { "© " (shop.display_name) }
@@ -113,6 +114,27 @@ pub fn private_page(
     headers.insert(
         axum::http::header::REFERRER_POLICY,
         axum::http::HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// Too many forms from one client network: when to come back (seconds), said in the page
+/// and in `Retry-After`.
+pub fn too_many_requests(shop: &Shop, links: Links, contact: Option<&str>, wait: u32) -> Response {
+    let mut response = private_page(
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        shop,
+        links,
+        "Please try again later",
+        contact,
+        html! {
+            h1 { "Please try again later" }
+            p { "Many requests came from your network. Please try again in " (wait.div_ceil(60)) " minutes." }
+        },
+    );
+    response.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(wait),
     );
     response
 }

@@ -4,6 +4,7 @@ mod cart;
 mod catalog;
 mod checkout;
 mod layout;
+mod newsletter;
 mod policy;
 mod privacy;
 
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .merge(catalog::router())
         .merge(policy::router())
         .merge(privacy::router())
+        .merge(newsletter::router())
         .merge(cart::router())
         .merge(checkout::router())
 }

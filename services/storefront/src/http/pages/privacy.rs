@@ -15,7 +15,7 @@ use platform_orders_api::{ErrorCode, ExportView, OrdersCallError, SubjectExport,
 use platform_web::{ClientIp, FormBody, PathParams};
 use serde::Deserialize;
 
-use super::layout::private_page;
+use super::layout::{private_page, too_many_requests};
 use crate::db::catalog;
 use crate::error::ShopError;
 use crate::http::links::Links;
@@ -62,6 +62,11 @@ pub(super) fn your_data(shop: &Shop, form: &RequestForm, problem: Option<&str>) 
                 "Only the payment processor (the amount and order reference) and the carrier (the delivery address of shipped orders) receive what they need for your order; "
                 "the platform that runs this shop processes the rest only on " (shop.display_name) "'s behalf."
             }
+            p {
+                "News and offers come by email only if you ask for them (at checkout or on the "
+                a href="/newsletter" { "newsletter page" }
+                ") and confirm by the link we send; every newsletter has a one-click unsubscribe link."
+            }
             p { "You can ask for a copy of everything held about you, have it corrected, or have it erased. We send a link to the address you give, to make sure it is yours; nothing happens until you open it." }
             form method="post" action="/privacy/requests" {
                 fieldset {
@@ -100,22 +105,7 @@ async fn submit(
 ) -> Result<Response, ShopError> {
     let contact = contact(&state, &shop).await?;
     if let Err(wait) = state.requests.check(ip) {
-        let minutes = wait.div_ceil(60);
-        let mut response = private_page(
-            StatusCode::TOO_MANY_REQUESTS,
-            &shop,
-            links,
-            "Please try again later",
-            contact.as_deref(),
-            html! {
-                h1 { "Please try again later" }
-                p { "Many requests came from your network. Please try again in " (minutes) " minutes." }
-            },
-        );
-        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return Ok(response);
+        return Ok(too_many_requests(&shop, links, contact.as_deref(), wait));
     }
     let kind = RequestKind::parse(&form.kind);
     let result = match kind {

@@ -29,6 +29,7 @@ pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
                             @if may(Permission::ViewOrders) { a href="/orders" { "Orders" } }
                             @if may(Permission::HandleRequests) { a href="/requests" { "Data requests" } }
                             a href="/products" { "Products" }
+                            @if may(Permission::SendNewsletter) { a href="/newsletter" { "Newsletter" } }
                             @if may(Permission::ManageCatalog) {
                                 a href="/products/new" { "New product" }
                                 a href="/collections" { "Collections" }

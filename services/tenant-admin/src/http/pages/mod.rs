@@ -8,6 +8,7 @@ mod catalog_csv;
 mod checkout;
 mod collections;
 mod layout;
+mod newsletter;
 pub(crate) mod orders;
 mod payments;
 mod privacy;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(payments::router())
         .merge(privacy::router())
         .merge(requests::router())
+        .merge(newsletter::router())
         .merge(retention::router())
         .merge(shop_export::router())
         .merge(catalog_csv::router())

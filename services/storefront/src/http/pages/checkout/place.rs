@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use platform_cart_api::{CartId, Prefill};
 use platform_domain::ShippingRateId;
-use platform_orders_api::{ErrorCode, LineRequest, OrdersCallError, PlaceOrder};
+use platform_orders_api::{ErrorCode, LineRequest, MarketingOptIn, OrdersCallError, PlaceOrder};
 use platform_web::{ClientIp, FormBody};
 use serde::Deserialize;
 
@@ -26,6 +26,10 @@ pub(super) struct PlaceForm {
     rate: Option<String>,
     /// A cookie-less visitor's cart.
     cart_token: Option<String>,
+    /// The marketing box, ticked (`yes`).
+    news: Option<String>,
+    /// The privacy policy version the page linked to.
+    policy_version: Option<i32>,
 }
 
 pub(super) async fn place(
@@ -102,6 +106,9 @@ pub(super) async fn place(
         expected_total_minor: form.expected_total,
         // The buyer's full address goes on the order and nowhere else (O5).
         buyer_ip: ip,
+        marketing: (form.news.as_deref() == Some("yes")).then_some(MarketingOptIn {
+            policy_version: form.policy_version,
+        }),
     };
     // A second send while the first is still running (a double click) waits for it and
     // gets its answer: the same key and body replay the order once it is placed.
@@ -180,6 +187,8 @@ fn retry(shop: &Shop, links: Links, contact: Option<&str>, form: &PlaceForm) -> 
                 input type="hidden" name="key" value=(form.key);
                 input type="hidden" name="expected_total" value=(form.expected_total);
                 @if let Some(r) = &form.rate { input type="hidden" name="rate" value=(r); }
+                @if let Some(n) = &form.news { input type="hidden" name="news" value=(n); }
+                @if let Some(v) = form.policy_version { input type="hidden" name="policy_version" value=(v); }
                 button type="submit" { "Send my order again" }
             }
         },

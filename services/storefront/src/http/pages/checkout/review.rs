@@ -52,6 +52,7 @@ pub(super) async fn review(
     };
     let mut tx = state.db.begin(shop.id).await?;
     let contact = catalog::contact(&mut tx).await?;
+    let (policy, _) = catalog::policies(&mut tx, chrono::Utc::now()).await?;
     tx.commit().await?;
     let chosen = q
         .rate
@@ -65,7 +66,17 @@ pub(super) async fn review(
         links,
         "Checkout",
         contact.as_deref(),
-        markup(&view, &draft, &quote, notice, links),
+        markup(
+            &view,
+            &draft,
+            &quote,
+            notice,
+            links,
+            Offer {
+                shop: &shop.display_name,
+                policy: policy.map(|p| p.version),
+            },
+        ),
     );
     Ok(super::pay::allow_pay_forms(&state, page))
 }
@@ -92,12 +103,19 @@ async fn quote(
     Ok(state.orders.quote(shop.id, &request).await?)
 }
 
+/// The marketing box's words: the shop that asks, and the policy version in force.
+struct Offer<'a> {
+    shop: &'a str,
+    policy: Option<i32>,
+}
+
 fn markup(
     view: &CartView,
     draft: &Prefill,
     quote: &Quote,
     notice: Option<&str>,
     links: Links,
+    offer: Offer<'_>,
 ) -> Markup {
     let fields = &quote.fields;
     let (contact, address) = buyer(fields, draft);
@@ -204,6 +222,15 @@ fn markup(
                     input type="hidden" name="key" value=(order_key());
                     input type="hidden" name="expected_total" value=(quote.total_minor);
                     @if let Some(s) = &quote.shipping { input type="hidden" name="rate" value=(s.id); }
+                    // Marketing only if the buyer ticks it (O17): never ticked for them,
+                    // and confirmed by mail before anything is sent.
+                    @if !contact.email.is_empty() {
+                        p.choice {
+                            input #news type="checkbox" name="news" value="yes";
+                            label for="news" { "Email me news and offers from " (offer.shop) ". We send a link to confirm first; every newsletter has a one-click unsubscribe." }
+                        }
+                        @if let Some(v) = offer.policy { input type="hidden" name="policy_version" value=(v); }
+                    }
                     p.small { "Next you pay on our payment provider's page; your card number is never sent to this shop." }
                     button type="submit" { "Place order · " (money(quote.total_minor)) }
                 }
