@@ -56,3 +56,32 @@ text_enum!(
         Mailto = "mailto",
     }
 );
+
+/// Days a guardian's consent link works, and a consent given waits to be used.
+pub const GUARDIAN_LINK_DAYS: i64 = 7;
+
+text_enum!(
+    /// A buyer's age band, asked by shops that sell to minors (O19).
+    AgeBand {
+        /// 13 or older.
+        ThirteenPlus = "13_plus",
+        /// Under 13: a parent or guardian consents first.
+        Under13 = "under_13",
+    }
+);
+
+text_enum!(
+    /// Where a guardian's consent stands.
+    GuardianStatus {
+        /// Mailed to the guardian; not decided.
+        Pending = "pending",
+        /// The guardian consented; the child may order once.
+        Consented = "consented",
+        /// The guardian said no.
+        Refused = "refused",
+        /// An order was placed under it.
+        Used = "used",
+        /// Not decided or not used in time.
+        Expired = "expired",
+    }
+);

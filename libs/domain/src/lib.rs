@@ -27,7 +27,10 @@ mod status;
 mod text_sql;
 
 pub use checkout::{CheckoutField, CheckoutFields, FieldRule};
-pub use consent::{ConsentSource, SUBSCRIBE_LINK_HOURS, SubscriptionStatus, WithdrawalMethod};
+pub use consent::{
+    AgeBand, ConsentSource, GUARDIAN_LINK_DAYS, GuardianStatus, SUBSCRIBE_LINK_HOURS,
+    SubscriptionStatus, WithdrawalMethod,
+};
 pub use country::Country;
 pub use data_class::{Access, Clearance, DataClass, MASK, Permission, RoleSet, Shown, StaffRole};
 pub use host::is_dns_name;

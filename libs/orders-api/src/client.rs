@@ -592,6 +592,50 @@ impl OrdersClient {
         .await
     }
 
+    /// A child's checkout asks a guardian for consent; the child's handle.
+    pub async fn ask_guardian(
+        &self,
+        tenant: TenantId,
+        request: &crate::AskGuardian,
+    ) -> Result<crate::GuardianHandle, OrdersCallError> {
+        self.json(
+            self.http
+                .post(self.url(tenant, &["guardian-consents"]))
+                .json(request),
+        )
+        .await
+    }
+
+    /// Where the consent behind a child's handle stands.
+    pub async fn guardian_state(
+        &self,
+        tenant: TenantId,
+        handle: &str,
+    ) -> Result<crate::GuardianState, OrdersCallError> {
+        self.json(
+            self.http
+                .post(self.url(tenant, &["guardian-consents", "state"]))
+                .json(&crate::GuardianHandle {
+                    handle: handle.to_owned(),
+                }),
+        )
+        .await
+    }
+
+    /// The guardian decides by the emailed link's token.
+    pub async fn decide_guardian(
+        &self,
+        tenant: TenantId,
+        decision: &crate::GuardianDecision,
+    ) -> Result<crate::GuardianState, OrdersCallError> {
+        self.json(
+            self.http
+                .post(self.url(tenant, &["guardian-consents", "decisions"]))
+                .json(decision),
+        )
+        .await
+    }
+
     /// The platform's public key for erasure certificates.
     pub async fn certificate_key(&self) -> Result<crate::CertificateKey, OrdersCallError> {
         let mut url = self.base.clone();

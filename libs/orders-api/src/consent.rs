@@ -91,3 +91,35 @@ pub struct Newsletters {
     /// Newsletters sent, newest first (at most 50).
     pub sent: Vec<NewsletterSummary>,
 }
+
+/// A child's checkout asks a parent or guardian for consent (O19).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AskGuardian {
+    /// The guardian's address.
+    pub guardian_email: String,
+    /// The privacy policy version the page linked to.
+    pub policy_version: Option<i32>,
+}
+
+/// The child's handle to wait with (a 256-bit secret; only its SHA-256 is kept).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GuardianHandle {
+    /// The handle.
+    pub handle: String,
+}
+
+/// Where a guardian's consent stands, as the child's page shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardianState {
+    /// Its status.
+    pub status: platform_domain::GuardianStatus,
+}
+
+/// The guardian's decision, by the token of the emailed link.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GuardianDecision {
+    /// The link's token.
+    pub token: String,
+    /// Consent (true) or refusal.
+    pub consent: bool,
+}

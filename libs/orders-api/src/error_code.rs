@@ -83,6 +83,12 @@ platform_domain::error_codes! {
     ExtensionInvalid = "orders.extension_invalid",
     /// A newsletter's subject or text is empty or too long (422).
     NewsletterInvalid = "orders.newsletter_invalid",
+    /// A shop that sells to minors needs the buyer's age band (422).
+    AgeBandRequired = "orders.age_band_required",
+    /// A buyer under 13 needs a guardian's consent that is given and unused (422).
+    GuardianConsentRequired = "orders.guardian_consent_required",
+    /// An item is for buyers of 13 and over (422).
+    AgeRestricted = "orders.age_restricted",
     /// The link is unknown, used or expired (404).
     LinkInvalid = "orders.link_invalid",
     /// The database is away (503).

@@ -17,8 +17,8 @@ mod wire;
 
 pub use client::{ClientSetupError, OrdersCallError, OrdersClient};
 pub use consent::{
-    MarketingOptIn, NewNewsletter, NewsletterSummary, Newsletters, Subscribe, SubscriberCounts,
-    Unsubscribe, UnsubscribeMail,
+    AskGuardian, GuardianDecision, GuardianHandle, GuardianState, MarketingOptIn, NewNewsletter,
+    NewsletterSummary, Newsletters, Subscribe, SubscriberCounts, Unsubscribe, UnsubscribeMail,
 };
 pub use error_code::ErrorCode;
 pub use privacy::{
@@ -36,8 +36,8 @@ pub const CONTACT_FIELD: &str = "orders.contact";
 /// The vault context of an order's sealed delivery address (a JSON [`Address`]).
 pub const SHIPPING_FIELD: &str = "orders.shipping";
 pub use platform_domain::{
-    ConsentSource, Country, NewsletterId, OrderId, OrderStatus, RequestId, RequestKind,
-    RequestSource, RequestStatus, ShippingRateId, VariantId, WithdrawalMethod,
+    AgeBand, ConsentSource, Country, GuardianStatus, NewsletterId, OrderId, OrderStatus, RequestId,
+    RequestKind, RequestSource, RequestStatus, ShippingRateId, VariantId, WithdrawalMethod,
 };
 pub use platform_tenancy::TenantId;
 pub use wire::{

@@ -190,6 +190,12 @@ pub struct PlaceOrder {
     /// confirmed by an emailed link before any promotion (O17).
     #[serde(default)]
     pub marketing: Option<crate::MarketingOptIn>,
+    /// The buyer's age band: required by shops that sell to minors, refused by others.
+    #[serde(default)]
+    pub age_band: Option<platform_domain::AgeBand>,
+    /// Under 13: the handle of the guardian's consent (O19).
+    #[serde(default)]
+    pub guardian: Option<String>,
 }
 
 /// An order just placed.

@@ -226,6 +226,39 @@ impl Orders {
                     sent += self.settle(&mut tx, shop, &row, outcome).await?;
                     continue;
                 }
+                if let Some(consent) = row.guardian_consent_id {
+                    let outcome = match self.guardian_mail(&mut tx, &row.kind, consent).await {
+                        Ok(Some(mail)) => {
+                            let sent = mailer
+                                .send(Outgoing {
+                                    message_id: format!("<{}@outbox.orders>", row.id),
+                                    from_name: &mail.shop_name,
+                                    to: &mail.to,
+                                    subject: mail.subject,
+                                    body: mail.body,
+                                    list_unsubscribe: None,
+                                })
+                                .await;
+                            if sent.is_ok() {
+                                self.guardian_mail_sent(&mut tx, mail.forget_token).await?;
+                            }
+                            sent.map(|()| None)
+                        }
+                        Ok(None) => Ok(Some("no recipient: the consent or its address is gone")),
+                        Err(OrdersError::Vault(e)) => {
+                            tracing::warn!(
+                                tenant_id = %shop,
+                                outbox_id = %row.id,
+                                error = &e as &dyn std::error::Error,
+                                "consent's details do not open; mail dropped"
+                            );
+                            Ok(Some("the consent's details could not be opened"))
+                        }
+                        Err(other) => return Err(other),
+                    };
+                    sent += self.settle(&mut tx, shop, &row, outcome).await?;
+                    continue;
+                }
                 if let Some(subscription) = row.subscription_id {
                     let outcome = match self.subscriber_mail(&mut tx, &row, subscription).await {
                         Ok(Some(mail)) => {

@@ -2,6 +2,7 @@
 //! the sweep that returns the stock of unpaid orders. No HTTP here; SQL lives in `db/`.
 
 pub mod buyer;
+pub mod children;
 pub mod consent;
 pub mod fulfilment;
 pub mod idempotency;
@@ -184,6 +185,15 @@ impl Orders {
             ));
         }
         let variants = catalog::variants_for_update(&mut tx, &lines.variant_ids()).await?;
+        let guardian_consent = self
+            .age_check(
+                &mut tx,
+                settings.sells_to_minors,
+                order.age_band,
+                order.guardian.as_deref(),
+                &variants,
+            )
+            .await?;
         let (options, tax) = match details.country() {
             Some(c) => (
                 catalog::rates(&mut tx, c).await?,
@@ -266,6 +276,8 @@ impl Orders {
                 buyer_ip: order.buyer_ip,
                 country: details.country().as_ref().map(Country::as_str),
                 hold_minutes: settings.hold_minutes,
+                age_band: order.age_band,
+                guardian_consent_id: guardian_consent,
             },
         )
         .await?;

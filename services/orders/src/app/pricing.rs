@@ -194,6 +194,7 @@ mod tests {
             currency: Currency::EUR,
             stock,
             on_sale: true,
+            thirteen_plus: false,
         }
     }
 

@@ -26,12 +26,14 @@ pub struct CatalogVariant {
     pub stock: i32,
     /// Its product is active.
     pub on_sale: bool,
+    /// Its product is for buyers of 13 and over (O19).
+    pub thirteen_plus: bool,
 }
 
 macro_rules! variants_sql {
     () => {
         "select v.id, v.sku, p.title as product_title, v.title as variant_title, \
-            v.price_minor, v.currency, v.stock, p.status = 'active' as on_sale \
+            v.price_minor, v.currency, v.stock, p.status = 'active' as on_sale, p.thirteen_plus \
      from variants v join products p on p.tenant_id = v.tenant_id and p.id = v.product_id \
          where v.id = any($1)"
     };
@@ -72,28 +74,40 @@ pub struct ShopSettings {
     pub number_prefix: String,
     /// Minutes an unpaid order holds its stock.
     pub hold_minutes: i32,
+    /// The shop sells to minors: checkout asks the age band (O19).
+    pub sells_to_minors: bool,
 }
 
 /// The shop's settings (defaults when it has none yet).
 pub async fn settings(tx: &mut TenantTx) -> Result<ShopSettings, sqlx::Error> {
-    let row: Option<(Currency, sqlx::types::Json<CheckoutFields>, String, i32)> = sqlx::query_as(
-        "select currency, checkout_fields, order_number_prefix, order_hold_minutes \
+    type Row = (
+        Currency,
+        sqlx::types::Json<CheckoutFields>,
+        String,
+        i32,
+        bool,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "select currency, checkout_fields, order_number_prefix, order_hold_minutes, \
+                sells_to_minors \
              from store_settings",
     )
     .fetch_optional(&mut *tx)
     .await?;
     Ok(match row {
-        Some((currency, fields, number_prefix, hold_minutes)) => ShopSettings {
+        Some((currency, fields, number_prefix, hold_minutes, sells_to_minors)) => ShopSettings {
             currency,
             fields: fields.0,
             number_prefix,
             hold_minutes,
+            sells_to_minors,
         },
         None => ShopSettings {
             currency: Currency::EUR,
             fields: CheckoutFields::default(),
             number_prefix: String::new(),
             hold_minutes: 30,
+            sells_to_minors: false,
         },
     })
 }

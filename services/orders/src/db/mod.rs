@@ -2,6 +2,7 @@
 //! each shop's row-level security).
 
 pub mod catalog;
+pub mod guardians;
 pub mod idempotency;
 pub mod keys;
 pub mod orders;

@@ -92,6 +92,10 @@ pub struct NewOrder<'a> {
     pub country: Option<&'a str>,
     /// Minutes the stock is held unpaid.
     pub hold_minutes: i32,
+    /// The buyer's age band (shops that sell to minors).
+    pub age_band: Option<platform_domain::AgeBand>,
+    /// The guardian's consent a child's order is placed under.
+    pub guardian_consent_id: Option<uuid::Uuid>,
 }
 
 /// Inserts the order; returns when it was placed and until when its stock is held.
@@ -103,9 +107,9 @@ pub async fn insert(
         "insert into orders (tenant_id, id, number, reference, public_code, currency, \
              subtotal_minor, shipping_minor, tax_minor, total_minor, tax_rate_bp, tax_inclusive, \
              shipping_rate_name, subject_id, email_index, contact_sealed, shipping_sealed, \
-             buyer_ip, country, hold_until) \
+             buyer_ip, country, hold_until, age_band, guardian_consent_id) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $20, now() + make_interval(mins => $19)) \
+             $18, $20, now() + make_interval(mins => $19), $21, $22) \
          returning created_at, hold_until",
     )
     .bind(tx.tenant())
@@ -128,6 +132,8 @@ pub async fn insert(
     .bind(o.buyer_ip)
     .bind(o.hold_minutes)
     .bind(o.country)
+    .bind(o.age_band)
+    .bind(o.guardian_consent_id)
     .fetch_one(&mut *tx)
     .await
 }

@@ -18,6 +18,8 @@ pub struct Due {
     pub request_id: Option<platform_domain::RequestId>,
     /// About which subscription (consent mail, newsletters, notices to subscribers).
     pub subscription_id: Option<platform_domain::SubscriptionId>,
+    /// About which guardian's consent (O19).
+    pub guardian_consent_id: Option<uuid::Uuid>,
     /// Which newsletter (a newsletter's copy).
     pub newsletter_id: Option<platform_domain::NewsletterId>,
     /// Which privacy policy version (a policy notice).
@@ -30,8 +32,8 @@ pub struct Due {
 /// them, so no row is sent twice at the same time).
 pub async fn due(tx: &mut TenantTx, limit: i64) -> Result<Vec<Due>, sqlx::Error> {
     sqlx::query_as(
-        "select id, kind, order_id, request_id, subscription_id, newsletter_id, policy_version, \
-                attempts from outbox \
+        "select id, kind, order_id, request_id, subscription_id, guardian_consent_id, \
+                newsletter_id, policy_version, attempts from outbox \
          where sent_at is null and available_at <= now() \
          order by available_at limit $1 for update skip locked",
     )

@@ -89,11 +89,18 @@ impl Orders {
             .filter(|r| r.id != id)
             .collect();
         let subscriptions = self.subscription_subjects(&mut tx, &index).await?;
+        // A child's orders take the guardian's address on their consents with them.
+        let guardians = db::guardians::subjects_of_orders(
+            &mut tx,
+            &held.iter().map(|h| h.id).collect::<Vec<_>>(),
+        )
+        .await?;
         let subjects: Vec<_> = held
             .iter()
             .map(|h| h.subject_id)
             .chain(earlier.iter().map(|r| r.subject_id))
             .chain(subscriptions.iter().copied())
+            .chain(guardians.iter().copied())
             .collect();
         let changed = db::subjects::erase(&mut tx, &subjects).await?;
         for subject in &subjects {

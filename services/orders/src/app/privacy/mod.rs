@@ -504,6 +504,7 @@ impl Orders {
         }
         let exports = db::privacy::purge_exports(&mut tx).await?;
         self.purge_unconfirmed_subscriptions(&mut tx).await?;
+        self.purge_expired_consents(&mut tx).await?;
         tx.commit().await?;
         Ok((unconfirmed.len() as u64, exports))
     }

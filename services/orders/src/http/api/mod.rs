@@ -1,5 +1,6 @@
 //! The JSON API, one module per resource.
 
+mod children;
 mod consent;
 mod keys;
 mod orders;
@@ -21,6 +22,7 @@ pub fn router() -> Router<Orders> {
         .merge(keys::router())
         .merge(privacy::router())
         .merge(consent::router())
+        .merge(children::router())
 }
 
 /// The shop named in the path.
