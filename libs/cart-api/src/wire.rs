@@ -54,6 +54,12 @@ pub struct Prefill {
     /// ISO 3166-1 alpha-2 country code.
     #[serde(default)]
     pub country: String,
+    /// The buyer's age band, in shops that sell to minors (`13_plus`, `under_13`).
+    #[serde(default)]
+    pub age_band: String,
+    /// Under 13: the handle of the guardian's consent (kept only once it is given).
+    #[serde(default)]
+    pub guardian: String,
 }
 
 impl Prefill {

@@ -106,6 +106,26 @@ impl ValidPrefill {
                 "A phone number has digits, spaces and + - ( ) only.",
             ));
         }
+        p.age_band = p.age_band.trim().to_owned();
+        if !matches!(p.age_band.as_str(), "" | "13_plus" | "under_13") {
+            return Err(invalid(
+                ErrorCode::PrefillInvalid,
+                "The age band is 13_plus or under_13.",
+            ));
+        }
+        p.guardian = p.guardian.trim().to_owned();
+        if p.guardian.len() > 64
+            || !p
+                .guardian
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            || (p.guardian.is_empty() != (p.age_band != "under_13"))
+        {
+            return Err(invalid(
+                ErrorCode::PrefillInvalid,
+                "A guardian's consent goes with the age band under_13 only.",
+            ));
+        }
         p.country = p.country.to_ascii_uppercase();
         let country_ok = p.country.is_empty()
             || (p.country.len() == 2 && p.country.bytes().all(|b| b.is_ascii_uppercase()));
@@ -200,5 +220,25 @@ mod tests {
             ValidPrefill::parse(bad).unwrap_err().code,
             ErrorCode::PrefillEmailInvalid
         );
+    }
+
+    #[test]
+    fn a_guardians_consent_goes_with_under_13_only() {
+        let with = |age_band: &str, guardian: &str| {
+            ValidPrefill::parse(Prefill {
+                age_band: age_band.into(),
+                guardian: guardian.into(),
+                ..Prefill::default()
+            })
+            .is_ok()
+        };
+        assert!(with("", ""));
+        assert!(with("13_plus", ""));
+        assert!(with("under_13", "abc-DEF_123"));
+        assert!(!with("under_13", ""), "a child's details need a consent");
+        assert!(!with("13_plus", "abc"));
+        assert!(!with("twelve", ""));
+        assert!(!with("under_13", "a/b"));
+        assert!(!with("under_13", &"a".repeat(65)));
     }
 }

@@ -661,6 +661,7 @@ async fn o4_prefill_is_sealed_before_it_reaches_redis_and_can_be_forgotten() {
         postal_code: "10115".into(),
         city: "Berlin".into(),
         country: "DE".into(),
+        ..Prefill::default()
     };
     let res = f
         .client
@@ -865,6 +866,7 @@ async fn o2_fields_the_shop_hides_are_dropped_when_posted_anyway() {
         postal_code: "10115".into(),
         city: "Berlin".into(),
         country: "DE".into(),
+        ..Prefill::default()
     };
     let res = f
         .client

@@ -239,6 +239,27 @@ pub async fn policies(
     Ok((current, upcoming))
 }
 
+/// Whether the shop sells to minors (its checkout asks the age band, O19).
+pub async fn sells_to_minors(tx: &mut TenantTx) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar::<_, bool>("select sells_to_minors from store_settings")
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(false),
+    )
+}
+
+/// Whether the merchant marked a product 13+ (O19).
+pub async fn thirteen_plus(tx: &mut TenantTx, product: ProductId) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar::<_, bool>("select thirteen_plus from products where id = $1")
+            .bind(product)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(false),
+    )
+}
+
 /// The shop's contact email (public business contact).
 pub async fn contact(tx: &mut TenantTx) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("select nullif(contact_email, '') from store_settings")

@@ -61,6 +61,30 @@ pub fn cookie(cart: CartId, ttl: u64) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("cart=; Max-Age=0"))
 }
 
+/// The cookie that remembers a visitor's declared age band for this browser session, so
+/// that pages marked 13+ are refused to a visitor who said they are under 13 (O19). It
+/// holds the band and nothing else; the platform keeps no copy.
+const AGE_COOKIE: &str = "age_band";
+
+/// `Set-Cookie` for the visitor's age band (until the browser closes).
+pub fn age_cookie(band: platform_domain::AgeBand) -> HeaderValue {
+    let cookie = Cookie::build((AGE_COOKIE, band.as_str()))
+        .path("/")
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Lax)
+        .build();
+    HeaderValue::from_str(&cookie.to_string())
+        .unwrap_or_else(|_| HeaderValue::from_static("age_band=; Max-Age=0"))
+}
+
+/// The age band this browser declared, if any.
+pub fn age_band(headers: &HeaderMap) -> Option<platform_domain::AgeBand> {
+    CookieJar::from_headers(headers)
+        .get(AGE_COOKIE)
+        .and_then(|c| platform_domain::AgeBand::parse(c.value().trim()))
+}
+
 fn cookie_cart(headers: &HeaderMap) -> Option<CartId> {
     CookieJar::from_headers(headers)
         .get(COOKIE)

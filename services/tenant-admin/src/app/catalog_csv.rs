@@ -285,6 +285,8 @@ pub async fn import(
                 description: &p.description,
                 status: p.status,
                 featured: p.featured,
+                // Not in the CSV format: an import leaves the console's 13+ mark alone.
+                thirteen_plus: false,
                 image_urls: &p.image_urls,
             },
         )

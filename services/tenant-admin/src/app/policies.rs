@@ -133,3 +133,29 @@ pub async fn notice_days(state: &AppState, tenant: TenantId) -> Result<i32, ApiE
     tx.commit().await?;
     Ok(days)
 }
+
+/// Whether the shop sells to minors: its checkout then asks each buyer's age band and a
+/// guardian's consent for children under 13 (O19).
+pub async fn sells_to_minors(state: &AppState, tenant: TenantId) -> Result<bool, ApiError> {
+    let mut tx = state.db.begin(tenant).await?;
+    let yes: Option<bool> = sqlx::query_scalar("select sells_to_minors from store_settings")
+        .fetch_optional(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(yes.unwrap_or(false))
+}
+
+/// Turns the age question at checkout on or off.
+pub async fn set_sells_to_minors(
+    state: &AppState,
+    tenant: TenantId,
+    yes: bool,
+) -> Result<(), ApiError> {
+    let mut tx = state.db.begin(tenant).await?;
+    sqlx::query("update store_settings set sells_to_minors = $1, updated_at = now()")
+        .bind(yes)
+        .execute(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}

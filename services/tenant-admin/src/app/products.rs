@@ -48,6 +48,8 @@ pub struct ProductInput {
     pub status: Option<String>,
     /// Featured (default false).
     pub featured: Option<bool>,
+    /// For visitors of 13 and over only (default false; O19).
+    pub thirteen_plus: Option<bool>,
     /// Image URLs.
     pub image_urls: Option<Vec<String>>,
     /// Variants.
@@ -67,6 +69,8 @@ pub struct ProductPatch {
     pub status: Option<String>,
     /// Featured.
     pub featured: Option<bool>,
+    /// For visitors of 13 and over only.
+    pub thirteen_plus: Option<bool>,
     /// Image URLs (replaces the list).
     pub image_urls: Option<Vec<String>>,
 }
@@ -244,6 +248,7 @@ pub async fn create(
             description: &description,
             status,
             featured: input.featured.unwrap_or(false),
+            thirteen_plus: input.thirteen_plus.unwrap_or(false),
             image_urls: &image_urls,
         },
     )
@@ -310,6 +315,7 @@ pub async fn update(
             description: &description,
             status,
             featured: patch.featured.unwrap_or(current.featured),
+            thirteen_plus: patch.thirteen_plus.unwrap_or(current.thirteen_plus),
             image_urls: &image_urls,
         },
     )

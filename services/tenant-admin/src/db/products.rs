@@ -62,6 +62,8 @@ pub struct Product {
     pub status: ProductStatus,
     /// Shown on the shop's home page.
     pub featured: bool,
+    /// For visitors of 13 and over only, in a shop that sells to minors (O19).
+    pub thirteen_plus: bool,
     /// Image URLs.
     pub image_urls: Vec<String>,
     /// Variants, by position.
@@ -76,6 +78,7 @@ struct ProductRow {
     description: String,
     status: ProductStatus,
     featured: bool,
+    thirteen_plus: bool,
     image_urls: Vec<String>,
     variants: Json<Vec<Variant>>,
 }
@@ -89,6 +92,7 @@ impl From<ProductRow> for Product {
             description: r.description,
             status: r.status,
             featured: r.featured,
+            thirteen_plus: r.thirteen_plus,
             image_urls: r.image_urls,
             variants: r.variants.0,
         }
@@ -99,7 +103,8 @@ impl From<ProductRow> for Product {
 macro_rules! with_variants {
     ($tail:literal) => {
         concat!(
-            "select p.id, p.handle, p.title, p.description, p.status, p.featured, p.image_urls, \
+            "select p.id, p.handle, p.title, p.description, p.status, p.featured, p.thirteen_plus, \
+                    p.image_urls, \
                     coalesce((select json_agg(json_build_object('id', v.id, 'sku', v.sku, \
                         'title', v.title, 'price_minor', v.price_minor, 'currency', v.currency, \
                         'stock', v.stock, 'options', v.options) order by v.position, v.sku) \
@@ -123,6 +128,8 @@ pub struct ProductFields<'a> {
     pub status: ProductStatus,
     /// Featured.
     pub featured: bool,
+    /// 13+ only.
+    pub thirteen_plus: bool,
     /// Image URLs.
     pub image_urls: &'a [String],
 }
@@ -134,8 +141,9 @@ pub async fn insert(
     p: &ProductFields<'_>,
 ) -> Result<(), ApiError> {
     sqlx::query(
-        "insert into products (tenant_id, id, handle, title, description, status, featured, image_urls) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "insert into products (tenant_id, id, handle, title, description, status, featured, \
+             image_urls, thirteen_plus) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(tx.tenant())
     .bind(id)
@@ -145,6 +153,7 @@ pub async fn insert(
     .bind(p.status)
     .bind(p.featured)
     .bind(p.image_urls)
+    .bind(p.thirteen_plus)
     .execute(&mut *tx)
     .await
     .map_err(|e| on_constraint(e, CONFLICTS))?;
@@ -186,7 +195,7 @@ pub async fn update(
 ) -> Result<bool, ApiError> {
     let done = sqlx::query(
         "update products set title = $3, handle = $4, description = $5, status = $6, featured = $7, \
-         image_urls = $8, updated_at = now() where tenant_id = $1 and id = $2",
+         image_urls = $8, thirteen_plus = $9, updated_at = now() where tenant_id = $1 and id = $2",
     )
     .bind(tx.tenant())
     .bind(id)
@@ -196,6 +205,7 @@ pub async fn update(
     .bind(p.status)
     .bind(p.featured)
     .bind(p.image_urls)
+    .bind(p.thirteen_plus)
     .execute(&mut *tx)
     .await
     .map_err(|e| on_constraint(e, CONFLICTS))?;

@@ -11,6 +11,7 @@ mod browser_processor;
 mod browser_staff;
 mod carts;
 mod checkout;
+mod children;
 pub(crate) mod merchant_orders;
 mod newsletter;
 mod o3_scan;

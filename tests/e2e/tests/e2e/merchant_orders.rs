@@ -284,6 +284,11 @@ impl Shop {
     }
 
     /// The buyer's address of this test.
+    /// The variant of the shop's one product.
+    pub(crate) fn variant(&self) -> &str {
+        &self.variant
+    }
+
     /// A visitor's client: no cookie store, no redirects followed.
     pub(crate) fn visitor(&self) -> &reqwest::Client {
         &self.http

@@ -8,12 +8,13 @@ use maud::html;
 use platform_web::{PathParams, QueryParams, WebError};
 use serde::Deserialize;
 
-use super::layout::{grid, layout, page};
+use super::layout::{grid, layout, page, private_page};
 use crate::db::catalog::{self, Variant};
 use crate::error::ShopError;
 use crate::http::links::Links;
 use crate::http::page_cache::ViewedProduct;
 use crate::{AppState, Shop};
+use axum::http::StatusCode;
 
 /// Routes.
 pub fn router() -> Router<AppState> {
@@ -96,15 +97,82 @@ fn variant_label(v: &Variant) -> String {
     label
 }
 
+/// A 13+ page's age question, answered by a link.
+#[derive(Deserialize, Default)]
+struct AgeQuery {
+    age: Option<String>,
+}
+
+/// A page the merchant marked 13+ in a shop that sells to minors (O19): asks the age
+/// once per browser session, refuses visitors under 13; either way never cached for
+/// others. `None` lets the page through.
+fn age_gate(
+    shop: &Shop,
+    links: Links,
+    contact: Option<&str>,
+    headers: &axum::http::HeaderMap,
+    answer: Option<&str>,
+) -> Option<Response> {
+    use platform_domain::AgeBand;
+    let answered = answer.and_then(AgeBand::parse);
+    let band = answered.or_else(|| crate::http::visit::age_band(headers));
+    let mut response = match band {
+        Some(AgeBand::ThirteenPlus) => return None,
+        Some(AgeBand::Under13) => private_page(
+            StatusCode::FORBIDDEN,
+            shop,
+            links,
+            "For visitors 13 and over",
+            contact,
+            html! {
+                h1 { "This page is for visitors 13 and over" }
+                p { "You said you are under 13, so this page is not shown to you." }
+                p { a href=(links.to("/products")) { "See the other products" } }
+            },
+        ),
+        None => private_page(
+            StatusCode::OK,
+            shop,
+            links,
+            "For visitors 13 and over",
+            contact,
+            html! {
+                h1 { "This page is for visitors 13 and over" }
+                p { "Are you 13 or older?" }
+                p {
+                    a.button href="?age=13_plus" { "Yes, I am 13 or older" } " "
+                    a.button.secondary href="?age=under_13" { "No, I am under 13" }
+                }
+            },
+        ),
+    };
+    if let Some(band) = answered {
+        response.headers_mut().append(
+            axum::http::header::SET_COOKIE,
+            crate::http::visit::age_cookie(band),
+        );
+    }
+    Some(response)
+}
+
 async fn product(
     State(state): State<AppState>,
     shop: Shop,
     links: Links,
+    headers: axum::http::HeaderMap,
+    QueryParams(age): QueryParams<AgeQuery>,
     PathParams(handle): PathParams<String>,
 ) -> Result<Response, ShopError> {
     let mut tx = state.db.begin(shop.id).await?;
     let found = catalog::by_handle(&mut tx, &handle).await?;
     let contact = catalog::contact(&mut tx).await?;
+    let restricted = match &found {
+        Some((p, _)) => {
+            catalog::sells_to_minors(&mut tx).await?
+                && catalog::thirteen_plus(&mut tx, p.id).await?
+        }
+        None => false,
+    };
     tx.commit().await?;
     let Some((p, variants)) = found else {
         return Err(ShopError::from(WebError::not_found(
@@ -112,6 +180,17 @@ async fn product(
             "This product does not exist or is no longer sold.",
         )));
     };
+    if restricted
+        && let Some(refused) = age_gate(
+            &shop,
+            links,
+            contact.as_deref(),
+            &headers,
+            age.age.as_deref(),
+        )
+    {
+        return Ok(refused);
+    }
     state.views.record(shop.id, p.id);
     let viewed = ViewedProduct(p.id);
     let first_available = variants.iter().position(|v| v.available).unwrap_or(0);
@@ -164,6 +243,19 @@ async fn product(
         },
     ));
     response.extensions_mut().insert(viewed);
+    if restricted {
+        // Shown to a visitor who said they are 13 or older: never from a shared cache.
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("private, no-store"),
+        );
+        if let Some(band) = age.age.as_deref().and_then(platform_domain::AgeBand::parse) {
+            response.headers_mut().append(
+                axum::http::header::SET_COOKIE,
+                crate::http::visit::age_cookie(band),
+            );
+        }
+    }
     Ok(response)
 }
 

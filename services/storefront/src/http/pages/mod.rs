@@ -3,6 +3,7 @@
 mod cart;
 mod catalog;
 mod checkout;
+mod guardian;
 mod layout;
 mod newsletter;
 mod policy;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(policy::router())
         .merge(privacy::router())
         .merge(newsletter::router())
+        .merge(guardian::router())
         .merge(cart::router())
         .merge(checkout::router())
 }

@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/privacy/draft", post(draft_submit))
         .route("/privacy/publish", post(publish_submit))
         .route("/privacy/notice", post(notice_submit))
+        .route("/privacy/children", post(children_submit))
 }
 
 #[derive(Deserialize)]
@@ -47,7 +48,30 @@ struct NoticeForm {
     days: String,
 }
 
-csrf_forms!(DraftForm, PublishForm, NoticeForm);
+#[derive(Deserialize)]
+struct ChildrenForm {
+    csrf: String,
+    sells_to_minors: Option<String>,
+}
+
+csrf_forms!(DraftForm, PublishForm, NoticeForm, ChildrenForm);
+
+async fn children_submit(
+    State(state): State<AppState>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, ChildrenForm, ShopAdmin>,
+) -> Result<Response, ApiError> {
+    let yes = f.sells_to_minors.is_some();
+    let outcome = policies::set_sells_to_minors(&state, staff.tenant, yes)
+        .await
+        .map(|()| {
+            if yes {
+                "Checkout now asks each buyer's age; children under 13 need a parent's or guardian's consent.".to_owned()
+            } else {
+                "Checkout no longer asks for an age.".to_owned()
+            }
+        });
+    after(&state, &staff, outcome).await
+}
 
 async fn notice_submit(
     State(state): State<AppState>,
@@ -73,6 +97,7 @@ fn privacy_view(
     staff: &Staff,
     versions: &[PolicyVersion],
     notice_days: i32,
+    minors: bool,
     done: Option<&str>,
     error: Option<&str>,
 ) -> Markup {
@@ -108,6 +133,14 @@ fn privacy_view(
                 input #days name="days" type="number" min="14" max="90" required value=(notice_days);
                 button type="submit" { "Save" }
             }
+            form.card method="post" action="/privacy/children" {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                label.choice {
+                    input type="checkbox" name="sells_to_minors" value="yes" checked[minors];
+                    " This shop sells to children. Checkout then asks each buyer whether they are 13 or older; for a child under 13 nothing is kept until a parent or guardian agrees by an emailed link, and products you mark \"13 and over\" are refused to them."
+                }
+                button type="submit" { "Save" }
+            }
             h2 { "Published versions" }
             ul {
                 @for v in versions.iter().filter(|v| v.status == PolicyStatus::Published) {
@@ -124,9 +157,10 @@ async fn privacy_page(
 ) -> Result<Response, ApiError> {
     let versions = policies::versions(&state, staff.tenant).await?;
     let days = policies::notice_days(&state, staff.tenant).await?;
+    let minors = policies::sells_to_minors(&state, staff.tenant).await?;
     Ok(page(
         StatusCode::OK,
-        privacy_view(&staff, &versions, days, None, None),
+        privacy_view(&staff, &versions, days, minors, None, None),
     ))
 }
 
@@ -145,9 +179,17 @@ async fn after(
     };
     let versions = policies::versions(state, staff.tenant).await?;
     let days = policies::notice_days(state, staff.tenant).await?;
+    let minors = policies::sells_to_minors(state, staff.tenant).await?;
     Ok(page(
         status,
-        privacy_view(staff, &versions, days, done.as_deref(), problem.as_deref()),
+        privacy_view(
+            staff,
+            &versions,
+            days,
+            minors,
+            done.as_deref(),
+            problem.as_deref(),
+        ),
     ))
 }
 

@@ -83,6 +83,8 @@ struct NewProductForm {
     price: String,
     #[serde(default)]
     stock: String,
+    #[serde(default)]
+    thirteen_plus: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -96,6 +98,7 @@ struct EditForm {
     image_urls: String,
     status: String,
     featured: Option<String>,
+    thirteen_plus: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -163,6 +166,7 @@ fn new_product_form(
                     label { input type="radio" name="status" value="active" checked[form.status != "draft"]; " Active (visible in the shop)" }
                     label { input type="radio" name="status" value="draft" checked[form.status == "draft"]; " Draft" }
                 }
+                label { input type="checkbox" name="thirteen_plus" value="true" checked[form.thirteen_plus.is_some()]; " Only for visitors 13 and over (if your shop sells to children)" }
                 button type="submit" { "Save product" }
             }
         },
@@ -210,6 +214,7 @@ async fn new_submit(
                 .to_owned(),
             ),
             featured: Some(true),
+            thirteen_plus: Some(form.thirteen_plus.is_some()),
             image_urls: Some(lines(&form.image_url)),
             variants: Some(vec![VariantInput {
                 sku: form.sku.clone(),
@@ -259,6 +264,7 @@ fn edit_view(staff: &Staff, p: &Product, error: Option<&str>) -> Markup {
                     }
                 }
                 label { input type="checkbox" name="featured" value="true" checked[p.featured]; " Featured on the home page" }
+                label { input type="checkbox" name="thirteen_plus" value="true" checked[p.thirteen_plus]; " Only for visitors 13 and over (if your shop sells to children, younger visitors are refused this page and cannot order it)" }
                 button type="submit" { "Save product" }
             }
             h2 { "Variants" }
@@ -338,6 +344,7 @@ async fn edit_submit(
         description: Some(f.description),
         status: Some(f.status),
         featured: Some(f.featured.is_some()),
+        thirteen_plus: Some(f.thirteen_plus.is_some()),
         image_urls: Some(lines(&f.image_urls)),
     };
     let outcome = products::update(&state, staff.tenant, id, patch)

@@ -2,6 +2,8 @@
 //! checkout draft. Each answers with a 303 back to the cart, or a problem page.
 
 use super::*;
+use crate::http::visit::age_cookie;
+use platform_domain::{AgeBand, GuardianStatus};
 
 #[derive(Deserialize)]
 pub(super) struct AddForm {
@@ -141,29 +143,91 @@ pub(super) async fn save_details(
     State(state): State<AppState>,
     shop: Shop,
     visit: Visit,
-    FormBody(form): FormBody<DetailsForm>,
+    FormBody(mut form): FormBody<DetailsForm>,
 ) -> Result<Response, ShopError> {
     let visit = resolve(visit, form.cart_token.as_deref());
     let links = Links::of(visit);
+    let mut tx = state.db.begin(shop.id).await?;
+    let minors = catalog::sells_to_minors(&mut tx).await?;
+    tx.commit().await?;
+    let band = if minors {
+        match AgeBand::parse(&form.prefill.age_band) {
+            Some(band) => Some(band),
+            None => return Ok(age_needed(&shop, links)),
+        }
+    } else {
+        None
+    };
+    match band {
+        None => {
+            form.prefill.age_band.clear();
+            form.prefill.guardian.clear();
+        }
+        Some(AgeBand::ThirteenPlus) => form.prefill.guardian.clear(),
+        Some(AgeBand::Under13) => {
+            let consented = !form.prefill.guardian.is_empty()
+                && matches!(
+                    state.orders.guardian_state(shop.id, &form.prefill.guardian).await,
+                    Ok(s) if s.status == GuardianStatus::Consented
+                );
+            if !consented {
+                // Under 13 without a guardian's consent: nothing about the child is kept,
+                // not even what an earlier visit saved with the cart.
+                if let Some(cart) = visit.cart
+                    && let Err(e) = state.cart.forget_prefill(shop.id, cart, visit.mode).await
+                {
+                    tracing::warn!(
+                        error = &e as &dyn std::error::Error,
+                        "details not forgotten"
+                    );
+                }
+                let mut response = Redirect::to(&links.to("/checkout/guardian")).into_response();
+                response
+                    .headers_mut()
+                    .append(header::SET_COOKIE, age_cookie(AgeBand::Under13));
+                return Ok(response);
+            }
+        }
+    }
     let (cart, fresh) = match visit.cart {
         Some(id) => (id, false),
         None => (CartId::random(), true),
     };
-    Ok(
-        match state
-            .cart
-            .save_prefill(shop.id, cart, visit.mode, &form.prefill)
-            .await
-        {
-            Ok(saved) if fresh => {
-                let mut response = Redirect::to(&format!("/cart?new={cart}")).into_response();
-                response
-                    .headers_mut()
-                    .append(header::SET_COOKIE, cookie(cart, saved.ttl_seconds));
-                response
-            }
-            Ok(saved) => to_cart(visit, cart, saved.ttl_seconds),
-            Err(e) => problem(&shop, links, e),
+    let mut response = match state
+        .cart
+        .save_prefill(shop.id, cart, visit.mode, &form.prefill)
+        .await
+    {
+        Ok(saved) if fresh => {
+            let mut response = Redirect::to(&format!("/cart?new={cart}")).into_response();
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, cookie(cart, saved.ttl_seconds));
+            response
+        }
+        Ok(saved) => to_cart(visit, cart, saved.ttl_seconds),
+        Err(e) => problem(&shop, links, e),
+    };
+    if let Some(band) = band {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, age_cookie(band));
+    }
+    Ok(response)
+}
+
+/// A shop that sells to minors asks the age band before it keeps any detail.
+fn age_needed(shop: &Shop, links: Links) -> Response {
+    super::super::layout::private_page(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        shop,
+        links,
+        "Your age",
+        None,
+        html! {
+            h1 { "Please tell us your age" }
+            p.notice role="alert" { "This shop sells to children too, so it asks whether you are 13 or older before it keeps your details. Nothing was saved." }
+            p { a href={ (links.to("/cart")) "#details" } { "Back to your details" } }
         },
     )
 }

@@ -6,6 +6,15 @@ use super::*;
 #[derive(Deserialize, Default)]
 pub(super) struct CartQuery {
     new: Option<String>,
+    /// A child back from the guardian's consent, with its handle.
+    guardian: Option<String>,
+}
+
+/// The age question of a shop that sells to minors (O19), and a child's consent handle.
+#[derive(Clone, Copy)]
+struct AgeAsk<'a> {
+    minors: bool,
+    guardian: Option<&'a str>,
 }
 
 fn line_row(line: &LineView, links: Links) -> Markup {
@@ -57,7 +66,16 @@ fn details_form(
     prefill: &Prefill,
     has_prefill: bool,
     links: Links,
+    age: AgeAsk<'_>,
 ) -> Markup {
+    let guardian = age
+        .guardian
+        .or((!prefill.guardian.is_empty()).then_some(prefill.guardian.as_str()));
+    let band = if guardian.is_some() {
+        "under_13"
+    } else {
+        prefill.age_band.as_str()
+    };
     let asked = |f: CheckoutField| fields.rule(f).is_collected();
     let required = |f: CheckoutField| fields.rule(f) == FieldRule::Required;
     let input = |id: &str,
@@ -79,6 +97,15 @@ fn details_form(
             p.small { "Saved with this cart, encrypted, so they are filled in when you come back. Leave out what you like; you can remove them at any time." }
             form.details method="post" action=(links.to("/cart/details")) {
                 (links.token_field())
+                @if age.minors {
+                    fieldset {
+                        legend { "Your age" }
+                        p.small { "This shop sells to children too. Under 13, a parent or guardian agrees first, and nothing about you is kept until they do." }
+                        label.choice { input type="radio" name="age_band" value="13_plus" required checked[band == "13_plus"]; " 13 or older" }
+                        label.choice { input type="radio" name="age_band" value="under_13" required checked[band == "under_13"]; " Under 13" }
+                    }
+                    @if let Some(g) = guardian { input type="hidden" name="guardian" value=(g); }
+                }
                 @if asked(CheckoutField::Name) { (input("name", "Full name", "text", &prefill.name, "name", required(CheckoutField::Name))) }
                 @if asked(CheckoutField::Email) { (input("email", "Email", "email", &prefill.email, "email", required(CheckoutField::Email))) }
                 @if asked(CheckoutField::Phone) { (input("phone", "Phone", "tel", &prefill.phone, "tel", required(CheckoutField::Phone))) }
@@ -106,6 +133,7 @@ fn cart_markup(
     fields: &CheckoutFields,
     prefill: &Prefill,
     links: Links,
+    age: AgeAsk<'_>,
 ) -> Markup {
     html! {
         h1 { "Your cart" }
@@ -128,7 +156,7 @@ fn cart_markup(
                 button.secondary type="submit" { "Empty the cart" }
             }
         }
-        (details_form(fields, prefill, view.has_prefill, links))
+        (details_form(fields, prefill, view.has_prefill, links, age))
         @if view.mode == Mode::Visit {
             p.small { "Your browser does not keep cookies, so this cart lasts for this visit only (two hours without activity)." }
         }
@@ -156,6 +184,7 @@ pub(super) async fn cart_page(
     }
     let mut tx = state.db.begin(shop.id).await?;
     let fields = catalog::checkout_fields(&mut tx).await?;
+    let minors = catalog::sells_to_minors(&mut tx).await?;
     let shop_currency = catalog::currency(&mut tx).await?.unwrap_or(Currency::EUR);
     let contact = catalog::contact(&mut tx).await?;
     tx.commit().await?;
@@ -195,7 +224,20 @@ pub(super) async fn cart_page(
             links,
             "Your cart",
             contact.as_deref(),
-            cart_markup(&view, &fields, &prefill, links),
+            cart_markup(
+                &view,
+                &fields,
+                &prefill,
+                links,
+                AgeAsk {
+                    minors,
+                    guardian: q.guardian.as_deref().filter(|g| {
+                        g.len() <= 64
+                            && g.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    }),
+                },
+            ),
         )
         .into_string(),
     )

@@ -109,6 +109,9 @@ pub(super) async fn place(
         marketing: (form.news.as_deref() == Some("yes")).then_some(MarketingOptIn {
             policy_version: form.policy_version,
         }),
+        // Kept with the details only in shops that sell to minors (O19).
+        age_band: platform_domain::AgeBand::parse(&draft.age_band),
+        guardian: (!draft.guardian.is_empty()).then(|| draft.guardian.clone()),
     };
     // A second send while the first is still running (a double click) waits for it and
     // gets its answer: the same key and body replay the order once it is placed.
