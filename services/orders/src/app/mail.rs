@@ -125,6 +125,51 @@ pub fn policy_text(
     )
 }
 
+/// A written mail, or the note its row gets instead: `nobody` when there is no one to
+/// send it to, `unopened` when a sealed field of `whose` details does not open. Such a field will not open
+/// on a retry either, so the row is settled instead of stopping the shop's other mail.
+fn opened<M>(
+    shop: TenantId,
+    row: &db::outbox::Due,
+    written: Result<Option<M>, OrdersError>,
+    (nobody, unopened): (&'static str, &'static str),
+) -> Result<Result<M, &'static str>, OrdersError> {
+    match written {
+        Ok(Some(mail)) => Ok(Ok(mail)),
+        Ok(None) => Ok(Err(nobody)),
+        Err(OrdersError::Vault(e)) => {
+            tracing::warn!(
+                tenant_id = %shop,
+                outbox_id = %row.id,
+                kind = %row.kind,
+                error = &e as &dyn std::error::Error,
+                "a sealed field does not open; mail dropped"
+            );
+            Ok(Err(unopened))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// The message of an outbox row to `to`, from the shop: its id is the row's, so a
+/// receiver can drop a repeat.
+fn letter<'a>(
+    row: &db::outbox::Due,
+    from_name: &'a str,
+    to: &'a str,
+    list_unsubscribe: Option<platform_mail::ListUnsubscribe>,
+) -> impl FnOnce(String, String) -> Outgoing<'a> {
+    let message_id = format!("<{}@outbox.orders>", row.id);
+    move |subject, body| Outgoing {
+        message_id,
+        from_name,
+        to,
+        subject,
+        body,
+        list_unsubscribe,
+    }
+}
+
 impl Orders {
     /// Writes a mail to the buyer about the order; none when the buyer gave no email
     /// (or their details were erased).
@@ -193,172 +238,96 @@ impl Orders {
         for shop in shops {
             let mut tx = self.db.begin(shop).await?;
             for row in db::outbox::due(&mut tx, BATCH).await? {
-                if let Some(request) = row.request_id {
-                    let outcome = match self.request_mail(&mut tx, &row.kind, request).await {
-                        Ok(Some(mail)) => {
-                            let sent = mailer
-                                .send(Outgoing {
-                                    message_id: format!("<{}@outbox.orders>", row.id),
-                                    from_name: &mail.shop_name,
-                                    to: &mail.to,
-                                    subject: mail.subject,
-                                    body: mail.body,
-                                    list_unsubscribe: None,
-                                })
-                                .await;
+                let outcome = if let Some(request) = row.request_id {
+                    let written = self.request_mail(&mut tx, &row.kind, request).await;
+                    let notes = (
+                        "no recipient: the address was erased",
+                        "the request's details could not be opened",
+                    );
+                    match opened(shop, &row, written, notes)? {
+                        Ok(mail) => {
+                            let out = letter(&row, &mail.shop_name, &mail.to, None);
+                            let sent = mailer.send(out(mail.subject, mail.body)).await;
                             if sent.is_ok() {
                                 self.request_mail_sent(&mut tx, mail.after).await?;
                             }
                             sent.map(|()| None)
                         }
-                        Ok(None) => Ok(Some("no recipient: the address was erased")),
-                        Err(OrdersError::Vault(e)) => {
-                            tracing::warn!(
-                                tenant_id = %shop,
-                                outbox_id = %row.id,
-                                error = &e as &dyn std::error::Error,
-                                "request's details do not open; mail dropped"
-                            );
-                            Ok(Some("the request's details could not be opened"))
-                        }
-                        Err(other) => return Err(other),
-                    };
-                    sent += self.settle(&mut tx, shop, &row, outcome).await?;
-                    continue;
-                }
-                if let Some(consent) = row.guardian_consent_id {
-                    let outcome = match self.guardian_mail(&mut tx, &row.kind, consent).await {
-                        Ok(Some(mail)) => {
-                            let sent = mailer
-                                .send(Outgoing {
-                                    message_id: format!("<{}@outbox.orders>", row.id),
-                                    from_name: &mail.shop_name,
-                                    to: &mail.to,
-                                    subject: mail.subject,
-                                    body: mail.body,
-                                    list_unsubscribe: None,
-                                })
-                                .await;
+                        Err(note) => Ok(Some(note)),
+                    }
+                } else if let Some(consent) = row.guardian_consent_id {
+                    let written = self.guardian_mail(&mut tx, &row.kind, consent).await;
+                    let notes = (
+                        "no recipient: the consent or its address is gone",
+                        "the consent's details could not be opened",
+                    );
+                    match opened(shop, &row, written, notes)? {
+                        Ok(mail) => {
+                            let out = letter(&row, &mail.shop_name, &mail.to, None);
+                            let sent = mailer.send(out(mail.subject, mail.body)).await;
                             if sent.is_ok() {
                                 self.guardian_mail_sent(&mut tx, mail.forget_token).await?;
                             }
                             sent.map(|()| None)
                         }
-                        Ok(None) => Ok(Some("no recipient: the consent or its address is gone")),
-                        Err(OrdersError::Vault(e)) => {
-                            tracing::warn!(
-                                tenant_id = %shop,
-                                outbox_id = %row.id,
-                                error = &e as &dyn std::error::Error,
-                                "consent's details do not open; mail dropped"
-                            );
-                            Ok(Some("the consent's details could not be opened"))
-                        }
-                        Err(other) => return Err(other),
-                    };
-                    sent += self.settle(&mut tx, shop, &row, outcome).await?;
-                    continue;
-                }
-                if let Some(subscription) = row.subscription_id {
-                    let outcome = match self.subscriber_mail(&mut tx, &row, subscription).await {
-                        Ok(Some(mail)) => {
-                            let sent = mailer
-                                .send(Outgoing {
-                                    message_id: format!("<{}@outbox.orders>", row.id),
-                                    from_name: &mail.shop_name,
-                                    to: &mail.to,
-                                    subject: mail.subject,
-                                    body: mail.body,
-                                    list_unsubscribe: mail.list_unsubscribe,
-                                })
-                                .await;
+                        Err(note) => Ok(Some(note)),
+                    }
+                } else if let Some(subscription) = row.subscription_id {
+                    let written = self.subscriber_mail(&mut tx, &row, subscription).await;
+                    // Promotion only to a confirmed subscription, at the moment of
+                    // sending: a withdrawal in between is honoured.
+                    let notes = (
+                        "not sent: not (or no longer) subscribed",
+                        "the subscription's details could not be opened",
+                    );
+                    match opened(shop, &row, written, notes)? {
+                        Ok(mail) => {
+                            let out =
+                                letter(&row, &mail.shop_name, &mail.to, mail.list_unsubscribe);
+                            let sent = mailer.send(out(mail.subject, mail.body)).await;
                             if sent.is_ok() {
                                 self.subscriber_mail_sent(&mut tx, mail.forget_confirmation)
                                     .await?;
                             }
                             sent.map(|()| None)
                         }
-                        // Promotion only to a confirmed subscription, at the moment of
-                        // sending: a withdrawal in between is honoured.
-                        Ok(None) => Ok(Some("not sent: not (or no longer) subscribed")),
-                        Err(OrdersError::Vault(e)) => {
-                            tracing::warn!(
-                                tenant_id = %shop,
-                                outbox_id = %row.id,
-                                error = &e as &dyn std::error::Error,
-                                "subscription's details do not open; mail dropped"
-                            );
-                            Ok(Some("the subscription's details could not be opened"))
-                        }
-                        Err(other) => return Err(other),
-                    };
-                    sent += self.settle(&mut tx, shop, &row, outcome).await?;
-                    continue;
-                }
-                let Some(order_id) = row.order_id else {
-                    continue;
-                };
-                let outcome = match row.kind.as_str() {
-                    "order_placed" => match db::outbox::placed_notice(&mut tx, order_id).await? {
-                        Some(n) if !n.contact_email.is_empty() => {
-                            let (subject, body) = placed_text(&n);
-                            mailer
-                                .send(Outgoing {
-                                    message_id: format!("<{}@outbox.orders>", row.id),
-                                    from_name: &n.shop_name,
-                                    to: &n.contact_email,
-                                    subject,
-                                    body,
-                                    list_unsubscribe: None,
-                                })
-                                .await
-                                .map(|()| None)
-                        }
-                        Some(_) => Ok(Some("no recipient: the shop has no contact email")),
-                        None => Ok(Some("no such order")),
-                    },
-                    "order_confirmation" | "shipping_notice" | "policy_notice" => {
-                        let mail = match self
-                            .buyer_mail(&mut tx, &row.kind, order_id, row.policy_version)
-                            .await
-                        {
-                            Ok(mail) => mail,
-                            // A sealed field that does not open will not open on a retry
-                            // either: note it on the row instead of stopping the shop's
-                            // other mail behind it.
-                            Err(OrdersError::Vault(e)) => {
-                                tracing::warn!(
-                                    tenant_id = %shop,
-                                    outbox_id = %row.id,
-                                    error = &e as &dyn std::error::Error,
-                                    "buyer's details do not open; mail dropped"
-                                );
-                                db::outbox::sent(
-                                    &mut tx,
-                                    row.id,
-                                    Some("the buyer's details could not be opened"),
-                                )
-                                .await?;
-                                continue;
-                            }
-                            Err(other) => return Err(other),
-                        };
-                        match mail {
-                            Some(mail) => mailer
-                                .send(Outgoing {
-                                    message_id: format!("<{}@outbox.orders>", row.id),
-                                    from_name: &mail.shop_name,
-                                    to: &mail.to,
-                                    subject: mail.subject,
-                                    body: mail.body,
-                                    list_unsubscribe: None,
-                                })
-                                .await
-                                .map(|()| None),
-                            None => Ok(Some("no recipient: the buyer gave no email")),
-                        }
+                        Err(note) => Ok(Some(note)),
                     }
-                    _ => continue,
+                } else if let Some(order_id) = row.order_id {
+                    match row.kind.as_str() {
+                        "order_placed" => match db::outbox::placed_notice(&mut tx, order_id).await?
+                        {
+                            Some(n) if !n.contact_email.is_empty() => {
+                                let (subject, body) = placed_text(&n);
+                                let out = letter(&row, &n.shop_name, &n.contact_email, None);
+                                mailer.send(out(subject, body)).await.map(|()| None)
+                            }
+                            Some(_) => Ok(Some("no recipient: the shop has no contact email")),
+                            None => Ok(Some("no such order")),
+                        },
+                        "order_confirmation" | "shipping_notice" | "policy_notice" => {
+                            let written = self
+                                .buyer_mail(&mut tx, &row.kind, order_id, row.policy_version)
+                                .await;
+                            let notes = (
+                                "no recipient: the buyer gave no email",
+                                "the buyer's details could not be opened",
+                            );
+                            match opened(shop, &row, written, notes)? {
+                                Ok(mail) => {
+                                    let out = letter(&row, &mail.shop_name, &mail.to, None);
+                                    mailer
+                                        .send(out(mail.subject, mail.body))
+                                        .await
+                                        .map(|()| None)
+                                }
+                                Err(note) => Ok(Some(note)),
+                            }
+                        }
+                        _ => continue,
+                    }
+                } else {
+                    continue;
                 };
                 sent += self.settle(&mut tx, shop, &row, outcome).await?;
             }
