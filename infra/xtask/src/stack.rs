@@ -366,7 +366,9 @@ fn signing_seed(name: &str) -> anyhow::Result<PathBuf> {
 }
 
 /// The backup worker of the dev stack, against the dev Garage; it also seals the shops'
-/// audit chains (every 100 events, at least hourly; looked at every minute).
+/// audit chains (every 100 events, at least hourly; looked at every minute) and closes
+/// the shops whose closure is due (looked at every 5 seconds), mailing the certificates
+/// to maildev.
 fn spawn_backup(s3: &crate::garage::S3Dev, kek: &PathBuf, profile: &str) -> anyhow::Result<Child> {
     let bin = root().join("target").join(profile).join("backup");
     Command::new(&bin)
@@ -380,6 +382,10 @@ fn spawn_backup(s3: &crate::garage::S3Dev, kek: &PathBuf, profile: &str) -> anyh
         .env("APP_BACKUP_S3_SECRET_ACCESS_KEY", &s3.secret_access_key)
         .env("APP_BACKUP_S3_PATH_STYLE", "true")
         .env("APP_BACKUP_INTERVAL_SECS", "3600")
+        .env("APP_BACKUP_CERTIFICATE_KEY_FILE", certificate_key()?)
+        .env("APP_BACKUP_SMTP_URL", format!("smtp://{}", deps::MAIL_SMTP))
+        .env("APP_BACKUP_MAIL_FROM", "platform@shop.localhost")
+        .env("APP_BACKUP_CLOSE_CHECK_SECS", "5")
         .env("PLATFORM_KEK_FILE", kek)
         .stdin(Stdio::null())
         .kill_on_drop(true)

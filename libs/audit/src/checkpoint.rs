@@ -107,6 +107,13 @@ impl VerifyingKey {
         &self.key_id
     }
 
+    /// Whether `signature` (the 64 bytes) is this key's over `message`.
+    pub fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+        Signature::from_slice(signature)
+            .map(|sig| self.key.verify(message, &sig).is_ok())
+            .unwrap_or(false)
+    }
+
     /// `<prefix>-` and the first 8 bytes of the public key in hex.
     fn default_id(&self, prefix: &str) -> String {
         let mut id = format!("{prefix}-");

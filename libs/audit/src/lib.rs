@@ -17,10 +17,15 @@
 //! event (events name objects by id and classes by name, never a value), or accept a
 //! checkpoint whose signature does not verify.
 
+mod certificate;
 mod chain;
 mod checkpoint;
 mod verify;
 
+pub use certificate::{
+    BackupsLeft, DELETION_FORMAT, DeletedRecords, DeletionCertificate, ExportDelivered,
+    RecordSignature,
+};
 pub use chain::{Actor, ActorKind, Appended, Event, Filter, GENESIS, Record, append, head, list};
 pub use checkpoint::{
     AuditKey, CheckpointStore, Checkpointer, S3Checkpoints, SignedCheckpoint, VerifyingKey,

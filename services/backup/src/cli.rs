@@ -11,6 +11,8 @@
 //!                                         seal audit chains (with APP_BACKUP_AUDIT_KEY_FILE)
 //! backup audit-seal [--tenant T]          sign the audit chain heads now
 //! backup audit-verify --tenant T          check a shop's audit chain and checkpoints
+//! backup close-due                        close the shops whose closure is due now, mail
+//!                                         their certificates, prune closed shops' backups
 //! ```
 
 use chrono::Utc;
@@ -75,6 +77,10 @@ enum Command {
     /// Back up and prune every tenant every `APP_BACKUP_INTERVAL_SECS`, and seal the audit
     /// chains, until SIGTERM.
     Worker,
+    /// Close every shop whose closure is due (delete its rows, destroy its keys, sign
+    /// and mail the deletion certificate, printed here too), then delete the expired
+    /// backups of closed shops. Needs `APP_BACKUP_CERTIFICATE_KEY_FILE`.
+    CloseDue,
     /// Sign the audit chain heads now (one tenant, or all) and store the checkpoints.
     AuditSeal {
         /// Tenant id or handle.
@@ -183,6 +189,33 @@ impl Cli {
                         "the audit log of {tenant} shows {} problem(s)",
                         report.problems.len()
                     )));
+                }
+            }
+            Command::CloseDue => {
+                let closing = app.closing().ok_or(BackupError::Usage(
+                    "APP_BACKUP_CERTIFICATE_KEY_FILE is not set".to_owned(),
+                ))?;
+                let now = Utc::now();
+                for tenant in backups.due_closures(now).await? {
+                    if let Some(certificate) = backups.close(tenant, now, &closing.key).await? {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&certificate).unwrap_or_default()
+                        );
+                    }
+                }
+                if let Some(mailer) = &closing.mailer {
+                    println!(
+                        "{} certificate(s) mailed",
+                        backups.send_certificates(mailer).await?
+                    );
+                }
+                for (tenant, pruned) in backups.prune_closed(now).await? {
+                    println!(
+                        "{tenant} closed: {} expired backup(s) deleted, {} waiting",
+                        pruned.deleted.len(),
+                        pruned.waiting
+                    );
                 }
             }
             Command::Worker => app.run_until_stopped(platform_web::shutdown_signal()).await,

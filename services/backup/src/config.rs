@@ -25,6 +25,21 @@ pub struct Config {
     pub kek: Arc<dyn KeyEncryptionKey>,
     /// The audit log's checkpoints (O22); none: the worker seals no chain heads.
     pub audit: Option<AuditConfig>,
+    /// Closing shops; none: the worker closes no shop.
+    pub closing: Option<ClosingConfig>,
+}
+
+/// How the worker closes shops whose closure is due.
+pub struct ClosingConfig {
+    /// The platform's certificate signing key (the one erasure certificates use).
+    pub certificate_key: platform_audit::AuditKey,
+    /// The SMTP relay the deletion certificates leave through (none: they wait in the
+    /// closure record for the operator).
+    pub smtp_url: Option<String>,
+    /// The sending address.
+    pub from: String,
+    /// How often the worker looks for due closures.
+    pub check_secs: u64,
 }
 
 /// How the worker seals the shops' audit chains.
@@ -41,7 +56,8 @@ pub struct AuditConfig {
 
 impl Config {
     /// Reads `APP_BACKUP_*` (with `AUDIT_KEY_FILE`, a base64url Ed25519 seed, and
-    /// `AUDIT_EVERY_EVENTS`, `AUDIT_EVERY_SECS`, `AUDIT_CHECK_SECS`) and
+    /// `AUDIT_EVERY_EVENTS`, `AUDIT_EVERY_SECS`, `AUDIT_CHECK_SECS`; for closing shops
+    /// `CERTIFICATE_KEY_FILE`, `SMTP_URL`, `MAIL_FROM`, `CLOSE_CHECK_SECS`) and
     /// `PLATFORM_KEK_FILE` / `PLATFORM_KEK`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let env = Env::new(ENV_PREFIX);
@@ -75,6 +91,27 @@ impl Config {
                     every_events: env.parse_or("AUDIT_EVERY_EVENTS", 100i64)?,
                     every: chrono::Duration::seconds(env.parse_or("AUDIT_EVERY_SECS", 3600i64)?),
                     check_secs: env.parse_or("AUDIT_CHECK_SECS", 60u64)?,
+                }),
+            },
+            closing: match env.optional("CERTIFICATE_KEY_FILE") {
+                None => None,
+                Some(_) => Some(ClosingConfig {
+                    certificate_key: env.secret_from_file_or_var(
+                        "CERTIFICATE_KEY_FILE",
+                        "CERTIFICATE_KEY",
+                        |path| {
+                            let text =
+                                std::fs::read_to_string(path.unwrap_or(std::path::Path::new("")))
+                                    .map_err(|e| e.to_string())?;
+                            platform_audit::AuditKey::from_seed_text_named("certificate", &text)
+                                .map_err(|e| e.to_string())
+                        },
+                    )?,
+                    smtp_url: env.optional("SMTP_URL"),
+                    from: env
+                        .optional("MAIL_FROM")
+                        .unwrap_or_else(|| "platform@localhost".to_owned()),
+                    check_secs: env.parse_or("CLOSE_CHECK_SECS", 300u64)?,
                 }),
             },
         })

@@ -25,8 +25,8 @@ mod worker;
 use platform_tenancy::{TenantDb, TenantId};
 use sqlx::postgres::PgConnectOptions;
 
-pub use app::{Backups, Listed, PruneReport, RestoreReport, id_time, quoted};
-pub use config::Config;
+pub use app::{Backups, ClosedPrune, Listed, PruneReport, RestoreReport, id_time, quoted};
+pub use config::{ClosingConfig, Config};
 pub use error::BackupError;
 use platform_audit::{Checkpointer, S3Checkpoints};
 pub use platform_objects::{ObjectStore, S3Config};
@@ -38,6 +38,18 @@ pub struct Application {
     backups: Backups,
     interval_secs: u64,
     audit: Option<(Checkpointer<S3Checkpoints>, u64)>,
+    closing: Option<Closing>,
+}
+
+/// What closing shops needs: the certificate key, the mailer (none: certificates wait in
+/// their records) and how often to look.
+pub struct Closing {
+    /// The platform's certificate signing key.
+    pub key: platform_audit::AuditKey,
+    /// Where certificates leave.
+    pub mailer: Option<platform_mail::Mailer>,
+    /// Seconds between looks.
+    pub check_secs: u64,
 }
 
 /// The audit log's checkpointer as the worker runs it.
@@ -61,12 +73,27 @@ impl Application {
                 a.check_secs,
             )
         });
+        let closing = match config.closing {
+            None => None,
+            Some(c) => Some(Closing {
+                key: c.certificate_key,
+                mailer: match c.smtp_url {
+                    None => None,
+                    Some(url) => Some(
+                        platform_mail::Mailer::new(&url, &c.from)
+                            .map_err(|e| BackupError::Usage(format!("SMTP_URL: {e}")))?,
+                    ),
+                },
+                check_secs: c.check_secs,
+            }),
+        };
         let backups = Backups::new(db.clone(), platform_vault::Vault::new(config.kek), store);
         Ok(Application {
             db,
             backups,
             interval_secs: config.interval_secs,
             audit,
+            closing,
         })
     }
 
@@ -85,14 +112,27 @@ impl Application {
         self.audit.as_ref().map(|(c, _)| c)
     }
 
-    /// Backs up and prunes every shop every interval, and seals the shops' audit chains,
-    /// until `shutdown` resolves.
+    /// Closing shops, when a certificate key is configured.
+    pub fn closing(&self) -> Option<&Closing> {
+        self.closing.as_ref()
+    }
+
+    /// Backs up and prunes every shop every interval, seals the shops' audit chains and
+    /// closes the shops whose closure is due, until `shutdown` resolves.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
         let sealing = self.audit.map(|(checkpointer, secs)| {
             tokio::spawn(worker::seal_forever(self.db.clone(), checkpointer, secs))
         });
+        let closing = self
+            .closing
+            .map(|c| tokio::spawn(worker::close_forever(self.backups.clone(), c)));
+        if closing.is_none() {
+            tracing::warn!(
+                "no certificate key configured: shops whose closure is due are not closed"
+            );
+        }
         worker::run(&self.backups, self.interval_secs, shutdown).await;
-        if let Some(task) = sealing {
+        for task in [sealing, closing].into_iter().flatten() {
             task.abort();
         }
     }

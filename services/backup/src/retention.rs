@@ -41,6 +41,14 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// The longest a backup can be kept under this policy, in days: the days, weeks or
+    /// months it keeps, whichever reaches furthest back (a month counted as 31 days). A
+    /// shop that no longer takes backups (a closed one) loses each backup this long after
+    /// it was made.
+    pub fn horizon_days(self) -> u32 {
+        self.daily.max(self.weekly * 7).max(self.monthly * 31)
+    }
+
     /// The policy clamped into the platform bounds (the database checks them too).
     pub fn bounded(self) -> Self {
         Policy {

@@ -64,3 +64,38 @@ pub async fn seal_forever(
         }
     }
 }
+
+/// Every `check_secs`: closes the shops whose closure is due, mails the certificates not
+/// sent yet, and deletes the expired backups of closed shops. A failing shop is logged and
+/// does not stop the others.
+pub async fn close_forever(backups: Backups, closing: crate::Closing) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(closing.check_secs.max(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        close_due(&backups, &closing).await;
+    }
+}
+
+/// One pass of [`close_forever`].
+pub async fn close_due(backups: &Backups, closing: &crate::Closing) {
+    let now = Utc::now();
+    match backups.due_closures(now).await {
+        Ok(due) => {
+            for tenant in due {
+                if let Err(e) = backups.close(tenant, now, &closing.key).await {
+                    tracing::error!(tenant_id = %tenant, code = e.code(), error = %e, "closing a shop failed");
+                }
+            }
+        }
+        Err(e) => tracing::error!(code = e.code(), error = %e, "listing due closures failed"),
+    }
+    if let Some(mailer) = &closing.mailer
+        && let Err(e) = backups.send_certificates(mailer).await
+    {
+        tracing::error!(code = e.code(), error = %e, "mailing deletion certificates failed");
+    }
+    if let Err(e) = backups.prune_closed(now).await {
+        tracing::error!(code = e.code(), error = %e, "pruning closed shops' backups failed");
+    }
+}

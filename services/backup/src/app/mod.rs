@@ -1,8 +1,9 @@
-//! The worker's use cases over one tenant: back up, list, verify, restore, prune. The
+//! The worker's use cases over one tenant: back up, list, verify, restore, prune, close. The
 //! command line (`cli.rs`) and the tests call them; SQL lives in `db.rs`, object storage
 //! in `s3.rs`, the encryption format in `crypt.rs`.
 
 mod backup;
+mod close;
 mod prune;
 mod restore;
 mod stream;
@@ -25,6 +26,7 @@ use crate::crypt::{self, FrameReader, FrameWriter};
 use crate::db::{self, Table, column_list, quote_ident};
 use crate::manifest::{FORMAT, Manifest, TableEntry, TenantEntry};
 use crate::retention;
+pub use close::ClosedPrune;
 use platform_objects::{ObjectStore, Upload};
 use stream::PlainSource;
 

@@ -709,3 +709,246 @@ async fn o16_prune_keeps_the_policy_set_of_forty_nightly_backups() {
     assert!(report.deleted.contains(&orphan));
     assert!(!report.deleted.contains(ids.last().unwrap()));
 }
+
+/// Adds an owner with a unique address, asks to close shop `tenant` as of `at` (14 days
+/// of grace) the way the console does, and returns the owner's address.
+async fn ask_to_close(f: &Fixture, tenant: TenantId, at: chrono::DateTime<Utc>) -> String {
+    let email = format!("owner-{}@example.org", Uuid::new_v4().simple());
+    let staff = Uuid::new_v4();
+    let mut tx = f.admin.begin(tenant).await.unwrap();
+    let sealed = f
+        .vault
+        .seal_for_subject(&mut tx, staff, "staff_accounts.email", email.as_bytes())
+        .await
+        .unwrap();
+    sqlx::query(
+        "insert into staff_accounts (tenant_id, id, email_index, email_sealed, password_hash) \
+         values ($1, $2, $3, $4, 'argon2-hash-placeholder')",
+    )
+    .bind(tenant)
+    .bind(staff)
+    .bind(staff.as_bytes().to_vec())
+    .bind(sealed.into_bytes())
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    platform_audit::append(
+        &mut tx,
+        at,
+        &platform_audit::Event {
+            actor: platform_audit::Actor::staff(staff, ["owner"]),
+            action: "shop.close_requested".to_owned(),
+            objects: vec![format!("shop:{tenant}")],
+            classes: vec![],
+            purpose: "closing the shop".to_owned(),
+            request_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into ledger.shop_closures (tenant_id, id, requested_by, requested_at, close_at, \
+         export_sha256, export_made_at) values ($1, $2, $3, $4, $5, $6, $4)",
+    )
+    .bind(tenant)
+    .bind(Uuid::new_v4())
+    .bind(staff)
+    .bind(at)
+    .bind(at + Duration::days(14))
+    .bind(vec![7u8; 32])
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    sqlx::query("update tenants set closes_at = $2 where id = $1")
+        .bind(tenant)
+        .bind(at + Duration::days(14))
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    email
+}
+
+/// Rows of `tenant` in every table that has a `tenant_id`, in every schema but `keys`,
+/// counted by the owner (the test's own catalog query, not the worker's discovery).
+async fn rows_left(f: &Fixture, tenant: TenantId) -> BTreeMap<String, i64> {
+    let mut tx = f.owner.begin(tenant).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "select format('%I.%I', c.table_schema, c.table_name)
+           from information_schema.columns c
+           join information_schema.tables t
+             on t.table_schema = c.table_schema and t.table_name = c.table_name
+          where c.column_name = 'tenant_id' and t.table_type = 'BASE TABLE'
+            and c.table_schema not in ('pg_catalog', 'information_schema', 'keys')
+            and not (c.table_schema = 'ledger' and c.table_name = 'shop_closures')
+          order by 1",
+    )
+    .fetch_all(&mut tx)
+    .await
+    .unwrap();
+    let mut out = BTreeMap::new();
+    for t in tables {
+        let sql = format!("select count(*) from {t} where tenant_id = $1");
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(tenant)
+            .fetch_one(&mut tx)
+            .await
+            .unwrap();
+        out.insert(t, n);
+    }
+    tx.commit().await.unwrap();
+    out
+}
+
+#[tokio::test]
+async fn o11_a_closed_shop_loses_every_row_and_key_its_backups_are_unreadable_and_expire() {
+    let f = Fixture::new().await;
+    let key = platform_audit::AuditKey::from_seed("certificate-test", &[9; 32]).unwrap();
+    let made = Utc::now() - Duration::days(20);
+    let old = f.backups.run_at(f.a, made).await.unwrap();
+    let other = f.backups.run(f.b).await.unwrap();
+    let asked = Utc::now();
+    let email = ask_to_close(&f, f.a, asked).await;
+    let b_before = f.dump(&f.backup_db, f.b).await;
+
+    // During the grace period nothing happens, even when asked to.
+    let early = asked + Duration::days(14) - Duration::minutes(1);
+    assert!(f.backups.due_closures(early).await.unwrap().is_empty());
+    assert!(f.backups.close(f.a, early, &key).await.unwrap().is_none());
+    assert!(rows_left(&f, f.a).await.values().any(|n| *n > 0));
+
+    let now = asked + Duration::days(14) + Duration::minutes(1);
+    assert_eq!(f.backups.due_closures(now).await.unwrap(), [f.a]);
+    let certificate = f.backups.close(f.a, now, &key).await.unwrap().unwrap();
+    assert!(certificate.verifies(&key.verifying_key()));
+    let mut tampered = certificate.clone();
+    tampered.keys_destroyed += 1;
+    assert!(!tampered.verifies(&key.verifying_key()));
+
+    // Every row of the shop, in every schema, is gone; the certificate counted them.
+    let left = rows_left(&f, f.a).await;
+    assert!(left.len() >= 20, "{left:?}");
+    assert!(left.values().all(|n| *n == 0), "{left:?}");
+    let count = |table: &str| {
+        certificate
+            .deleted
+            .iter()
+            .find(|d| d.table == table)
+            .map(|d| d.rows)
+    };
+    assert_eq!(count("public.products"), Some(30));
+    assert_eq!(count("public.staff_accounts"), Some(2));
+    assert_eq!(count("audit.events"), Some(1));
+    assert_eq!(count("public.privacy_policies"), Some(1));
+    // Every key is destroyed.
+    let mut tx = f.owner.begin(f.a).await.unwrap();
+    let live: i64 = sqlx::query_scalar(
+        "select (select count(*) from keys.tenant_keys where wrapped is not null) \
+              + (select count(*) from keys.subject_keys where wrapped is not null)",
+    )
+    .fetch_one(&mut tx)
+    .await
+    .unwrap();
+    assert_eq!(live, 0);
+    assert!(certificate.keys_destroyed >= 3);
+    // The tombstone keeps no name and no host; the shop is no longer due.
+    let (status, name, hosts, closes): (
+        String,
+        String,
+        Vec<String>,
+        Option<chrono::DateTime<Utc>>,
+    ) = sqlx::query_as(
+        "select status, display_name, host_names, closes_at from tenants where id = $1",
+    )
+    .bind(f.a)
+    .fetch_one(&mut tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((status.as_str(), name.as_str()), ("deleted", "Closed shop"));
+    assert!(hosts.is_empty() && closes.is_none());
+    assert!(f.backups.due_closures(now).await.unwrap().is_empty());
+    assert!(f.backups.close(f.a, now, &key).await.unwrap().is_none());
+
+    // Its backup can never be read again; the other shop's restores, untouched.
+    let err = f.backups.verify(f.a, &old.backup_id).await.unwrap_err();
+    assert!(matches!(err, BackupError::KeyDestroyed), "{err}");
+    assert_eq!(f.dump(&f.backup_db, f.b).await, b_before);
+    f.backups
+        .restore(f.b, &other.backup_id, None)
+        .await
+        .unwrap();
+
+    // The owner receives the signed certificate; their address is then forgotten.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mailer =
+        platform_mail::Mailer::new(&platform_testkit::smtp_url(), "platform@test.localhost")
+            .unwrap();
+    assert_eq!(f.backups.send_certificates(&mailer).await.unwrap(), 1);
+    let mail = platform_testkit::wait_for_mail(&email, 1).await;
+    let text = mail[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("deletion-certificate/1")
+            && text.contains(&certificate.backups.last_expires_on.to_string()),
+        "{text}"
+    );
+    let mut tx = f.owner.begin(f.a).await.unwrap();
+    let (kept_email, sent): (Option<String>, Option<chrono::DateTime<Utc>>) =
+        sqlx::query_as("select owner_email, certificate_sent_at from ledger.shop_closures")
+            .fetch_one(&mut tx)
+            .await
+            .unwrap();
+    tx.commit().await.unwrap();
+    assert!(kept_email.is_none() && sent.is_some());
+
+    // Backups go as they expire: the one from 20 days ago after its shop's horizon (372
+    // days under the default policy), which the certificate announced.
+    assert_eq!(certificate.backups.count, 1);
+    assert_eq!(
+        certificate.backups.last_expires_on,
+        (made + Duration::days(373)).date_naive()
+    );
+    let waiting = f.backups.prune_closed(now).await.unwrap();
+    assert_eq!(
+        waiting.iter().find(|(t, _)| *t == f.a).unwrap().1.waiting,
+        1
+    );
+    let gone = f
+        .backups
+        .prune_closed(made + Duration::days(373))
+        .await
+        .unwrap();
+    assert_eq!(
+        gone.iter().find(|(t, _)| *t == f.a).unwrap().1.deleted,
+        [old.backup_id]
+    );
+    assert!(f.backups.list(f.a).await.unwrap().is_empty());
+    assert!(f.backups.list(f.b).await.unwrap().len() == 1);
+}
+
+#[tokio::test]
+async fn o22_a_cancelled_closure_never_runs_and_a_live_shops_audit_log_stays_append_only() {
+    let f = Fixture::new().await;
+    let key = platform_audit::AuditKey::from_seed("certificate-test", &[9; 32]).unwrap();
+    let asked = Utc::now();
+    ask_to_close(&f, f.a, asked).await;
+    f.exec(
+        &f.admin,
+        f.a,
+        "update ledger.shop_closures set cancelled_at = now(), cancelled_by = requested_by",
+    )
+    .await;
+    f.exec(&f.admin, f.a, "update tenants set closes_at = null")
+        .await;
+    let later = asked + Duration::days(30);
+    assert!(f.backups.due_closures(later).await.unwrap().is_empty());
+    assert!(f.backups.close(f.a, later, &key).await.unwrap().is_none());
+    assert!(rows_left(&f, f.a).await["public.products"] == 30);
+    // The worker's role may delete audit rows only of a shop marked deleted.
+    let mut tx = f.backup_db.begin(f.a).await.unwrap();
+    let err = sqlx::query("delete from audit.events")
+        .execute(&mut tx)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+}
