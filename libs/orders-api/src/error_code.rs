@@ -89,6 +89,8 @@ platform_domain::error_codes! {
     GuardianConsentRequired = "orders.guardian_consent_required",
     /// An item is for buyers of 13 and over (422).
     AgeRestricted = "orders.age_restricted",
+    /// The shop is closing: it takes no new orders (409).
+    ShopClosing = "orders.shop_closing",
     /// The link is unknown, used or expired (404).
     LinkInvalid = "orders.link_invalid",
     /// The database is away (503).

@@ -142,7 +142,9 @@ impl From<OrdersError> for WebError {
                 ErrorCode::RequestNotFound | ErrorCode::LinkInvalid | ErrorCode::NotFound => {
                     WebError::not_found(r.code.as_str(), r.message)
                 }
-                ErrorCode::RequestState => WebError::conflict(r.code.as_str(), r.message),
+                ErrorCode::RequestState | ErrorCode::ShopClosing => {
+                    WebError::conflict(r.code.as_str(), r.message)
+                }
                 _ => WebError::unprocessable(r.code.as_str(), r.message),
             },
             OrdersError::KeyReused => WebError::unprocessable(

@@ -176,6 +176,12 @@ impl Orders {
         order: PlaceOrder,
     ) -> Result<PlacedOrder> {
         let mut tx = self.db.begin(tenant).await?;
+        if catalog::closing(&mut tx).await? {
+            return Err(OrdersError::refused(
+                ErrorCode::ShopClosing,
+                "This shop is closing and takes no new orders.",
+            ));
+        }
         let settings = catalog::settings(&mut tx).await?;
         let details = buyer::check(&settings.fields, order.contact, order.shipping)?;
         if details.shipping.is_none() && order.shipping_rate_id.is_some() {

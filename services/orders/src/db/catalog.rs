@@ -112,6 +112,14 @@ pub async fn settings(tx: &mut TenantTx) -> Result<ShopSettings, sqlx::Error> {
     })
 }
 
+/// Whether an owner asked to close the shop (it then takes no new orders).
+pub async fn closing(tx: &mut TenantTx) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select closes_at is not null from tenants where id = $1")
+        .bind(tx.tenant())
+        .fetch_one(&mut *tx)
+        .await
+}
+
 /// The countries the shop ships to, alphabetically.
 pub async fn countries(tx: &mut TenantTx) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("select distinct country from shipping_rates order by country")

@@ -349,6 +349,19 @@ async fn changed_totals_and_short_stock_are_refused_never_silently_applied() {
         f.place(f.shop, "k-4", &wrong_rate).await.code(),
         "orders.shipping_unavailable"
     );
+    // A shop an owner asked to close takes no new orders during its grace period.
+    exec(
+        &f.admin,
+        f.shop,
+        "update tenants set closes_at = now() + interval '14 days' where handle = 'alpine'",
+    )
+    .await;
+    let body = f.order(f.shop, lines(&[(boots, 1)])).await;
+    let closing = f.place(f.shop, "k-5", &body).await;
+    assert_eq!(
+        (closing.status, closing.code()),
+        (StatusCode::CONFLICT, "orders.shop_closing")
+    );
     assert_eq!(f.count(f.shop, "select count(*) from orders").await, 0);
     assert_eq!(
         f.count(f.shop, "select count(*) from idempotency_keys")

@@ -6,6 +6,7 @@ pub mod access;
 pub mod audit;
 pub mod catalog_csv;
 pub mod checkout;
+pub mod closure;
 pub mod collections;
 pub mod domain;
 pub mod mfa;

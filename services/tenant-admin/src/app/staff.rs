@@ -50,6 +50,8 @@ pub struct Staff {
     /// The platform holds emergency (break-glass) access to this shop right now: owners
     /// see a banner on every page until it ends.
     pub break_glass: bool,
+    /// When the shop closes, if an owner asked for it: every member sees a banner.
+    pub closes_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Staff {
@@ -65,6 +67,7 @@ impl Staff {
             reauth_at: None,
             mfa_missing: false,
             break_glass: false,
+            closes_at: None,
         }
     }
 }
@@ -164,6 +167,7 @@ pub async fn authenticate(
         reauth_at: session.reauth_at,
         mfa_missing,
         break_glass,
+        closes_at: session.closes_at,
     }))
 }
 

@@ -171,6 +171,8 @@ pub struct SessionRow {
     pub created_at: DateTime<Utc>,
     /// Last request at (to the touch granularity).
     pub last_seen_at: DateTime<Utc>,
+    /// When the shop closes, if an owner asked for it.
+    pub closes_at: Option<DateTime<Utc>>,
 }
 
 /// The unrevoked session with this token digest.
@@ -184,7 +186,8 @@ pub async fn session(
                 coalesce((select st.staff_mfa_required from store_settings st \
                            where st.tenant_id = s.tenant_id), false) as mfa_required_for_all, \
                 array(select r.role from staff_roles r \
-                       where r.tenant_id = s.tenant_id and r.staff_id = s.staff_id) as roles \
+                       where r.tenant_id = s.tenant_id and r.staff_id = s.staff_id) as roles, \
+                (select t.closes_at from tenants t where t.id = s.tenant_id) as closes_at \
          from staff_sessions s \
          join staff_accounts a on a.tenant_id = s.tenant_id and a.id = s.staff_id \
          where s.tenant_id = $1 and s.token_hash = $2 and s.revoked_at is null",

@@ -12,6 +12,7 @@ mod browser_staff;
 mod carts;
 mod checkout;
 mod children;
+mod closing;
 pub(crate) mod merchant_orders;
 mod newsletter;
 mod o3_scan;

@@ -234,16 +234,9 @@ pub(crate) async fn erase(shop: &Shop, id: &str) {
     assert_eq!(erase.headers()[LOCATION], done.as_str());
 }
 
-#[tokio::test]
-async fn o14_an_erased_buyer_is_nowhere_readable_not_even_after_restoring_an_older_backup() {
-    let shop = Shop::new(true).await;
-    let order = shop.buy_and_pay().await;
-    // Paid orders are shipped before erasure (their address is still needed until then).
-    let shipped = shop.submit(&format!("/orders/{order}/ship"), &[]).await;
-    assert_eq!(shipped.status(), StatusCode::SEE_OTHER);
-    let tenant = tenant(&shop).await;
-
-    // A backup from before the erasure, holding the buyer's sealed details.
+/// The backup worker's use cases over the shop's database (as the `backup` role), the
+/// platform's KEK and the test bucket.
+pub(crate) async fn backups(shop: &Shop) -> backup::Backups {
     let s3 = platform_testkit::s3_settings().unwrap();
     let store = backup::ObjectStore::new(&backup::S3Config {
         endpoint: Some(s3.endpoint),
@@ -254,11 +247,24 @@ async fn o14_an_erased_buyer_is_nowhere_readable_not_even_after_restoring_an_old
         path_style: true,
     });
     store.ensure_bucket().await.unwrap();
-    let backups = backup::Backups::new(
+    backup::Backups::new(
         TenantDb::new(shop.db().pool_as("backup", 2).await.unwrap()),
         platform_vault::Vault::new(e2e::platform_kek()),
         store,
-    );
+    )
+}
+
+#[tokio::test]
+async fn o14_an_erased_buyer_is_nowhere_readable_not_even_after_restoring_an_older_backup() {
+    let shop = Shop::new(true).await;
+    let order = shop.buy_and_pay().await;
+    // Paid orders are shipped before erasure (their address is still needed until then).
+    let shipped = shop.submit(&format!("/orders/{order}/ship"), &[]).await;
+    assert_eq!(shipped.status(), StatusCode::SEE_OTHER);
+    let tenant = tenant(&shop).await;
+
+    // A backup from before the erasure, holding the buyer's sealed details.
+    let backups = backups(&shop).await;
     let older = backups.run(tenant).await.unwrap();
 
     // The buyer asks for erasure and confirms; the owner answers after password and code.

@@ -42,6 +42,7 @@ pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
                                 a href="/privacy" { "Privacy policy" }
                                 a href="/settings/retention" { "Retention" }
                                 a href="/export" { "Export the shop" }
+                                a href="/close" { "Close the shop" }
                             }
                             @if may(Permission::ManageStaff) {
                                 a href="/staff" { "Staff" }
@@ -59,6 +60,16 @@ pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
                 main {
                     @if staff.is_some_and(|s| s.break_glass && s.roles.may(Permission::ManageStaff)) {
                         p.error role="alert" { "The platform's staff hold emergency access to your shop's personal data right now. " a href="/access" { "See who, why, and end it" } "." }
+                    }
+                    @if let Some(at) = staff.and_then(|s| s.closes_at) {
+                        p.error role="alert" {
+                            "This shop closes on " (at.format("%-d %B %Y at %H:%M UTC")) ": then every record of it is deleted for good. "
+                            @if staff.is_some_and(|s| s.roles.may(Permission::ManageShop)) {
+                                a href="/close" { "Cancel the closing" } "."
+                            } @else {
+                                "An owner can still cancel it."
+                            }
+                        }
                     }
                     @if staff.is_some_and(|s| s.mfa_missing) {
                         p.error role="alert" { "A second factor is required of you: your roles are paused until you " a href="/account/security" { "set it up" } "." }

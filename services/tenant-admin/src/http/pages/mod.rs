@@ -6,6 +6,7 @@ mod account;
 pub(crate) mod audit;
 mod catalog_csv;
 mod checkout;
+mod closure;
 mod collections;
 mod layout;
 mod newsletter;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(newsletter::router())
         .merge(retention::router())
         .merge(shop_export::router())
+        .merge(closure::router())
         .merge(catalog_csv::router())
         .merge(team::router())
         .merge(account::router())
