@@ -23,6 +23,7 @@ mod platform;
 mod privacy;
 mod retention;
 mod status;
+mod text;
 #[cfg(feature = "sqlx")]
 mod text_sql;
 
@@ -50,3 +51,4 @@ pub use privacy::{
 };
 pub use retention::RetentionClass;
 pub use status::{OrderStatus, PolicyStatus, ProductStatus, ShopStatus};
+pub use text::{normalise_prose, paragraphs};

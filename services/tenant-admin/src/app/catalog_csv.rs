@@ -108,13 +108,7 @@ fn parse_row(
             "product.title_invalid",
             "The product title",
         )?,
-        description: parse_text(
-            field(2),
-            0,
-            20_000,
-            "product.description_invalid",
-            "The description",
-        )?,
+        description: crate::app::products::description_of(field(2))?,
         status: parse_status(if field(3).is_empty() {
             "draft"
         } else {

@@ -5,7 +5,7 @@ use platform_tenancy::{TenantId, TenantTx};
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::app::domain::{parse_slug, parse_text, slugify};
+use crate::app::domain::{parse_prose, parse_slug, parse_text, slugify};
 use crate::db;
 use crate::db::collections::Collection;
 use crate::error::ApiError;
@@ -64,7 +64,7 @@ pub async fn create(
         Some(h) => parse_slug(h, "collection.handle_invalid")?,
         None => parse_slug(&slugify(&title), "collection.handle_invalid")?,
     };
-    let description = parse_text(
+    let description = parse_prose(
         input.description.as_deref().unwrap_or(""),
         0,
         20_000,

@@ -197,6 +197,19 @@ pub fn parse_text(
     Ok(t)
 }
 
+/// Text of paragraphs (a description, a policy): its line ends and blank lines put in
+/// the one stored form (`platform_domain::normalise_prose`) whether a browser, the API or
+/// a CSV file sent it, then checked like [`parse_text`].
+pub fn parse_prose(
+    raw: &str,
+    min: usize,
+    max: usize,
+    code: &'static str,
+    what: &str,
+) -> Result<String, Invalid> {
+    parse_text(&platform_domain::normalise_prose(raw), min, max, code, what)
+}
+
 /// A SKU: 1–64 of letters, digits, `.`, `_`, `-`.
 pub fn parse_sku(raw: &str) -> Result<String, Invalid> {
     let s = raw.trim().to_owned();

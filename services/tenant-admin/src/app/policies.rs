@@ -6,7 +6,7 @@ use platform_domain::{Invalid, PolicyId};
 use platform_tenancy::TenantId;
 
 use crate::app::AppState;
-use crate::app::domain::parse_text;
+use crate::app::domain::parse_prose;
 use crate::db;
 use crate::db::policies::PolicyVersion;
 use crate::error::ApiError;
@@ -25,7 +25,7 @@ pub async fn save_draft(
     tenant: TenantId,
     body: &str,
 ) -> Result<PolicyVersion, ApiError> {
-    let body = parse_text(body, 1, 100_000, "policy.body_invalid", "The policy")?;
+    let body = parse_prose(body, 1, 100_000, "policy.body_invalid", "The policy")?;
     let mut tx = state.db.begin(tenant).await?;
     let draft = match db::policies::update_draft(&mut tx, &body).await? {
         Some(d) => d,

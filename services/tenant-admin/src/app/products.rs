@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::app::AppState;
 use crate::app::domain::{
-    parse_image_url, parse_sku, parse_slug, parse_status, parse_text, slugify,
+    parse_image_url, parse_prose, parse_sku, parse_slug, parse_status, parse_text, slugify,
 };
 use crate::db;
 use crate::db::products::{Product, ProductFields, Variant, VariantFields};
@@ -161,8 +161,9 @@ fn title_of(raw: &str) -> Result<String, Invalid> {
     parse_text(raw, 1, 200, "product.title_invalid", "The title")
 }
 
-fn description_of(raw: &str) -> Result<String, Invalid> {
-    parse_text(
+/// A product description, as the form, the API and the CSV import take it.
+pub fn description_of(raw: &str) -> Result<String, Invalid> {
+    parse_prose(
         raw,
         0,
         20_000,

@@ -907,3 +907,66 @@ async fn console_answers_are_never_cached_and_big_imports_get_a_coded_413() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "catalog.csv_too_large");
 }
+
+#[tokio::test]
+async fn text_keeps_its_paragraphs_the_same_whether_typed_sent_or_imported() {
+    let app = App::start().await;
+    let s = app.shop("prose-shop").await;
+    let typed = "Warm and dry.\r\nFor every trail.\r\n\r\n\r\nCare: brush off mud.  \r\n";
+    let stored = "Warm and dry.\nFor every trail.\n\nCare: brush off mud.";
+    // Typed in the console's form (browsers send CRLF).
+    let res = s
+        .client
+        .post(app.url("/products/new"))
+        .form(&[
+            ("csrf", s.csrf.as_str()),
+            ("title", "Typed"),
+            ("description", typed),
+            ("sku", "TYPED-1"),
+            ("price", "9.90"),
+            ("stock", "3"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Sent through the API, and imported by CSV (a quoted field with LF).
+    let (status, _) = s
+        .post(
+            "/api/v1/products",
+            json!({ "title": "Sent", "description": typed,
+                    "variants": [{ "sku": "SENT-1", "price_minor": 990, "stock": 3 }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let csv = format!("{HEADER}imported,Imported,\"{stored}\",draft,,,IMP-1,,990,EUR,3,\n");
+    let res = s
+        .client
+        .post(format!("{}/api/v1/catalog.csv", s.base))
+        .header("x-csrf-token", &s.csrf)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let (_, list) = s.get("/api/v1/products").await;
+    let descriptions: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["description"].as_str().unwrap())
+        .collect();
+    assert_eq!(descriptions, [stored, stored, stored], "{list}");
+    // A policy typed in the console is stored the same way.
+    let res = s
+        .client
+        .post(format!("{}/privacy/draft", s.base))
+        .form(&[("csrf", s.csrf.as_str()), ("body", typed)])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("Draft saved."));
+    let (_, versions) = s.get("/api/v1/privacy-policies").await;
+    assert_eq!(versions[0]["body"], stored, "{versions}");
+}

@@ -598,6 +598,31 @@ async fn the_json_api_is_described_by_an_openapi_document() {
 }
 
 #[tokio::test]
+async fn descriptions_show_their_paragraphs_and_lines_however_they_were_stored() {
+    let f = Fixture::new().await;
+    let id = add_product(&f.admin, f.a, "prose-boots", "Prose Boots", "active", 3).await;
+    let mut tx = f.admin.begin(f.a).await.unwrap();
+    // Stored before text was normalised: CRLF from a browser, markup typed as text.
+    sqlx::query("update products set description = $2 where id = $1")
+        .bind(id)
+        .bind("Warm and dry.\r\nFor <b>every</b> trail.\r\n\r\n\r\nCare: brush off mud.")
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let (status, page) = f
+        .get("alpine.shop.localhost", "/products/prose-boots")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(
+            "<p>Warm and dry.<br>For &lt;b&gt;every&lt;/b&gt; trail.</p><p>Care: brush off mud.</p>"
+        ),
+        "{page}"
+    );
+}
+
+#[tokio::test]
 async fn errors_show_in_the_shops_own_layout_and_unknown_hosts_get_a_bare_page() {
     let f = Fixture::new().await;
     let (status, page) = f

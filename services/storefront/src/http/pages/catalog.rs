@@ -8,7 +8,7 @@ use maud::html;
 use platform_web::{PathParams, QueryParams, WebError};
 use serde::Deserialize;
 
-use super::layout::{grid, layout, page, private_page};
+use super::layout::{grid, layout, page, private_page, prose};
 use crate::db::catalog::{self, Variant};
 use crate::error::ShopError;
 use crate::http::links::Links;
@@ -235,9 +235,7 @@ async fn product(
                             }
                         }
                     }
-                    @for para in p.description.split("\n\n").filter(|s| !s.trim().is_empty()) {
-                        p { (para) }
-                    }
+                    (prose(&p.description))
                 }
             }
         },
@@ -279,7 +277,7 @@ async fn collection(
         contact.as_deref(),
         html! {
             h1 { (c.title) }
-            @if !c.description.is_empty() { p { (c.description) } }
+            (prose(&c.description))
             (grid(&c.products, links))
         },
     )))

@@ -143,3 +143,19 @@ pub fn too_many_requests(shop: &Shop, links: Links, contact: Option<&str>, wait:
 pub fn page(markup: Markup) -> Response {
     Html(markup.into_string()).into_response()
 }
+
+/// Text as the merchant typed it (a description, a policy): a `<p>` per paragraph, a
+/// `<br>` between its lines, every character escaped. The one way the shop shows such
+/// text, whatever line ends it was stored with.
+pub fn prose(text: &str) -> Markup {
+    html! {
+        @for para in platform_domain::paragraphs(text) {
+            p {
+                @for (i, line) in para.iter().enumerate() {
+                    @if i > 0 { br; }
+                    (line)
+                }
+            }
+        }
+    }
+}

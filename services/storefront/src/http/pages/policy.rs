@@ -7,7 +7,7 @@ use axum::response::Response;
 use axum::routing::get;
 use maud::html;
 
-use super::layout::{layout, page};
+use super::layout::{layout, page, prose};
 use crate::db::catalog;
 use crate::error::ShopError;
 use crate::http::links::Links;
@@ -43,14 +43,14 @@ async fn privacy(
             @match &current {
                 Some(p) => {
                     p.small { "Version " (p.version) ", in effect since " (p.effective_at.format("%-d %B %Y")) "." }
-                    @for para in p.body.split("\n\n") { p { (para) } }
+                    (prose(&p.body))
                 }
                 None => p { (shop.display_name) " has not published a privacy policy yet. The platform processes visitors' data only on the shop's behalf." }
             }
             @if let Some(next) = &upcoming {
                 section #upcoming {
                     h2 { "Upcoming version " (next.version) }
-                    @for para in next.body.split("\n\n") { p { (para) } }
+                    (prose(&next.body))
                 }
             }
             (super::privacy::your_data(&shop, &Default::default(), None))
