@@ -154,13 +154,35 @@ pub async fn by_handle(
     Ok(Some((product, variants)))
 }
 
-/// Full-text search within the shop (titles weigh more than descriptions).
+/// The words of a search as a `to_tsquery` text, each a prefix (`boot:* & trail:*`):
+/// letters and digits only, so nothing the visitor types is read as an operator; at most
+/// 8 words. Empty when nothing searchable is left.
+pub fn prefix_query(query: &str) -> String {
+    query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .map(|w| format!("{}:*", w.to_lowercase()))
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+/// Full-text search within the shop (titles weigh more than descriptions): every word
+/// matches as a prefix ("boot" finds "Boots"), either as typed or by its English stem
+/// ("boots" finds "Boot"), so a visitor finds a product from the start of a word or
+/// another form of it.
 pub async fn search(tx: &mut TenantTx, query: &str) -> Result<Vec<Product>, sqlx::Error> {
-    sqlx::query_as(
-        cards!(", websearch_to_tsquery('simple', $2) q where tenant_id = $1 and search @@ q and status = 'active' order by ts_rank(search, q) desc, created_at desc limit 48"),
-    )
+    let words = prefix_query(query);
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(cards!(
+        ", (select to_tsquery('simple', $2) || to_tsquery('english', $2) as q) s \
+                where tenant_id = $1 and search @@ q and status = 'active' \
+                order by ts_rank(search, q) desc, created_at desc limit 48"
+    ))
     .bind(tx.tenant())
-    .bind(query)
+    .bind(words)
     .fetch_all(&mut *tx)
     .await
 }
@@ -282,4 +304,21 @@ pub async fn currency(tx: &mut TenantTx) -> Result<Option<Currency>, sqlx::Error
     sqlx::query_scalar("select currency from store_settings")
         .fetch_optional(&mut *tx)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_query;
+
+    #[test]
+    fn search_words_become_prefixes_and_operators_stay_text() {
+        assert_eq!(prefix_query("Trail boot"), "trail:* & boot:*");
+        assert_eq!(prefix_query("boots!|&:*'(x)"), "boots:* & x:*");
+        assert_eq!(prefix_query("  ::  "), "");
+        assert_eq!(
+            prefix_query("Wanderschuhe größe"),
+            "wanderschuhe:* & größe:*"
+        );
+        assert_eq!(prefix_query("a b c d e f g h i j").split(" & ").count(), 8);
+    }
 }

@@ -598,6 +598,44 @@ async fn the_json_api_is_described_by_an_openapi_document() {
 }
 
 #[tokio::test]
+async fn search_finds_words_by_their_start_and_other_forms_and_keeps_the_query() {
+    let f = Fixture::new().await;
+    let handles = |v: &Value| -> Vec<String> {
+        v["products"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["handle"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for q in ["boot", "boots", "Boot", "tra", "trail boots", "TRAIL  b"] {
+        let (status, found) = f
+            .json("alpine.shop.localhost", &format!("/api/v1/search?q={q}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{found}");
+        assert_eq!(handles(&found), ["trail-boots"], "{q}");
+    }
+    // Drafts and other shops stay out; operators are only text.
+    for q in [
+        "prototype",
+        "secret",
+        "boot%20%7C%20shell",
+        "b%3A*%20%26%20!x",
+    ] {
+        let (status, found) = f
+            .json("alpine.shop.localhost", &format!("/api/v1/search?q={q}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{q}");
+        assert!(handles(&found).is_empty(), "{q}: {found}");
+    }
+    let (_, page) = f.get("alpine.shop.localhost", "/search?q=boot").await;
+    assert!(
+        page.contains("value=\"boot\"") && page.contains("Trail Boots"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
 async fn descriptions_show_their_paragraphs_and_lines_however_they_were_stored() {
     let f = Fixture::new().await;
     let id = add_product(&f.admin, f.a, "prose-boots", "Prose Boots", "active", 3).await;

@@ -311,6 +311,13 @@ async fn search(
         contact.as_deref(),
         html! {
             h1 { "Search" }
+            form.search role="search" method="get" action=(links.to("/search")) {
+                label for="search-again" { "Search products" }
+                " "
+                input #search-again type="search" name="q" value=(query);
+                " "
+                button type="submit" { "Search" }
+            }
             @if query.is_empty() {
                 p { "Type a word to find products." }
             } @else {
