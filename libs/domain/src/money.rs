@@ -207,11 +207,18 @@ impl Money {
         Money { minor: 0, currency }
     }
 
-    /// Parses a non-negative decimal amount typed by a person (`19.9`, `19.90`, `1500`),
-    /// with no more decimals than the currency has.
+    /// Parses a non-negative decimal amount typed by a person (`19.9`, `19.90`, `1500`,
+    /// or with a decimal comma as much of Europe writes it, `249,00`), with no more
+    /// decimals than the currency has. One separator at most: `1.249,00` is refused
+    /// rather than guessed.
     pub fn parse(text: &str, currency: Currency) -> Result<Self, MoneyError> {
         let bad = MoneyError::Malformed { currency };
-        let text = text.trim();
+        let trimmed = text.trim();
+        if trimmed.contains(',') && trimmed.contains('.') {
+            return Err(bad);
+        }
+        let dotted = trimmed.replacen(',', ".", 1);
+        let text = dotted.as_str();
         let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
         let places = currency.minor_units() as usize;
@@ -310,7 +317,13 @@ mod tests {
             Money::parse("1.5", c("BHD")),
             Ok(Money::new(1500, c("BHD")))
         );
-        for bad in ["", "19.999", "-1", "1,50", "19.", ".5", "1e3", "19.9x"] {
+        // A decimal comma, as much of Europe types prices.
+        assert_eq!(Money::parse("249,00", eur), Ok(Money::new(24900, eur)));
+        assert_eq!(Money::parse("1,5", eur), Ok(Money::new(150, eur)));
+        for bad in [
+            "", "19.999", "-1", "19.", ".5", "1e3", "19.9x", "1.249,00", "1,249.00", "1,2,3",
+            "19,", ",5", "19,999",
+        ] {
             assert!(Money::parse(bad, eur).is_err(), "{bad:?}");
         }
         assert!(

@@ -970,3 +970,60 @@ async fn text_keeps_its_paragraphs_the_same_whether_typed_sent_or_imported() {
     let (_, versions) = s.get("/api/v1/privacy-policies").await;
     assert_eq!(versions[0]["body"], stored, "{versions}");
 }
+
+#[tokio::test]
+async fn the_new_product_form_takes_a_decimal_comma_and_features_nothing_unasked() {
+    let app = App::start().await;
+    let s = app.shop("comma-shop").await;
+    let form = |title: &'static str, sku: &'static str, price: &'static str, featured: bool| {
+        let mut form = vec![
+            ("csrf", s.csrf.clone()),
+            ("title", title.to_owned()),
+            ("sku", sku.to_owned()),
+            ("price", price.to_owned()),
+            ("stock", "3".to_owned()),
+            ("status", "active".to_owned()),
+        ];
+        if featured {
+            form.push(("featured", "true".to_owned()));
+        }
+        let (c, url) = (s.client.clone(), app.url("/products/new"));
+        async move {
+            let res = c.post(url).form(&form).send().await.unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    assert_eq!(
+        form("Plain", "PLAIN-1", "249,00", false).await.0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        form("Star", "STAR-1", "12.5", true).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let (status, page) = form("Odd", "ODD-1", "1.249,00", false).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("Please enter the price as a number"),
+        "{page}"
+    );
+    let (_, list) = s.get("/api/v1/products").await;
+    let by_title = |t: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["title"] == t)
+            .cloned()
+            .unwrap_or_else(|| panic!("{t} in {list}"))
+    };
+    let plain = by_title("Plain");
+    assert_eq!(plain["variants"][0]["price_minor"], 24900);
+    assert_eq!(plain["featured"], false);
+    assert_eq!(by_title("Star")["featured"], true);
+    assert_eq!(by_title("Star")["variants"][0]["price_minor"], 1250);
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        2,
+        "nothing stored for the refused one"
+    );
+}

@@ -84,6 +84,8 @@ struct NewProductForm {
     #[serde(default)]
     stock: String,
     #[serde(default)]
+    featured: Option<String>,
+    #[serde(default)]
     thirteen_plus: Option<String>,
 }
 
@@ -166,6 +168,7 @@ fn new_product_form(
                     label { input type="radio" name="status" value="active" checked[form.status != "draft"]; " Active (visible in the shop)" }
                     label { input type="radio" name="status" value="draft" checked[form.status == "draft"]; " Draft" }
                 }
+                label { input type="checkbox" name="featured" value="true" checked[form.featured.is_some()]; " Featured on the home page" }
                 label { input type="checkbox" name="thirteen_plus" value="true" checked[form.thirteen_plus.is_some()]; " Only for visitors 13 and over (if your shop sells to children)" }
                 button type="submit" { "Save product" }
             }
@@ -213,7 +216,7 @@ async fn new_submit(
                 .as_str()
                 .to_owned(),
             ),
-            featured: Some(true),
+            featured: Some(form.featured.is_some()),
             thirteen_plus: Some(form.thirteen_plus.is_some()),
             image_urls: Some(lines(&form.image_url)),
             variants: Some(vec![VariantInput {
