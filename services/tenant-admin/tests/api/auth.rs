@@ -367,6 +367,14 @@ async fn o9_console_forms_refuse_missing_or_wrong_csrf_tokens() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Signing up logs the owner in, on to setting up the second factor.
+    assert_eq!(res.headers()["location"], "/account/security?done=welcome");
+    assert!(
+        res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("HttpOnly")
+    );
 
     // Session forms need the session's token.
     let s = app.login("csrf-shop", "o@c.example").await;

@@ -221,6 +221,9 @@ async fn security_page(
     let notice = match q.done.as_deref() {
         Some("off") => Some("Second factor turned off."),
         Some("revoked") => Some("That session is logged out."),
+        Some("welcome") => Some(
+            "Your shop is ready and you are logged in. Owners protect it with a second factor: set it up below, then add your first product.",
+        ),
         _ => None,
     };
     let shown = Shown {

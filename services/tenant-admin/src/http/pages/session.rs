@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::layout::{error_box, layout, notice, pre_login_page};
 use crate::app::AppState;
 use crate::app::shops::{self, SignupInput};
-use crate::app::staff::{self, LoginInput, SESSION, Staff};
+use crate::app::staff::{self, LoginInput, NewSession, SESSION, Staff};
 use crate::error::ApiError;
 use crate::http::auth::{PRE_LOGIN_CSRF, csrf_forms};
 
@@ -129,7 +129,34 @@ async fn signup_submit(
     };
     match outcome {
         Ok(created) => {
-            Ok(Redirect::to(&format!("/login?shop={}&created=1", created.handle)).into_response())
+            // The new owner is logged in at once (the same login as the form's, so its
+            // limits and audit apply); should that fail, the login page says the shop
+            // is ready.
+            let login = staff::login(
+                &state,
+                ip,
+                &crate::http::auth::client_label(&headers, ip),
+                LoginInput {
+                    shop: created.handle.clone(),
+                    email: form.email.clone(),
+                    password: SecretString::from(form.password.clone()),
+                },
+            )
+            .await;
+            match login {
+                Ok(session) => Ok(logged_in(
+                    &session,
+                    "/",
+                    Some("/account/security?done=welcome"),
+                )),
+                Err(e) => {
+                    tracing::warn!(code = e.describe().1, "logging in after sign-up failed");
+                    Ok(
+                        Redirect::to(&format!("/login?shop={}&created=1", created.handle))
+                            .into_response(),
+                    )
+                }
+            }
         }
         Err(e) => {
             let (status, message) = refused(e)?;
@@ -207,6 +234,28 @@ async fn login_page(QueryParams(q): QueryParams<LoginQuery>) -> Response {
     pre_login_page(StatusCode::OK, |t| login_form(t, &view))
 }
 
+/// The answer to a successful login: the session cookie, and on to the code (a second
+/// factor is on), the security page (one is required and missing; `setup` names the
+/// page), or `next`.
+fn logged_in(session: &NewSession, next: &str, setup: Option<&str>) -> Response {
+    let target = if session.pending {
+        format!(
+            "/login/code?{}",
+            serde_urlencoded::to_string([("next", next)]).unwrap_or_default()
+        )
+    } else if session.staff.mfa_missing {
+        setup.unwrap_or("/account/security").to_owned()
+    } else {
+        next.to_owned()
+    };
+    let mut r = Redirect::to(&target).into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        SESSION.issue(&session.staff.tenant.to_string(), &session.token),
+    );
+    r
+}
+
 async fn login_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -230,25 +279,7 @@ async fn login_submit(
         Err(ApiError::Csrf)
     };
     match outcome {
-        Ok(session) => {
-            let next = local_path(Some(&form.next));
-            let target = if session.pending {
-                format!(
-                    "/login/code?{}",
-                    serde_urlencoded::to_string([("next", next)]).unwrap_or_default()
-                )
-            } else if session.staff.mfa_missing {
-                "/account/security".to_owned()
-            } else {
-                next.to_owned()
-            };
-            let mut r = Redirect::to(&target).into_response();
-            r.headers_mut().insert(
-                header::SET_COOKIE,
-                SESSION.issue(&session.staff.tenant.to_string(), &session.token),
-            );
-            Ok(r)
-        }
+        Ok(session) => Ok(logged_in(&session, local_path(Some(&form.next)), None)),
         Err(e) => {
             let (status, message) = refused(e)?;
             let view = LoginView {
