@@ -40,11 +40,31 @@ impl Country {
         std::str::from_utf8(&self.0).unwrap_or("ZZ")
     }
 
-    /// Every assigned code, in alphabetical order (for a country picker).
+    /// Every assigned code, in alphabetical order of the codes.
     pub fn all() -> impl Iterator<Item = Country> {
         COUNTRIES
             .split_whitespace()
             .filter_map(|c| <[u8; 2]>::try_from(c.as_bytes()).ok().map(Country))
+    }
+
+    /// Its English name as ISO 3166 gives it (the `isocountry` crate; every assigned code
+    /// has one, which a test checks).
+    pub fn name(&self) -> &'static str {
+        isocountry::CountryCode::for_alpha2(self.as_str())
+            .map(|c| c.name())
+            .unwrap_or("")
+    }
+
+    /// Every country in alphabetical order of its name, for a picker.
+    pub fn by_name() -> &'static [(Country, &'static str)] {
+        static SORTED: std::sync::LazyLock<Vec<(Country, &'static str)>> =
+            std::sync::LazyLock::new(|| {
+                let mut all: Vec<(Country, &'static str)> =
+                    Country::all().map(|c| (c, c.name())).collect();
+                all.sort_by(|a, b| a.1.cmp(b.1));
+                all
+            });
+        &SORTED
     }
 }
 
@@ -139,5 +159,18 @@ mod tests {
             assert!(Country::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Country::all().count(), 249);
+    }
+
+    #[test]
+    fn every_country_has_a_name_and_the_picker_lists_them_by_name() {
+        assert_eq!(Country::parse("DE").unwrap().name(), "Germany");
+        assert!(
+            Country::all().all(|c| !c.name().is_empty()),
+            "a name for each"
+        );
+        let names: Vec<&str> = Country::by_name().iter().map(|(_, n)| *n).collect();
+        assert_eq!(names.len(), 249);
+        assert!(names.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(Country::by_name()[0].1, "Afghanistan");
     }
 }

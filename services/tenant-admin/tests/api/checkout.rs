@@ -131,6 +131,12 @@ async fn checkout_settings_are_saved_checked_and_keep_rate_identity() {
         page.contains("value=\"CS-\"") && page.contains("name=\"rate_country_3\""),
         "{page}"
     );
+    // Countries are chosen from a list, by their names.
+    assert!(
+        page.contains("<select name=\"rate_country_3\"")
+            && page.contains("<option value=\"DE\">Germany</option>"),
+        "{page}"
+    );
     let form = [
         ("csrf", s.csrf.as_str()),
         ("order_number_prefix", "cs-"),

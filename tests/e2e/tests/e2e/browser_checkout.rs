@@ -48,7 +48,16 @@ async fn buy(c: &Client, store: &str, cookies: bool, email: &str, name: &str) ->
     fill(c, "address_line1", "Hauptstraße 1").await;
     fill(c, "postal_code", "10115").await;
     fill(c, "city", "Berlin").await;
-    fill(c, "country", "DE").await;
+    // The country is chosen by its name from a list.
+    click(c, "#country option[value='DE']").await;
+    let chosen = c
+        .find(Locator::Css("#country option:checked"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(chosen, "Germany");
     click(c, "form.details button[type=submit]").await;
     c.wait()
         .for_element(Locator::XPath("//main/h1[text()='Your cart']"))

@@ -69,11 +69,11 @@ fn form(staff: &Staff, s: &CheckoutSettings, done: Option<&str>, error: Option<&
                 fieldset {
                     legend { "Shipping rates (flat, per destination country)" }
                     table {
-                        thead { tr { th scope="col" { "Country (two letters)" } th scope="col" { "Name" } th scope="col" { "Price" } } }
+                        thead { tr { th scope="col" { "Country" } th scope="col" { "Name" } th scope="col" { "Price" } } }
                         tbody {
                             @for (i, r) in rates.enumerate() {
                                 tr {
-                                    td { input name={ "rate_country_" (i) } aria-label={ "Country of rate " (i + 1) } maxlength="2" size="3" value=(r.country); }
+                                    td { (country_select(&format!("rate_country_{i}"), &format!("Country of rate {}", i + 1), &r.country)) }
                                     td { input name={ "rate_name_" (i) } aria-label={ "Name of rate " (i + 1) } maxlength="100" value=(r.name); }
                                     td { input name={ "rate_price_" (i) } aria-label={ "Price of rate " (i + 1) } inputmode="decimal" size="8" value=(r.price); }
                                 }
@@ -89,7 +89,7 @@ fn form(staff: &Staff, s: &CheckoutSettings, done: Option<&str>, error: Option<&
                         tbody {
                             @for (i, t) in taxes.enumerate() {
                                 tr {
-                                    td { input name={ "tax_country_" (i) } aria-label={ "Country of tax " (i + 1) } maxlength="2" size="3" value=(t.country); }
+                                    td { (country_select(&format!("tax_country_{i}"), &format!("Country of tax {}", i + 1), &t.country)) }
                                     td { input name={ "tax_rate_" (i) } aria-label={ "Rate of tax " (i + 1) } inputmode="decimal" size="6" value=(t.rate); }
                                     td { input type="checkbox" name={ "tax_inclusive_" (i) } aria-label={ "Tax " (i + 1) " included in prices" } value="on" checked[t.inclusive]; }
                                 }
@@ -172,6 +172,19 @@ async fn checkout_submit(
             let (status, message) = input_problem(e)?;
             let s = checkout::get(&state, staff.tenant).await?;
             Ok(page(status, form(&staff, &s, None, Some(&message))))
+        }
+    }
+}
+
+/// A country picker for a row: every country by its name, none chosen for an empty row.
+fn country_select(name: &str, label: &str, chosen: &str) -> Markup {
+    let chosen = chosen.trim().to_ascii_uppercase();
+    html! {
+        select name=(name) aria-label=(label) {
+            option value="" { "—" }
+            @for (country, country_name) in platform_domain::Country::by_name() {
+                option value=(country.as_str()) selected[country.as_str() == chosen] { (country_name) }
+            }
         }
     }
 }

@@ -114,7 +114,7 @@ fn details_form(
                     (input("address_line2", "Apartment, suite", "text", &prefill.address_line2, "address-line2", false))
                     (input("postal_code", "Postal code", "text", &prefill.postal_code, "postal-code", required(CheckoutField::Address)))
                     (input("city", "City", "text", &prefill.city, "address-level2", required(CheckoutField::Address)))
-                    (input("country", "Country (two letters, e.g. DE)", "text", &prefill.country, "country", required(CheckoutField::Address)))
+                    (country_picker(&prefill.country, required(CheckoutField::Address)))
                 }
                 button type="submit" { "Save my details" }
             }
@@ -260,4 +260,20 @@ pub(super) async fn cart_page(
             .append(header::SET_COOKIE, cookie(cart, view.ttl_seconds));
     }
     Ok(response)
+}
+
+/// The country of the address: every country by its name, the saved one chosen.
+fn country_picker(saved: &str, required: bool) -> Markup {
+    let saved = saved.trim().to_ascii_uppercase();
+    html! {
+        p {
+            label for="country" { "Country" @if !required { " (optional)" } }
+            select #country name="country" autocomplete="country" {
+                option value="" { "Choose a country" }
+                @for (country, name) in platform_domain::Country::by_name() {
+                    option value=(country.as_str()) selected[country.as_str() == saved] { (name) }
+                }
+            }
+        }
+    }
 }
