@@ -48,6 +48,11 @@ async fn access_log(request: Request, next: Next) -> Response {
     response
 }
 
+/// Any address no route of the shop answers.
+async fn no_such_page() -> platform_web::WebError {
+    platform_web::WebError::not_found("page.not_found", "There is no page at this address.")
+}
+
 /// The application.
 pub fn router(state: AppState) -> Router {
     let db = state.db.clone();
@@ -57,6 +62,9 @@ pub fn router(state: AppState) -> Router {
     }));
     let app = pages::router()
         .merge(api::router())
+        // An address that is no page of the shop: answered inside the layers below, so
+        // the visitor sees the shop's own layout and a way back, not a bare page.
+        .route("/{*rest}", axum::routing::any(no_such_page))
         // Inner: tags fresh pages with an ETag (and answers 304 on a miss); outer: the
         // page cache, which keeps the tag with the page and answers 304 itself on a hit.
         .layer(middleware::from_fn(conditional::conditional))

@@ -673,6 +673,13 @@ async fn errors_show_in_the_shops_own_layout_and_unknown_hosts_get_a_bare_page()
     );
     assert!(page.contains("href=\"/policies/privacy\""));
     assert!(page.contains("This product does not exist"));
+    // An address that was never a page: the same layout, a way back.
+    let (status, page) = f.get("alpine.shop.localhost", "/no/such/page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        page.contains("Alpine Outfitters") && page.contains("href=\"/\""),
+        "the shop's layout: {page}"
+    );
     let (status, page) = f
         .get("nobody.shop.localhost", "/products/no-such-thing")
         .await;
