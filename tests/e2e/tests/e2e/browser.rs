@@ -183,6 +183,28 @@ pub(crate) async fn main_text(c: &Client) -> String {
         .unwrap()
 }
 
+/// Shows the current page at a phone's width (390 px): fails when the page scrolls
+/// sideways there, keeps a screenshot `<name>-390`, and goes back to the desktop width.
+pub async fn at_phone_width(c: &Client, name: &str) {
+    c.set_window_size(390, 844).await.unwrap();
+    // Let the layout settle at the new width.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let widths = c
+        .execute(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (scroll, client) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+    shot(c, &format!("{name}-390")).await;
+    assert!(
+        scroll <= client,
+        "{name} scrolls sideways at 390 px: {scroll} px of content in {client} px"
+    );
+    c.set_window_size(1280, 900).await.unwrap();
+}
+
 pub async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();

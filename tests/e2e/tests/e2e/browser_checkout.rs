@@ -7,7 +7,7 @@
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
-use crate::browser::{add_to_cart, click, fill, shot, start_browser};
+use crate::browser::{add_to_cart, at_phone_width, click, fill, shot, start_browser};
 use crate::merchant_orders::{Shop, wait_for_mail};
 
 async fn text_of(c: &Client, css: &str) -> String {
@@ -42,6 +42,7 @@ async fn buy(c: &Client, store: &str, cookies: bool, email: &str, name: &str) ->
         cart.contains("Trail Boots") && cart.contains("Rain Shell"),
         "{cart}"
     );
+    at_phone_width(c, "30-cart").await;
     fill(c, "name", "Ada Lovelace").await;
     fill(c, "email", email).await;
     fill(c, "phone", "+49 30 1234").await;

@@ -170,6 +170,32 @@ async fn o4_the_cart_cookie_is_a_random_id_only_and_brings_the_cart_back() {
     let (status, _, page) = post(&f, "/cart/add", Some(&id), &[("variant", "not-a-variant")]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
 
+    // A mistake in the draft: the form again, as typed, the problem beside its field,
+    // nothing saved.
+    let (status, _, page) = post(
+        &f,
+        "/cart/details",
+        Some(&id),
+        &[
+            ("name", "Ada Lovelace"),
+            ("email", "ada-at-example"),
+            ("city", "London"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(
+        page.contains("value=\"Ada Lovelace\"")
+            && page.contains("value=\"ada-at-example\"")
+            && page.contains("value=\"London\"")
+            && page.contains("id=\"email-error\"")
+            && page.contains("aria-invalid=\"true\"")
+            && page.contains("Trail Boots"),
+        "{page}"
+    );
+    let (_, _, page) = get(&f, "/cart", Some(&id)).await;
+    assert!(!page.contains("Ada Lovelace"), "nothing saved: {page}");
+
     // The checkout draft: saved, shown again, forgotten.
     let (status, _, _) = post(
         &f,

@@ -206,6 +206,23 @@ pub(super) async fn save_details(
             response
         }
         Ok(saved) => to_cart(visit, cart, saved.ttl_seconds),
+        // A mistake in the details: the form again, as typed, with the problem beside
+        // the field (nothing was saved).
+        Err(CartCallError::Refused {
+            status,
+            code,
+            message,
+        }) if status.is_client_error() && details_field(code).is_some() => {
+            let sent = super::view::Sent {
+                prefill: &form.prefill,
+                field: details_field(code).flatten(),
+                message: &message,
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let guardian =
+                (!form.prefill.guardian.is_empty()).then_some(form.prefill.guardian.as_str());
+            super::view::render(&state, &shop, visit, guardian, Some(sent)).await?
+        }
         Err(e) => problem(&shop, links, e),
     };
     if let Some(band) = band {
@@ -214,6 +231,18 @@ pub(super) async fn save_details(
             .append(header::SET_COOKIE, age_cookie(band));
     }
     Ok(response)
+}
+
+/// The form field a refusal of the details is about: `Some(None)` for the form as a
+/// whole, `None` for a refusal that is not about the details.
+fn details_field(code: ErrorCode) -> Option<Option<&'static str>> {
+    match code {
+        ErrorCode::PrefillEmailInvalid => Some(Some("email")),
+        ErrorCode::PrefillPhoneInvalid => Some(Some("phone")),
+        ErrorCode::PrefillCountryInvalid => Some(Some("country")),
+        ErrorCode::PrefillInvalid => Some(None),
+        _ => None,
+    }
 }
 
 /// A shop that sells to minors asks the age band before it keeps any detail.

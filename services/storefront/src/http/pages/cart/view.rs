@@ -17,6 +17,19 @@ struct AgeAsk<'a> {
     guardian: Option<&'a str>,
 }
 
+/// Details the visitor sent that the cart refused: shown again as typed, with the
+/// problem above the form and beside its field.
+pub(super) struct Sent<'a> {
+    /// What the form held.
+    pub prefill: &'a Prefill,
+    /// The field at fault (`email`, `phone`, `country`), if one is.
+    pub field: Option<&'static str>,
+    /// What is wrong, in words.
+    pub message: &'a str,
+    /// The answer's status.
+    pub status: StatusCode,
+}
+
 fn line_row(line: &LineView, links: Links) -> Markup {
     let variant = line.variant_id.to_string();
     html! {
@@ -67,7 +80,9 @@ fn details_form(
     has_prefill: bool,
     links: Links,
     age: AgeAsk<'_>,
+    problem: Option<(Option<&str>, &str)>,
 ) -> Markup {
+    let wrong = |id: &str| problem.is_some_and(|(field, _)| field == Some(id));
     let guardian = age
         .guardian
         .or((!prefill.guardian.is_empty()).then_some(prefill.guardian.as_str()));
@@ -84,10 +99,18 @@ fn details_form(
                  value: &str,
                  autocomplete: &str,
                  required: bool| {
+        let bad = wrong(id);
         html! {
             p {
                 label for=(id) { (label) @if !required { " (optional)" } }
-                input id=(id) name=(id) type=(kind) value=(value) autocomplete=(autocomplete) maxlength="200";
+                @if bad {
+                    @if let Some((_, message)) = problem {
+                        span.field-error id={ (id) "-error" } { (message) }
+                    }
+                    input id=(id) name=(id) type=(kind) value=(value) autocomplete=(autocomplete) maxlength="200" aria-invalid="true" aria-describedby={ (id) "-error" };
+                } @else {
+                    input id=(id) name=(id) type=(kind) value=(value) autocomplete=(autocomplete) maxlength="200";
+                }
             }
         }
     };
@@ -95,6 +118,9 @@ fn details_form(
         section aria-labelledby="details" {
             h2 #details { "Your details for checkout" }
             p.small { "Saved with this cart, encrypted, so they are filled in when you come back. Leave out what you like; you can remove them at any time." }
+            @if let Some((_, message)) = problem {
+                p.error role="alert" { "Please check your details: " (message) }
+            }
             form.details method="post" action=(links.to("/cart/details")) {
                 (links.token_field())
                 @if age.minors {
@@ -114,7 +140,7 @@ fn details_form(
                     (input("address_line2", "Apartment, suite", "text", &prefill.address_line2, "address-line2", false))
                     (input("postal_code", "Postal code", "text", &prefill.postal_code, "postal-code", required(CheckoutField::Address)))
                     (input("city", "City", "text", &prefill.city, "address-level2", required(CheckoutField::Address)))
-                    (country_picker(&prefill.country, required(CheckoutField::Address)))
+                    (country_picker(&prefill.country, required(CheckoutField::Address), wrong("country").then_some(problem.map_or("", |p| p.1))))
                 }
                 button type="submit" { "Save my details" }
             }
@@ -134,6 +160,7 @@ fn cart_markup(
     prefill: &Prefill,
     links: Links,
     age: AgeAsk<'_>,
+    problem: Option<(Option<&str>, &str)>,
 ) -> Markup {
     html! {
         h1 { "Your cart" }
@@ -156,7 +183,7 @@ fn cart_markup(
                 button.secondary type="submit" { "Empty the cart" }
             }
         }
-        (details_form(fields, prefill, view.has_prefill, links, age))
+        (details_form(fields, prefill, view.has_prefill, links, age, problem))
         @if view.mode == Mode::Visit {
             p.small { "Your browser does not keep cookies, so this cart lasts for this visit only (two hours without activity)." }
         }
@@ -182,6 +209,23 @@ pub(super) async fn cart_page(
             });
         }
     }
+    let guardian = q.guardian.as_deref().filter(|g| {
+        g.len() <= 64
+            && g.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    });
+    render(&state, &shop, visit, guardian, None).await
+}
+
+/// The cart page, with the saved details or, after a refusal, the details as sent.
+pub(super) async fn render(
+    state: &AppState,
+    shop: &Shop,
+    visit: Visit,
+    guardian: Option<&str>,
+    sent: Option<Sent<'_>>,
+) -> Result<Response, ShopError> {
+    let links = Links::of(visit);
     let mut tx = state.db.begin(shop.id).await?;
     let fields = catalog::checkout_fields(&mut tx).await?;
     let minors = catalog::sells_to_minors(&mut tx).await?;
@@ -205,12 +249,14 @@ pub(super) async fn cart_page(
         Some(cart) => {
             let view = match state.cart.view(shop.id, cart, visit.mode).await {
                 Ok(v) => v,
-                Err(e) => return Ok(problem(&shop, links, e)),
+                Err(e) => return Ok(problem(shop, links, e)),
             };
-            let prefill = if view.has_prefill {
+            let prefill = if sent.is_some() {
+                Prefill::default()
+            } else if view.has_prefill {
                 match state.cart.prefill(shop.id, cart, visit.mode).await {
                     Ok(p) => p,
-                    Err(e) => return Ok(problem(&shop, links, e)),
+                    Err(e) => return Ok(problem(shop, links, e)),
                 }
             } else {
                 Prefill::default()
@@ -218,30 +264,28 @@ pub(super) async fn cart_page(
             (view, prefill)
         }
     };
-    let mut response = axum::response::Html(
-        layout(
-            &shop,
-            links,
-            "Your cart",
-            contact.as_deref(),
-            cart_markup(
-                &view,
-                &fields,
-                &prefill,
+    let shown = sent.as_ref().map_or(&prefill, |s| s.prefill);
+    let mut response = (
+        sent.as_ref().map_or(StatusCode::OK, |s| s.status),
+        axum::response::Html(
+            layout(
+                shop,
                 links,
-                AgeAsk {
-                    minors,
-                    guardian: q.guardian.as_deref().filter(|g| {
-                        g.len() <= 64
-                            && g.bytes()
-                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                    }),
-                },
-            ),
-        )
-        .into_string(),
+                "Your cart",
+                contact.as_deref(),
+                cart_markup(
+                    &view,
+                    &fields,
+                    shown,
+                    links,
+                    AgeAsk { minors, guardian },
+                    sent.as_ref().map(|s| (s.field, s.message)),
+                ),
+            )
+            .into_string(),
+        ),
     )
-    .into_response();
+        .into_response();
     // Personal data may be on this page: never stored by any cache.
     response
         .headers_mut()
@@ -263,12 +307,15 @@ pub(super) async fn cart_page(
 }
 
 /// The country of the address: every country by its name, the saved one chosen.
-fn country_picker(saved: &str, required: bool) -> Markup {
+fn country_picker(saved: &str, required: bool, problem: Option<&str>) -> Markup {
     let saved = saved.trim().to_ascii_uppercase();
     html! {
         p {
             label for="country" { "Country" @if !required { " (optional)" } }
-            select #country name="country" autocomplete="country" {
+            @if let Some(message) = problem {
+                span.field-error #country-error { (message) }
+            }
+            select #country name="country" autocomplete="country" aria-invalid=[problem.map(|_| "true")] aria-describedby=[problem.map(|_| "country-error")] {
                 option value="" { "Choose a country" }
                 @for (country, name) in platform_domain::Country::by_name() {
                     option value=(country.as_str()) selected[country.as_str() == saved] { (name) }
