@@ -1027,3 +1027,37 @@ async fn the_new_product_form_takes_a_decimal_comma_and_features_nothing_unasked
         "nothing stored for the refused one"
     );
 }
+
+#[tokio::test]
+async fn the_home_page_says_what_to_do_next_and_the_menu_marks_the_page() {
+    let app = App::start().await;
+    let s = app.shop("home-shop").await;
+    let html = |path: &'static str| {
+        let (c, url) = (s.client.clone(), format!("{}{path}", s.base));
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let home = html("/").await;
+    assert!(
+        home.contains("href=\"/products/new\">Add your first product")
+            && home.contains("Publish your privacy policy")
+            && home.contains("Choose where you ship")
+            && home.contains("Your second factor protects your account")
+            && home.contains("href=\"https://home-shop."),
+        "{home}"
+    );
+    // Without the orders service the page still answers, and says so.
+    assert!(home.contains("Orders cannot be shown right now"), "{home}");
+    assert!(
+        home.contains("<a href=\"/\" aria-current=\"page\">Home</a>"),
+        "{home}"
+    );
+    let (status, _) = s.post("/api/v1/products", mug()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(html("/").await.contains("1 product in your catalog"));
+    let new = html("/products/new").await;
+    assert!(
+        new.contains("<a href=\"/products/new\" aria-current=\"page\">New product</a>")
+            && new.contains("<a href=\"/products\">Products</a>"),
+        "{new}"
+    );
+}

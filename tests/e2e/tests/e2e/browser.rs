@@ -355,6 +355,22 @@ async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_lin
     let table = c.wait().for_element(Locator::Css("table")).await.unwrap();
     assert!(table.text().await.unwrap().contains("Aurora Storm Lantern"));
     shot(&c, "04-products").await;
+    // The console fits a phone: the menu wraps, wide tables scroll inside themselves.
+    at_phone_width(&c, "04-products").await;
+    c.goto(&format!("{admin}/")).await.unwrap();
+    let home = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("Next steps") && home.contains("1 product in your catalog"),
+        "{home}"
+    );
+    shot(&c, "04-home").await;
+    at_phone_width(&c, "04-home").await;
 
     // A visitor comes to the shop, searches, opens the product.
     let shop = format!("https://lantern-co.shop.localhost:{shop_port}");

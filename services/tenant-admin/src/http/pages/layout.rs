@@ -9,6 +9,44 @@ use crate::error::ApiError;
 use crate::http::auth::PRE_LOGIN_CSRF;
 use platform_domain::Permission;
 
+tokio::task_local! {
+    /// The path of the request being answered, so the menu can mark where the member is.
+    static CURRENT_PATH: String;
+}
+
+/// Middleware: answers the request with its path known to [`layout`].
+pub async fn with_path(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path().to_owned();
+    CURRENT_PATH.scope(path, next.run(request)).await
+}
+
+/// A menu link, marked `aria-current="page"` when it is where the member is (the home
+/// page exactly; a section also on its sub-pages, unless a more specific link exists).
+fn item(href: &'static str, label: &str) -> Markup {
+    let current = CURRENT_PATH
+        .try_with(|path| {
+            path == href
+                || (href != "/"
+                    && path.starts_with(href)
+                    && path[href.len()..].starts_with('/')
+                    && !MORE_SPECIFIC
+                        .iter()
+                        .any(|m| *m != href && m.starts_with(href) && path.starts_with(m)))
+        })
+        .unwrap_or(false);
+    html! {
+        a href=(href) aria-current=[current.then_some("page")] { (label) }
+    }
+}
+
+/// Menu links under another menu link's path.
+const MORE_SPECIFIC: &[&str] = &[
+    "/products/new",
+    "/settings/checkout",
+    "/settings/payments",
+    "/settings/retention",
+];
+
 /// A page of the console: its title, the navigation of a logged-in staff member, the body.
 pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
     html! {
@@ -25,31 +63,32 @@ pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
                     a.brand href="/" { "Shop admin" }
                     @if let Some(staff) = staff {
                         @let may = |p: Permission| staff.roles.may(p);
-                        nav {
-                            @if may(Permission::ViewOrders) { a href="/orders" { "Orders" } }
-                            @if may(Permission::HandleRequests) { a href="/requests" { "Data requests" } }
-                            a href="/products" { "Products" }
-                            @if may(Permission::SendNewsletter) { a href="/newsletter" { "Newsletter" } }
+                        nav aria-label="Console" {
+                            (item("/", "Home"))
+                            @if may(Permission::ViewOrders) { (item("/orders", "Orders")) }
+                            @if may(Permission::HandleRequests) { (item("/requests", "Data requests")) }
+                            (item("/products", "Products"))
+                            @if may(Permission::SendNewsletter) { (item("/newsletter", "Newsletter")) }
                             @if may(Permission::ManageCatalog) {
-                                a href="/products/new" { "New product" }
-                                a href="/collections" { "Collections" }
-                                a href="/catalog" { "Import/export" }
+                                (item("/products/new", "New product"))
+                                (item("/collections", "Collections"))
+                                (item("/catalog", "Import/export"))
                             }
                             @if may(Permission::ManageShop) {
-                                a href="/settings" { "Settings" }
-                                a href="/settings/checkout" { "Checkout" }
-                                a href="/settings/payments" { "Payment keys" }
-                                a href="/privacy" { "Privacy policy" }
-                                a href="/settings/retention" { "Retention" }
-                                a href="/export" { "Export the shop" }
-                                a href="/close" { "Close the shop" }
+                                (item("/settings", "Settings"))
+                                (item("/settings/checkout", "Checkout"))
+                                (item("/settings/payments", "Payment keys"))
+                                (item("/privacy", "Privacy policy"))
+                                (item("/settings/retention", "Retention"))
+                                (item("/export", "Export the shop"))
+                                (item("/close", "Close the shop"))
                             }
                             @if may(Permission::ManageStaff) {
-                                a href="/staff" { "Staff" }
-                                a href="/audit" { "Audit log" }
-                                a href="/access" { "Platform access" }
+                                (item("/staff", "Staff"))
+                                (item("/audit", "Audit log"))
+                                (item("/access", "Platform access"))
                             }
-                            a href="/account/security" { "Your security" }
+                            (item("/account/security", "Your security"))
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(staff.csrf);
                                 button type="submit" { "Log out" }

@@ -8,6 +8,7 @@ mod catalog_csv;
 mod checkout;
 mod closure;
 mod collections;
+mod home;
 mod layout;
 mod newsletter;
 pub(crate) mod orders;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/assets/admin.css", get(css))
         .merge(session::router())
+        .merge(home::router())
         .merge(products::router())
         .merge(collections::router())
         .merge(settings::router())
@@ -51,6 +53,8 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(audit::router())
         .merge(access::router())
+        // The menu marks the page the member is on.
+        .layer(axum::middleware::from_fn(layout::with_path))
 }
 
 async fn css() -> Response {

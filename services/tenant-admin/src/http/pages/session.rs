@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
-use platform_auth::extract::{CheckedForm, SessionAuthority};
+use platform_auth::extract::CheckedForm;
 use platform_web::{ClientIp, FormBody, QueryParams};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -21,28 +21,16 @@ use crate::http::auth::{PRE_LOGIN_CSRF, csrf_forms};
 /// Routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
         .route("/signup", get(signup_page).post(signup_submit))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout_submit))
-}
-
-async fn home(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    extensions: axum::http::Extensions,
-) -> Result<Redirect, ApiError> {
-    Ok(match state.authenticate(&headers, &extensions).await? {
-        Some(_) => Redirect::to("/products"),
-        None => Redirect::to("/login"),
-    })
 }
 
 /// Where to go after logging in: a local path only, never another site.
 fn local_path(next: Option<&str>) -> &str {
     match next {
         Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
-        _ => "/products",
+        _ => "/",
     }
 }
 
@@ -328,8 +316,8 @@ mod tests {
             "",
             "settings",
         ] {
-            assert_eq!(local_path(Some(outside)), "/products", "{outside}");
+            assert_eq!(local_path(Some(outside)), "/", "{outside}");
         }
-        assert_eq!(local_path(None), "/products");
+        assert_eq!(local_path(None), "/");
     }
 }
