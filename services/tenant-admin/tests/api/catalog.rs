@@ -502,7 +502,15 @@ async fn console_pages_manage_settings_policy_and_csv_with_csrf() {
         .send()
         .await
         .unwrap();
-    assert!(res.text().await.unwrap().contains("Draft saved."));
+    // Post, redirect, get: a reload of the answer sends nothing again.
+    let follow = |res: reqwest::Response| {
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let to = res.headers()["location"].to_str().unwrap().to_owned();
+        assert!(to.starts_with("/privacy?done="), "{to}");
+        let (c, url) = (s.client.clone(), format!("{}{to}", s.base));
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(follow(res).await.contains("Draft saved."));
     let res = s
         .client
         .post(format!("{}/privacy/publish", s.base))
@@ -510,7 +518,7 @@ async fn console_pages_manage_settings_policy_and_csv_with_csrf() {
         .send()
         .await
         .unwrap();
-    assert!(res.text().await.unwrap().contains("Version 1 published."));
+    assert!(follow(res).await.contains("Version 1 published."));
 
     // CSV upload: a bad file lists its lines and stores nothing; a good one imports.
     let upload = |csv: String, csrf: String| {
@@ -676,16 +684,61 @@ async fn console_edits_products_variants_and_collections() {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
-    let (status, _) = post(
-        format!("/products/{id}/delete"),
-        vec![("csrf", s.csrf.clone())],
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    // Deleting asks first: the edit page links to a confirmation page; the product is
+    // still there until that page's button is pressed.
+    let edit = s
+        .client
+        .get(format!("{}/products/{id}", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        edit.contains(&format!("href=\"/products/{id}/delete\"")),
+        "{edit}"
+    );
+    let ask = s
+        .client
+        .get(format!("{}/products/{id}/delete", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        ask.contains("This cannot be undone") && ask.contains("Keep it"),
+        "{ask}"
+    );
+    assert_eq!(
+        s.get(&format!("/api/v1/products/{id}")).await.0,
+        StatusCode::OK
+    );
+    let res = s
+        .client
+        .post(format!("{}/products/{id}/delete", s.base))
+        .form(&[("csrf", s.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/products?done=deleted");
     assert_eq!(
         s.get(&format!("/api/v1/products/{id}")).await.0,
         StatusCode::NOT_FOUND
     );
+    let list = s
+        .client
+        .get(format!("{}/products?done=deleted", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("The product was deleted."), "{list}");
 }
 
 #[tokio::test]
@@ -966,7 +1019,7 @@ async fn text_keeps_its_paragraphs_the_same_whether_typed_sent_or_imported() {
         .send()
         .await
         .unwrap();
-    assert!(res.text().await.unwrap().contains("Draft saved."));
+    assert_eq!(res.headers()["location"], "/privacy?done=draft");
     let (_, versions) = s.get("/api/v1/privacy-policies").await;
     assert_eq!(versions[0]["body"], stored, "{versions}");
 }

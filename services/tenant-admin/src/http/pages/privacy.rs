@@ -3,11 +3,12 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use platform_auth::extract::{CheckedForm, PageSession};
 use platform_domain::{Invalid, PolicyStatus};
+use platform_web::QueryParams;
 use serde::Deserialize;
 
 use super::layout::{error_box, input_problem, layout, notice, page};
@@ -65,10 +66,11 @@ async fn children_submit(
         .await
         .map(|()| {
             if yes {
-                "Checkout now asks each buyer's age; children under 13 need a parent's or guardian's consent.".to_owned()
+                "done=children_on"
             } else {
-                "Checkout no longer asks for an age.".to_owned()
+                "done=children_off"
             }
+            .to_owned()
         });
     after(&state, &staff, outcome).await
 }
@@ -85,9 +87,7 @@ async fn notice_submit(
             )
         })?;
         policies::set_notice_days(&state, staff.tenant, days).await?;
-        Ok(format!(
-            "Material changes are now announced {days} days ahead."
-        ))
+        Ok(format!("done=notice&days={days}"))
     }
     .await;
     after(&state, &staff, outcome).await
@@ -151,30 +151,67 @@ fn privacy_view(
     )
 }
 
+/// What the last change did, as its redirect names it (numbers and a date only, never
+/// text from the address).
+#[derive(Deserialize, Default)]
+struct DoneQuery {
+    done: Option<String>,
+    version: Option<i32>,
+    notified: Option<i64>,
+    on: Option<chrono::NaiveDate>,
+    days: Option<i32>,
+}
+
+impl DoneQuery {
+    fn message(&self) -> Option<String> {
+        Some(match self.done.as_deref()? {
+            "draft" => "Draft saved.".to_owned(),
+            "published" => match (self.version, self.notified, self.on) {
+                (Some(v), Some(n), Some(on)) => {
+                    format!("Version {v} published; {n} buyers are told it takes effect on {on}.")
+                }
+                (Some(v), _, _) => format!("Version {v} published."),
+                _ => "Published.".to_owned(),
+            },
+            "notice" => format!(
+                "Material changes are now announced {} days ahead.",
+                self.days?
+            ),
+            "children_on" => "Checkout now asks each buyer's age; children under 13 need a parent's or guardian's consent.".to_owned(),
+            "children_off" => "Checkout no longer asks for an age.".to_owned(),
+            _ => return None,
+        })
+    }
+}
+
 async fn privacy_page(
     State(state): State<AppState>,
     PageSession(staff): PageSession<Staff>,
+    QueryParams(q): QueryParams<DoneQuery>,
 ) -> Result<Response, ApiError> {
     let versions = policies::versions(&state, staff.tenant).await?;
     let days = policies::notice_days(&state, staff.tenant).await?;
     let minors = policies::sells_to_minors(&state, staff.tenant).await?;
+    let done = q.message();
     Ok(page(
         StatusCode::OK,
-        privacy_view(&staff, &versions, days, minors, None, None),
+        privacy_view(&staff, &versions, days, minors, done.as_deref(), None),
     ))
 }
 
-/// The page again after a change: with `done` on success, the problem otherwise.
+/// After a change: on success, back to the page with what was done in its address
+/// (post/redirect/get, so a reload sends nothing again); otherwise the page again with
+/// the problem.
 async fn after(
     state: &AppState,
     staff: &Staff,
     outcome: Result<String, ApiError>,
 ) -> Result<Response, ApiError> {
     let (status, done, problem) = match outcome {
-        Ok(done) => (StatusCode::OK, Some(done), None),
+        Ok(query) => return Ok(Redirect::to(&format!("/privacy?{query}")).into_response()),
         Err(e) => {
             let (status, message) = input_problem(e)?;
-            (status, None, Some(message))
+            (status, None::<String>, Some(message))
         }
     };
     let versions = policies::versions(state, staff.tenant).await?;
@@ -199,7 +236,7 @@ async fn draft_submit(
 ) -> Result<Response, ApiError> {
     let outcome = policies::save_draft(&state, staff.tenant, &f.body)
         .await
-        .map(|_| "Draft saved.".to_owned());
+        .map(|_| "done=draft".to_owned());
     after(&state, &staff, outcome).await
 }
 
@@ -224,11 +261,11 @@ async fn publish_submit(
         let published = policies::publish(&state, staff.tenant, effective, material).await?;
         Ok(match published.notified {
             Some(n) => format!(
-                "Version {} published; {n} buyers are told it takes effect on {}.",
+                "done=published&version={}&notified={n}&on={}",
                 published.version,
                 published.effective_at.format("%Y-%m-%d")
             ),
-            None => format!("Version {} published.", published.version),
+            None => format!("done=published&version={}", published.version),
         })
     }
     .await;

@@ -6,13 +6,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
-use platform_auth::extract::{CheckedForm, PageSession};
+use platform_auth::extract::{CheckedForm, PageRole, PageSession};
 use platform_domain::{Currency, Money, ProductId, ProductStatus, VariantId};
-use platform_web::PathParams;
+use platform_web::{PathParams, QueryParams};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::layout::{error_box, input_problem, layout, lines, page};
+use super::layout::{error_box, input_problem, layout, lines, notice, page};
 use crate::app::products::{
     self, ProductInput, ProductPatch, VariantInput, VariantPatch, parse_price,
 };
@@ -30,18 +30,28 @@ pub fn router() -> Router<AppState> {
         .route("/products/new", get(new_page).post(new_submit))
         .route("/products/{id}", get(edit_page).post(edit_submit))
         .route("/products/{id}/variants", post(add_variant))
-        .route("/products/{id}/delete", post(delete_submit))
+        .route(
+            "/products/{id}/delete",
+            get(delete_page).post(delete_submit),
+        )
         .route("/variants/{id}", post(variant_submit))
 }
 
 async fn list_page(
     State(state): State<AppState>,
     PageSession(staff): PageSession<Staff>,
+    QueryParams(q): QueryParams<Done>,
 ) -> Result<Response, ApiError> {
     let list = products::list(&state, staff.tenant, None).await?;
     let shop = shops::overview(&state, staff.tenant).await?;
+    let done = match q.done.as_deref() {
+        Some("deleted") => Some("The product was deleted."),
+        Some("created") => Some("The product was added."),
+        _ => None,
+    };
     let body = html! {
         h1 { (shop.display_name) ": products" }
+        (notice(done))
         @if let Some(url) = &shop.url { p { "Your shop: " a href=(url) { (url) } } }
         @if list.is_empty() {
             p { "No products yet. " a href="/products/new" { "Add your first product" } "." }
@@ -232,7 +242,7 @@ async fn new_submit(
     }
     .await;
     match outcome {
-        Ok(_) => Ok(Redirect::to("/products").into_response()),
+        Ok(_) => Ok(Redirect::to("/products?done=created").into_response()),
         Err(e) => {
             let (status, message) = input_problem(e)?;
             Ok(page(
@@ -243,12 +253,13 @@ async fn new_submit(
     }
 }
 
-fn edit_view(staff: &Staff, p: &Product, error: Option<&str>) -> Markup {
+fn edit_view(staff: &Staff, p: &Product, error: Option<&str>, done: Option<&str>) -> Markup {
     layout(
         &p.title,
         Some(staff),
         html! {
             h1 { "Edit " (p.title) }
+            (notice(done))
             (error_box(error))
             form.card method="post" action={ "/products/" (p.id) } {
                 input type="hidden" name="csrf" value=(staff.csrf);
@@ -302,21 +313,51 @@ fn edit_view(staff: &Staff, p: &Product, error: Option<&str>) -> Markup {
                 label for="v-options" { "Options (name=value;name=value)" } input #v-options name="options" placeholder="size=L;colour=blue";
                 button type="submit" { "Add variant" }
             }
-            form method="post" action={ "/products/" (p.id) "/delete" } {
-                input type="hidden" name="csrf" value=(staff.csrf);
-                button.danger type="submit" { "Delete this product" }
-            }
+            p { a href={ "/products/" (p.id) "/delete" } { "Delete this product…" } }
         },
     )
+}
+
+/// `?done=…` after a change that went well.
+#[derive(Deserialize, Default)]
+struct Done {
+    done: Option<String>,
 }
 
 async fn edit_page(
     State(state): State<AppState>,
     PageSession(staff): PageSession<Staff>,
     PathParams(id): PathParams<ProductId>,
+    QueryParams(q): QueryParams<Done>,
 ) -> Result<Response, ApiError> {
     let p = products::get(&state, staff.tenant, id).await?;
-    Ok(page(StatusCode::OK, edit_view(&staff, &p, None)))
+    let done = q.done.is_some().then_some("Saved.");
+    Ok(page(StatusCode::OK, edit_view(&staff, &p, None, done)))
+}
+
+/// Deleting asks first, on a page of its own (no script needed).
+async fn delete_page(
+    State(state): State<AppState>,
+    PageRole(staff, _): PageRole<CatalogEditor, Staff>,
+    PathParams(id): PathParams<ProductId>,
+) -> Result<Response, ApiError> {
+    let p = products::get(&state, staff.tenant, id).await?;
+    Ok(page(
+        StatusCode::OK,
+        layout(
+            &format!("Delete {}", p.title),
+            Some(&staff),
+            html! {
+                h1 { "Delete “" (p.title) "”?" }
+                p { "It disappears from the shop and the catalog, with its " (p.variants.len()) " variant(s). Orders already placed keep their lines. This cannot be undone." }
+                form.card method="post" action={ "/products/" (p.id) "/delete" } {
+                    input type="hidden" name="csrf" value=(staff.csrf);
+                    button.danger type="submit" { "Delete it" }
+                }
+                p { a href={ "/products/" (p.id) } { "Keep it and go back" } }
+            },
+        ),
+    ))
 }
 
 /// Back to the product after a change, or its page again with the problem shown.
@@ -327,11 +368,11 @@ async fn back_to_product(
     outcome: Result<(), ApiError>,
 ) -> Result<Response, ApiError> {
     match outcome {
-        Ok(()) => Ok(Redirect::to(&format!("/products/{id}")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/products/{id}?done=saved")).into_response()),
         Err(e) => {
             let (status, message) = input_problem(e)?;
             let p = products::get(state, staff.tenant, id).await?;
-            Ok(page(status, edit_view(staff, &p, Some(&message))))
+            Ok(page(status, edit_view(staff, &p, Some(&message), None)))
         }
     }
 }
@@ -420,5 +461,5 @@ async fn delete_submit(
     CheckedForm(staff, _, _): CheckedForm<Staff, CsrfOnly, CatalogEditor>,
 ) -> Result<Redirect, ApiError> {
     products::delete(&state, staff.tenant, id).await?;
-    Ok(Redirect::to("/products"))
+    Ok(Redirect::to("/products?done=deleted"))
 }
