@@ -187,6 +187,13 @@ pub async fn search(tx: &mut TenantTx, query: &str) -> Result<Vec<Product>, sqlx
     .await
 }
 
+/// The shop's collections (handle, title), by title; at most 200.
+pub async fn collections(tx: &mut TenantTx) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as("select handle, title from collections order by title, handle limit 200")
+        .fetch_all(&mut *tx)
+        .await
+}
+
 /// A collection and its active products.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Collection {

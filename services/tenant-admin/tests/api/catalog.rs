@@ -659,6 +659,22 @@ async fn console_edits_products_variants_and_collections() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, cols) = s.get("/api/v1/collections").await;
     let cid = cols[0]["id"].as_str().unwrap().to_owned();
+    // The console shows where the collection is in the shop.
+    let page = s
+        .client
+        .get(format!("{}/collections/{cid}", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("In your shop at")
+            && page.contains("edit-shop.")
+            && page.contains("/collections/kitchen\""),
+        "{page}"
+    );
     let (status, _) = post(
         format!("/collections/{cid}/products"),
         vec![

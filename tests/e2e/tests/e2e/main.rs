@@ -244,10 +244,15 @@ async fn o20_every_page_renders_and_links_the_privacy_policy() {
         "/products",
         "/products/trail-boots",
         "/search?q=boots",
+        "/collections",
         "/policies/privacy",
     ] {
         let (status, page) = f.get("alpine.shop.localhost", path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(
+            page.contains("href=\"/collections\">Collections</a>"),
+            "{path}: the menu links the collections"
+        );
         assert!(
             page.contains("href=\"/policies/privacy\""),
             "{path} lacks the privacy link"
@@ -366,6 +371,19 @@ async fn o21_another_shops_products_collections_and_drafts_answer_404() {
     assert_eq!(
         f.get("bamboo.shop.localhost", "/collections/teas").await.0,
         StatusCode::OK
+    );
+    // Each shop's collections page lists its own only.
+    assert!(
+        f.get("bamboo.shop.localhost", "/collections")
+            .await
+            .1
+            .contains("href=\"/collections/teas\">Teas</a>")
+    );
+    assert!(
+        !f.get("alpine.shop.localhost", "/collections")
+            .await
+            .1
+            .contains("Teas")
     );
     let (_, results) = f
         .json("alpine.shop.localhost", "/api/v1/search?q=jasmine")

@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/products", get(products))
         .route("/products/{handle}", get(product))
+        .route("/collections", get(collections))
         .route("/collections/{handle}", get(collection))
         .route("/search", get(search))
 }
@@ -255,6 +256,35 @@ async fn product(
         }
     }
     Ok(response)
+}
+
+async fn collections(
+    State(state): State<AppState>,
+    shop: Shop,
+    links: Links,
+) -> Result<Response, ShopError> {
+    let mut tx = state.db.begin(shop.id).await?;
+    let all = catalog::collections(&mut tx).await?;
+    let contact = catalog::contact(&mut tx).await?;
+    tx.commit().await?;
+    Ok(page(layout(
+        &shop,
+        links,
+        "Collections",
+        contact.as_deref(),
+        html! {
+            h1 { "Collections" }
+            @if all.is_empty() {
+                p { "No collections yet. " a href=(links.to("/products")) { "See all products →" } }
+            } @else {
+                ul.collections {
+                    @for (handle, title) in &all {
+                        li { a href=(links.to(format!("/collections/{handle}"))) { (title) } }
+                    }
+                }
+            }
+        },
+    )))
 }
 
 async fn collection(

@@ -38,6 +38,8 @@ pub fn layout(
                     a.brand href=(links.to("/")) { (shop.display_name) }
                     nav aria-label="Main" {
                         a href=(links.to("/products")) { "All products" }
+                        " "
+                        a href=(links.to("/collections")) { "Collections" }
                     }
                     form.search role="search" method="get" action=(links.to("/search")) {
                         label.visually-hidden for="q" { "Search products" }

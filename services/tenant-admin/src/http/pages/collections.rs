@@ -98,8 +98,13 @@ async fn collection_page(
 ) -> Result<Response, ApiError> {
     let c = collections::get(&state, staff.tenant, id).await?;
     let all = products::list(&state, staff.tenant, None).await?;
+    let shop = crate::app::shops::overview(&state, staff.tenant).await?;
+    let address = shop.url.map(|u| format!("{}collections/{}", u, c.handle));
     let body = html! {
         h1 { (c.title) }
+        @if let Some(address) = &address {
+            p { "In your shop at " a href=(address) { (address) } }
+        }
         table {
             thead { tr { th scope="col" { "Product" } th scope="col" { "In this collection" } } }
             tbody {
