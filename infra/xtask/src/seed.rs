@@ -21,6 +21,8 @@ pub const DEMO_PASSWORD: &str = "demo-password-2026";
 pub struct DemoShop {
     pub handle: &'static str,
     pub name: &'static str,
+    /// Accent colour and home banner (headline, text): the two shops look different.
+    pub look: (&'static str, &'static str, &'static str),
     pub currency: &'static str,
     pub policy: &'static str,
     pub products: &'static [(&'static str, &'static str, &'static str, i64, i32)],
@@ -31,6 +33,11 @@ pub const DEMO_SHOPS: [DemoShop; 2] = [
     DemoShop {
         handle: "northwind",
         name: "Northwind Outfitters",
+        look: (
+            "#1d4ed8",
+            "Gear for long days outside",
+            "Boots, shells and mugs that last season after season.",
+        ),
         currency: "EUR",
         policy: "Northwind Outfitters uses your contact details and address only to deliver your order and to reach you if something goes wrong with it.\n\nWe never sell your data. Card payments go straight to our payment processor; we never see your card number.",
         products: &[
@@ -67,6 +74,11 @@ pub const DEMO_SHOPS: [DemoShop; 2] = [
     DemoShop {
         handle: "sunbeam",
         name: "Sunbeam Tea House",
+        look: (
+            "#9a3412",
+            "Tea worth slowing down for",
+            "Loose-leaf teas, blended in small batches and sent fresh.",
+        ),
         currency: "GBP",
         policy: "Sunbeam Tea House keeps your details only as long as needed to brew and send your tea.\n\nYou can ask us for a copy of your data or for its erasure at any time.",
         products: &[
@@ -255,6 +267,17 @@ pub async fn demo_shops(ca_pem: &str, admin_base: &str) -> anyhow::Result<Vec<Va
                 .json(&json!({}))
                 .send()
                 .await?;
+        }
+        // Its own look, each start (the demo shops look different).
+        let (accent, title, text) = shop.look;
+        let res = client
+            .put(format!("{admin_base}/api/v1/look"))
+            .header("x-csrf-token", &csrf)
+            .json(&json!({ "accent_color": accent, "banner_title": title, "banner_text": text }))
+            .send()
+            .await?;
+        if res.status() != StatusCode::OK {
+            bail!("demo look of {} failed: {}", shop.handle, res.status());
         }
         // Somewhere to ship to, once: flat rates and VAT for a few countries.
         let checkout: Value = client

@@ -10,6 +10,7 @@
 //! currencies, an unknown role), or carry personal data itself.
 
 mod checkout;
+mod colour;
 mod consent;
 pub mod contact;
 mod country;
@@ -28,6 +29,7 @@ mod text;
 mod text_sql;
 
 pub use checkout::{CheckoutField, CheckoutFields, FieldRule};
+pub use colour::{Accent, contrast_with_white};
 pub use consent::{
     AgeBand, ConsentSource, GUARDIAN_LINK_DAYS, GuardianStatus, SUBSCRIBE_LINK_HOURS,
     SubscriptionStatus, WithdrawalMethod,

@@ -187,6 +187,13 @@ pub async fn search(tx: &mut TenantTx, query: &str) -> Result<Vec<Product>, sqlx
     .await
 }
 
+/// The shop's look: accent colour, banner headline and text (none before its settings).
+pub async fn look(tx: &mut TenantTx) -> Result<Option<(String, String, String)>, sqlx::Error> {
+    sqlx::query_as("select accent_color, banner_title, banner_text from store_settings")
+        .fetch_optional(&mut *tx)
+        .await
+}
+
 /// The shop's collections (handle, title), by title; at most 200.
 pub async fn collections(tx: &mut TenantTx) -> Result<Vec<(String, String)>, sqlx::Error> {
     sqlx::query_as("select handle, title from collections order by title, handle limit 200")

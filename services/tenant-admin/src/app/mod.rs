@@ -9,6 +9,7 @@ pub mod checkout;
 pub mod closure;
 pub mod collections;
 pub mod domain;
+pub mod look;
 pub mod mfa;
 pub mod newsletters;
 pub mod order_view;

@@ -1130,3 +1130,63 @@ async fn the_home_page_says_what_to_do_next_and_the_menu_marks_the_page() {
         "{new}"
     );
 }
+
+#[tokio::test]
+async fn the_shops_look_takes_a_dark_enough_colour_and_a_banner() {
+    let app = App::start().await;
+    let s = app.shop("look-shop").await;
+    let (status, look) = s.get("/api/v1/look").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(look["accent_color"], "#0f766e");
+    // Too light for white text on buttons: refused, with the contrast it has.
+    let (status, body) = s
+        .put(
+            "/api/v1/look",
+            json!({ "accent_color": "#FFD700", "banner_title": "", "banner_text": "" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "look.accent_too_light");
+    let (status, look) = s
+        .put(
+            "/api/v1/look",
+            json!({ "accent_color": "#1D4ED8", "banner_title": "Gear for long days",
+                    "banner_text": "Boots that last." }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{look}");
+    assert_eq!(look["accent_color"], "#1d4ed8");
+    // The console's form: a refusal keeps what was typed; a save says so.
+    let res = s
+        .client
+        .post(app.url("/settings/look"))
+        .form(&[
+            ("csrf", s.csrf.as_str()),
+            ("accent_color", "#eeeeee"),
+            ("banner_title", "Kept as typed"),
+            ("banner_text", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("value=\"Kept as typed\"") && page.contains("too light"),
+        "{page}"
+    );
+    let res = s
+        .client
+        .post(app.url("/settings/look"))
+        .form(&[
+            ("csrf", s.csrf.as_str()),
+            ("accent_color", "#9a3412"),
+            ("banner_title", "Tea"),
+            ("banner_text", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/settings/look?done=saved");
+    assert_eq!(s.get("/api/v1/look").await.1["banner_title"], "Tea");
+}

@@ -654,6 +654,34 @@ async fn search_finds_words_by_their_start_and_other_forms_and_keeps_the_query()
 }
 
 #[tokio::test]
+async fn each_shop_shows_its_own_colour_and_banner() {
+    let f = Fixture::new().await;
+    let mut tx = f.admin.begin(f.a).await.unwrap();
+    sqlx::query(
+        "update store_settings set accent_color = '#1d4ed8', banner_title = 'Gear for long days', \
+         banner_text = 'Boots that last.'",
+    )
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let (status, css) = f.get("alpine.shop.localhost", "/assets/look.css").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(css.contains("--accent: #1d4ed8"), "{css}");
+    let (_, other) = f.get("bamboo.shop.localhost", "/assets/look.css").await;
+    assert!(other.contains("--accent: #0f766e"), "{other}");
+    let (_, home) = f.get("alpine.shop.localhost", "/").await;
+    assert!(
+        home.contains("href=\"/assets/look.css\"")
+            && home.contains("Gear for long days")
+            && home.contains("Boots that last."),
+        "{home}"
+    );
+    let (_, home) = f.get("bamboo.shop.localhost", "/").await;
+    assert!(!home.contains("Gear for long days") && home.contains("Welcome to"));
+}
+
+#[tokio::test]
 async fn descriptions_show_their_paragraphs_and_lines_however_they_were_stored() {
     let f = Fixture::new().await;
     let id = add_product(&f.admin, f.a, "prose-boots", "Prose Boots", "active", 3).await;

@@ -36,6 +36,10 @@ async fn home(
     let featured = catalog::featured(&mut tx).await?;
     let (latest, _) = catalog::list(&mut tx, None).await?;
     let contact = catalog::contact(&mut tx).await?;
+    let banner = catalog::look(&mut tx)
+        .await?
+        .map(|(_, title, text)| (title, text))
+        .filter(|(title, _)| !title.is_empty());
     tx.commit().await?;
     Ok(page(layout(
         &shop,
@@ -43,7 +47,15 @@ async fn home(
         "Welcome",
         contact.as_deref(),
         html! {
-            h1 { "Welcome to " (shop.display_name) }
+            @if let Some((title, text)) = &banner {
+                section.banner aria-labelledby="banner" {
+                    h1 #banner { (title) }
+                    @if !text.is_empty() { p { (text) } }
+                    p { a.button href=(links.to("/products")) { "Shop now" } }
+                }
+            } @else {
+                h1 { "Welcome to " (shop.display_name) }
+            }
             @if !featured.is_empty() {
                 section aria-labelledby="featured" { h2 #featured { "Featured" } (grid(&featured, links)) }
             }

@@ -15,6 +15,35 @@ pub async fn css() -> Response {
     platform_web::stylesheet(CSS)
 }
 
+/// The shop's own look as a stylesheet (its accent colour), after the common one; kept by
+/// browsers for a minute, so a change in the console shows soon.
+pub async fn look_css(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    shop: Shop,
+) -> Result<Response, crate::error::ShopError> {
+    let mut tx = state.db.begin(shop.id).await?;
+    let look = crate::db::catalog::look(&mut tx).await?;
+    tx.commit().await?;
+    // The database admits `#rrggbb` only; checked again before it goes into CSS.
+    let accent = look.map(|(accent, _, _)| accent).filter(|a| {
+        a.len() == 7 && a.starts_with('#') && a[1..].bytes().all(|b| b.is_ascii_hexdigit())
+    });
+    let body = match accent {
+        Some(a) => format!(":root {{ --accent: {a}; }}\n"),
+        None => String::new(),
+    };
+    let mut r = body.into_response();
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("public, max-age=60"),
+    );
+    Ok(r)
+}
+
 /// The shop's page frame: header with search and mini-cart, footer with the privacy link.
 pub fn layout(
     shop: &Shop,
@@ -31,6 +60,7 @@ pub fn layout(
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · " (shop.display_name) }
                 link rel="stylesheet" href="/assets/shop.css";
+                link rel="stylesheet" href="/assets/look.css";
             }
             body {
                 a.skip href="#main" { "Skip to content" }

@@ -20,6 +20,7 @@ use crate::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/assets/shop.css", get(layout::css))
+        .route("/assets/look.css", get(layout::look_css))
         .merge(catalog::router())
         .merge(policy::router())
         .merge(privacy::router())

@@ -7,6 +7,7 @@ mod account;
 mod catalog_csv;
 mod checkout;
 mod collections;
+mod look;
 mod orders;
 mod policies;
 mod products;
@@ -40,6 +41,7 @@ pub fn routes() -> (Router<AppState>, Document) {
         .merge(products::router())
         .merge(collections::router())
         .merge(settings::router())
+        .merge(look::router())
         .merge(checkout::router())
         .merge(policies::router())
         .merge(catalog_csv::router())

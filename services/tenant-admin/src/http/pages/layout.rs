@@ -43,6 +43,7 @@ fn item(href: &'static str, label: &str) -> Markup {
 const MORE_SPECIFIC: &[&str] = &[
     "/products/new",
     "/settings/checkout",
+    "/settings/look",
     "/settings/payments",
     "/settings/retention",
 ];
@@ -76,6 +77,7 @@ pub fn layout(title: &str, staff: Option<&Staff>, body: Markup) -> Markup {
                             }
                             @if may(Permission::ManageShop) {
                                 (item("/settings", "Settings"))
+                                (item("/settings/look", "Look"))
                                 (item("/settings/checkout", "Checkout"))
                                 (item("/settings/payments", "Payment keys"))
                                 (item("/privacy", "Privacy policy"))

@@ -10,6 +10,7 @@ mod closure;
 mod collections;
 mod home;
 mod layout;
+mod look;
 mod newsletter;
 pub(crate) mod orders;
 mod payments;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(products::router())
         .merge(collections::router())
         .merge(settings::router())
+        .merge(look::router())
         .merge(checkout::router())
         .merge(orders::router())
         .merge(payments::router())
