@@ -123,22 +123,7 @@ impl Fixture {
         // A staff member whose email is sealed under their own subject key, and a
         // published privacy policy (immutable for merchants).
         let mut tx = admin.begin(a).await.unwrap();
-        let staff = Uuid::new_v4();
-        let sealed = vault
-            .seal_for_subject(&mut tx, staff, "staff_accounts.email", EMAIL.as_bytes())
-            .await
-            .unwrap();
-        sqlx::query(
-            "insert into staff_accounts (tenant_id, id, email_index, email_sealed, password_hash) \
-             values ($1, $2, $3, $4, 'argon2-hash-placeholder')",
-        )
-        .bind(a)
-        .bind(staff)
-        .bind(staff.as_bytes().to_vec())
-        .bind(sealed.into_bytes())
-        .execute(&mut tx)
-        .await
-        .unwrap();
+        let staff = add_staff(&vault, &mut tx, EMAIL).await;
         sqlx::query("insert into staff_roles (tenant_id, staff_id, role) values ($1, $2, 'owner')")
             .bind(a)
             .bind(staff)
@@ -710,28 +695,34 @@ async fn o16_prune_keeps_the_policy_set_of_forty_nightly_backups() {
     assert!(!report.deleted.contains(ids.last().unwrap()));
 }
 
-/// Adds an owner with a unique address, asks to close shop `tenant` as of `at` (14 days
-/// of grace) the way the console does, and returns the owner's address.
-async fn ask_to_close(f: &Fixture, tenant: TenantId, at: chrono::DateTime<Utc>) -> String {
-    let email = format!("owner-{}@example.org", Uuid::new_v4().simple());
+/// A staff account in the transaction's shop whose address is sealed under the member's
+/// own subject key, as the console makes them.
+async fn add_staff(vault: &Vault, tx: &mut platform_tenancy::TenantTx, email: &str) -> Uuid {
     let staff = Uuid::new_v4();
-    let mut tx = f.admin.begin(tenant).await.unwrap();
-    let sealed = f
-        .vault
-        .seal_for_subject(&mut tx, staff, "staff_accounts.email", email.as_bytes())
+    let sealed = vault
+        .seal_for_subject(tx, staff, "staff_accounts.email", email.as_bytes())
         .await
         .unwrap();
     sqlx::query(
         "insert into staff_accounts (tenant_id, id, email_index, email_sealed, password_hash) \
          values ($1, $2, $3, $4, 'argon2-hash-placeholder')",
     )
-    .bind(tenant)
+    .bind(tx.tenant())
     .bind(staff)
     .bind(staff.as_bytes().to_vec())
     .bind(sealed.into_bytes())
-    .execute(&mut tx)
+    .execute(&mut *tx)
     .await
     .unwrap();
+    staff
+}
+
+/// Adds an owner with a unique address, asks to close shop `tenant` as of `at` (14 days
+/// of grace) the way the console does, and returns the owner's address.
+async fn ask_to_close(f: &Fixture, tenant: TenantId, at: chrono::DateTime<Utc>) -> String {
+    let email = format!("owner-{}@example.org", Uuid::new_v4().simple());
+    let mut tx = f.admin.begin(tenant).await.unwrap();
+    let staff = add_staff(&f.vault, &mut tx, &email).await;
     platform_audit::append(
         &mut tx,
         at,

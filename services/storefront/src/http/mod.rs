@@ -50,7 +50,7 @@ async fn access_log(request: Request, next: Next) -> Response {
 
 /// Any address no route of the shop answers.
 async fn no_such_page() -> platform_web::WebError {
-    platform_web::WebError::not_found("page.not_found", "There is no page at this address.")
+    platform_web::WebError::not_found("route.not_found", "There is no page at this address.")
 }
 
 /// The application.

@@ -123,10 +123,7 @@ pub async fn request(
         .into());
     }
     if standing.scheduled.is_some() {
-        return Err(ApiError::Conflict {
-            code: "closure.already_scheduled",
-            message: "The shop is already closing.".into(),
-        });
+        return Err(already_scheduled());
     }
     let Some(export) = standing.export else {
         return Err(ApiError::Conflict {
@@ -155,26 +152,20 @@ pub async fn request(
     .await?
     .rows_affected();
     if inserted == 0 {
-        return Err(ApiError::Conflict {
-            code: "closure.already_scheduled",
-            message: "The shop is already closing.".into(),
-        });
+        return Err(already_scheduled());
     }
     sqlx::query("update tenants set closes_at = $2 where id = $1")
         .bind(staff.tenant)
         .bind(close_at)
         .execute(&mut tx)
         .await?;
-    audit::record(
+    record(
         state,
         &mut tx,
         staff,
-        Entry {
-            action: "shop.close_requested",
-            objects: vec![format!("closure:{id}")],
-            classes: vec![],
-            purpose: "closing the shop",
-        },
+        "shop.close_requested",
+        id,
+        "closing the shop",
     )
     .await?;
     tx.commit().await?;
@@ -204,18 +195,45 @@ pub async fn cancel(state: &AppState, staff: &Staff) -> Result<(), ApiError> {
         .bind(staff.tenant)
         .execute(&mut tx)
         .await?;
-    audit::record(
+    record(
         state,
         &mut tx,
         staff,
-        Entry {
-            action: "shop.close_cancelled",
-            objects: vec![format!("closure:{id}")],
-            classes: vec![],
-            purpose: "keeping the shop",
-        },
+        "shop.close_cancelled",
+        id,
+        "keeping the shop",
     )
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+fn already_scheduled() -> ApiError {
+    ApiError::Conflict {
+        code: "closure.already_scheduled",
+        message: "The shop is already closing.".into(),
+    }
+}
+
+/// The audit event of a closure's request or cancellation (it shows no personal data).
+async fn record(
+    state: &AppState,
+    tx: &mut platform_tenancy::TenantTx,
+    staff: &Staff,
+    action: &str,
+    closure: Uuid,
+    purpose: &str,
+) -> Result<(), ApiError> {
+    audit::record(
+        state,
+        tx,
+        staff,
+        Entry {
+            action,
+            objects: vec![format!("closure:{closure}")],
+            classes: vec![],
+            purpose,
+        },
+    )
+    .await
 }

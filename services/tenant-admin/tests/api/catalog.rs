@@ -240,15 +240,7 @@ async fn csv_import_reports_every_bad_row_and_stores_nothing_then_round_trips() 
     assert_eq!(body["products_created"], 2);
     assert_eq!(body["variants"], 3);
 
-    let exported = s
-        .client
-        .get(format!("{}/api/v1/catalog.csv", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let exported = s.page("/api/v1/catalog.csv").await;
     assert!(exported.starts_with(HEADER.trim_end()), "{exported}");
     assert!(
         exported.contains("MUG-L") && exported.contains("\"A mug, blue\""),
@@ -569,15 +561,7 @@ async fn console_edits_products_variants_and_collections() {
             (res.status(), res.text().await.unwrap())
         }
     };
-    let page = s
-        .client
-        .get(format!("{}/products/{id}", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = s.page(&format!("/products/{id}")).await;
     assert!(page.contains("Edit Blue Mug") && page.contains("MUG-S"));
 
     let (status, _) = post(
@@ -660,15 +644,7 @@ async fn console_edits_products_variants_and_collections() {
     let (_, cols) = s.get("/api/v1/collections").await;
     let cid = cols[0]["id"].as_str().unwrap().to_owned();
     // The console shows where the collection is in the shop.
-    let page = s
-        .client
-        .get(format!("{}/collections/{cid}", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = s.page(&format!("/collections/{cid}")).await;
     assert!(
         page.contains("In your shop at")
             && page.contains("edit-shop.")
@@ -702,28 +678,12 @@ async fn console_edits_products_variants_and_collections() {
 
     // Deleting asks first: the edit page links to a confirmation page; the product is
     // still there until that page's button is pressed.
-    let edit = s
-        .client
-        .get(format!("{}/products/{id}", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let edit = s.page(&format!("/products/{id}")).await;
     assert!(
         edit.contains(&format!("href=\"/products/{id}/delete\"")),
         "{edit}"
     );
-    let ask = s
-        .client
-        .get(format!("{}/products/{id}/delete", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let ask = s.page(&format!("/products/{id}/delete")).await;
     assert!(
         ask.contains("This cannot be undone") && ask.contains("Keep it"),
         "{ask}"
@@ -745,15 +705,7 @@ async fn console_edits_products_variants_and_collections() {
         s.get(&format!("/api/v1/products/{id}")).await.0,
         StatusCode::NOT_FOUND
     );
-    let list = s
-        .client
-        .get(format!("{}/products?done=deleted", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let list = s.page("/products?done=deleted").await;
     assert!(list.contains("The product was deleted."), "{list}");
 }
 
@@ -1101,11 +1053,7 @@ async fn the_new_product_form_takes_a_decimal_comma_and_features_nothing_unasked
 async fn the_home_page_says_what_to_do_next_and_the_menu_marks_the_page() {
     let app = App::start().await;
     let s = app.shop("home-shop").await;
-    let html = |path: &'static str| {
-        let (c, url) = (s.client.clone(), format!("{}{path}", s.base));
-        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
-    };
-    let home = html("/").await;
+    let home = s.page("/").await;
     assert!(
         home.contains("href=\"/products/new\">Add your first product")
             && home.contains("Publish your privacy policy")
@@ -1122,8 +1070,8 @@ async fn the_home_page_says_what_to_do_next_and_the_menu_marks_the_page() {
     );
     let (status, _) = s.post("/api/v1/products", mug()).await;
     assert_eq!(status, StatusCode::CREATED);
-    assert!(html("/").await.contains("1 product in your catalog"));
-    let new = html("/products/new").await;
+    assert!(s.page("/").await.contains("1 product in your catalog"));
+    let new = s.page("/products/new").await;
     assert!(
         new.contains("<a href=\"/products/new\" aria-current=\"page\">New product</a>")
             && new.contains("<a href=\"/products\">Products</a>"),
