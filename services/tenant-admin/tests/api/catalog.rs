@@ -479,8 +479,14 @@ async fn console_pages_manage_settings_policy_and_csv_with_csrf() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.text().await.unwrap().contains("Settings saved."));
+    // Post, redirect, get: the saved page says so, and a reload sends nothing again.
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/settings?done=saved");
+    assert!(
+        s.page("/settings?done=saved")
+            .await
+            .contains("Settings saved.")
+    );
     assert_eq!(
         s.get("/api/v1/settings").await.1["checkout_fields"]["phone"],
         "hidden"

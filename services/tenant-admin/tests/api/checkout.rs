@@ -159,11 +159,11 @@ async fn checkout_settings_are_saved_checked_and_keep_rate_identity() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/settings/checkout?done=saved");
     assert!(
-        res.text()
+        s.page("/settings/checkout?done=saved")
             .await
-            .unwrap()
             .contains("Checkout settings saved.")
     );
     let (_, now) = s.get("/api/v1/checkout").await;

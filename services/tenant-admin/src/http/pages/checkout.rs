@@ -5,13 +5,14 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{Markup, html};
 use platform_auth::extract::{CheckedForm, PageSession};
+use platform_web::QueryParams;
 use serde::Deserialize;
 
-use super::layout::{error_box, input_problem, layout, notice, page};
+use super::layout::{Done, error_box, input_problem, layout, notice, page};
 use crate::app::AppState;
 use crate::app::checkout::{self, CheckoutInput, CheckoutSettings, ShippingRate, TaxRate};
 use crate::app::staff::Staff;
@@ -107,9 +108,18 @@ fn form(staff: &Staff, s: &CheckoutSettings, done: Option<&str>, error: Option<&
 async fn checkout_page(
     State(state): State<AppState>,
     PageSession(staff): PageSession<Staff>,
+    QueryParams(q): QueryParams<Done>,
 ) -> Result<Response, ApiError> {
     let s = checkout::get(&state, staff.tenant).await?;
-    Ok(page(StatusCode::OK, form(&staff, &s, None, None)))
+    Ok(page(
+        StatusCode::OK,
+        form(
+            &staff,
+            &s,
+            q.done.is_some().then_some("Checkout settings saved."),
+            None,
+        ),
+    ))
 }
 
 /// The form as posted: fixed fields plus numbered rows (`rate_country_0`, …).
@@ -164,10 +174,7 @@ async fn checkout_submit(
     CheckedForm(staff, f, _): CheckedForm<Staff, CheckoutForm, ShopAdmin>,
 ) -> Result<Response, ApiError> {
     match checkout::save(&state, staff.tenant, f.input()).await {
-        Ok(saved) => Ok(page(
-            StatusCode::OK,
-            form(&staff, &saved, Some("Checkout settings saved."), None),
-        )),
+        Ok(_) => Ok(Redirect::to("/settings/checkout?done=saved").into_response()),
         Err(e) => {
             let (status, message) = input_problem(e)?;
             let s = checkout::get(&state, staff.tenant).await?;

@@ -11,7 +11,7 @@ use platform_auth::extract::{CheckedForm, PageRole};
 use serde::Deserialize;
 
 use super::account::or_reauth;
-use super::layout::{error_box, input_problem, layout, notice, page};
+use super::layout::{Done, error_box, input_problem, layout, notice, page};
 use crate::app::AppState;
 use crate::app::closure::{self, CloseInput, MAX_GRACE_DAYS, MIN_GRACE_DAYS, Standing};
 use crate::app::staff::Staff;
@@ -40,11 +40,6 @@ struct CancelForm {
 }
 
 csrf_forms!(CloseForm, CancelForm);
-
-#[derive(Deserialize)]
-struct Done {
-    done: Option<String>,
-}
 
 fn markup(
     staff: &Staff,

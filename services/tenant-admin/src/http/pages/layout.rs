@@ -131,6 +131,14 @@ pub fn error_box(message: Option<&str>) -> Markup {
     }
 }
 
+/// `?done=…` in the address a change redirects to (post/redirect/get): the page says
+/// what went well. Only whether it is there counts, or a fixed key: never text from it.
+#[derive(serde::Deserialize, Default)]
+pub struct Done {
+    /// What was done.
+    pub done: Option<String>,
+}
+
 /// A notice after something went well.
 pub fn notice(message: Option<&str>) -> Markup {
     html! {

@@ -10,7 +10,7 @@ use platform_auth::extract::{CheckedForm, PageRole};
 use platform_web::QueryParams;
 use serde::Deserialize;
 
-use super::layout::{error_box, input_problem, layout, notice, page};
+use super::layout::{Done, error_box, input_problem, layout, notice, page};
 use crate::app::AppState;
 use crate::app::look::{self, Look, LookInput};
 use crate::app::staff::Staff;
@@ -34,11 +34,6 @@ struct LookForm {
 }
 
 csrf_forms!(LookForm);
-
-#[derive(Deserialize, Default)]
-struct Done {
-    done: Option<String>,
-}
 
 fn markup(staff: &Staff, look: &Look, done: Option<&str>, error: Option<&str>) -> Markup {
     layout(

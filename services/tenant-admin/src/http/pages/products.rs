@@ -12,7 +12,7 @@ use platform_web::{PathParams, QueryParams};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::layout::{error_box, input_problem, layout, lines, notice, page};
+use super::layout::{Done, error_box, input_problem, layout, lines, notice, page};
 use crate::app::products::{
     self, ProductInput, ProductPatch, VariantInput, VariantPatch, parse_price,
 };
@@ -316,12 +316,6 @@ fn edit_view(staff: &Staff, p: &Product, error: Option<&str>, done: Option<&str>
             p { a href={ "/products/" (p.id) "/delete" } { "Delete this product…" } }
         },
     )
-}
-
-/// `?done=…` after a change that went well.
-#[derive(Deserialize, Default)]
-struct Done {
-    done: Option<String>,
 }
 
 async fn edit_page(

@@ -3,15 +3,16 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{Markup, html};
 use platform_auth::extract::{CheckedForm, PageSession};
 use platform_domain::{CheckoutField, FieldRule};
+use platform_web::QueryParams;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::layout::{error_box, input_problem, layout, lines, notice, page};
+use super::layout::{Done, error_box, input_problem, layout, lines, notice, page};
 use crate::app::AppState;
 use crate::app::settings::{self, Settings, SettingsInput};
 use crate::app::staff::Staff;
@@ -64,9 +65,18 @@ fn settings_form(staff: &Staff, s: &Settings, done: Option<&str>, error: Option<
 async fn settings_page(
     State(state): State<AppState>,
     PageSession(staff): PageSession<Staff>,
+    QueryParams(q): QueryParams<Done>,
 ) -> Result<Response, ApiError> {
     let s = settings::get(&state, staff.tenant).await?;
-    Ok(page(StatusCode::OK, settings_form(&staff, &s, None, None)))
+    Ok(page(
+        StatusCode::OK,
+        settings_form(
+            &staff,
+            &s,
+            q.done.is_some().then_some("Settings saved."),
+            None,
+        ),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -105,10 +115,7 @@ async fn settings_submit(
         cart_ttl_days: f.cart_ttl_days,
     };
     match settings::save(&state, staff.tenant, input).await {
-        Ok(saved) => Ok(page(
-            StatusCode::OK,
-            settings_form(&staff, &saved, Some("Settings saved."), None),
-        )),
+        Ok(_) => Ok(Redirect::to("/settings?done=saved").into_response()),
         Err(e) => {
             let (status, message) = input_problem(e)?;
             let s = settings::get(&state, staff.tenant).await?;
