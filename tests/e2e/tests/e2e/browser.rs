@@ -358,13 +358,7 @@ async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_lin
     // The console fits a phone: the menu wraps, wide tables scroll inside themselves.
     at_phone_width(&c, "04-products").await;
     c.goto(&format!("{admin}/")).await.unwrap();
-    let home = c
-        .find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = main_text(&c).await;
     assert!(
         home.contains("Next steps") && home.contains("1 product in your catalog"),
         "{home}"

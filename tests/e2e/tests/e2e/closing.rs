@@ -11,16 +11,6 @@ use crate::privacy_requests::{backups, count_of, tenant, wait_for_nth};
 
 const OWNER: &str = "owner@alpine.example";
 
-async fn reauth(shop: &Shop) {
-    let reauth = shop
-        .console(reqwest::Method::POST, "/api/v1/reauth")
-        .json(&serde_json::json!({ "password": PASSWORD, "code": shop.authenticator.code().await }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reauth.status(), StatusCode::NO_CONTENT);
-}
-
 fn location(res: &reqwest::Response) -> String {
     res.headers()["location"].to_str().unwrap().to_owned()
 }
@@ -39,7 +29,7 @@ async fn o11_an_owner_closes_the_shop_and_receives_a_signed_deletion_certificate
     assert!(refused.text().await.unwrap().contains("full export"));
 
     // The full export, after password and code.
-    reauth(&shop).await;
+    shop.reauth().await;
     let made = shop.submit("/export", &[]).await.text().await.unwrap();
     assert!(made.contains("href=\"/export/"), "{made}");
 

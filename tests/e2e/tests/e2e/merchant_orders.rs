@@ -150,6 +150,17 @@ impl Shop {
             .unwrap()
     }
 
+    /// Gives the owner's password and code again (sensitive actions ask for them).
+    pub(crate) async fn reauth(&self) {
+        let reauth = self
+            .console(reqwest::Method::POST, "/api/v1/reauth")
+            .json(&json!({ "password": PASSWORD, "code": self.authenticator.code().await }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reauth.status(), StatusCode::NO_CONTENT);
+    }
+
     /// Posts a console form with the page's CSRF field.
     pub(crate) async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let page = self.page("/orders").await;

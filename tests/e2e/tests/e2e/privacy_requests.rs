@@ -11,7 +11,7 @@ use platform_tenancy::{TenantDb, TenantId};
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 
-use crate::merchant_orders::{PASSWORD, Shop};
+use crate::merchant_orders::Shop;
 
 /// What the buyer typed at checkout, as a scan looks for it.
 fn needles(shop: &Shop) -> Vec<String> {
@@ -221,13 +221,7 @@ pub(crate) async fn erase(shop: &Shop, id: &str) {
         return;
     }
     assert!(to.starts_with("/account/reauth"), "{to}");
-    let reauth = shop
-        .console(reqwest::Method::POST, "/api/v1/reauth")
-        .json(&serde_json::json!({ "password": PASSWORD, "code": shop.authenticator.code().await }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reauth.status(), StatusCode::NO_CONTENT);
+    shop.reauth().await;
     let erase = shop
         .submit(&format!("/requests/{id}/answer"), &[("step", "erase")])
         .await;
@@ -341,13 +335,7 @@ async fn o13_a_merchant_exports_the_whole_shop_with_a_checksum_manifest() {
     let made = shop.submit("/export", &[]).await;
     let page = if made.status() == StatusCode::SEE_OTHER {
         // Asked for password and code again first.
-        let reauth = shop
-            .console(reqwest::Method::POST, "/api/v1/reauth")
-            .json(&serde_json::json!({ "password": PASSWORD, "code": shop.authenticator.code().await }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(reauth.status(), StatusCode::NO_CONTENT);
+        shop.reauth().await;
         shop.submit("/export", &[]).await.text().await.unwrap()
     } else {
         made.text().await.unwrap()
