@@ -7,7 +7,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use platform_domain::{Invalid, Permission};
-use sqlx::Row;
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -23,7 +22,7 @@ pub const MIN_GRACE_DAYS: i64 = 14;
 pub const MAX_GRACE_DAYS: i64 = 90;
 
 /// A closure that is scheduled.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Scheduled {
     /// When it was asked for.
     pub requested_at: DateTime<Utc>,
@@ -32,7 +31,7 @@ pub struct Scheduled {
 }
 
 /// The export a closure can rely on: the newest whose link still works.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UsableExport {
     /// SHA-256 of the ZIP.
     pub sha256: Vec<u8>,
@@ -66,33 +65,19 @@ pub async fn standing(state: &AppState, staff: &Staff) -> Result<Standing, ApiEr
     let now = state.clock.now();
     let mut tx = state.db.begin(staff.tenant).await?;
     let handle = db::shops::get(&mut tx).await?.handle;
-    let scheduled = sqlx::query(
+    let scheduled: Option<Scheduled> = sqlx::query_as(
         "select requested_at, close_at from ledger.shop_closures \
          where cancelled_at is null and closed_at is null",
     )
     .fetch_optional(&mut tx)
-    .await?
-    .map(|r| -> Result<Scheduled, sqlx::Error> {
-        Ok(Scheduled {
-            requested_at: r.try_get("requested_at")?,
-            close_at: r.try_get("close_at")?,
-        })
-    })
-    .transpose()?;
-    let export = sqlx::query(
-        "select sha256, created_at from shop_exports where expires_at > $1 \
+    .await?;
+    let export: Option<UsableExport> = sqlx::query_as(
+        "select sha256, created_at as made_at from shop_exports where expires_at > $1 \
          order by created_at desc limit 1",
     )
     .bind(now)
     .fetch_optional(&mut tx)
-    .await?
-    .map(|r| -> Result<UsableExport, sqlx::Error> {
-        Ok(UsableExport {
-            sha256: r.try_get("sha256")?,
-            made_at: r.try_get("created_at")?,
-        })
-    })
-    .transpose()?;
+    .await?;
     tx.commit().await?;
     Ok(Standing {
         handle,
