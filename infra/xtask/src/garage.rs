@@ -28,6 +28,8 @@ const RPC_ADDR: &str = "127.0.0.1:3901";
 pub const REGION: &str = "garage";
 /// The dev stack's backup bucket.
 pub const BUCKET: &str = "platform-backups";
+/// The dev stack's product-picture bucket (created by the first upload).
+pub const IMAGES_BUCKET: &str = "platform-images";
 
 /// Endpoint and credentials of the dev S3.
 pub struct S3Dev {

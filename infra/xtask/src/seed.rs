@@ -107,6 +107,51 @@ pub const DEMO_SHOPS: [DemoShop; 2] = [
     },
 ];
 
+/// A demo product picture, drawn here rather than shipped (no licence to track): a
+/// studio backdrop tinted with the shop's accent colour and a lit disc whose place and
+/// rings differ per product. 1200 × 900 JPEG, so the storefront stores it in 320, 640
+/// and 640 px widths and its own 1200.
+pub fn demo_picture(accent: &str, index: usize) -> anyhow::Result<Vec<u8>> {
+    let hex = accent.trim_start_matches('#');
+    let channel = |i: usize| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("80"), 16);
+    let tint = [channel(0)?, channel(2)?, channel(4)?].map(f32::from);
+    let mix = |a: [f32; 3], b: [f32; 3], t: f32| {
+        image::Rgb([0, 1, 2].map(|c| (a[c] + (b[c] - a[c]) * t).round().clamp(0.0, 255.0) as u8))
+    };
+    let white = [250.0, 250.0, 248.0];
+    let (w, h) = (1200u32, 900u32);
+    let cx = w as f32 * (0.3 + 0.2 * (index % 3) as f32);
+    let cy = h as f32 * (0.45 + 0.05 * (index % 2) as f32);
+    let radius = 220.0 + 30.0 * (index % 4) as f32;
+    let rings = 18.0 + 6.0 * (index % 3) as f32;
+    let picture = image::RgbImage::from_fn(w, h, |x, y| {
+        let (fx, fy) = (x as f32, y as f32);
+        let d = ((fx - cx).powi(2) + (fy - cy).powi(2)).sqrt();
+        // The disc's shadow on the floor, then the disc, then the backdrop.
+        let shadow = ((fx - cx - 40.0) / (radius * 1.1)).powi(2)
+            + ((fy - cy - radius * 0.95) / (radius * 0.25)).powi(2);
+        if d < radius {
+            let light = 1.0 - d / radius;
+            let ring = if ((d / rings) as i32) % 2 == 0 {
+                0.08
+            } else {
+                0.0
+            };
+            mix(tint, white, (0.15 + 0.45 * light.powi(2) + ring).min(0.9))
+        } else if shadow < 1.0 {
+            mix(white, tint, 0.25 * (1.0 - shadow))
+        } else {
+            mix(white, tint, 0.06 + 0.12 * fy / h as f32)
+        }
+    });
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(picture).write_to(
+        &mut std::io::Cursor::new(&mut out),
+        image::ImageFormat::Jpeg,
+    )?;
+    Ok(out)
+}
+
 /// A client for the dev stack's HTTPS services, trusting the dev CA.
 pub fn client(ca_pem: &str) -> anyhow::Result<reqwest::Client> {
     Ok(platform_testkit::https_client(ca_pem)?
@@ -267,6 +312,37 @@ pub async fn demo_shops(ca_pem: &str, admin_base: &str) -> anyhow::Result<Vec<Va
                 .json(&json!({}))
                 .send()
                 .await?;
+        }
+        // A picture for each demo product that has none (generated here, see
+        // `demo_picture`), uploaded like a merchant's.
+        let listed: Value = client
+            .get(format!("{admin_base}/api/v1/products"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        for (i, p) in listed.as_array().into_iter().flatten().enumerate() {
+            let bare = p["images"].as_array().is_none_or(|a| a.is_empty());
+            let (Some(id), Some(title)) = (p["id"].as_str(), p["title"].as_str()) else {
+                continue;
+            };
+            if !bare || !shop.products.iter().any(|d| d.0 == title) {
+                continue;
+            }
+            let alt = format!("Illustration of {title}");
+            let res = client
+                .post(reqwest::Url::parse_with_params(
+                    &format!("{admin_base}/api/v1/products/{id}/images"),
+                    [("alt", alt.as_str())],
+                )?)
+                .header("x-csrf-token", &csrf)
+                .header("content-type", "image/jpeg")
+                .body(demo_picture(shop.look.0, i)?)
+                .send()
+                .await?;
+            if res.status() != StatusCode::CREATED {
+                bail!("demo picture of {title} failed: {}", res.status());
+            }
         }
         // Its own look, each start (the demo shops look different).
         let (accent, title, text) = shop.look;

@@ -257,10 +257,12 @@ fn spawn(
     service: &ServiceSpec,
     certs: &Certs,
     kek: &PathBuf,
+    s3: &crate::garage::S3Dev,
     profile: &str,
 ) -> anyhow::Result<Child> {
     let bin = root().join("target").join(profile).join(service.package);
     command(service, certs, kek, profile)?
+        .envs(images_env(service.env_prefix, s3))
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .spawn()
@@ -369,9 +371,28 @@ fn signing_seed(name: &str) -> anyhow::Result<PathBuf> {
 /// audit chains (every 100 events, at least hourly; looked at every minute) and closes
 /// the shops whose closure is due (looked at every 5 seconds), mailing the certificates
 /// to maildev.
+/// Where a service keeps or reads product pictures: the dev Garage's picture bucket.
+fn images_env(prefix: &str, s3: &crate::garage::S3Dev) -> Vec<(String, String)> {
+    if !matches!(prefix, "APP_STOREFRONT" | "APP_TENANT_ADMIN" | "APP_BACKUP") {
+        return Vec::new();
+    }
+    [
+        ("IMAGES_BUCKET", crate::garage::IMAGES_BUCKET),
+        ("IMAGES_S3_ENDPOINT", &s3.endpoint),
+        ("IMAGES_S3_REGION", crate::garage::REGION),
+        ("IMAGES_S3_ACCESS_KEY_ID", &s3.access_key_id),
+        ("IMAGES_S3_SECRET_ACCESS_KEY", &s3.secret_access_key),
+        ("IMAGES_S3_PATH_STYLE", "true"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (format!("{prefix}_{k}"), v.to_owned()))
+    .collect()
+}
+
 fn spawn_backup(s3: &crate::garage::S3Dev, kek: &PathBuf, profile: &str) -> anyhow::Result<Child> {
     let bin = root().join("target").join(profile).join("backup");
     Command::new(&bin)
+        .envs(images_env("APP_BACKUP", s3))
         .env("APP_BACKUP_AUDIT_KEY_FILE", audit_key()?)
         .arg("worker")
         .env("APP_BACKUP_DATABASE_URL", db::url_for("backup")?)
@@ -491,6 +512,7 @@ async fn start(release: bool, children: &mut Vec<(&'static str, Child)>) -> anyh
                 service,
                 &certs,
                 &kek,
+                &s3,
                 if release { "release" } else { "debug" },
             )?,
         ));

@@ -38,6 +38,10 @@ pub enum Refusal {
     /// The form does not parse.
     #[error("malformed form")]
     Form(#[source] axum::extract::rejection::FormRejection),
+    /// A file upload (`multipart/form-data`) does not parse (422) or is larger than the
+    /// route takes (413).
+    #[error("malformed upload: {1}")]
+    Upload(axum::http::StatusCode, String),
 }
 
 /// A service's state that can tell who a request's session belongs to.
@@ -161,6 +165,88 @@ where
             return Err(Refusal::Forbidden.into());
         }
         Ok(CheckedForm(principal, form, PhantomData))
+    }
+}
+
+/// One part of an uploaded form.
+#[derive(Debug, Clone)]
+pub struct UploadedPart {
+    /// The field name.
+    pub name: String,
+    /// The file name the browser sent (files only).
+    pub file_name: Option<String>,
+    /// The content.
+    pub bytes: axum::body::Bytes,
+}
+
+/// The parts of an uploaded form, in the order sent.
+#[derive(Debug, Clone, Default)]
+pub struct UploadedForm {
+    /// Every part.
+    pub parts: Vec<UploadedPart>,
+}
+
+impl UploadedForm {
+    /// The text of a field (empty when absent or not UTF-8).
+    pub fn text(&self, name: &str) -> &str {
+        self.parts
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| std::str::from_utf8(&p.bytes).ok())
+            .unwrap_or("")
+    }
+
+    /// The files sent under `name` (a browser sends an empty one when none was chosen;
+    /// those are left out).
+    pub fn files<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a UploadedPart> + 'a {
+        self.parts
+            .iter()
+            .filter(move |p| p.name == name && p.file_name.is_some() && !p.bytes.is_empty())
+    }
+}
+
+/// Console upload form (`multipart/form-data`): as [`CheckedForm`], with the CSRF token in
+/// a `csrf` part. The whole form is read first; the route's body limit bounds it.
+pub struct CheckedUpload<P, Req = Anyone>(pub P, pub UploadedForm, pub PhantomData<Req>);
+
+impl<S, P, Req> FromRequest<S> for CheckedUpload<P, Req>
+where
+    S: SessionAuthority<P>,
+    P: Principal,
+    Req: RoleRequirement<P::Roles>,
+{
+    type Rejection = S::Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let principal = session(request.headers(), request.extensions(), state).await?;
+        let mut multipart = axum::extract::Multipart::from_request(request, state)
+            .await
+            .map_err(|e| S::Error::from(Refusal::Upload(e.status(), e.body_text())))?;
+        let mut form = UploadedForm::default();
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|e| S::Error::from(Refusal::Upload(e.status(), e.body_text())))?
+        {
+            let name = field.name().unwrap_or_default().to_owned();
+            let file_name = field.file_name().map(str::to_owned);
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| S::Error::from(Refusal::Upload(e.status(), e.body_text())))?;
+            form.parts.push(UploadedPart {
+                name,
+                file_name,
+                bytes,
+            });
+        }
+        if !secrets_equal(form.text("csrf"), principal.csrf_token()) {
+            return Err(Refusal::Csrf.into());
+        }
+        if !Req::allows(principal.roles()) {
+            return Err(Refusal::Forbidden.into());
+        }
+        Ok(CheckedUpload(principal, form, PhantomData))
     }
 }
 

@@ -108,6 +108,11 @@ uuid_id!(
     "subscription"
 );
 uuid_id!(
+    /// A picture of a product, stored in the object store in a few widths.
+    ImageId,
+    "image"
+);
+uuid_id!(
     /// A shipping rate of a shop.
     ShippingRateId,
     "shipping rate"

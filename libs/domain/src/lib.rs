@@ -38,8 +38,8 @@ pub use country::Country;
 pub use data_class::{Access, Clearance, DataClass, MASK, Permission, RoleSet, Shown, StaffRole};
 pub use host::is_dns_name;
 pub use ids::{
-    CollectionId, IdError, NewsletterId, OrderId, PolicyId, ProductId, RequestId, ShippingRateId,
-    StaffId, SubscriptionId, VariantId,
+    CollectionId, IdError, ImageId, NewsletterId, OrderId, PolicyId, ProductId, RequestId,
+    ShippingRateId, StaffId, SubscriptionId, VariantId,
 };
 pub use invalid::Invalid;
 pub use money::{Currency, Money, MoneyError, percent_text};

@@ -334,6 +334,36 @@ pub fn s3_settings() -> Result<S3Settings, String> {
     })
 }
 
+pub use platform_images::S3Config;
+
+/// A photo-like JPEG of `width` × `height` (every pixel different, so it compresses as a
+/// photo does), for upload tests.
+pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 199) as u8])
+    });
+    let mut out = Vec::new();
+    // Encoding an in-memory picture into a Vec cannot fail but for a bug in the encoder.
+    let _ = image::DynamicImage::ImageRgb8(picture).write_to(
+        &mut std::io::Cursor::new(&mut out),
+        image::ImageFormat::Jpeg,
+    );
+    out
+}
+
+/// The dev S3 as a picture store in `bucket` (each test suite its own bucket).
+pub fn images_s3(bucket: &str) -> Result<platform_images::S3Config, String> {
+    let s3 = s3_settings()?;
+    Ok(platform_images::S3Config {
+        endpoint: Some(s3.endpoint),
+        region: s3.region,
+        bucket: bucket.to_owned(),
+        access_key_id: s3.access_key_id,
+        secret_access_key: secrecy::SecretString::from(s3.secret_access_key),
+        path_style: true,
+    })
+}
+
 /// The development SMTP server's address for tests (`PLATFORM_SMTP_URL`, default
 /// `smtp://127.0.0.1:1025`: maildev, started by `cargo xtask test` and `cargo xtask up`).
 pub fn smtp_url() -> String {

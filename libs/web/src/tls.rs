@@ -23,6 +23,25 @@ fn tls_err(what: &Path, cause: impl Into<TlsCause>) -> StartError {
     }
 }
 
+/// A client configuration for the open web: the system's trusted roots (whatever of
+/// them parse), no client certificate. Only for fetching what a merchant names by
+/// address; platform services trust their own CA ([`client_config`]).
+pub fn public_client_config() -> Result<rustls::ClientConfig, StartError> {
+    let mut roots = RootCertStore::empty();
+    let found = rustls_native_certs::load_native_certs();
+    let (added, _ignored) = roots.add_parsable_certificates(found.certs);
+    if added == 0 {
+        tracing::warn!(
+            "no trusted root certificates found on this system: https fetches will fail"
+        );
+    }
+    Ok(rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_err(Path::new("system roots"), e))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
 /// Reads a PEM certificate chain.
 pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, StartError> {
     let certs = CertificateDer::pem_file_iter(path)

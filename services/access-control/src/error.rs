@@ -104,6 +104,8 @@ impl From<Refusal> for ApiError {
             Refusal::Forbidden => ApiError::Forbidden,
             Refusal::Csrf => ApiError::Csrf,
             Refusal::Form(e) => ApiError::Form(e),
+            // The staff console takes no uploads.
+            Refusal::Upload(..) => ApiError::NotFound,
         }
     }
 }

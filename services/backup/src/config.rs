@@ -27,6 +27,9 @@ pub struct Config {
     pub audit: Option<AuditConfig>,
     /// Closing shops; none: the worker closes no shop.
     pub closing: Option<ClosingConfig>,
+    /// The product pictures' bucket (`IMAGES_BUCKET`, `IMAGES_S3_*`): a closing shop's
+    /// pictures are deleted from it. None: the platform stores no pictures.
+    pub images: Option<platform_images::S3Config>,
 }
 
 /// How the worker closes shops whose closure is due.
@@ -93,6 +96,7 @@ impl Config {
                     check_secs: env.parse_or("AUDIT_CHECK_SECS", 60u64)?,
                 }),
             },
+            images: platform_images::config_from_env(&env)?,
             closing: match env.optional("CERTIFICATE_KEY_FILE") {
                 None => None,
                 Some(_) => Some(ClosingConfig {

@@ -87,7 +87,10 @@ impl Application {
                 check_secs: c.check_secs,
             }),
         };
-        let backups = Backups::new(db.clone(), platform_vault::Vault::new(config.kek), store);
+        let mut backups = Backups::new(db.clone(), platform_vault::Vault::new(config.kek), store);
+        if let Some(images) = &config.images {
+            backups = backups.with_images(platform_images::ImageStore::new(images));
+        }
         Ok(Application {
             db,
             backups,

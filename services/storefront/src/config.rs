@@ -28,6 +28,9 @@ pub struct Config {
     /// The payment processor's origin (`https://pay.localhost:8446`): checkout forms may
     /// end there. None: the shop takes orders without online payment.
     pub payment_origin: Option<String>,
+    /// Where product pictures are kept (`IMAGES_BUCKET`, `IMAGES_S3_*`); none: pictures
+    /// answer 404 and pages show plain boxes.
+    pub images: Option<platform_images::S3Config>,
 }
 
 impl Config {
@@ -42,6 +45,7 @@ impl Config {
             cart_ca: env.file("CART_CA")?,
             cart_identity: (env.file("CART_CLIENT_CERT")?, env.file("CART_CLIENT_KEY")?),
             posts_per_network_per_minute: env.parse_or("POSTS_PER_NETWORK_PER_MINUTE", 120)?,
+            images: platform_images::config_from_env(&env)?,
             payment_origin: match env.optional("PAYMENT_ORIGIN") {
                 None => None,
                 Some(origin) => {

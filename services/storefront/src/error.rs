@@ -30,6 +30,9 @@ pub enum ShopError {
     /// The tenancy layer failed.
     #[error("tenancy")]
     Tenancy(#[from] platform_tenancy::TenancyError),
+    /// The picture store failed.
+    #[error("object store")]
+    Objects(#[from] platform_images::ObjectsError),
     /// A JSON answer could not be built.
     #[error("serialisation")]
     Json(#[from] serde_json::Error),
@@ -78,6 +81,13 @@ impl IntoResponse for ShopError {
                 CART_RETRY_AFTER_SECS,
             )
             .with_cause(unavailable)
+            .into_response(),
+            ShopError::Objects(e) => WebError::unavailable(
+                "images.unavailable",
+                "This picture is unavailable for a moment.",
+                CART_RETRY_AFTER_SECS,
+            )
+            .with_cause(e)
             .into_response(),
             other => WebError::internal(other).into_response(),
         }

@@ -63,6 +63,8 @@ pub struct AppState {
     /// The page policy of checkout pages whose forms end on the payment processor's
     /// page; none when the shop takes no online payment.
     pub pay_csp: Option<axum::http::HeaderValue>,
+    /// Product pictures (none: they answer 404).
+    pub images: Option<platform_images::ImageStore>,
 }
 
 /// Why the storefront could not start.
@@ -130,6 +132,7 @@ impl Application {
                     .payment_origin
                     .as_deref()
                     .and_then(platform_web::csp_with_form_target),
+                images: config.images.as_ref().map(platform_images::ImageStore::new),
             },
         })
     }

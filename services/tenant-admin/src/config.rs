@@ -45,6 +45,12 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Staff mail (invitations, access reviews); none: the outbox waits.
     pub mail: Option<MailLink>,
+    /// Where product pictures are kept (`IMAGES_BUCKET`, `IMAGES_S3_*`); none: uploads
+    /// answer 503 `images.unavailable`.
+    pub images: Option<platform_images::S3Config>,
+    /// Lets catalog imports fetch pictures from this machine and private networks
+    /// (`IMAGES_FETCH_PRIVATE`; development and tests only, false by default).
+    pub fetch_private_images: bool,
 }
 
 /// How staff mail leaves.
@@ -104,6 +110,8 @@ impl Config {
                     every: std::time::Duration::from_secs(env.parse_or("MAIL_EVERY_SECS", 5)?),
                 }),
             },
+            images: platform_images::config_from_env(&env)?,
+            fetch_private_images: env.parse_or("IMAGES_FETCH_PRIVATE", false)?,
             orders: match env.optional("ORDERS_URL") {
                 None => None,
                 Some(url) => Some(OrdersLink {

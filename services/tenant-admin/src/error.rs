@@ -47,6 +47,18 @@ pub enum ApiError {
     /// A form that does not parse (422).
     #[error("malformed form")]
     Form(#[source] axum::extract::rejection::FormRejection),
+    /// An upload form that does not parse (422) or is too large (413).
+    #[error("malformed upload: {1}")]
+    Upload(axum::http::StatusCode, String),
+    /// Pictures are not set up on this deployment (503).
+    #[error("pictures unavailable")]
+    ImagesUnavailable,
+    /// A picture was refused (422, or 413 when too large).
+    #[error("picture refused: {0}")]
+    Image(#[from] platform_images::ImageError),
+    /// The object store failed (502).
+    #[error("object store")]
+    Objects(#[from] platform_images::ObjectsError),
     /// Too many attempts; retry after the given seconds (429).
     #[error("throttled: {0}")]
     Throttled(&'static str, u32),
@@ -119,6 +131,7 @@ impl From<Refusal> for ApiError {
             Refusal::Forbidden => ApiError::Forbidden,
             Refusal::Csrf => ApiError::Csrf,
             Refusal::Form(e) => ApiError::Form(e),
+            Refusal::Upload(status, message) => ApiError::Upload(status, message),
         }
     }
 }
@@ -196,6 +209,41 @@ impl ApiError {
                 "request.invalid_form",
                 e.body_text().into(),
             ),
+            ApiError::Upload(status, message) if *status == S::PAYLOAD_TOO_LARGE => (
+                S::PAYLOAD_TOO_LARGE,
+                "image.too_large",
+                format!("The upload is larger than the 10 MB a picture may be ({message}).").into(),
+            ),
+            ApiError::Upload(_, message) => (
+                S::UNPROCESSABLE_ENTITY,
+                "request.invalid_upload",
+                message.clone().into(),
+            ),
+            ApiError::ImagesUnavailable => (
+                S::SERVICE_UNAVAILABLE,
+                "images.unavailable",
+                "Pictures cannot be stored on this installation right now.".into(),
+            ),
+            ApiError::Image(e @ platform_images::ImageError::TooLarge) => (
+                S::PAYLOAD_TOO_LARGE,
+                e.code(),
+                format!("The picture was refused: {e}.").into(),
+            ),
+            ApiError::Image(e @ platform_images::ImageError::Encode) => (
+                S::INTERNAL_SERVER_ERROR,
+                e.code(),
+                format!("The picture could not be stored: {e}.").into(),
+            ),
+            ApiError::Image(e) => (
+                S::UNPROCESSABLE_ENTITY,
+                e.code(),
+                format!("The picture was refused: {e}.").into(),
+            ),
+            ApiError::Objects(_) => (
+                S::BAD_GATEWAY,
+                "images.store_failed",
+                "The picture store did not answer. Please try again in a moment.".into(),
+            ),
             ApiError::Throttled(code, _) => (
                 S::TOO_MANY_REQUESTS,
                 code,
@@ -264,7 +312,16 @@ impl ApiError {
     pub fn is_input_problem(&self) -> bool {
         matches!(
             self,
-            ApiError::Invalid(_) | ApiError::InvalidRows(_) | ApiError::Conflict { .. }
+            ApiError::Invalid(_)
+                | ApiError::InvalidRows(_)
+                | ApiError::Conflict { .. }
+                | ApiError::Upload(..)
+                | ApiError::Image(
+                    platform_images::ImageError::TooLarge
+                        | platform_images::ImageError::UnsupportedType
+                        | platform_images::ImageError::NotAnImage
+                        | platform_images::ImageError::TooManyPixels
+                )
         )
     }
 }

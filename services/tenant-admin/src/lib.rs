@@ -104,6 +104,8 @@ impl Application {
             shop_domain: Arc::from(config.shop_domain.as_str()),
             storefront_port: config.storefront_port,
             housekeeping: Arc::default(),
+            images: config.images.as_ref().map(platform_images::ImageStore::new),
+            fetcher: app::images::Fetcher::new(config.fetch_private_images)?,
             orders: match &config.orders {
                 None => None,
                 Some(link) => {

@@ -37,6 +37,14 @@ pub struct CartEndpoint {
     pub identity: (PathBuf, PathBuf),
 }
 
+/// The bucket the end-to-end tests keep product pictures in (the dev Garage).
+pub const IMAGES_BUCKET: &str = "e2e-images";
+
+/// The end-to-end tests' picture store.
+pub fn images() -> Result<platform_testkit::S3Config, Error> {
+    platform_testkit::images_s3(IMAGES_BUCKET).map_err(Error::from)
+}
+
 /// The platform's key-encryption key, one per test process as in production one per
 /// platform: services that open each other's sealed data (a shop's keys made by the
 /// console, used by orders) must unwrap with the same KEK.
@@ -284,6 +292,7 @@ pub fn spawn_storefront(
         cart_identity: cart.identity.clone(),
         posts_per_network_per_minute: 100_000,
         payment_origin: payment_origin.map(str::to_owned),
+        images: Some(images()?),
     })?;
     let (port, state) = (app.https_port(), app.state());
     tokio::spawn(app.run_until_stopped(std::future::pending()));
@@ -327,6 +336,9 @@ pub fn spawn_tenant_admin(
             from: "staff@shop.localhost".to_owned(),
             every: std::time::Duration::from_millis(300),
         }),
+        images: Some(images()?),
+        // The tests' own picture server listens on this machine.
+        fetch_private_images: true,
     })?;
     let base = format!("https://localhost:{}", app.https_port());
     tokio::spawn(app.run_until_stopped(std::future::pending()));

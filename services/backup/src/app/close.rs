@@ -93,6 +93,7 @@ impl Backups {
             {
                 self.store.delete(&object.key).await?;
             }
+            self.delete_pictures(tenant).await;
             tracing::info!("shop closed: every row deleted, keys destroyed");
         }
         Ok(certificate)
@@ -312,6 +313,21 @@ impl Backups {
         Ok(sent)
     }
 
+    /// Removes a closed shop's product pictures; a failure is logged and the next
+    /// [`Backups::prune_closed`] tries again.
+    async fn delete_pictures(&self, tenant: TenantId) {
+        let Some(images) = &self.images else {
+            return;
+        };
+        match images.delete_shop(tenant.as_uuid()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(objects = n, "a closed shop's pictures deleted"),
+            Err(e) => {
+                tracing::warn!(error = %e, "deleting a closed shop's pictures failed; the next prune retries");
+            }
+        }
+    }
+
     /// Deletes each backup of a closed shop once it is older than the shop's backup
     /// horizon (as its policy stood when it closed), and unfinished ones at once; records
     /// when the last one went.
@@ -321,6 +337,7 @@ impl Backups {
     ) -> Result<Vec<(TenantId, ClosedPrune)>, BackupError> {
         let mut out = Vec::new();
         for tenant in self.closed_tenants().await? {
+            self.delete_pictures(tenant).await;
             let mut tx = self.db.begin(tenant).await?;
             let row: Option<(Uuid, Option<i32>)> = sqlx::query_as(
                 "select id, backup_horizon_days from ledger.shop_closures \
@@ -371,6 +388,7 @@ fn statements(handle: &str) -> Vec<String> {
     vec![
         "Staff accounts, sessions, login records and invitations: deleted; nobody can sign in to the shop's console any more.".to_owned(),
         "The shop's audit log and its signed checkpoints, in the database and in object storage: deleted.".to_owned(),
+        "Product pictures in object storage: deleted.".to_owned(),
         "Carts in the cart store: their details were sealed under the shop's keys, now destroyed; each expires on its own within the cart lifetime the shop had set.".to_owned(),
         "Erasure requests and their certificates, exports and newsletters: deleted with the rows above.".to_owned(),
         format!("What stays on the platform: a record that shop `{handle}` existed and was closed, without its name or host names, so that its address is not handed to someone else by mistake; and the record of this closure with this certificate."),

@@ -82,6 +82,8 @@ pub struct Backups {
     db: TenantDb,
     vault: Vault,
     store: ObjectStore,
+    /// Product pictures (their own bucket): not backed up, but removed when a shop closes.
+    images: Option<platform_images::ImageStore>,
 }
 
 /// Ends the transaction that holds the tenant's lock: commits on success, and on failure
@@ -174,7 +176,18 @@ fn metrics() -> Metrics {
 impl Backups {
     /// Operations over the `backup` role's pool, the vault and a bucket.
     pub fn new(db: TenantDb, vault: Vault, store: ObjectStore) -> Self {
-        Backups { db, vault, store }
+        Backups {
+            db,
+            vault,
+            store,
+            images: None,
+        }
+    }
+
+    /// Also removes a closing shop's product pictures from `images`.
+    pub fn with_images(mut self, images: platform_images::ImageStore) -> Self {
+        self.images = Some(images);
+        self
     }
 
     /// The object store.

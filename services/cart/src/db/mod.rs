@@ -51,7 +51,11 @@ pub async fn variants(
     sqlx::query_as(
         "select v.id, p.handle as product_handle, p.title as product_title, \
                 v.title as variant_title, v.sku, v.price_minor, v.currency, v.stock, \
-                p.status, p.image_urls[1] as image_url \
+                p.status, \
+                (select '/images/' || i.id || '/' || i.widths[1] \
+                        || case i.format when 'png' then '.png' else '.jpg' end \
+                   from product_images i where i.tenant_id = p.tenant_id and i.product_id = p.id \
+                  order by i.position, i.created_at limit 1) as image_url \
          from variants v join products p on p.tenant_id = v.tenant_id and p.id = v.product_id \
          where v.id = any($1)",
     )

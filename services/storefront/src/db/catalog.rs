@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, Utc};
-use platform_domain::{CheckoutFields, Currency, Money, ProductId, VariantId};
+use platform_domain::{CheckoutFields, Currency, ImageId, Money, ProductId, VariantId};
 use platform_tenancy::TenantTx;
 use serde::Serialize;
 use serde_json::Value;
@@ -12,8 +12,73 @@ use serde_json::Value;
 /// Products per page.
 pub const PAGE: i64 = 24;
 
+/// A product picture as pages and the API show it: the addresses of its stored widths,
+/// for `src` and `srcset`, its alt text and its shape.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Picture {
+    /// A middle width (`/images/<id>/640.jpg`).
+    pub src: String,
+    /// Every width (`/images/<id>/320.jpg 320w, /images/<id>/640.jpg 640w`).
+    pub srcset: String,
+    /// The merchant's description of it.
+    pub alt: String,
+    /// Upright width in pixels.
+    pub width: i32,
+    /// Upright height in pixels.
+    pub height: i32,
+}
+
+/// A `product_images` row.
+#[derive(sqlx::FromRow)]
+pub struct PictureRow {
+    id: ImageId,
+    format: String,
+    widths: Vec<i32>,
+    width: i32,
+    height: i32,
+    alt: String,
+}
+
+impl From<PictureRow> for Picture {
+    fn from(r: PictureRow) -> Self {
+        let ext = platform_images::Format::parse(&r.format)
+            .unwrap_or(platform_images::Format::Jpeg)
+            .extension();
+        let address = |w: i32| format!("/images/{}/{w}.{ext}", r.id);
+        // The widest width up to 640 (else the narrowest): sharp on most screens before
+        // the browser picks from the srcset.
+        let middle = r
+            .widths
+            .iter()
+            .copied()
+            .filter(|w| *w <= 640)
+            .max()
+            .or_else(|| r.widths.iter().copied().min())
+            .unwrap_or(r.width);
+        Picture {
+            src: address(middle),
+            srcset: r
+                .widths
+                .iter()
+                .map(|w| format!("{} {w}w", address(*w)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            alt: r.alt,
+            width: r.width,
+            height: r.height,
+        }
+    }
+}
+
+impl Picture {
+    /// The height at `width` pixels wide, keeping its shape.
+    pub fn height_at(&self, width: i32) -> i64 {
+        i64::from(self.height) * i64::from(width) / i64::from(self.width.max(1))
+    }
+}
+
 /// A product card (lists) or page.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Product {
     /// Id.
     pub id: ProductId,
@@ -23,8 +88,8 @@ pub struct Product {
     pub title: String,
     /// Description.
     pub description: String,
-    /// Image URLs.
-    pub image_urls: Vec<String>,
+    /// Its first picture.
+    pub image: Option<Picture>,
     /// Lowest price of its variants, minor units.
     pub price_from: Option<i64>,
     /// Currency of that price (the shop's).
@@ -56,6 +121,34 @@ pub struct Variant {
     pub options: Value,
 }
 
+impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for Product {
+    fn from_row(row: &'r sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        let image = match row.try_get::<Option<ImageId>, _>("image_id")? {
+            None => None,
+            Some(id) => Some(Picture::from(PictureRow {
+                id,
+                format: row.try_get("image_format")?,
+                widths: row.try_get("image_widths")?,
+                width: row.try_get("image_width")?,
+                height: row.try_get("image_height")?,
+                alt: row.try_get("image_alt")?,
+            })),
+        };
+        Ok(Product {
+            id: row.try_get("id")?,
+            handle: row.try_get("handle")?,
+            title: row.try_get("title")?,
+            description: row.try_get("description")?,
+            image,
+            price_from: row.try_get("price_from")?,
+            currency: row.try_get("currency")?,
+            available: row.try_get("available")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+}
+
 impl Product {
     /// The lowest price of its variants.
     pub fn price_from(&self) -> Option<Money> {
@@ -75,7 +168,8 @@ impl Variant {
 macro_rules! cards {
     ($rest:literal) => {
         concat!(
-            "select id, handle, title, description, image_urls, created_at, price_from, currency, available \
+            "select id, handle, title, description, created_at, price_from, currency, available, \
+                    image_id, image_format, image_widths, image_width, image_height, image_alt \
              from product_cards ",
             $rest
         )
@@ -131,11 +225,11 @@ pub async fn featured(tx: &mut TenantTx) -> Result<Vec<Product>, sqlx::Error> {
     .await
 }
 
-/// One product by handle, with its variants.
+/// One product by handle, with its variants and pictures.
 pub async fn by_handle(
     tx: &mut TenantTx,
     handle: &str,
-) -> Result<Option<(Product, Vec<Variant>)>, sqlx::Error> {
+) -> Result<Option<(Product, Vec<Variant>, Vec<Picture>)>, sqlx::Error> {
     let product: Option<Product> =
         sqlx::query_as(cards!("where handle = $1 and status = 'active'"))
             .bind(handle)
@@ -151,7 +245,15 @@ pub async fn by_handle(
     .bind(product.id)
     .fetch_all(&mut *tx)
     .await?;
-    Ok(Some((product, variants)))
+    let pictures: Vec<PictureRow> = sqlx::query_as(
+        "select id, format, widths, width, height, alt from product_images \
+         where product_id = $1 order by position, created_at",
+    )
+    .bind(product.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let pictures = pictures.into_iter().map(Picture::from).collect();
+    Ok(Some((product, variants, pictures)))
 }
 
 /// The words of a search as a `to_tsquery` text, each a prefix (`boot:* & trail:*`):
@@ -185,6 +287,17 @@ pub async fn search(tx: &mut TenantTx, query: &str) -> Result<Vec<Product>, sqlx
     .bind(words)
     .fetch_all(&mut *tx)
     .await
+}
+
+/// A picture of an active product of the shop, as (format, widths); `None` otherwise.
+pub async fn picture(
+    tx: &mut TenantTx,
+    id: ImageId,
+) -> Result<Option<(String, Vec<i32>)>, sqlx::Error> {
+    sqlx::query_as("select format, widths from product_images where id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
 }
 
 /// The shop's look: accent colour, banner headline and text (none before its settings).

@@ -147,6 +147,9 @@ fn cacheable(request: &Request) -> bool {
     request.method() == Method::GET
         && !token_visit
         && !path.starts_with("/assets/")
+        // Pictures: immutable, kept by browsers and shared caches for a year, and some
+        // are larger than a page may be here.
+        && !path.starts_with("/images/")
         && path != "/healthz"
         && path != "/readyz"
         && path != "/cart"

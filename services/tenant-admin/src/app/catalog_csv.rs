@@ -255,6 +255,8 @@ pub struct ImportSummary {
     pub products_created: usize,
     /// Variants in the file.
     pub variants: usize,
+    /// The pictures the file lists by address (fetched after the rows are stored).
+    pub pictures: crate::app::images::PicturesImported,
 }
 
 /// Validates and applies a file: everything or, when any row is wrong, nothing.
@@ -270,6 +272,7 @@ pub async fn import(
     let currency = db::settings::currency(&mut tx).await?;
     let products = parse_file(body, currency)?;
     let (mut created, mut variants) = (0usize, 0usize);
+    let mut pictures = Vec::new();
     for (handle, p, vs) in &products {
         let (product_id, inserted) = db::catalog_csv::upsert_product(
             &mut tx,
@@ -281,11 +284,11 @@ pub async fn import(
                 featured: p.featured,
                 // Not in the CSV format: an import leaves the console's 13+ mark alone.
                 thirteen_plus: false,
-                image_urls: &p.image_urls,
             },
         )
         .await?;
         created += usize::from(inserted);
+        pictures.push((product_id, handle.clone(), p.image_urls.clone()));
         for (position, v) in vs.iter().enumerate() {
             db::catalog_csv::upsert_variant(
                 &mut tx,
@@ -305,10 +308,12 @@ pub async fn import(
         }
     }
     tx.commit().await?;
+    let pictures = crate::app::images::import_urls(state, tenant, &pictures).await?;
     Ok(ImportSummary {
         products: products.len(),
         products_created: created,
         variants,
+        pictures,
     })
 }
 
@@ -317,6 +322,13 @@ pub async fn export(state: &AppState, tenant: TenantId) -> Result<Vec<u8>, ApiEr
     let mut tx = state.db.begin(tenant).await?;
     let rows = db::catalog_csv::export_rows(&mut tx).await?;
     tx.commit().await?;
+    // Uploaded pictures are listed by their address on the shop, so a file exported and
+    // imported again keeps them.
+    let shop = crate::app::shops::overview(state, tenant).await?.url;
+    let address = |u: &String| match (&shop, u.starts_with('/')) {
+        (Some(base), true) => format!("{}{u}", base.trim_end_matches('/')),
+        _ => u.clone(),
+    };
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(COLUMNS)?;
     for r in rows {
@@ -326,7 +338,11 @@ pub async fn export(state: &AppState, tenant: TenantId) -> Result<Vec<u8>, ApiEr
             r.description,
             r.status.to_string(),
             r.featured.to_string(),
-            r.image_urls.join(" "),
+            r.image_urls
+                .iter()
+                .map(address)
+                .collect::<Vec<_>>()
+                .join(" "),
             r.sku,
             r.variant_title,
             r.price_minor.to_string(),

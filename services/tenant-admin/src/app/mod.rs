@@ -9,6 +9,7 @@ pub mod checkout;
 pub mod closure;
 pub mod collections;
 pub mod domain;
+pub mod images;
 pub mod look;
 pub mod mfa;
 pub mod newsletters;
@@ -60,6 +61,10 @@ pub struct AppState {
     pub storefront_port: u16,
     /// The console's public address (`https://localhost:8444`), for links in mail.
     pub console_url: Arc<str>,
+    /// Product pictures (none: uploads answer 503).
+    pub images: Option<platform_images::ImageStore>,
+    /// Fetches pictures catalog imports name by address.
+    pub fetcher: images::Fetcher,
     /// The orders service (none: order pages answer 503).
     pub orders: Option<platform_orders_api::OrdersClient>,
     /// When the mail loop last went through every shop's request reminders and retention

@@ -7,9 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::app::AppState;
-use crate::app::domain::{
-    parse_image_url, parse_prose, parse_sku, parse_slug, parse_status, parse_text, slugify,
-};
+use crate::app::domain::{parse_prose, parse_sku, parse_slug, parse_status, parse_text, slugify};
 use crate::db;
 use crate::db::products::{Product, ProductFields, Variant, VariantFields};
 use crate::error::ApiError;
@@ -50,8 +48,6 @@ pub struct ProductInput {
     pub featured: Option<bool>,
     /// For visitors of 13 and over only (default false; O19).
     pub thirteen_plus: Option<bool>,
-    /// Image URLs.
-    pub image_urls: Option<Vec<String>>,
     /// Variants.
     pub variants: Option<Vec<VariantInput>>,
 }
@@ -71,8 +67,6 @@ pub struct ProductPatch {
     pub featured: Option<bool>,
     /// For visitors of 13 and over only.
     pub thirteen_plus: Option<bool>,
-    /// Image URLs (replaces the list).
-    pub image_urls: Option<Vec<String>>,
 }
 
 /// Changes to a variant (absent fields stay).
@@ -172,16 +166,6 @@ pub fn description_of(raw: &str) -> Result<String, Invalid> {
     )
 }
 
-fn image_urls_of(urls: &[String]) -> Result<Vec<String>, Invalid> {
-    if urls.len() > 20 {
-        return Err(Invalid::new(
-            "product.too_many_images",
-            "A product has at most 20 images.",
-        ));
-    }
-    urls.iter().map(|u| parse_image_url(u)).collect()
-}
-
 async fn insert_variant(
     tx: &mut TenantTx,
     product: ProductId,
@@ -237,7 +221,6 @@ pub async fn create(
         Some(s) => parse_status(s)?,
         None => ProductStatus::Draft,
     };
-    let image_urls = image_urls_of(&input.image_urls.unwrap_or_default())?;
     let id = ProductId::random();
     let mut tx = state.db.begin(tenant).await?;
     db::products::insert(
@@ -250,7 +233,6 @@ pub async fn create(
             status,
             featured: input.featured.unwrap_or(false),
             thirteen_plus: input.thirteen_plus.unwrap_or(false),
-            image_urls: &image_urls,
         },
     )
     .await?;
@@ -303,10 +285,6 @@ pub async fn update(
         Some(s) => parse_status(s)?,
         None => current.status,
     };
-    let image_urls = match patch.image_urls {
-        Some(urls) => image_urls_of(&urls)?,
-        None => current.image_urls,
-    };
     db::products::update(
         &mut tx,
         id,
@@ -317,7 +295,6 @@ pub async fn update(
             status,
             featured: patch.featured.unwrap_or(current.featured),
             thirteen_plus: patch.thirteen_plus.unwrap_or(current.thirteen_plus),
-            image_urls: &image_urls,
         },
     )
     .await?;
@@ -333,6 +310,7 @@ pub async fn delete(state: &AppState, tenant: TenantId, id: ProductId) -> Result
         return Err(ApiError::NotFound);
     }
     tx.commit().await?;
+    crate::app::images::sweep(state, tenant).await;
     Ok(())
 }
 

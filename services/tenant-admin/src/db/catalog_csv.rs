@@ -13,11 +13,11 @@ pub async fn upsert_product(
     p: &ProductFields<'_>,
 ) -> Result<(ProductId, bool), ApiError> {
     sqlx::query_as(
-        "insert into products (tenant_id, id, handle, title, description, status, featured, image_urls) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8) \
+        "insert into products (tenant_id, id, handle, title, description, status, featured) \
+         values ($1, $2, $3, $4, $5, $6, $7) \
          on conflict (tenant_id, handle) do update set title = excluded.title, \
              description = excluded.description, status = excluded.status, \
-             featured = excluded.featured, image_urls = excluded.image_urls, updated_at = now() \
+             featured = excluded.featured, updated_at = now() \
          returning id, (xmax = 0)",
     )
     .bind(tx.tenant())
@@ -27,7 +27,6 @@ pub async fn upsert_product(
     .bind(p.description)
     .bind(p.status)
     .bind(p.featured)
-    .bind(p.image_urls)
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| on_constraint(e, CONFLICTS))
@@ -75,7 +74,8 @@ pub struct ExportRow {
     pub status: ProductStatus,
     /// Featured.
     pub featured: bool,
-    /// Image URLs.
+    /// Where each picture came from: the address it was fetched from, or its widest
+    /// width on the storefront (`/images/<id>/<width>.<ext>`, relative to the shop).
     pub image_urls: Vec<String>,
     /// SKU.
     pub sku: String,
@@ -95,7 +95,12 @@ pub struct ExportRow {
 pub async fn export_rows(tx: &mut TenantTx) -> Result<Vec<ExportRow>, sqlx::Error> {
     sqlx::query_as(
         "select p.handle, p.title as product_title, p.description, p.status, p.featured, \
-                p.image_urls, v.sku, v.title as variant_title, v.price_minor, v.currency, \
+                array(select coalesce(i.source_url, '/images/' || i.id || '/' \
+                        || i.widths[cardinality(i.widths)] \
+                        || case i.format when 'png' then '.png' else '.jpg' end) \
+                      from product_images i where i.tenant_id = p.tenant_id and i.product_id = p.id \
+                      order by i.position, i.created_at) as image_urls, \
+                v.sku, v.title as variant_title, v.price_minor, v.currency, \
                 v.stock, v.options \
          from products p join variants v on v.tenant_id = p.tenant_id and v.product_id = p.id \
          where p.tenant_id = $1 order by p.handle, v.position, v.sku",

@@ -6,6 +6,7 @@ pub mod access;
 pub mod catalog_csv;
 pub mod checkout;
 pub mod collections;
+pub mod images;
 pub mod policies;
 pub mod products;
 pub mod settings;

@@ -1,6 +1,8 @@
 //! Products and their variants.
 
 use platform_domain::{Currency, ProductId, ProductStatus, VariantId};
+
+use crate::db::images::Image;
 use platform_tenancy::TenantTx;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -64,8 +66,8 @@ pub struct Product {
     pub featured: bool,
     /// For visitors of 13 and over only, in a shop that sells to minors (O19).
     pub thirteen_plus: bool,
-    /// Image URLs.
-    pub image_urls: Vec<String>,
+    /// Pictures, in the order the shop shows them.
+    pub images: Vec<Image>,
     /// Variants, by position.
     pub variants: Vec<Variant>,
 }
@@ -79,7 +81,7 @@ struct ProductRow {
     status: ProductStatus,
     featured: bool,
     thirteen_plus: bool,
-    image_urls: Vec<String>,
+    images: Json<Vec<Image>>,
     variants: Json<Vec<Variant>>,
 }
 
@@ -93,7 +95,7 @@ impl From<ProductRow> for Product {
             status: r.status,
             featured: r.featured,
             thirteen_plus: r.thirteen_plus,
-            image_urls: r.image_urls,
+            images: r.images.0,
             variants: r.variants.0,
         }
     }
@@ -104,7 +106,11 @@ macro_rules! with_variants {
     ($tail:literal) => {
         concat!(
             "select p.id, p.handle, p.title, p.description, p.status, p.featured, p.thirteen_plus, \
-                    p.image_urls, \
+                    coalesce((select json_agg(json_build_object('id', i.id, 'alt', i.alt, \
+                        'format', i.format, 'width', i.width, 'height', i.height, \
+                        'widths', i.widths) order by i.position, i.created_at) \
+                      from product_images i where i.tenant_id = p.tenant_id and i.product_id = p.id), \
+                    '[]') as images, \
                     coalesce((select json_agg(json_build_object('id', v.id, 'sku', v.sku, \
                         'title', v.title, 'price_minor', v.price_minor, 'currency', v.currency, \
                         'stock', v.stock, 'options', v.options) order by v.position, v.sku) \
@@ -130,8 +136,6 @@ pub struct ProductFields<'a> {
     pub featured: bool,
     /// 13+ only.
     pub thirteen_plus: bool,
-    /// Image URLs.
-    pub image_urls: &'a [String],
 }
 
 /// Creates a product.
@@ -142,8 +146,8 @@ pub async fn insert(
 ) -> Result<(), ApiError> {
     sqlx::query(
         "insert into products (tenant_id, id, handle, title, description, status, featured, \
-             image_urls, thirteen_plus) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             thirteen_plus) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(tx.tenant())
     .bind(id)
@@ -152,7 +156,6 @@ pub async fn insert(
     .bind(p.description)
     .bind(p.status)
     .bind(p.featured)
-    .bind(p.image_urls)
     .bind(p.thirteen_plus)
     .execute(&mut *tx)
     .await
@@ -195,7 +198,7 @@ pub async fn update(
 ) -> Result<bool, ApiError> {
     let done = sqlx::query(
         "update products set title = $3, handle = $4, description = $5, status = $6, featured = $7, \
-         image_urls = $8, thirteen_plus = $9, updated_at = now() where tenant_id = $1 and id = $2",
+         thirteen_plus = $8, updated_at = now() where tenant_id = $1 and id = $2",
     )
     .bind(tx.tenant())
     .bind(id)
@@ -204,7 +207,6 @@ pub async fn update(
     .bind(p.description)
     .bind(p.status)
     .bind(p.featured)
-    .bind(p.image_urls)
     .bind(p.thirteen_plus)
     .execute(&mut *tx)
     .await

@@ -6,6 +6,7 @@ mod access;
 mod auth;
 mod catalog;
 mod checkout;
+mod images;
 mod requests;
 mod retention;
 mod staff;
@@ -37,7 +38,11 @@ pub struct Options {
     pub policy: LoginPolicy,
     pub failed_logins_per_network: u32,
     pub signups_per_network_per_hour: u32,
+    pub fetch_private_images: bool,
 }
+
+/// The bucket these tests keep product pictures in (the dev Garage).
+pub const IMAGES_BUCKET: &str = "tenant-admin-test-images";
 
 impl Default for Options {
     fn default() -> Self {
@@ -47,6 +52,8 @@ impl Default for Options {
             failed_logins_per_network: 10_000,
             // Tests open many shops from 127.0.0.1; the limit has its own test.
             signups_per_network_per_hour: 10_000,
+            // The picture-import tests serve their pictures from this machine.
+            fetch_private_images: true,
         }
     }
 }
@@ -90,6 +97,8 @@ impl App {
                 from: "staff@shop.localhost".to_owned(),
                 every: std::time::Duration::from_millis(200),
             }),
+            images: Some(platform_testkit::images_s3(IMAGES_BUCKET).unwrap()),
+            fetch_private_images: options.fetch_private_images,
         })
         .unwrap();
         let base = format!("https://localhost:{}", app.https_port());

@@ -352,6 +352,40 @@ async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_lin
         .click()
         .await
         .unwrap();
+    // Saved, the product's page asks for pictures: the merchant uploads one with its alt text.
+    let picture = c
+        .wait()
+        .for_element(Locator::Css("input[type=file][name=picture]"))
+        .await
+        .unwrap();
+    let file = profile.path().join("lantern.jpg");
+    std::fs::write(&file, platform_testkit::jpeg(1600, 1200)).unwrap();
+    picture.send_keys(file.to_str().unwrap()).await.unwrap();
+    fill(&c, "alt", "A brass lantern glowing green").await;
+    shot(&c, "03-add-picture").await;
+    c.find(Locator::Css(
+        "form[enctype='multipart/form-data'] button[type=submit]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let shown = c
+        .wait()
+        .for_element(Locator::Css("ol.pictures img"))
+        .await
+        .unwrap();
+    assert_eq!(
+        shown.attr("alt").await.unwrap().as_deref(),
+        Some("A brass lantern glowing green")
+    );
+    assert!(
+        loaded(&c, "ol.pictures img").await,
+        "the console shows the picture"
+    );
+    shot(&c, "03-picture-added").await;
+    c.goto(&format!("{admin}/products")).await.unwrap();
     let table = c.wait().for_element(Locator::Css("table")).await.unwrap();
     assert!(table.text().await.unwrap().contains("Aurora Storm Lantern"));
     shot(&c, "04-products").await;
@@ -419,6 +453,24 @@ async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_lin
         body.contains("49.90 EUR") && body.contains("In stock"),
         "{body}"
     );
+    // The picture, in the widths the browser picks from, with the merchant's alt text.
+    let img = c
+        .find(Locator::Css("article.product .gallery img"))
+        .await
+        .unwrap();
+    assert_eq!(
+        img.attr("alt").await.unwrap().as_deref(),
+        Some("A brass lantern glowing green")
+    );
+    let srcset = img.attr("srcset").await.unwrap().unwrap_or_default();
+    assert!(
+        srcset.contains(" 320w") && srcset.contains(" 640w") && srcset.contains(" 1280w"),
+        "{srcset}"
+    );
+    assert!(
+        loaded(&c, "article.product .gallery img").await,
+        "the shop shows the picture"
+    );
     assert_privacy_link(&c, "product").await;
     shot(&c, "07-product").await;
     c.find(Locator::Css("footer a[href='/policies/privacy']"))
@@ -436,6 +488,23 @@ async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_lin
     assert_privacy_link(&c, "privacy").await;
     shot(&c, "08-privacy").await;
     c.close().await.unwrap();
+}
+
+/// Whether the first image `css` selects has loaded (a picture, not a broken icon).
+pub(crate) async fn loaded(c: &Client, css: &str) -> bool {
+    let script = "const i = document.querySelector(arguments[0]); \
+                  return !!i && i.complete && i.naturalWidth > 0;";
+    for _ in 0..50 {
+        let done = c
+            .execute(script, vec![serde_json::Value::from(css)])
+            .await
+            .unwrap();
+        if done == serde_json::Value::Bool(true) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
 }
 
 pub(crate) async fn add_to_cart(c: &Client, shop: &str, product: &str) {

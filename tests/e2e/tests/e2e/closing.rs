@@ -19,6 +19,14 @@ fn location(res: &reqwest::Response) -> String {
 async fn o11_an_owner_closes_the_shop_and_receives_a_signed_deletion_certificate() {
     let shop = Shop::new(true).await;
     shop.buy_and_pay().await;
+    // A picture of the product, served by the shop.
+    let picture = shop.upload_picture().await;
+    let address = shop.shop(&format!(
+        "/images/{}/320.jpg",
+        picture["id"].as_str().unwrap()
+    ));
+    let served = shop.visitor().get(&address).send().await.unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
     let close = [("grace_days", "14"), ("confirm", "alpine")];
 
     // Without an export there is nothing to confirm.
@@ -64,7 +72,9 @@ async fn o11_an_owner_closes_the_shop_and_receives_a_signed_deletion_certificate
 
     // Not due yet: nothing happens. Due: everything goes.
     let tenant = tenant(&shop).await;
-    let backups = backups(&shop).await;
+    let pictures = platform_images::ImageStore::new(&e2e::images().unwrap());
+    assert_eq!(pictures.count_shop(tenant.as_uuid()).await.unwrap(), 3);
+    let backups = backups(&shop).await.with_images(pictures.clone());
     let key = e2e::certificate_key().unwrap();
     let now = chrono::Utc::now();
     assert!(
@@ -115,6 +125,8 @@ async fn o11_an_owner_closes_the_shop_and_receives_a_signed_deletion_certificate
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(gone, StatusCode::NOT_FOUND);
+    // Its pictures are gone from the picture store too.
+    assert_eq!(pictures.count_shop(tenant.as_uuid()).await.unwrap(), 0);
     assert_ne!(
         shop.console(reqwest::Method::GET, "/orders")
             .send()

@@ -17,6 +17,7 @@ pub(crate) mod merchant_orders;
 mod newsletter;
 mod o3_scan;
 mod payments;
+mod pictures;
 mod privacy_requests;
 mod processor_access;
 mod staff_roles;
@@ -82,8 +83,8 @@ pub async fn add_product(
     let id = Uuid::new_v4();
     let mut tx = admin.begin(tenant).await.unwrap();
     sqlx::query(
-        "insert into products (tenant_id, id, handle, title, description, status, featured, image_urls) \
-         values ($1, $2, $3, $4, $5, $6, true, '{https://img.example/p.jpg}')",
+        "insert into products (tenant_id, id, handle, title, description, status, featured) \
+         values ($1, $2, $3, $4, $5, $6, true)",
     )
     .bind(tenant)
     .bind(id)

@@ -161,6 +161,33 @@ impl Shop {
         assert_eq!(reauth.status(), StatusCode::NO_CONTENT);
     }
 
+    /// The owner uploads an 800 × 600 picture of the shop's product through the API;
+    /// returns the picture as the API shows it.
+    pub(crate) async fn upload_picture(&self) -> serde_json::Value {
+        let products: serde_json::Value = self
+            .console(reqwest::Method::GET, "/api/v1/products")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = products[0]["id"].as_str().unwrap();
+        let res = self
+            .console(
+                reqwest::Method::POST,
+                &format!("/api/v1/products/{id}/images?alt=A%20trail%20boot"),
+            )
+            .header("x-csrf-token", &self.csrf)
+            .header("content-type", "image/jpeg")
+            .body(platform_testkit::jpeg(800, 600))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json().await.unwrap()
+    }
+
     /// Posts a console form with the page's CSRF field.
     pub(crate) async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let page = self.page("/orders").await;
@@ -303,6 +330,11 @@ impl Shop {
     /// A visitor's client: no cookie store, no redirects followed.
     pub(crate) fn visitor(&self) -> &reqwest::Client {
         &self.http
+    }
+
+    /// The owner's session CSRF token (for API calls).
+    pub(crate) fn csrf(&self) -> &str {
+        &self.csrf
     }
 
     pub(crate) fn buyer_email(&self) -> &str {

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::db::catalog::{self, Collection, Product, Variant};
+use crate::db::catalog::{self, Collection, Picture, Product, Variant};
 use crate::error::ShopError;
 use crate::{AppState, Shop};
 
@@ -121,6 +121,8 @@ struct ProductDetail {
     product: Product,
     /// Its variants.
     variants: Vec<Variant>,
+    /// Its pictures, in the shop's order.
+    pictures: Vec<Picture>,
 }
 
 /// One product with its variants.
@@ -136,11 +138,16 @@ async fn product(
     let mut tx = state.db.begin(shop.id).await?;
     let found = catalog::by_handle(&mut tx, &handle).await?;
     tx.commit().await?;
-    let (product, variants) =
+    let (product, variants, pictures) =
         found.ok_or_else(|| WebError::not_found("product.not_found", "No such product."))?;
     state.views.record(shop.id, product.id);
     let viewed = crate::http::page_cache::ViewedProduct(product.id);
-    let mut response = Json(ProductDetail { product, variants }).into_response();
+    let mut response = Json(ProductDetail {
+        product,
+        variants,
+        pictures,
+    })
+    .into_response();
     response.extensions_mut().insert(viewed);
     Ok(response)
 }

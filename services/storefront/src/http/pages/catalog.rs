@@ -180,14 +180,14 @@ async fn product(
     let found = catalog::by_handle(&mut tx, &handle).await?;
     let contact = catalog::contact(&mut tx).await?;
     let restricted = match &found {
-        Some((p, _)) => {
+        Some((p, _, _)) => {
             catalog::sells_to_minors(&mut tx).await?
                 && catalog::thirteen_plus(&mut tx, p.id).await?
         }
         None => false,
     };
     tx.commit().await?;
-    let Some((p, variants)) = found else {
+    let Some((p, variants, pictures)) = found else {
         return Err(ShopError::from(WebError::not_found(
             "product.not_found",
             "This product does not exist or is no longer sold.",
@@ -215,9 +215,11 @@ async fn product(
         html! {
             article.product {
                 div.gallery {
-                    @if p.image_urls.is_empty() { div.placeholder aria-hidden="true" {} }
-                    @for (i, img) in p.image_urls.iter().enumerate() {
-                        img src=(img) alt={ (p.title) @if i > 0 { " (image " (i + 1) ")" } } width="640" height="640";
+                    @if pictures.is_empty() { div.placeholder aria-hidden="true" {} }
+                    @for (i, img) in pictures.iter().enumerate() {
+                        img src=(img.src) srcset=(img.srcset) sizes="(max-width: 40rem) 100vw, 50vw"
+                            alt=(img.alt) width="640" height=(img.height_at(640))
+                            loading=(if i == 0 { "eager" } else { "lazy" });
                     }
                 }
                 div.details {

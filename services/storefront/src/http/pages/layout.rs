@@ -97,8 +97,11 @@ fn card(p: &Product, links: Links) -> Markup {
     html! {
         li.card {
             a href=(links.to(format_args!("/products/{}", p.handle))) {
-                @if let Some(img) = p.image_urls.first() {
-                    img src=(img) alt=(p.title) loading="lazy" width="320" height="320";
+                @if let Some(img) = &p.image {
+                    // The card's link already says the title: a picture that only repeats
+                    // it would be read twice, so without alt text of its own it is decorative.
+                    img src=(img.src) srcset=(img.srcset) sizes="(max-width: 40rem) 50vw, 16rem"
+                        alt=(img.alt) loading="lazy" width="320" height=(img.height_at(320));
                 } @else {
                     div.placeholder aria-hidden="true" {}
                 }

@@ -6,6 +6,7 @@ mod checkout;
 mod guardian;
 mod layout;
 mod newsletter;
+mod pictures;
 mod policy;
 mod privacy;
 
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/assets/shop.css", get(layout::css))
         .route("/assets/look.css", get(layout::look_css))
+        .route("/images/{id}/{file}", get(pictures::picture))
         .merge(catalog::router())
         .merge(policy::router())
         .merge(privacy::router())

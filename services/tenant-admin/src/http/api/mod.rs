@@ -7,6 +7,7 @@ mod account;
 mod catalog_csv;
 mod checkout;
 mod collections;
+mod images;
 mod look;
 mod orders;
 mod policies;
@@ -39,6 +40,7 @@ pub fn routes() -> (Router<AppState>, Document) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(session::router())
         .merge(products::router())
+        .merge(images::router())
         .merge(collections::router())
         .merge(settings::router())
         .merge(look::router())

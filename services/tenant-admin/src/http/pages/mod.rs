@@ -9,6 +9,7 @@ mod checkout;
 mod closure;
 mod collections;
 mod home;
+mod images;
 mod layout;
 mod look;
 mod newsletter;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(session::router())
         .merge(home::router())
         .merge(products::router())
+        .merge(images::router())
         .merge(collections::router())
         .merge(settings::router())
         .merge(look::router())

@@ -12,7 +12,7 @@ use platform_web::{PathParams, QueryParams};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::layout::{Done, error_box, input_problem, layout, lines, notice, page};
+use super::layout::{Done, error_box, input_problem, layout, notice, page};
 use crate::app::products::{
     self, ProductInput, ProductPatch, VariantInput, VariantPatch, parse_price,
 };
@@ -86,8 +86,6 @@ struct NewProductForm {
     #[serde(default)]
     status: String,
     #[serde(default)]
-    image_url: String,
-    #[serde(default)]
     sku: String,
     #[serde(default)]
     price: String,
@@ -106,8 +104,6 @@ struct EditForm {
     handle: String,
     #[serde(default)]
     description: String,
-    #[serde(default)]
-    image_urls: String,
     status: String,
     featured: Option<String>,
     thirteen_plus: Option<String>,
@@ -165,8 +161,6 @@ fn new_product_form(
                 input #title name="title" required maxlength="200" value=(form.title);
                 label for="description" { "Description" }
                 textarea #description name="description" rows="5" maxlength="20000" { (form.description) }
-                label for="image_url" { "Image URL (optional)" }
-                input #image_url name="image_url" type="url" value=(form.image_url);
                 label for="sku" { "SKU" }
                 input #sku name="sku" required maxlength="64" value=(form.sku);
                 label for="price" { "Price in " (currency) " (for example " (Money::new(1250, currency).amount_text()) ")" }
@@ -180,6 +174,7 @@ fn new_product_form(
                 }
                 label { input type="checkbox" name="featured" value="true" checked[form.featured.is_some()]; " Featured on the home page" }
                 label { input type="checkbox" name="thirteen_plus" value="true" checked[form.thirteen_plus.is_some()]; " Only for visitors 13 and over (if your shop sells to children)" }
+                p.hint { "You add pictures on the next page." }
                 button type="submit" { "Save product" }
             }
         },
@@ -228,7 +223,6 @@ async fn new_submit(
             ),
             featured: Some(form.featured.is_some()),
             thirteen_plus: Some(form.thirteen_plus.is_some()),
-            image_urls: Some(lines(&form.image_url)),
             variants: Some(vec![VariantInput {
                 sku: form.sku.clone(),
                 title: None,
@@ -242,7 +236,7 @@ async fn new_submit(
     }
     .await;
     match outcome {
-        Ok(_) => Ok(Redirect::to("/products?done=created").into_response()),
+        Ok(p) => Ok(Redirect::to(&format!("/products/{}?done=created", p.id)).into_response()),
         Err(e) => {
             let (status, message) = input_problem(e)?;
             Ok(page(
@@ -254,6 +248,75 @@ async fn new_submit(
 }
 
 fn edit_view(staff: &Staff, p: &Product, error: Option<&str>, done: Option<&str>) -> Markup {
+    edit_view_typed(staff, p, error, done, "")
+}
+
+/// The product's pictures: each with its alt text, order and removal, then the upload.
+fn pictures(staff: &Staff, p: &Product, alt_typed: &str) -> Markup {
+    let last = p.images.len().saturating_sub(1);
+    html! {
+        h2 #pictures { "Pictures" }
+        @if p.images.is_empty() {
+            p { "No pictures yet. Shoppers see a plain box until you add one." }
+        } @else {
+            p.hint { "The first picture is the one lists and the cart show." }
+            ol.pictures {
+                @for (i, img) in p.images.iter().enumerate() {
+                    li {
+                        @let w = img.widths.first().copied().unwrap_or(img.width);
+                        @let ext = platform_images::Format::parse(&img.format).unwrap_or(platform_images::Format::Jpeg).extension();
+                        img src={ "/images/" (img.id) "/" (w) "." (ext) } alt=(img.alt)
+                            width=(w) height=(i64::from(img.height) * i64::from(w) / i64::from(img.width.max(1)));
+                        form.inline method="post" action={ "/images/" (img.id) "/alt" } {
+                            input type="hidden" name="csrf" value=(staff.csrf);
+                            label { "Alt text " input name="alt" maxlength="300" size="40" value=(img.alt) placeholder="What the picture shows"; }
+                            button type="submit" { "Save" }
+                        }
+                        @if img.alt.is_empty() { p.hint { "Describe this picture for shoppers who cannot see it." } }
+                        div.actions {
+                            @if i > 0 {
+                                form.inline method="post" action={ "/images/" (img.id) "/move" } {
+                                    input type="hidden" name="csrf" value=(staff.csrf);
+                                    input type="hidden" name="to" value="earlier";
+                                    button type="submit" { "Move earlier" }
+                                }
+                            }
+                            @if i < last {
+                                form.inline method="post" action={ "/images/" (img.id) "/move" } {
+                                    input type="hidden" name="csrf" value=(staff.csrf);
+                                    input type="hidden" name="to" value="later";
+                                    button type="submit" { "Move later" }
+                                }
+                            }
+                            a href={ "/images/" (img.id) "/delete" } { "Remove…" }
+                        }
+                    }
+                }
+            }
+        }
+        @if (p.images.len() as i64) < platform_images::MAX_PER_PRODUCT {
+            form.card method="post" action={ "/products/" (p.id) "/images" } enctype="multipart/form-data" {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                h3 { "Add a picture" }
+                label for="picture" { "Picture (JPEG, PNG or WebP, up to 10 MB)" }
+                input #picture name="picture" type="file" accept="image/jpeg,image/png,image/webp" required;
+                label for="alt" { "Alt text: what the picture shows, for shoppers who cannot see it" }
+                input #alt name="alt" maxlength="300" value=(alt_typed);
+                button type="submit" { "Upload picture" }
+            }
+        } @else {
+            p { "This product has its 20 pictures. Remove one to add another." }
+        }
+    }
+}
+
+pub(super) fn edit_view_typed(
+    staff: &Staff,
+    p: &Product,
+    error: Option<&str>,
+    done: Option<&str>,
+    alt_typed: &str,
+) -> Markup {
     layout(
         &p.title,
         Some(staff),
@@ -269,8 +332,6 @@ fn edit_view(staff: &Staff, p: &Product, error: Option<&str>, done: Option<&str>
                 input #handle name="handle" required maxlength="100" value=(p.handle);
                 label for="description" { "Description" }
                 textarea #description name="description" rows="5" { (p.description) }
-                label for="image_urls" { "Image URLs (one per line)" }
-                textarea #image_urls name="image_urls" rows="3" { (p.image_urls.join("\n")) }
                 fieldset {
                     legend { "Status" }
                     @for s in ProductStatus::ALL {
@@ -281,6 +342,7 @@ fn edit_view(staff: &Staff, p: &Product, error: Option<&str>, done: Option<&str>
                 label { input type="checkbox" name="thirteen_plus" value="true" checked[p.thirteen_plus]; " Only for visitors 13 and over (if your shop sells to children, younger visitors are refused this page and cannot order it)" }
                 button type="submit" { "Save product" }
             }
+            (pictures(staff, p, alt_typed))
             h2 { "Variants" }
             table {
                 thead { tr { th scope="col" { "SKU" } th scope="col" { "Title" } th scope="col" { "Price" } th scope="col" { "Stock" } th scope="col" { span.visually-hidden { "Save" } } } }
@@ -325,7 +387,13 @@ async fn edit_page(
     QueryParams(q): QueryParams<Done>,
 ) -> Result<Response, ApiError> {
     let p = products::get(&state, staff.tenant, id).await?;
-    let done = q.done.is_some().then_some("Saved.");
+    let done = match q.done.as_deref() {
+        Some("created") => Some("The product was added. Now add its pictures."),
+        Some("uploaded") => Some("The picture was added."),
+        Some("removed") => Some("The picture was removed."),
+        Some(_) => Some("Saved."),
+        None => None,
+    };
     Ok(page(StatusCode::OK, edit_view(&staff, &p, None, done)))
 }
 
@@ -343,7 +411,7 @@ async fn delete_page(
             Some(&staff),
             html! {
                 h1 { "Delete “" (p.title) "”?" }
-                p { "It disappears from the shop and the catalog, with its " (p.variants.len()) " variant(s). Orders already placed keep their lines. This cannot be undone." }
+                p { "It disappears from the shop and the catalog, with its " (p.variants.len()) " variant(s) and " (p.images.len()) " picture(s). Orders already placed keep their lines. This cannot be undone." }
                 form.card method="post" action={ "/products/" (p.id) "/delete" } {
                     input type="hidden" name="csrf" value=(staff.csrf);
                     button.danger type="submit" { "Delete it" }
@@ -355,7 +423,7 @@ async fn delete_page(
 }
 
 /// Back to the product after a change, or its page again with the problem shown.
-async fn back_to_product(
+pub(super) async fn back_to_product(
     state: &AppState,
     staff: &Staff,
     id: ProductId,
@@ -383,7 +451,6 @@ async fn edit_submit(
         status: Some(f.status),
         featured: Some(f.featured.is_some()),
         thirteen_plus: Some(f.thirteen_plus.is_some()),
-        image_urls: Some(lines(&f.image_urls)),
     };
     let outcome = products::update(&state, staff.tenant, id, patch)
         .await

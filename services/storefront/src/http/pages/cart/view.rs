@@ -37,6 +37,10 @@ fn line_row(line: &LineView, links: Links) -> Markup {
     html! {
         tr {
             td {
+                // The product's first picture, decorative beside its name (alt="").
+                @if let Some(src) = line.image_url.as_deref().filter(|s| s.starts_with("/images/")) {
+                    img.thumb src=(src) alt="" width="64" height="64" loading="lazy";
+                }
                 @if line.product_handle.is_empty() {
                     (line.product_title)
                 } @else {
