@@ -225,11 +225,21 @@ pub async fn featured(tx: &mut TenantTx) -> Result<Vec<Product>, sqlx::Error> {
     .await
 }
 
-/// One product by handle, with its variants and pictures.
-pub async fn by_handle(
-    tx: &mut TenantTx,
-    handle: &str,
-) -> Result<Option<(Product, Vec<Variant>, Vec<Picture>)>, sqlx::Error> {
+/// A product page: the product, its option names, variants and pictures.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    /// The product.
+    pub product: Product,
+    /// Its options' names, in the order shoppers choose them.
+    pub option_names: Vec<String>,
+    /// Its variants, by position.
+    pub variants: Vec<Variant>,
+    /// Its pictures, in order.
+    pub pictures: Vec<Picture>,
+}
+
+/// One product by handle, with its options, variants and pictures.
+pub async fn by_handle(tx: &mut TenantTx, handle: &str) -> Result<Option<Detail>, sqlx::Error> {
     let product: Option<Product> =
         sqlx::query_as(cards!("where handle = $1 and status = 'active'"))
             .bind(handle)
@@ -253,7 +263,18 @@ pub async fn by_handle(
     .fetch_all(&mut *tx)
     .await?;
     let pictures = pictures.into_iter().map(Picture::from).collect();
-    Ok(Some((product, variants, pictures)))
+    let option_names: Vec<String> =
+        sqlx::query_scalar("select option_names from products where id = $1")
+            .bind(product.id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or_default();
+    Ok(Some(Detail {
+        product,
+        option_names,
+        variants,
+        pictures,
+    }))
 }
 
 /// The words of a search as a `to_tsquery` text, each a prefix (`boot:* & trail:*`):

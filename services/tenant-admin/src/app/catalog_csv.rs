@@ -57,6 +57,8 @@ struct VariantRow {
     price_minor: i64,
     stock: i32,
     options: Value,
+    /// The option names in the order the row types them.
+    option_order: Vec<String>,
 }
 
 fn bad(code: &'static str, message: impl Into<std::borrow::Cow<'static, str>>) -> Invalid {
@@ -77,15 +79,26 @@ fn parse_options_text(text: &str) -> Result<Value, Invalid> {
     parse_options(Some(Value::Object(map)))
 }
 
-fn options_text(v: &Value) -> String {
-    v.as_object()
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect::<Vec<_>>()
-                .join(";")
+/// A variant's options as `name=value;…`, in the order of the product's option names
+/// (then any others).
+fn options_text(v: &Value, names: &[String]) -> String {
+    let Some(o) = v.as_object() else {
+        return String::new();
+    };
+    let mut keys: Vec<&String> = names
+        .iter()
+        .filter(|n| o.contains_key(n.as_str()))
+        .collect();
+    keys.extend(o.keys().filter(|k| !names.contains(k)));
+    keys.iter()
+        .map(|k| {
+            format!(
+                "{k}={}",
+                o.get(k.as_str()).and_then(Value::as_str).unwrap_or("")
+            )
         })
-        .unwrap_or_default()
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 fn parse_row(
@@ -160,6 +173,11 @@ fn parse_row(
         price_minor,
         stock,
         options: parse_options_text(field(11))?,
+        option_order: field(11)
+            .split(';')
+            .filter_map(|pair| pair.split_once('=').map(|(k, _)| k.trim().to_owned()))
+            .filter(|k| !k.is_empty())
+            .collect(),
     };
     Ok((handle, product, variant))
 }
@@ -274,6 +292,17 @@ pub async fn import(
     let (mut created, mut variants) = (0usize, 0usize);
     let mut pictures = Vec::new();
     for (handle, p, vs) in &products {
+        // The product's options, in the order its first row names them.
+        let option_names = crate::app::products::parse_option_names(
+            &vs.first()
+                .map(|v| v.option_order.clone())
+                .unwrap_or_default(),
+        )?;
+        crate::app::products::check_combinations(
+            &option_names,
+            &vs.iter().map(|v| &v.options).collect::<Vec<_>>(),
+        )
+        .map_err(|e| Invalid::new(e.code, format!("Product “{handle}”: {}", e.message)))?;
         let (product_id, inserted) = db::catalog_csv::upsert_product(
             &mut tx,
             &ProductFields {
@@ -284,6 +313,7 @@ pub async fn import(
                 featured: p.featured,
                 // Not in the CSV format: an import leaves the console's 13+ mark alone.
                 thirteen_plus: false,
+                option_names: &option_names,
             },
         )
         .await?;
@@ -348,7 +378,7 @@ pub async fn export(state: &AppState, tenant: TenantId) -> Result<Vec<u8>, ApiEr
             r.price_minor.to_string(),
             r.currency.to_string(),
             r.stock.to_string(),
-            options_text(&r.options),
+            options_text(&r.options, &r.option_names),
         ])?;
     }
     writer
@@ -395,10 +425,12 @@ mod tests {
         let products = parse_file(file.as_bytes(), Currency::EUR).unwrap();
         assert_eq!(products.len(), 1);
         assert_eq!(products[0].2.len(), 2);
+        let names = ["size".to_owned(), "colour".to_owned()];
         assert_eq!(
-            options_text(&products[0].2[0].options),
-            "colour=blue;size=S"
+            options_text(&products[0].2[0].options, &names),
+            "size=S;colour=blue"
         );
+        assert_eq!(products[0].2[0].option_order, names);
         assert!(parse_file(b"wrong,header\n", Currency::EUR).is_err());
     }
 }

@@ -48,6 +48,9 @@ pub struct ProductInput {
     pub featured: Option<bool>,
     /// For visitors of 13 and over only (default false; O19).
     pub thirteen_plus: Option<bool>,
+    /// Names of its options (size, colour), in the order shoppers choose; at most three.
+    /// Default: the names its variants' options use, alphabetically.
+    pub option_names: Option<Vec<String>>,
     /// Variants.
     pub variants: Option<Vec<VariantInput>>,
 }
@@ -106,6 +109,99 @@ pub fn parse_options(v: Option<Value>) -> Result<Value, Invalid> {
     }
 }
 
+/// Option names as typed: blanks dropped, at most three, each 1–40 characters, no two
+/// alike (whatever their case).
+pub fn parse_option_names(names: &[String]) -> Result<Vec<String>, Invalid> {
+    let names: Vec<String> = names
+        .iter()
+        .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|n| !n.is_empty())
+        .collect();
+    let bad = |message: &'static str| Err(Invalid::new("product.option_names_invalid", message));
+    if names.len() > 3 {
+        return bad("A product has at most three options, such as size, colour and material.");
+    }
+    if names.iter().any(|n| n.chars().count() > 40) {
+        return bad("An option's name is at most 40 characters.");
+    }
+    let mut seen: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    seen.sort();
+    seen.dedup();
+    if seen.len() != names.len() {
+        return bad("Two options cannot have the same name.");
+    }
+    Ok(names)
+}
+
+/// The option names a product's variants use, alphabetically (for products created
+/// without naming them).
+fn names_used(options: &[&Value]) -> Vec<String> {
+    let mut names: Vec<String> = options
+        .iter()
+        .filter_map(|o| o.as_object())
+        .flat_map(|o| o.keys().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// A variant's values in the order of the product's options ("M / blue").
+pub fn combination_text(names: &[String], options: &Value) -> String {
+    names
+        .iter()
+        .map(|n| options.get(n).and_then(Value::as_str).unwrap_or("?"))
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+/// Every variant gives a value for each option and names no other, and no two variants
+/// are the same combination.
+pub fn check_combinations(names: &[String], options: &[&Value]) -> Result<(), Invalid> {
+    let mut seen = std::collections::BTreeSet::new();
+    for o in options {
+        let map = o.as_object().map(|m| m.len()).unwrap_or(0);
+        if let Some(missing) = names
+            .iter()
+            .find(|n| o.get(n.as_str()).and_then(Value::as_str).is_none())
+        {
+            return Err(Invalid::new(
+                "variant.option_missing",
+                format!("Every variant needs a value for “{missing}”."),
+            ));
+        }
+        if map != names.len() {
+            return Err(Invalid::new(
+                "variant.option_unknown",
+                format!(
+                    "A variant names an option this product does not have; its options are {}.",
+                    if names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            ));
+        }
+        let combination: Vec<String> = names
+            .iter()
+            .map(|n| {
+                o.get(n.as_str())
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_lowercase()
+            })
+            .collect();
+        if !seen.insert(combination) && !names.is_empty() {
+            return Err(Invalid::new(
+                "variant.combination_taken",
+                format!("Another variant is already {}.", combination_text(names, o)),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Validates a price and a stock level.
 pub fn parse_amounts(price_minor: i64, stock: i32) -> Result<(), Invalid> {
     if !(0..=100_000_000_000).contains(&price_minor) {
@@ -151,6 +247,18 @@ pub fn check_currency(named: Option<&str>, shop: Currency) -> Result<(), Invalid
     }
 }
 
+/// A variant's title: as given, else its option values ("M / blue"), else "Default".
+fn variant_title(given: Option<&str>, names: &[String], options: &Value) -> String {
+    match given
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && *t != "Default")
+    {
+        Some(t) => t.to_owned(),
+        None if !names.is_empty() => combination_text(names, options),
+        None => "Default".to_owned(),
+    }
+}
+
 fn title_of(raw: &str) -> Result<String, Invalid> {
     parse_text(raw, 1, 200, "product.title_invalid", "The title")
 }
@@ -172,11 +280,13 @@ async fn insert_variant(
     position: usize,
     input: VariantInput,
     currency: Currency,
+    option_names: &[String],
 ) -> Result<VariantId, ApiError> {
     check_currency(input.currency.as_deref(), currency)?;
     let sku = parse_sku(&input.sku)?;
+    let options = parse_options(input.options)?;
     let title = parse_text(
-        input.title.as_deref().unwrap_or("Default"),
+        &variant_title(input.title.as_deref(), option_names, &options),
         1,
         200,
         "variant.title_invalid",
@@ -184,7 +294,6 @@ async fn insert_variant(
     )?;
     let stock = input.stock.unwrap_or(0);
     parse_amounts(input.price_minor, stock)?;
-    let options = parse_options(input.options)?;
     db::products::insert_variant(
         tx,
         product,
@@ -221,6 +330,21 @@ pub async fn create(
         Some(s) => parse_status(s)?,
         None => ProductStatus::Draft,
     };
+    let variants = input
+        .variants
+        .unwrap_or_default()
+        .into_iter()
+        .map(|mut v| {
+            v.options = Some(parse_options(v.options.take())?);
+            Ok(v)
+        })
+        .collect::<Result<Vec<_>, Invalid>>()?;
+    let options: Vec<&Value> = variants.iter().filter_map(|v| v.options.as_ref()).collect();
+    let option_names = match &input.option_names {
+        Some(names) => parse_option_names(names)?,
+        None => names_used(&options),
+    };
+    check_combinations(&option_names, &options)?;
     let id = ProductId::random();
     let mut tx = state.db.begin(tenant).await?;
     db::products::insert(
@@ -233,12 +357,13 @@ pub async fn create(
             status,
             featured: input.featured.unwrap_or(false),
             thirteen_plus: input.thirteen_plus.unwrap_or(false),
+            option_names: &option_names,
         },
     )
     .await?;
     let currency = db::settings::currency(&mut tx).await?;
-    for (i, v) in input.variants.unwrap_or_default().into_iter().enumerate() {
-        insert_variant(&mut tx, id, i, v, currency).await?;
+    for (i, v) in variants.into_iter().enumerate() {
+        insert_variant(&mut tx, id, i, v, currency, &option_names).await?;
     }
     let product = load(&mut tx, id).await?;
     tx.commit().await?;
@@ -295,6 +420,7 @@ pub async fn update(
             status,
             featured: patch.featured.unwrap_or(current.featured),
             thirteen_plus: patch.thirteen_plus.unwrap_or(current.thirteen_plus),
+            option_names: &current.option_names,
         },
     )
     .await?;
@@ -324,7 +450,20 @@ pub async fn add_variant(
     let mut tx = state.db.begin(tenant).await?;
     let current = load(&mut tx, product).await?;
     let currency = db::settings::currency(&mut tx).await?;
-    insert_variant(&mut tx, product, current.variants.len(), input, currency).await?;
+    check_currency(input.currency.as_deref(), currency)?;
+    let added = parse_options(input.options.clone())?;
+    let mut options: Vec<&Value> = current.variants.iter().map(|v| &v.options).collect();
+    options.push(&added);
+    check_combinations(&current.option_names, &options)?;
+    insert_variant(
+        &mut tx,
+        product,
+        current.variants.len(),
+        input,
+        currency,
+        &current.option_names,
+    )
+    .await?;
     let updated = load(&mut tx, product).await?;
     tx.commit().await?;
     Ok(updated)
@@ -338,12 +477,29 @@ pub async fn update_variant(
     patch: VariantPatch,
 ) -> Result<Variant, ApiError> {
     let mut tx = state.db.begin(tenant).await?;
-    let current = db::products::get_variant(&mut tx, id)
+    let product_id = db::products::product_of_variant(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    let product = load(&mut tx, product_id).await?;
+    let current = product
+        .variants
+        .iter()
+        .find(|v| v.id == id)
+        .cloned()
+        .ok_or(ApiError::NotFound)?;
     let sku = parse_sku(patch.sku.as_deref().unwrap_or(&current.sku))?;
+    // A title that only said its values follows them; one the merchant wrote stays.
+    let auto = current.title == combination_text(&product.option_names, &current.options);
+    let options = parse_options(Some(patch.options.unwrap_or(current.options)))?;
+    let given = match patch.title.as_deref() {
+        // The form sends the title back as shown: unchanged, it still follows the values.
+        Some(t) if auto && t.trim() == current.title => None,
+        Some(t) => Some(t),
+        None if auto => None,
+        None => Some(current.title.as_str()),
+    };
     let title = parse_text(
-        patch.title.as_deref().unwrap_or(&current.title),
+        &variant_title(given, &product.option_names, &options),
         1,
         200,
         "variant.title_invalid",
@@ -352,7 +508,12 @@ pub async fn update_variant(
     let price_minor = patch.price_minor.unwrap_or(current.price_minor);
     let stock = patch.stock.unwrap_or(current.stock);
     parse_amounts(price_minor, stock)?;
-    let options = parse_options(Some(patch.options.unwrap_or(current.options)))?;
+    let all: Vec<&Value> = product
+        .variants
+        .iter()
+        .map(|v| if v.id == id { &options } else { &v.options })
+        .collect();
+    check_combinations(&product.option_names, &all)?;
     let updated = db::products::update_variant(
         &mut tx,
         id,
@@ -370,6 +531,20 @@ pub async fn update_variant(
     Ok(updated)
 }
 
+/// The product a variant belongs to.
+pub async fn product_of_variant(
+    state: &AppState,
+    tenant: TenantId,
+    id: VariantId,
+) -> Result<ProductId, ApiError> {
+    let mut tx = state.db.begin(tenant).await?;
+    let product = db::products::product_of_variant(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    tx.commit().await?;
+    Ok(product)
+}
+
 /// Deletes a variant.
 pub async fn delete_variant(
     state: &AppState,
@@ -377,11 +552,117 @@ pub async fn delete_variant(
     id: VariantId,
 ) -> Result<(), ApiError> {
     let mut tx = state.db.begin(tenant).await?;
+    let product = db::products::product_of_variant(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if load(&mut tx, product).await?.variants.len() <= 1 {
+        return Err(ApiError::Conflict {
+            code: "variant.last",
+            message:
+                "A product keeps at least one variant: change this one, or delete the product."
+                    .into(),
+        });
+    }
     if !db::products::delete_variant(&mut tx, id).await? {
         return Err(ApiError::NotFound);
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Renames, adds or removes a product's options. Names keep their place: renaming the
+/// second renames it in every variant; a blank removes that option from every variant
+/// (refused when two variants would then be the same); a new name needs the value the
+/// existing variants take (`first_values`, by place).
+pub async fn set_options(
+    state: &AppState,
+    tenant: TenantId,
+    product: ProductId,
+    names: &[String],
+    first_values: &[String],
+) -> Result<Product, ApiError> {
+    let mut tx = state.db.begin(tenant).await?;
+    let current = load(&mut tx, product).await?;
+    // Keep places: blanks stay blanks until the end, then they are dropped.
+    let slots: Vec<Option<String>> = (0..3)
+        .map(|i| {
+            names
+                .get(i)
+                .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
+                .filter(|n| !n.is_empty())
+        })
+        .collect();
+    let new_names = parse_option_names(&slots.iter().flatten().cloned().collect::<Vec<_>>())?;
+    let mut updated = Vec::with_capacity(current.variants.len());
+    for v in &current.variants {
+        let mut map = serde_json::Map::new();
+        for (i, slot) in slots.iter().enumerate() {
+            let Some(name) = slot else { continue };
+            let value = match current.option_names.get(i) {
+                Some(old) => v
+                    .options
+                    .get(old)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                None => None,
+            };
+            let value = match value {
+                Some(value) => value,
+                None => {
+                    let given = first_values.get(i).map(|t| t.trim()).unwrap_or("");
+                    if given.is_empty() {
+                        return Err(ApiError::Invalid(Invalid::new(
+                            "variant.option_missing",
+                            format!("Give the value your current variants have for “{name}”."),
+                        )));
+                    }
+                    given.to_owned()
+                }
+            };
+            map.insert(name.clone(), Value::from(value));
+        }
+        updated.push(parse_options(Some(Value::Object(map)))?);
+    }
+    check_combinations(&new_names, &updated.iter().collect::<Vec<_>>())?;
+    db::products::update(
+        &mut tx,
+        product,
+        &ProductFields {
+            handle: &current.handle,
+            title: &current.title,
+            description: &current.description,
+            status: current.status,
+            featured: current.featured,
+            thirteen_plus: current.thirteen_plus,
+            option_names: &new_names,
+        },
+    )
+    .await?;
+    for (v, options) in current.variants.iter().zip(&updated) {
+        // A title that only said the old values follows the new ones.
+        let old_text = combination_text(&current.option_names, &v.options);
+        let title = if v.title == "Default" || v.title == old_text {
+            variant_title(None, &new_names, options)
+        } else {
+            v.title.clone()
+        };
+        db::products::update_variant(
+            &mut tx,
+            v.id,
+            &VariantFields {
+                sku: &v.sku,
+                title: &title,
+                price_minor: v.price_minor,
+                currency: v.currency,
+                stock: v.stock,
+                options,
+            },
+        )
+        .await?;
+    }
+    let product = load(&mut tx, product).await?;
+    tx.commit().await?;
+    Ok(product)
 }
 
 /// The shop's currency (forms show and parse prices in it).

@@ -13,11 +13,13 @@ pub async fn upsert_product(
     p: &ProductFields<'_>,
 ) -> Result<(ProductId, bool), ApiError> {
     sqlx::query_as(
-        "insert into products (tenant_id, id, handle, title, description, status, featured) \
-         values ($1, $2, $3, $4, $5, $6, $7) \
+        "insert into products (tenant_id, id, handle, title, description, status, featured, \
+             option_names) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8) \
          on conflict (tenant_id, handle) do update set title = excluded.title, \
              description = excluded.description, status = excluded.status, \
-             featured = excluded.featured, updated_at = now() \
+             featured = excluded.featured, option_names = excluded.option_names, \
+             updated_at = now() \
          returning id, (xmax = 0)",
     )
     .bind(tx.tenant())
@@ -27,6 +29,7 @@ pub async fn upsert_product(
     .bind(p.description)
     .bind(p.status)
     .bind(p.featured)
+    .bind(p.option_names)
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| on_constraint(e, CONFLICTS))
@@ -89,6 +92,8 @@ pub struct ExportRow {
     pub stock: i32,
     /// Options.
     pub options: Value,
+    /// The product's option names, in order.
+    pub option_names: Vec<String>,
 }
 
 /// Every variant with its product, by handle and position.
@@ -101,7 +106,7 @@ pub async fn export_rows(tx: &mut TenantTx) -> Result<Vec<ExportRow>, sqlx::Erro
                       from product_images i where i.tenant_id = p.tenant_id and i.product_id = p.id \
                       order by i.position, i.created_at) as image_urls, \
                 v.sku, v.title as variant_title, v.price_minor, v.currency, \
-                v.stock, v.options \
+                v.stock, v.options, p.option_names \
          from products p join variants v on v.tenant_id = p.tenant_id and v.product_id = p.id \
          where p.tenant_id = $1 order by p.handle, v.position, v.sku",
     )

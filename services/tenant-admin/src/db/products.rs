@@ -66,6 +66,9 @@ pub struct Product {
     pub featured: bool,
     /// For visitors of 13 and over only, in a shop that sells to minors (O19).
     pub thirteen_plus: bool,
+    /// The names of its options (size, colour), in the order shoppers choose them; every
+    /// variant gives a value for each.
+    pub option_names: Vec<String>,
     /// Pictures, in the order the shop shows them.
     pub images: Vec<Image>,
     /// Variants, by position.
@@ -81,6 +84,7 @@ struct ProductRow {
     status: ProductStatus,
     featured: bool,
     thirteen_plus: bool,
+    option_names: Vec<String>,
     images: Json<Vec<Image>>,
     variants: Json<Vec<Variant>>,
 }
@@ -95,6 +99,7 @@ impl From<ProductRow> for Product {
             status: r.status,
             featured: r.featured,
             thirteen_plus: r.thirteen_plus,
+            option_names: r.option_names,
             images: r.images.0,
             variants: r.variants.0,
         }
@@ -106,6 +111,7 @@ macro_rules! with_variants {
     ($tail:literal) => {
         concat!(
             "select p.id, p.handle, p.title, p.description, p.status, p.featured, p.thirteen_plus, \
+                    p.option_names, \
                     coalesce((select json_agg(json_build_object('id', i.id, 'alt', i.alt, \
                         'format', i.format, 'width', i.width, 'height', i.height, \
                         'widths', i.widths) order by i.position, i.created_at) \
@@ -136,6 +142,8 @@ pub struct ProductFields<'a> {
     pub featured: bool,
     /// 13+ only.
     pub thirteen_plus: bool,
+    /// Option names.
+    pub option_names: &'a [String],
 }
 
 /// Creates a product.
@@ -146,8 +154,8 @@ pub async fn insert(
 ) -> Result<(), ApiError> {
     sqlx::query(
         "insert into products (tenant_id, id, handle, title, description, status, featured, \
-             thirteen_plus) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+             thirteen_plus, option_names) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(tx.tenant())
     .bind(id)
@@ -157,6 +165,7 @@ pub async fn insert(
     .bind(p.status)
     .bind(p.featured)
     .bind(p.thirteen_plus)
+    .bind(p.option_names)
     .execute(&mut *tx)
     .await
     .map_err(|e| on_constraint(e, CONFLICTS))?;
@@ -198,7 +207,8 @@ pub async fn update(
 ) -> Result<bool, ApiError> {
     let done = sqlx::query(
         "update products set title = $3, handle = $4, description = $5, status = $6, featured = $7, \
-         thirteen_plus = $8, updated_at = now() where tenant_id = $1 and id = $2",
+         thirteen_plus = $8, option_names = $9, updated_at = now() \
+         where tenant_id = $1 and id = $2",
     )
     .bind(tx.tenant())
     .bind(id)
@@ -208,6 +218,7 @@ pub async fn update(
     .bind(p.status)
     .bind(p.featured)
     .bind(p.thirteen_plus)
+    .bind(p.option_names)
     .execute(&mut *tx)
     .await
     .map_err(|e| on_constraint(e, CONFLICTS))?;
@@ -268,18 +279,6 @@ pub async fn insert_variant(
     Ok(id)
 }
 
-/// One variant.
-pub async fn get_variant(tx: &mut TenantTx, id: VariantId) -> Result<Option<Variant>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, sku, title, price_minor, currency, stock, options from variants \
-         where tenant_id = $1 and id = $2",
-    )
-    .bind(tx.tenant())
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await
-}
-
 /// Replaces a variant's fields (not its currency: the shop's stays).
 pub async fn update_variant(
     tx: &mut TenantTx,
@@ -301,6 +300,18 @@ pub async fn update_variant(
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| on_constraint(e, CONFLICTS))
+}
+
+/// The product a variant belongs to.
+pub async fn product_of_variant(
+    tx: &mut TenantTx,
+    id: VariantId,
+) -> Result<Option<ProductId>, sqlx::Error> {
+    sqlx::query_scalar("select product_id from variants where tenant_id = $1 and id = $2")
+        .bind(tx.tenant())
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
 }
 
 /// Deletes a variant; false when there is none.

@@ -590,6 +590,8 @@ async fn console_edits_products_variants_and_collections() {
         vec![
             ("csrf", s.csrf.clone()),
             ("product_id", id.clone()),
+            ("sku", "MUG-S".into()),
+            ("opt1", "S".into()),
             ("price", "abc".into()),
             ("stock", "4".into()),
         ],
@@ -602,6 +604,8 @@ async fn console_edits_products_variants_and_collections() {
         vec![
             ("csrf", s.csrf.clone()),
             ("product_id", id.clone()),
+            ("sku", "MUG-S".into()),
+            ("opt1", "S".into()),
             ("price", "13.00".into()),
             ("stock", "4".into()),
         ],
@@ -616,7 +620,7 @@ async fn console_edits_products_variants_and_collections() {
             ("title", "XL".into()),
             ("price", "19.5".into()),
             ("stock", "1".into()),
-            ("options", "size=XL".into()),
+            ("opt1", "XL".into()),
         ],
     )
     .await;

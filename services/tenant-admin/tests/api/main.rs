@@ -10,6 +10,7 @@ mod images;
 mod requests;
 mod retention;
 mod staff;
+mod variants;
 
 use std::sync::Arc;
 

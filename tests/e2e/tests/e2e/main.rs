@@ -16,6 +16,7 @@ mod closing;
 pub(crate) mod merchant_orders;
 mod newsletter;
 mod o3_scan;
+mod options;
 mod payments;
 mod pictures;
 mod privacy_requests;

@@ -119,6 +119,9 @@ struct ProductDetail {
     /// The product.
     #[serde(flatten)]
     product: Product,
+    /// Its options' names (size, colour), in the order shoppers choose them; each
+    /// variant's `options` gives a value for every one.
+    option_names: Vec<String>,
     /// Its variants.
     variants: Vec<Variant>,
     /// Its pictures, in the shop's order.
@@ -138,12 +141,17 @@ async fn product(
     let mut tx = state.db.begin(shop.id).await?;
     let found = catalog::by_handle(&mut tx, &handle).await?;
     tx.commit().await?;
-    let (product, variants, pictures) =
-        found.ok_or_else(|| WebError::not_found("product.not_found", "No such product."))?;
+    let catalog::Detail {
+        product,
+        option_names,
+        variants,
+        pictures,
+    } = found.ok_or_else(|| WebError::not_found("product.not_found", "No such product."))?;
     state.views.record(shop.id, product.id);
     let viewed = crate::http::page_cache::ViewedProduct(product.id);
     let mut response = Json(ProductDetail {
         product,
+        option_names,
         variants,
         pictures,
     })

@@ -114,6 +114,10 @@ fn variant_label(v: &Variant) -> String {
 #[derive(Deserialize, Default)]
 struct AgeQuery {
     age: Option<String>,
+    /// The values chosen of the product's options, by place.
+    o1: Option<String>,
+    o2: Option<String>,
+    o3: Option<String>,
 }
 
 /// A page the merchant marked 13+ in a shop that sells to minors (O19): asks the age
@@ -180,14 +184,20 @@ async fn product(
     let found = catalog::by_handle(&mut tx, &handle).await?;
     let contact = catalog::contact(&mut tx).await?;
     let restricted = match &found {
-        Some((p, _, _)) => {
+        Some(d) => {
             catalog::sells_to_minors(&mut tx).await?
-                && catalog::thirteen_plus(&mut tx, p.id).await?
+                && catalog::thirteen_plus(&mut tx, d.product.id).await?
         }
         None => false,
     };
     tx.commit().await?;
-    let Some((p, variants, pictures)) = found else {
+    let Some(catalog::Detail {
+        product: p,
+        option_names,
+        variants,
+        pictures,
+    }) = found
+    else {
         return Err(ShopError::from(WebError::not_found(
             "product.not_found",
             "This product does not exist or is no longer sold.",
@@ -207,6 +217,20 @@ async fn product(
     state.views.record(shop.id, p.id);
     let viewed = ViewedProduct(p.id);
     let first_available = variants.iter().position(|v| v.available).unwrap_or(0);
+    let picker = (variants.len() > 1 && !option_names.is_empty()).then(|| {
+        super::picker::pick(
+            &option_names,
+            &variants,
+            [age.o1.as_deref(), age.o2.as_deref(), age.o3.as_deref()],
+        )
+    });
+    // The one variant the page is about: the only one, or the combination chosen.
+    let shown = match (&picker, variants.as_slice()) {
+        (Some(picker), _) => picker.variant,
+        (None, [only]) => Some(only),
+        (None, _) => None,
+    };
+    let product_path = format!("/products/{}", p.handle);
     let mut response = page(layout(
         &shop,
         links,
@@ -224,23 +248,54 @@ async fn product(
                 }
                 div.details {
                     h1 { (p.title) }
-                    @if let Some(price) = p.price_from() {
-                        p.price { @if variants.len() > 1 { "From " } (price) }
+                    @match (&picker, shown) {
+                        (_, Some(v)) => {
+                            p.price { (v.price()) }
+                            p.availability { @if v.available { "In stock" } @else { "Sold out" } }
+                        }
+                        (Some(_), None) => {
+                            p.availability role="status" { "This combination is not sold. Choose another." }
+                        }
+                        (None, None) => {
+                            @if let Some(price) = p.price_from() { p.price { "From " (price) } }
+                            p.availability { @if p.available { "In stock" } @else { "Sold out" } }
+                        }
                     }
-                    p.availability { @if p.available { "In stock" } @else { "Sold out" } }
                     @if !variants.is_empty() {
                         form.variants method="post" action=(links.to("/cart/add")) {
                             (links.token_field())
-                            fieldset {
-                                legend { "Choose an option" }
-                                @for (i, v) in variants.iter().enumerate() {
-                                    label {
-                                        input type="radio" name="variant" value=(v.id) checked[i == first_available] disabled[!v.available];
-                                        " " (variant_label(v))
+                            @if let Some(picker) = &picker {
+                                input type="hidden" name="product" value=(p.handle);
+                                @for (i, name) in option_names.iter().enumerate() {
+                                    fieldset.option {
+                                        legend { (name) }
+                                        @for value in &picker.values[i] {
+                                            label {
+                                                input type="radio" name={ "o" (i + 1) } value=(value) checked[picker.chosen[i] == *value];
+                                                " " (value)
+                                            }
+                                        }
                                     }
                                 }
+                                p {
+                                    button.secondary type="submit" formmethod="get" formaction=(links.to(&product_path)) {
+                                        "Show price and stock"
+                                    }
+                                }
+                            } @else if variants.len() > 1 {
+                                fieldset {
+                                    legend { "Choose an option" }
+                                    @for (i, v) in variants.iter().enumerate() {
+                                        label {
+                                            input type="radio" name="variant" value=(v.id) checked[i == first_available] disabled[!v.available];
+                                            " " (variant_label(v))
+                                        }
+                                    }
+                                }
+                            } @else {
+                                input type="hidden" name="variant" value=(variants[0].id);
                             }
-                            @if p.available {
+                            @if shown.map_or(p.available, |v| v.available) {
                                 p {
                                     label for="quantity" { "Quantity " }
                                     input #quantity type="number" name="quantity" value="1" min="1" max="999" required;

@@ -6,6 +6,7 @@ mod checkout;
 mod guardian;
 mod layout;
 mod newsletter;
+pub(crate) mod picker;
 mod pictures;
 mod policy;
 mod privacy;

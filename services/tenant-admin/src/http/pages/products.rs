@@ -34,7 +34,12 @@ pub fn router() -> Router<AppState> {
             "/products/{id}/delete",
             get(delete_page).post(delete_submit),
         )
+        .route("/products/{id}/options", post(options_submit))
         .route("/variants/{id}", post(variant_submit))
+        .route(
+            "/variants/{id}/delete",
+            get(variant_delete_page).post(variant_delete_submit),
+        )
 }
 
 async fn list_page(
@@ -112,6 +117,8 @@ struct EditForm {
 #[derive(Deserialize)]
 struct VariantForm {
     csrf: String,
+    #[serde(default)]
+    product_id: Option<ProductId>,
     sku: String,
     #[serde(default)]
     title: String,
@@ -119,15 +126,42 @@ struct VariantForm {
     #[serde(default)]
     stock: String,
     #[serde(default)]
-    options: String,
+    opt1: Option<String>,
+    #[serde(default)]
+    opt2: Option<String>,
+    #[serde(default)]
+    opt3: Option<String>,
+}
+
+impl VariantForm {
+    /// The values typed per option, by the product's option names.
+    fn options(&self, names: &[String]) -> Value {
+        let typed = [&self.opt1, &self.opt2, &self.opt3];
+        let mut map = serde_json::Map::new();
+        for (name, value) in names.iter().zip(typed) {
+            if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                map.insert(name.clone(), Value::from(v));
+            }
+        }
+        Value::Object(map)
+    }
 }
 
 #[derive(Deserialize)]
-struct VariantEditForm {
+struct OptionsForm {
     csrf: String,
-    product_id: ProductId,
-    price: String,
-    stock: String,
+    #[serde(default)]
+    name1: String,
+    #[serde(default)]
+    name2: String,
+    #[serde(default)]
+    name3: String,
+    #[serde(default)]
+    first1: String,
+    #[serde(default)]
+    first2: String,
+    #[serde(default)]
+    first3: String,
 }
 
 #[derive(Deserialize)]
@@ -135,13 +169,7 @@ struct CsrfOnly {
     csrf: String,
 }
 
-csrf_forms!(
-    NewProductForm,
-    EditForm,
-    VariantForm,
-    VariantEditForm,
-    CsrfOnly
-);
+csrf_forms!(NewProductForm, EditForm, VariantForm, OptionsForm, CsrfOnly);
 
 fn new_product_form(
     staff: &Staff,
@@ -223,6 +251,7 @@ async fn new_submit(
             ),
             featured: Some(form.featured.is_some()),
             thirteen_plus: Some(form.thirteen_plus.is_some()),
+            option_names: None,
             variants: Some(vec![VariantInput {
                 sku: form.sku.clone(),
                 title: None,
@@ -249,6 +278,75 @@ async fn new_submit(
 
 fn edit_view(staff: &Staff, p: &Product, error: Option<&str>, done: Option<&str>) -> Markup {
     edit_view_typed(staff, p, error, done, "")
+}
+
+/// The product's options and variants: each variant a form of its own (SKU, title,
+/// a value per option, price, stock), deletable but for the last; then the options and
+/// a new variant.
+fn variants(staff: &Staff, p: &Product) -> Markup {
+    let names = &p.option_names;
+    html! {
+        h2 #variants { "Variants" }
+        @if names.is_empty() {
+            p.hint { "No options: shoppers pick a variant by its title. Name options below (such as Size and Colour) and shoppers choose one value of each." }
+        } @else {
+            p.hint { "Options: " (names.join(", ")) ". Each variant has a value for every option." }
+        }
+        ul.variants {
+            @for v in &p.variants {
+                li {
+                    form.card method="post" action={ "/variants/" (v.id) } {
+                        input type="hidden" name="csrf" value=(staff.csrf);
+                        input type="hidden" name="product_id" value=(p.id);
+                        div.fields {
+                            label { "SKU " input name="sku" required maxlength="64" value=(v.sku); }
+                            label { "Title " input name="title" maxlength="200" value=(v.title); }
+                            @for (i, name) in names.iter().enumerate() {
+                                label { (name) " " input name={ "opt" (i + 1) } required maxlength="100"
+                                    value=(v.options.get(name).and_then(|x| x.as_str()).unwrap_or("")); }
+                            }
+                            label { "Price (" (v.currency) ") " input name="price" inputmode="decimal" size="8" required value=(Money::new(v.price_minor, v.currency).amount_text()); }
+                            label { "Stock " input name="stock" type="number" min="0" value=(v.stock); }
+                        }
+                        div.actions {
+                            button type="submit" { "Save variant" }
+                            @if p.variants.len() > 1 {
+                                a href={ "/variants/" (v.id) "/delete" } { "Delete " (v.title) "…" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        form.card method="post" action={ "/products/" (p.id) "/variants" } {
+            input type="hidden" name="csrf" value=(staff.csrf);
+            h3 { "Add a variant" }
+            label for="v-sku" { "SKU" } input #v-sku name="sku" required maxlength="64";
+            @for (i, name) in names.iter().enumerate() {
+                label for={ "v-opt" (i + 1) } { (name) } input id={ "v-opt" (i + 1) } name={ "opt" (i + 1) } required maxlength="100";
+            }
+            label for="v-title" { "Title" @if !names.is_empty() { " (leave empty to use the option values)" } }
+            input #v-title name="title" maxlength="200";
+            label for="v-price" { "Price" } input #v-price name="price" required inputmode="decimal";
+            label for="v-stock" { "Stock" } input #v-stock name="stock" type="number" min="0" value="0";
+            button type="submit" { "Add variant" }
+        }
+        form.card method="post" action={ "/products/" (p.id) "/options" } {
+            input type="hidden" name="csrf" value=(staff.csrf);
+            h3 #options { "Options" }
+            p.hint { "Up to three, in the order shoppers choose them. Renaming one renames it in every variant; emptying a name removes that option from every variant." }
+            @for i in 0..3usize {
+                @let current = names.get(i);
+                label for={ "name" (i + 1) } { "Option " (i + 1) }
+                input id={ "name" (i + 1) } name={ "name" (i + 1) } maxlength="40" value=[current] placeholder=(["Size", "Colour", "Material"][i]);
+                @if current.is_none() {
+                    label for={ "first" (i + 1) } { "If you add it: the value your current variants have (for example " (["M", "Blue", "Cotton"][i]) ")" }
+                    input id={ "first" (i + 1) } name={ "first" (i + 1) } maxlength="100";
+                }
+            }
+            button type="submit" { "Save options" }
+        }
+    }
 }
 
 /// The product's pictures: each with its alt text, order and removal, then the upload.
@@ -343,38 +441,7 @@ pub(super) fn edit_view_typed(
                 button type="submit" { "Save product" }
             }
             (pictures(staff, p, alt_typed))
-            h2 { "Variants" }
-            table {
-                thead { tr { th scope="col" { "SKU" } th scope="col" { "Title" } th scope="col" { "Price" } th scope="col" { "Stock" } th scope="col" { span.visually-hidden { "Save" } } } }
-                tbody {
-                    @for v in &p.variants {
-                        tr {
-                            td { (v.sku) }
-                            td { (v.title) }
-                            td colspan="3" {
-                                form.inline method="post" action={ "/variants/" (v.id) } {
-                                    input type="hidden" name="csrf" value=(staff.csrf);
-                                    input type="hidden" name="product_id" value=(p.id);
-                                    label { "Price " input name="price" inputmode="decimal" size="8" value=(Money::new(v.price_minor, v.currency).amount_text()); }
-                                    " " (v.currency) " "
-                                    label { "Stock " input name="stock" type="number" min="0" value=(v.stock); }
-                                    button type="submit" { "Save" }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            form.card method="post" action={ "/products/" (p.id) "/variants" } {
-                input type="hidden" name="csrf" value=(staff.csrf);
-                h3 { "Add a variant" }
-                label for="v-sku" { "SKU" } input #v-sku name="sku" required maxlength="64";
-                label for="v-title" { "Title (for example Large / Blue)" } input #v-title name="title" maxlength="200";
-                label for="v-price" { "Price" } input #v-price name="price" required inputmode="decimal";
-                label for="v-stock" { "Stock" } input #v-stock name="stock" type="number" min="0" value="0";
-                label for="v-options" { "Options (name=value;name=value)" } input #v-options name="options" placeholder="size=L;colour=blue";
-                button type="submit" { "Add variant" }
-            }
+            (variants(staff, p))
             p { a href={ "/products/" (p.id) "/delete" } { "Delete this product…" } }
         },
     )
@@ -391,6 +458,7 @@ async fn edit_page(
         Some("created") => Some("The product was added. Now add its pictures."),
         Some("uploaded") => Some("The picture was added."),
         Some("removed") => Some("The picture was removed."),
+        Some("variant_deleted") => Some("The variant was deleted."),
         Some(_) => Some("Saved."),
         None => None,
     };
@@ -458,21 +526,6 @@ async fn edit_submit(
     back_to_product(&state, &staff, id, outcome).await
 }
 
-/// Options typed as `name=value;name=value`.
-pub fn options_of(text: &str) -> Result<Value, Invalid> {
-    let mut map = serde_json::Map::new();
-    for pair in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').ok_or_else(|| {
-            Invalid::new(
-                "variant.options_invalid",
-                "Options are written name=value;name=value.",
-            )
-        })?;
-        map.insert(k.trim().to_owned(), Value::from(v.trim()));
-    }
-    Ok(Value::Object(map))
-}
-
 async fn add_variant(
     State(state): State<AppState>,
     PathParams(id): PathParams<ProductId>,
@@ -480,13 +533,14 @@ async fn add_variant(
 ) -> Result<Response, ApiError> {
     let outcome = async {
         let currency = products::currency(&state, staff.tenant).await?;
+        let names = products::get(&state, staff.tenant, id).await?.option_names;
         let input = VariantInput {
+            options: Some(f.options(&names)),
             sku: f.sku,
             title: Some(f.title).filter(|t| !t.trim().is_empty()),
             price_minor: parse_price(&f.price, currency)?,
             currency: None,
             stock: Some(stock_of(&f.stock)?),
-            options: Some(options_of(&f.options)?),
         };
         products::add_variant(&state, staff.tenant, id, input)
             .await
@@ -499,21 +553,95 @@ async fn add_variant(
 async fn variant_submit(
     State(state): State<AppState>,
     PathParams(id): PathParams<VariantId>,
-    CheckedForm(staff, f, _): CheckedForm<Staff, VariantEditForm, CatalogEditor>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, VariantForm, CatalogEditor>,
 ) -> Result<Response, ApiError> {
+    let product = f.product_id.ok_or(ApiError::NotFound)?;
     let outcome = async {
         let currency = products::currency(&state, staff.tenant).await?;
+        let names = products::get(&state, staff.tenant, product)
+            .await?
+            .option_names;
         let patch = VariantPatch {
+            options: Some(f.options(&names)),
+            sku: Some(f.sku),
+            title: Some(f.title).filter(|t| !t.trim().is_empty()),
             price_minor: Some(parse_price(&f.price, currency)?),
             stock: Some(stock_of(&f.stock)?),
-            ..VariantPatch::default()
         };
         products::update_variant(&state, staff.tenant, id, patch)
             .await
             .map(drop)
     }
     .await;
-    back_to_product(&state, &staff, f.product_id, outcome).await
+    back_to_product(&state, &staff, product, outcome).await
+}
+
+async fn options_submit(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<ProductId>,
+    CheckedForm(staff, f, _): CheckedForm<Staff, OptionsForm, CatalogEditor>,
+) -> Result<Response, ApiError> {
+    let outcome = products::set_options(
+        &state,
+        staff.tenant,
+        id,
+        &[f.name1, f.name2, f.name3],
+        &[f.first1, f.first2, f.first3],
+    )
+    .await
+    .map(drop);
+    back_to_product(&state, &staff, id, outcome).await
+}
+
+/// Deleting a variant asks first (the last one cannot go).
+async fn variant_delete_page(
+    State(state): State<AppState>,
+    PageRole(staff, _): PageRole<CatalogEditor, Staff>,
+    PathParams(id): PathParams<VariantId>,
+) -> Result<Response, ApiError> {
+    let product = products::product_of_variant(&state, staff.tenant, id).await?;
+    let p = products::get(&state, staff.tenant, product).await?;
+    let v = p
+        .variants
+        .iter()
+        .find(|v| v.id == id)
+        .ok_or(ApiError::NotFound)?;
+    Ok(page(
+        StatusCode::OK,
+        layout(
+            &format!("Delete {}", v.title),
+            Some(&staff),
+            html! {
+                h1 { "Delete the variant “" (v.title) "” of “" (p.title) "”?" }
+                @if p.variants.len() <= 1 {
+                    p { "It is the product's only variant: change it instead, or delete the product." }
+                } @else {
+                    p { "Shoppers can no longer choose it; carts that hold it show it as no longer available. Orders already placed keep their lines. This cannot be undone." }
+                    form.card method="post" action={ "/variants/" (v.id) "/delete" } {
+                        input type="hidden" name="csrf" value=(staff.csrf);
+                        button.danger type="submit" { "Delete it" }
+                    }
+                }
+                p { a href={ "/products/" (p.id) "#variants" } { "Keep it and go back" } }
+            },
+        ),
+    ))
+}
+
+async fn variant_delete_submit(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<VariantId>,
+    CheckedForm(staff, _, _): CheckedForm<Staff, CsrfOnly, CatalogEditor>,
+) -> Result<Response, ApiError> {
+    let product = products::product_of_variant(&state, staff.tenant, id).await?;
+    let outcome = products::delete_variant(&state, staff.tenant, id).await;
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/products/{product}?done=variant_deleted#variants"
+        ))
+        .into_response()),
+        Err(e) => back_to_product(&state, &staff, product, Err(e)).await,
+    }
 }
 
 async fn delete_submit(

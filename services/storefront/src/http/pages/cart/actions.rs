@@ -7,10 +7,54 @@ use platform_domain::{AgeBand, GuardianStatus};
 
 #[derive(Deserialize)]
 pub(super) struct AddForm {
-    variant: String,
+    /// The variant, when the page lists variants (or has one).
+    variant: Option<String>,
+    /// Otherwise the product and the value chosen of each of its options.
+    product: Option<String>,
+    o1: Option<String>,
+    o2: Option<String>,
+    o3: Option<String>,
     #[serde(default = "one")]
     quantity: i64,
     cart_token: Option<String>,
+}
+
+fn not_sold() -> CartCallError {
+    CartCallError::Refused {
+        status: reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        code: ErrorCode::VariantUnavailable,
+        message: "This combination is not sold. Go back and choose another.".to_owned(),
+    }
+}
+
+/// The variant a form names: by id, or by its product and the option values chosen.
+async fn chosen_variant(
+    state: &AppState,
+    shop: &Shop,
+    form: &AddForm,
+) -> Result<Result<VariantId, CartCallError>, ShopError> {
+    if let Some(id) = &form.variant {
+        return Ok(variant_id(id));
+    }
+    let Some(handle) = form.product.as_deref() else {
+        return Ok(Err(not_sold()));
+    };
+    let mut tx = state.db.begin(shop.id).await?;
+    let detail = crate::db::catalog::by_handle(&mut tx, handle).await?;
+    tx.commit().await?;
+    let Some(detail) = detail else {
+        return Ok(Err(not_sold()));
+    };
+    let chosen: Vec<&str> = [&form.o1, &form.o2, &form.o3]
+        .into_iter()
+        .take(detail.option_names.len())
+        .map(|o| o.as_deref().unwrap_or(""))
+        .collect();
+    Ok(
+        crate::http::pages::picker::find(&detail.option_names, &detail.variants, &chosen)
+            .map(|v| v.id)
+            .ok_or_else(not_sold),
+    )
 }
 
 fn one() -> i64 {
@@ -29,9 +73,10 @@ pub(super) async fn add(
         Some(id) => (id, false),
         None => (CartId::random(), true),
     };
-    let variant = match variant_id(&form.variant) {
-        Ok(v) => v,
-        Err(e) => return problem(&shop, links, e),
+    let variant = match chosen_variant(&state, &shop, &form).await {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => return problem(&shop, links, e),
+        Err(e) => return e.into_response(),
     };
     match state
         .cart
