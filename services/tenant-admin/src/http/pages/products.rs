@@ -367,7 +367,7 @@ fn pictures(staff: &Staff, p: &Product, alt_typed: &str) -> Markup {
                             width=(w) height=(i64::from(img.height) * i64::from(w) / i64::from(img.width.max(1)));
                         form.inline method="post" action={ "/images/" (img.id) "/alt" } {
                             input type="hidden" name="csrf" value=(staff.csrf);
-                            label { "Alt text " input name="alt" maxlength="300" size="40" value=(img.alt) placeholder="What the picture shows"; }
+                            label { "Alt text " input name="alt" maxlength="300" value=(img.alt) placeholder="What the picture shows"; }
                             button type="submit" { "Save" }
                         }
                         @if img.alt.is_empty() { p.hint { "Describe this picture for shoppers who cannot see it." } }
