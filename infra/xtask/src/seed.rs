@@ -25,7 +25,17 @@ pub struct DemoShop {
     pub look: (&'static str, &'static str, &'static str),
     pub currency: &'static str,
     pub policy: &'static str,
-    pub products: &'static [(&'static str, &'static str, &'static str, i64, i32)],
+    pub products: &'static [DemoProduct],
+}
+
+/// A demo product: with an option (size, weight), one variant per value.
+pub struct DemoProduct {
+    pub title: &'static str,
+    pub description: &'static str,
+    /// The option shoppers choose, if any.
+    pub option: Option<&'static str>,
+    /// (value of the option, or the title without one; SKU; price in minor units; stock).
+    pub variants: &'static [(&'static str, &'static str, i64, i32)],
 }
 
 /// Two shops with different catalogs, so isolation is visible in a browser.
@@ -41,34 +51,39 @@ pub const DEMO_SHOPS: [DemoShop; 2] = [
         currency: "EUR",
         policy: "Northwind Outfitters uses your contact details and address only to deliver your order and to reach you if something goes wrong with it.\n\nWe never sell your data. Card payments go straight to our payment processor; we never see your card number.",
         products: &[
-            (
-                "Trail Boots",
-                "Waterproof leather boots for long days on rough paths.",
-                "NW-BOOTS-42",
-                18900,
-                12,
-            ),
-            (
-                "Rain Shell",
-                "A light, packable shell that keeps the weather out.",
-                "NW-SHELL-M",
-                14900,
-                7,
-            ),
-            (
-                "Wool Beanie",
-                "Merino wool, warm without the itch.",
-                "NW-BEANIE",
-                2900,
-                40,
-            ),
-            (
-                "Camp Mug",
-                "Enamel mug that survives every trip.",
-                "NW-MUG",
-                1500,
-                0,
-            ),
+            DemoProduct {
+                title: "Trail Boots",
+                description: "Waterproof leather boots for long days on rough paths.",
+                option: Some("Size"),
+                variants: &[
+                    ("41", "NW-BOOTS-41", 18900, 4),
+                    ("42", "NW-BOOTS-42", 18900, 12),
+                    ("43", "NW-BOOTS-43", 18900, 0),
+                    ("44", "NW-BOOTS-44", 19900, 3),
+                ],
+            },
+            DemoProduct {
+                title: "Rain Shell",
+                description: "A light, packable shell that keeps the weather out.",
+                option: Some("Size"),
+                variants: &[
+                    ("S", "NW-SHELL-S", 14900, 5),
+                    ("M", "NW-SHELL-M", 14900, 7),
+                    ("L", "NW-SHELL-L", 14900, 2),
+                ],
+            },
+            DemoProduct {
+                title: "Wool Beanie",
+                description: "Merino wool, warm without the itch.",
+                option: None,
+                variants: &[("Default", "NW-BEANIE", 2900, 40)],
+            },
+            DemoProduct {
+                title: "Camp Mug",
+                description: "Enamel mug that survives every trip.",
+                option: None,
+                variants: &[("Default", "NW-MUG", 1500, 0)],
+            },
         ],
     },
     DemoShop {
@@ -82,27 +97,30 @@ pub const DEMO_SHOPS: [DemoShop; 2] = [
         currency: "GBP",
         policy: "Sunbeam Tea House keeps your details only as long as needed to brew and send your tea.\n\nYou can ask us for a copy of your data or for its erasure at any time.",
         products: &[
-            (
-                "Jasmine Green",
-                "Delicate green tea scented with jasmine blossoms.",
-                "SB-JASMINE",
-                850,
-                60,
-            ),
-            (
-                "Earl Grey Supreme",
-                "Black tea with bergamot and cornflowers.",
-                "SB-EARLGREY",
-                790,
-                45,
-            ),
-            (
-                "Rooibos Vanilla",
-                "Caffeine-free red bush tea with vanilla.",
-                "SB-ROOIBOS",
-                690,
-                30,
-            ),
+            DemoProduct {
+                title: "Jasmine Green",
+                description: "Delicate green tea scented with jasmine blossoms.",
+                option: Some("Weight"),
+                variants: &[
+                    ("50 g", "SB-JASMINE-50", 850, 60),
+                    ("100 g", "SB-JASMINE-100", 1550, 25),
+                ],
+            },
+            DemoProduct {
+                title: "Earl Grey Supreme",
+                description: "Black tea with bergamot and cornflowers.",
+                option: Some("Weight"),
+                variants: &[
+                    ("50 g", "SB-EARLGREY-50", 790, 45),
+                    ("100 g", "SB-EARLGREY-100", 1450, 0),
+                ],
+            },
+            DemoProduct {
+                title: "Rooibos Vanilla",
+                description: "Caffeine-free red bush tea with vanilla.",
+                option: None,
+                variants: &[("Default", "SB-ROOIBOS", 690, 30)],
+            },
         ],
     },
 ];
@@ -286,16 +304,29 @@ pub async fn demo_shops(ca_pem: &str, admin_base: &str) -> anyhow::Result<Vec<Va
             .json()
             .await?;
         if existing.as_array().is_none_or(|a| a.is_empty()) {
-            for (title, description, sku, price, stock) in shop.products {
+            for p in shop.products {
+                let variants: Vec<Value> = p
+                    .variants
+                    .iter()
+                    .map(|(value, sku, price, stock)| {
+                        let mut options = serde_json::Map::new();
+                        if let Some(option) = p.option {
+                            options.insert(option.to_owned(), Value::from(*value));
+                        }
+                        json!({ "sku": sku, "price_minor": price, "stock": stock,
+                                "options": options })
+                    })
+                    .collect();
                 let res = client
                     .post(format!("{admin_base}/api/v1/products"))
                     .header("x-csrf-token", &csrf)
-                    .json(&json!({ "title": title, "description": description, "status": "active", "featured": true,
-                                   "variants": [{ "sku": sku, "price_minor": price, "stock": stock }] }))
+                    .json(&json!({ "title": p.title, "description": p.description, "status": "active",
+                                   "featured": true, "option_names": p.option.into_iter().collect::<Vec<_>>(),
+                                   "variants": variants }))
                     .send()
                     .await?;
                 if res.status() != StatusCode::CREATED {
-                    bail!("demo product {title} failed: {}", res.status());
+                    bail!("demo product {} failed: {}", p.title, res.status());
                 }
             }
             client
@@ -326,7 +357,7 @@ pub async fn demo_shops(ca_pem: &str, admin_base: &str) -> anyhow::Result<Vec<Va
             let (Some(id), Some(title)) = (p["id"].as_str(), p["title"].as_str()) else {
                 continue;
             };
-            if !bare || !shop.products.iter().any(|d| d.0 == title) {
+            if !bare || !shop.products.iter().any(|d| d.title == title) {
                 continue;
             }
             let alt = format!("Illustration of {title}");
