@@ -255,6 +255,33 @@ pub const MAIL_WEB: &str = "127.0.0.1:1080";
 /// Makes sure the development mail server (maildev, pinned in `infra/maildev`) listens,
 /// installing it with npm into `target/tools/maildev` and starting it if needed. Like
 /// Garage it keeps running after `xtask` exits, for the next run and the tests.
+/// axe-core (accessibility rules, MPL-2.0), pinned with its lock file in `infra/axe/`,
+/// installed with `npm ci` into `target/tools/axe`: the browser tests inject it into
+/// every page they look at.
+pub fn ensure_axe() -> anyhow::Result<()> {
+    if !have("npm") {
+        println!("xtask: installing Node.js and npm from Debian packages");
+        apt_install(&["nodejs", "npm"])?;
+    }
+    let pinned = crate::root().join("infra").join("axe");
+    let dir = crate::root().join("target").join("tools").join("axe");
+    let script = dir.join("node_modules").join("axe-core").join("axe.min.js");
+    let lock = std::fs::read(pinned.join("package-lock.json"))?;
+    if !script.is_file() || std::fs::read(dir.join("package-lock.json")).ok() != Some(lock) {
+        std::fs::create_dir_all(&dir)?;
+        for file in ["package.json", "package-lock.json"] {
+            std::fs::copy(pinned.join(file), dir.join(file))?;
+        }
+        println!("xtask: installing axe-core (npm ci)");
+        let dir_text = dir.to_string_lossy().into_owned();
+        run(
+            "npm",
+            &["ci", "--prefix", &dir_text, "--no-audit", "--no-fund"],
+        )?;
+    }
+    Ok(())
+}
+
 pub async fn ensure_maildev() -> anyhow::Result<()> {
     if TcpStream::connect(MAIL_SMTP).await.is_ok() && TcpStream::connect(MAIL_WEB).await.is_ok() {
         return Ok(());

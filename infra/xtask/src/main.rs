@@ -164,6 +164,7 @@ async fn test() -> anyhow::Result<()> {
     deps::ensure_postgres().await?;
     deps::ensure_redis().await?;
     deps::ensure_browser()?;
+    deps::ensure_axe()?;
     deps::ensure_machete()?;
     hostile::ensure_schemathesis()?;
     hostile::ensure_testssl()?;

@@ -222,9 +222,78 @@ pub async fn at_phone_width(c: &Client, name: &str) {
     c.set_window_size(1280, 900).await.unwrap();
 }
 
+/// Keeps a screenshot of the page in `target/e2e/<name>.png`, then checks the page with
+/// axe-core: any serious or critical violation fails the test.
 pub async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
+    accessible(c, name).await;
+}
+
+/// axe-core (`target/tools/axe`, installed by `cargo xtask test` from `infra/axe`),
+/// injected into the page as it stands; fails on serious or critical violations.
+pub async fn accessible(c: &Client, name: &str) {
+    static AXE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../target/tools/axe/node_modules/axe-core/axe.min.js");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; `cargo xtask test` installs axe-core there",
+                path.display()
+            )
+        })
+    });
+    c.execute(&format!("{}\nreturn true;", *AXE), vec![])
+        .await
+        .unwrap();
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             axe.run(document, { resultTypes: ['violations'] }) \
+               .then(r => done(r.violations \
+                 .filter(v => v.impact === 'serious' || v.impact === 'critical') \
+                 .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' \
+                   + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))) \
+               .catch(e => done(['axe did not run: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let violations = serious_violations(found);
+    assert!(
+        violations.is_empty(),
+        "{name}: accessibility violations (axe-core): {violations:#?}"
+    );
+}
+
+fn serious_violations(found: serde_json::Value) -> Vec<String> {
+    found
+        .as_array()
+        .unwrap_or_else(|| panic!("axe-core answered {found}"))
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_accessibility_check_fails_a_page_with_a_picture_without_alt_text() {
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = start_browser(profile.path(), true).await;
+    c.goto("data:text/html,<html lang=en><title>t</title><main><img src=x.png></main></html>")
+        .await
+        .unwrap();
+    let check = tokio::spawn({
+        let c = c.clone();
+        async move { accessible(&c, "no-alt").await }
+    });
+    let failed = check.await.unwrap_err();
+    let message = failed
+        .into_panic()
+        .downcast::<String>()
+        .map(|m| *m)
+        .unwrap_or_default();
+    assert!(message.contains("image-alt"), "{message}");
+    c.close().await.unwrap();
 }
 
 /// On the security page a login lands on: sets up the second factor as a person with an
