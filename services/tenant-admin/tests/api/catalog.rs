@@ -205,15 +205,7 @@ async fn csv_import_reports_every_bad_row_and_stores_nothing_then_round_trips() 
          tee,Tee,,active,,,TEE-1,,abc,EUR,,\n\
          cap,Cap,,bogus,,,CAP-1,,100,EUR,,\n"
     );
-    let post = |body: String| {
-        s.client
-            .post(format!("{}/api/v1/catalog.csv", s.base))
-            .header("x-csrf-token", &s.csrf)
-            .header("content-type", "text/csv")
-            .body(body)
-            .send()
-    };
-    let res = post(bad).await.unwrap();
+    let res = s.import_csv(bad).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "catalog.csv_invalid");
@@ -233,7 +225,7 @@ async fn csv_import_reports_every_bad_row_and_stores_nothing_then_round_trips() 
          mug,Mug,\"A mug, blue\",active,true,,MUG-L,Large,1500,EUR,2,size=L\n\
          tee,Tee,,draft,,,TEE-1,,2500,EUR,10,\n"
     );
-    let res = post(good.clone()).await.unwrap();
+    let res = s.import_csv(good.clone()).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["products_created"], 2);
@@ -246,7 +238,7 @@ async fn csv_import_reports_every_bad_row_and_stores_nothing_then_round_trips() 
         "{exported}"
     );
     // Importing the export changes nothing (idempotent upsert).
-    let res = post(exported).await.unwrap();
+    let res = s.import_csv(exported).await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["products_created"], 0);
     assert_eq!(
@@ -965,15 +957,7 @@ async fn text_keeps_its_paragraphs_the_same_whether_typed_sent_or_imported() {
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let csv = format!("{HEADER}imported,Imported,\"{stored}\",draft,,,IMP-1,,990,EUR,3,\n");
-    let res = s
-        .client
-        .post(format!("{}/api/v1/catalog.csv", s.base))
-        .header("x-csrf-token", &s.csrf)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
+    let res = s.import_csv(csv).await;
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
     let (_, list) = s.get("/api/v1/products").await;
     let descriptions: Vec<&str> = list

@@ -250,15 +250,7 @@ async fn a_catalog_import_fetches_each_listed_picture_once() {
     let import = |csv: String| {
         let s = &s;
         async move {
-            let res = s
-                .client
-                .post(format!("{}/api/v1/catalog.csv", s.base))
-                .header("x-csrf-token", &s.csrf)
-                .header("content-type", "text/csv")
-                .body(csv)
-                .send()
-                .await
-                .unwrap();
+            let res = s.import_csv(csv).await;
             assert_eq!(res.status(), StatusCode::OK);
             res.json::<Value>().await.unwrap()
         }
@@ -313,16 +305,10 @@ async fn a_catalog_import_refuses_to_fetch_from_private_addresses() {
     let s = app.shop("import-private").await;
     let server = picture_server().await;
     let res = s
-        .client
-        .post(format!("{}/api/v1/catalog.csv", s.base))
-        .header("x-csrf-token", &s.csrf)
-        .header("content-type", "text/csv")
-        .body(format!(
+        .import_csv(format!(
             "{HEADER}boot,Boot,,active,,{server}/boot.jpg http://169.254.169.254/latest/meta-data,BOOT-1,,5000,EUR,2,\n"
         ))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["pictures"]["fetched"], 0, "{body}");

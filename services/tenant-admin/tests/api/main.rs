@@ -278,6 +278,18 @@ impl Session {
         (res.status(), res.text().await.unwrap())
     }
 
+    /// Imports a catalog file through the API (with or without its content type).
+    pub async fn import_csv(&self, csv: String) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/v1/catalog.csv", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(reqwest::Method::PUT, path, Some(body)).await
     }
