@@ -293,6 +293,27 @@ async fn a_catalog_import_fetches_each_listed_picture_once() {
     let body = import(exported).await;
     assert_eq!(body["pictures"]["fetched"], 0, "{body}");
     assert_eq!(store().count_shop(tenant).await.unwrap(), 3);
+
+    // The console's import page says which pictures failed, and that the rows are in.
+    let form = Form::new().text("csrf", s.csrf.clone()).part(
+        "file",
+        Part::bytes(csv.into_bytes()).file_name("catalog.csv"),
+    );
+    let res = s
+        .client
+        .post(format!("{}/catalog", s.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("Pictures: 0 added, 1 already there.")
+            && page.contains("these pictures could not be added")
+            && page.contains(&format!("{server}/notes.txt")),
+        "{page}"
+    );
 }
 
 #[tokio::test]

@@ -1,18 +1,17 @@
 //! Catalog import and export in the console.
 
 use axum::Router;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use maud::{Markup, html};
-use platform_auth::extract::{PageSession, RoleRequirement};
-use platform_auth::secrets_equal;
-use platform_domain::Invalid;
+use platform_auth::extract::{CheckedUpload, PageSession};
 
 use super::layout::{input_problem, layout, notice, page};
 use crate::app::AppState;
 use crate::app::catalog_csv;
+use crate::app::images::PictureFailure;
 use crate::app::staff::Staff;
 use crate::error::ApiError;
 use crate::http::auth::CatalogEditor;
@@ -26,7 +25,12 @@ pub fn router() -> Router<AppState> {
         ))
 }
 
-fn catalog_view(staff: &Staff, done: Option<&str>, errors: &[String]) -> Markup {
+fn catalog_view(
+    staff: &Staff,
+    done: Option<&str>,
+    errors: &[String],
+    pictures: &[PictureFailure],
+) -> Markup {
     layout(
         "Catalog CSV",
         Some(staff),
@@ -37,6 +41,16 @@ fn catalog_view(staff: &Staff, done: Option<&str>, errors: &[String]) -> Markup 
                 div.error role="alert" {
                     p { "Nothing was imported. Please fix these lines and try again:" }
                     ul { @for e in errors { li { (e) } } }
+                }
+            }
+            @if !pictures.is_empty() {
+                div.error role="alert" {
+                    p { "The rows were imported, but these pictures could not be added. Fix their addresses and import again, or upload them on the product's page:" }
+                    ul {
+                        @for f in pictures {
+                            li { (f.handle) ": " code { (f.url) } " — " (f.message) }
+                        }
+                    }
                 }
             }
             p { a href="/api/v1/catalog.csv" download="catalog.csv" { "Download the catalog as CSV" } }
@@ -51,43 +65,39 @@ fn catalog_view(staff: &Staff, done: Option<&str>, errors: &[String]) -> Markup 
 }
 
 async fn catalog_page(PageSession(staff): PageSession<Staff>) -> Response {
-    page(StatusCode::OK, catalog_view(&staff, None, &[]))
+    page(StatusCode::OK, catalog_view(&staff, None, &[], &[]))
 }
 
-/// The multipart form's CSRF field and file.
-async fn read_form(form: &mut Multipart) -> Result<(String, Vec<u8>), ApiError> {
-    let unreadable = || Invalid::new("catalog.csv_unreadable", "The file could not be read.");
-    let (mut csrf, mut file) = (String::new(), Vec::new());
-    while let Some(field) = form.next_field().await.map_err(|_| unreadable())? {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(|_| unreadable())?,
-            Some("file") => file = field.bytes().await.map_err(|_| unreadable())?.to_vec(),
-            _ => {}
-        }
-    }
-    Ok((csrf, file))
-}
-
+/// The import form (`multipart/form-data`): its CSRF part is checked before the file is
+/// looked at.
 async fn import_submit(
     State(state): State<AppState>,
-    PageSession(staff): PageSession<Staff>,
-    mut form: Multipart,
+    CheckedUpload(staff, form, _): CheckedUpload<Staff, CatalogEditor>,
 ) -> Result<Response, ApiError> {
-    let (csrf, file) = read_form(&mut form).await?;
-    if !secrets_equal(&csrf, &staff.csrf) {
-        return Err(ApiError::Csrf);
-    }
-    if !CatalogEditor::allows(staff.roles) {
-        return Err(ApiError::Forbidden);
-    }
+    let file = form
+        .parts
+        .iter()
+        .find(|p| p.name == "file")
+        .map(|p| p.bytes.clone())
+        .unwrap_or_default();
     Ok(
         match catalog_csv::import(&state, staff.tenant, &file).await {
             Ok(summary) => {
-                let done = format!(
+                let mut done = format!(
                     "Imported {} products ({} new) with {} variants.",
                     summary.products, summary.products_created, summary.variants
                 );
-                page(StatusCode::OK, catalog_view(&staff, Some(&done), &[]))
+                let p = &summary.pictures;
+                if p.fetched + p.kept > 0 {
+                    done.push_str(&format!(
+                        " Pictures: {} added, {} already there.",
+                        p.fetched, p.kept
+                    ));
+                }
+                page(
+                    StatusCode::OK,
+                    catalog_view(&staff, Some(&done), &[], &p.failed),
+                )
             }
             Err(ApiError::InvalidRows(rows)) => {
                 let errors: Vec<String> = rows
@@ -96,12 +106,12 @@ async fn import_submit(
                     .collect();
                 page(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    catalog_view(&staff, None, &errors),
+                    catalog_view(&staff, None, &errors, &[]),
                 )
             }
             Err(e) => {
                 let (status, message) = input_problem(e)?;
-                page(status, catalog_view(&staff, None, &[message]))
+                page(status, catalog_view(&staff, None, &[message], &[]))
             }
         },
     )
