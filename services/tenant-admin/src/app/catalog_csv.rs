@@ -293,12 +293,12 @@ pub async fn import(
     let mut pictures = Vec::new();
     for (handle, p, vs) in &products {
         // The product's options, in the order its first row names them.
-        let option_names = crate::app::products::parse_option_names(
+        let option_names = crate::app::options::parse_option_names(
             &vs.first()
                 .map(|v| v.option_order.clone())
                 .unwrap_or_default(),
         )?;
-        crate::app::products::check_combinations(
+        crate::app::options::check_combinations(
             &option_names,
             &vs.iter().map(|v| &v.options).collect::<Vec<_>>(),
         )

@@ -128,6 +128,20 @@ async fn upload_from(
     written
 }
 
+/// The product a picture belongs to.
+pub async fn product_of(
+    state: &AppState,
+    tenant: TenantId,
+    id: ImageId,
+) -> Result<ProductId, ApiError> {
+    let mut tx = state.db.begin(tenant).await?;
+    let product = db::images::product_of(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    tx.commit().await?;
+    Ok(product)
+}
+
 /// One picture.
 pub async fn get(state: &AppState, tenant: TenantId, id: ImageId) -> Result<Image, ApiError> {
     let mut tx = state.db.begin(tenant).await?;

@@ -13,6 +13,7 @@ pub mod images;
 pub mod look;
 pub mod mfa;
 pub mod newsletters;
+pub mod options;
 pub mod order_view;
 pub mod orders;
 pub mod policies;

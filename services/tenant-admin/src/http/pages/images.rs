@@ -121,19 +121,10 @@ async fn alt_submit(
             Ok(Redirect::to(&format!("/products/{product}?done=saved#pictures")).into_response())
         }
         Err(e) => {
-            let product = product_of(&state, &staff, id).await?;
+            let product = images::product_of(&state, staff.tenant, id).await?;
             back_to_product(&state, &staff, product, Err(e)).await
         }
     }
-}
-
-async fn product_of(state: &AppState, staff: &Staff, id: ImageId) -> Result<ProductId, ApiError> {
-    let mut tx = state.db.begin(staff.tenant).await?;
-    let product = crate::db::images::product_of(&mut tx, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    tx.commit().await?;
-    Ok(product)
 }
 
 async fn move_submit(
@@ -153,7 +144,7 @@ async fn delete_page(
     PageRole(staff, _): PageRole<CatalogEditor, Staff>,
     PathParams(id): PathParams<ImageId>,
 ) -> Result<Response, ApiError> {
-    let product_id = product_of(&state, &staff, id).await?;
+    let product_id = images::product_of(&state, staff.tenant, id).await?;
     let p = products::get(&state, staff.tenant, product_id).await?;
     let img = p
         .images

@@ -23,6 +23,7 @@ mod session;
 mod settings;
 mod shop_export;
 mod team;
+mod variants;
 
 use axum::Router;
 use axum::response::Response;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(home::router())
         .merge(products::router())
         .merge(images::router())
+        .merge(variants::router())
         .merge(collections::router())
         .merge(settings::router())
         .merge(look::router())
