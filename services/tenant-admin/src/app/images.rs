@@ -42,6 +42,11 @@ pub fn parse_alt(raw: &str) -> Result<String, Invalid> {
     Ok(alt)
 }
 
+/// The refusal of an upload form sent without a file.
+pub fn missing() -> ApiError {
+    ApiError::Invalid(Invalid::new("image.missing", "Choose a picture to upload."))
+}
+
 fn too_many() -> ApiError {
     ApiError::Invalid(Invalid::new(
         "image.too_many",
@@ -68,7 +73,7 @@ async fn upload_from(
     alt: &str,
     source_url: Option<&str>,
 ) -> Result<Image, ApiError> {
-    let store = store(state)?;
+    store(state)?;
     let alt = parse_alt(alt)?;
     {
         let mut tx = state.db.begin(tenant).await?;
@@ -79,6 +84,64 @@ async fn upload_from(
         }
         tx.commit().await?;
     }
+    let stored = prepare_and_store(state, tenant, file).await?;
+    let row = stored.row(&alt, source_url);
+    let written = async {
+        let mut tx = state.db.begin(tenant).await?;
+        match db::images::lock_product(&mut tx, product).await? {
+            None => return Err(ApiError::NotFound),
+            Some(n) if n >= MAX_PER_PRODUCT => return Err(too_many()),
+            Some(_) => {}
+        }
+        db::images::insert(&mut tx, product, &row).await?;
+        let image = db::images::get(&mut tx, stored.id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        tx.commit().await?;
+        Ok(image)
+    }
+    .await;
+    if written.is_err() {
+        forget_unsaved(state, tenant, stored.id).await;
+    }
+    written
+}
+
+/// A picture checked, resized and in the object store, whose row is yet to be written.
+pub struct Stored {
+    /// Its id (the objects' prefix).
+    pub id: ImageId,
+    format: &'static str,
+    width: i32,
+    height: i32,
+    widths: Vec<i32>,
+    bytes: i64,
+}
+
+impl Stored {
+    /// The row that names it.
+    pub fn row<'a>(&'a self, alt: &'a str, source_url: Option<&'a str>) -> NewImage<'a> {
+        NewImage {
+            id: self.id,
+            alt,
+            format: self.format,
+            width: self.width,
+            height: self.height,
+            widths: &self.widths,
+            bytes: self.bytes,
+            source_url,
+        }
+    }
+}
+
+/// Checks and resizes a picture off the async threads (two at a time) and stores its
+/// widths under the shop. The caller writes its row, or calls [`forget_unsaved`].
+pub async fn prepare_and_store(
+    state: &AppState,
+    tenant: TenantId,
+    file: Bytes,
+) -> Result<Stored, ApiError> {
+    let store = store(state)?;
     let prepared = {
         let _slot = PREPARING
             .acquire()
@@ -90,42 +153,27 @@ async fn upload_from(
     };
     let id = ImageId::random();
     store.put(tenant.as_uuid(), id, &prepared).await?;
-    let widths: Vec<i32> = prepared
-        .widths()
-        .into_iter()
-        .map(|w| i32::try_from(w).unwrap_or(i32::MAX))
-        .collect();
-    let row = NewImage {
+    Ok(Stored {
         id,
-        alt: &alt,
         format: prepared.format.as_str(),
         width: i32::try_from(prepared.width).unwrap_or(i32::MAX),
         height: i32::try_from(prepared.height).unwrap_or(i32::MAX),
-        widths: &widths,
+        widths: prepared
+            .widths()
+            .into_iter()
+            .map(|w| i32::try_from(w).unwrap_or(i32::MAX))
+            .collect(),
         bytes: i64::try_from(prepared.stored_bytes()).unwrap_or(i64::MAX),
-        source_url,
-    };
-    let written = async {
-        let mut tx = state.db.begin(tenant).await?;
-        match db::images::lock_product(&mut tx, product).await? {
-            None => return Err(ApiError::NotFound),
-            Some(n) if n >= MAX_PER_PRODUCT => return Err(too_many()),
-            Some(_) => {}
-        }
-        db::images::insert(&mut tx, product, &row).await?;
-        let image = db::images::get(&mut tx, id)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-        tx.commit().await?;
-        Ok(image)
-    }
-    .await;
-    if written.is_err()
+    })
+}
+
+/// Removes the objects of a picture whose row could not be written.
+pub async fn forget_unsaved(state: &AppState, tenant: TenantId, id: ImageId) {
+    if let Some(store) = state.images.as_ref()
         && let Err(err) = store.delete(tenant.as_uuid(), id).await
     {
         tracing::warn!(error = %err, image = %id, "removing the objects of an unsaved picture failed");
     }
-    written
 }
 
 /// The product a picture belongs to.
@@ -213,7 +261,8 @@ pub async fn delete(
     Ok(product)
 }
 
-/// One width of a picture for the console (which shows drafts too); `None` when the shop
+/// One width of a picture (a product's or the shop's own) for the console (which shows
+/// drafts too); `None` when the shop
 /// has no such picture or width.
 pub async fn read(
     state: &AppState,
@@ -224,16 +273,13 @@ pub async fn read(
 ) -> Result<Option<Vec<u8>>, ApiError> {
     let store = store(state)?;
     let mut tx = state.db.begin(tenant).await?;
-    let image = db::images::get(&mut tx, id).await?;
+    let stored = db::images::stored(&mut tx, id).await?;
     tx.commit().await?;
-    let Some(image) = image else {
+    let Some((stored_format, widths)) = stored else {
         return Ok(None);
     };
-    let known = platform_images::Format::parse(&image.format) == Some(format)
-        && image
-            .widths
-            .iter()
-            .any(|w| i64::from(*w) == i64::from(width));
+    let known = platform_images::Format::parse(&stored_format) == Some(format)
+        && widths.iter().any(|w| i64::from(*w) == i64::from(width));
     if !known {
         return Ok(None);
     }

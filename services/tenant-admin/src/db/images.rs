@@ -1,4 +1,5 @@
-//! Product pictures: the rows that say which widths of a picture the object store holds.
+//! Pictures, a product's and the shop's own (logo, banner): the rows that say which widths
+//! of a picture the object store holds.
 
 use platform_domain::{ImageId, ProductId};
 use platform_tenancy::TenantTx;
@@ -197,4 +198,91 @@ pub async fn forget_garbage(tx: &mut TenantTx, ids: &[ImageId]) -> Result<(), sq
         .execute(&mut *tx)
         .await?;
     Ok(())
+}
+
+/// The encoding and widths of a picture of the shop, a product's or its own (logo,
+/// banner); `None` when it has no such picture.
+pub async fn stored(
+    tx: &mut TenantTx,
+    id: ImageId,
+) -> Result<Option<(String, Vec<i32>)>, sqlx::Error> {
+    sqlx::query_as(
+        "select format, widths from product_images where tenant_id = $1 and id = $2 \
+         union all \
+         select format, widths from shop_images where tenant_id = $1 and id = $2",
+    )
+    .bind(tx.tenant())
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// The shop's own pictures (logo, banner) with what each is for.
+pub async fn shop_pictures(tx: &mut TenantTx) -> Result<Vec<(String, Image)>, sqlx::Error> {
+    let rows: Vec<ShopPictureRow> = sqlx::query_as(
+        "select purpose, id, alt, format, width, height, widths from shop_images \
+         where tenant_id = $1",
+    )
+    .bind(tx.tenant())
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.purpose, r.image)).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct ShopPictureRow {
+    purpose: String,
+    #[sqlx(flatten)]
+    image: Image,
+}
+
+/// Puts a picture in place of the shop's logo or banner (the old one, if any, becomes
+/// garbage).
+pub async fn replace_shop_picture(
+    tx: &mut TenantTx,
+    purpose: &str,
+    image: &NewImage<'_>,
+) -> Result<(), sqlx::Error> {
+    remove_shop_picture(tx, purpose).await?;
+    sqlx::query(
+        "insert into shop_images (tenant_id, id, purpose, alt, format, width, height, widths, bytes) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(tx.tenant())
+    .bind(image.id)
+    .bind(purpose)
+    .bind(image.alt)
+    .bind(image.format)
+    .bind(image.width)
+    .bind(image.height)
+    .bind(image.widths)
+    .bind(image.bytes)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Changes the alt text of the shop's logo or banner; false when it has none.
+pub async fn set_shop_alt(
+    tx: &mut TenantTx,
+    purpose: &str,
+    alt: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("update shop_images set alt = $3 where tenant_id = $1 and purpose = $2")
+        .bind(tx.tenant())
+        .bind(purpose)
+        .bind(alt)
+        .execute(&mut *tx)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Removes the shop's logo or banner (its objects become garbage); false when it has none.
+pub async fn remove_shop_picture(tx: &mut TenantTx, purpose: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("delete from shop_images where tenant_id = $1 and purpose = $2")
+        .bind(tx.tenant())
+        .bind(purpose)
+        .execute(&mut *tx)
+        .await?;
+    Ok(done.rows_affected() > 0)
 }

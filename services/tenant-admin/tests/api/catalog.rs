@@ -536,7 +536,11 @@ async fn console_pages_manage_settings_policy_and_csv_with_csrf() {
         s.csrf.clone(),
     )
     .await;
-    assert_eq!(status, StatusCode::OK);
+    // Post/redirect/get: the summary is on the page the import redirects to.
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let html = s
+        .page("/catalog?products=1&created=1&variants=1&fetched=0&kept=0")
+        .await;
     assert!(
         html.contains("Imported 1 products (1 new) with 1 variants."),
         "{html}"

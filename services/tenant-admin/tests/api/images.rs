@@ -337,3 +337,128 @@ async fn a_catalog_import_refuses_to_fetch_from_private_addresses() {
         assert_eq!(failure["code"], "image.url_not_public", "{body}");
     }
 }
+
+async fn put_shop_picture(
+    s: &Session,
+    purpose: &str,
+    bytes: Vec<u8>,
+    alt: &str,
+) -> (StatusCode, Value) {
+    let res = s
+        .client
+        .put(format!("{}/api/v1/look/{purpose}?alt={alt}", s.base))
+        .header("x-csrf-token", &s.csrf)
+        .header("content-type", "image/jpeg")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn o21_a_shops_logo_and_banner_are_its_own_and_a_replaced_one_leaves_no_objects() {
+    let app = App::start().await;
+    let s = app.shop("logo-shop").await;
+    let other = app.shop("logo-other").await;
+    let tenant = tenant_of(&app, "logo-shop").await;
+
+    // By API: the logo is checked, resized and named in the look.
+    let (status, look) = put_shop_picture(&s, "logo", jpeg(600, 200), "Logo%20Shop").await;
+    assert_eq!(status, StatusCode::OK, "{look}");
+    assert_eq!(look["logo"]["alt"], "Logo Shop");
+    assert_eq!(look["logo"]["widths"], json!([320, 600]));
+    assert_eq!(look["banner_image"], Value::Null);
+    let first = look["logo"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(store().count_shop(tenant).await.unwrap(), 2);
+    // What is not a picture is refused and changes nothing.
+    let (status, body) = put_shop_picture(&s, "logo", b"<svg/>".to_vec(), "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(s.get("/api/v1/look").await.1["logo"]["id"], first.as_str());
+    // An unknown purpose is no address.
+    let (status, _) = put_shop_picture(&s, "favicon", jpeg(10, 10), "").await;
+    assert!(status.is_client_error(), "{status}");
+
+    // A new logo replaces the old one, whose objects go.
+    let (status, look) = put_shop_picture(&s, "logo", jpeg(300, 100), "Logo%20Shop").await;
+    assert_eq!(status, StatusCode::OK, "{look}");
+    let logo = look["logo"]["id"].as_str().unwrap().to_owned();
+    assert_ne!(logo, first);
+    assert_eq!(store().count_shop(tenant).await.unwrap(), 1);
+    // The console shows it to its shop only; the old one is gone.
+    let res = s
+        .client
+        .get(format!("{}/images/{logo}/300.jpg", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    for (session, id) in [(&other, &logo), (&s, &first)] {
+        let res = session
+            .client
+            .get(format!("{}/images/{id}/320.jpg", session.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+    // Another shop cannot change or remove it: its own look has no logo.
+    let (status, _) = other.delete("/api/v1/look/logo").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(s.get("/api/v1/look").await.1["logo"]["id"], logo.as_str());
+
+    // By the console's form: the banner picture, then its alt text.
+    let form = Form::new()
+        .text("csrf", s.csrf.clone())
+        .part(
+            "picture",
+            Part::bytes(jpeg(1600, 600)).file_name("hills.jpg"),
+        )
+        .text("alt", "Hills at dawn");
+    let res = s
+        .client
+        .post(format!("{}/settings/look/banner", s.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.headers()["location"],
+        "/settings/look?done=saved#banner"
+    );
+    let page = s.page("/settings/look").await;
+    assert!(
+        page.contains("alt=\"Hills at dawn\"") && page.contains("alt=\"Logo Shop\""),
+        "{page}"
+    );
+    let (status, _) = s
+        .post_form(
+            "/settings/look/banner/alt",
+            &[("csrf", s.csrf.clone()), ("alt", "x".repeat(301))],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        s.get("/api/v1/look").await.1["banner_image"]["alt"],
+        "Hills at dawn"
+    );
+    assert_eq!(store().count_shop(tenant).await.unwrap(), 1 + 3);
+
+    // Removing asks first, then removes the objects.
+    let confirm = s.page("/settings/look/banner/remove").await;
+    assert!(confirm.contains("Remove it"), "{confirm}");
+    let (status, _) = s
+        .post_form("/settings/look/banner/remove", &[("csrf", s.csrf.clone())])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = s.delete("/api/v1/look/logo").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let look = s.get("/api/v1/look").await.1;
+    assert_eq!(
+        (&look["logo"], &look["banner_image"]),
+        (&Value::Null, &Value::Null)
+    );
+    assert_eq!(store().count_shop(tenant).await.unwrap(), 0);
+}

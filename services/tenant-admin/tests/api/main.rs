@@ -6,6 +6,7 @@ mod access;
 mod auth;
 mod catalog;
 mod checkout;
+mod collections;
 mod images;
 mod requests;
 mod retention;

@@ -531,3 +531,68 @@ async fn o22_staff_changes_and_reads_are_in_the_audit_log_with_who_and_which_rol
     let (status, _) = owner.get("/api/v1/audit?from=yesterday").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn the_staff_page_keeps_a_refused_form_and_asks_before_removing_a_member() {
+    let app = App::start().await;
+    let owner = app.shop("staff-forms").await;
+    let (_, me) = owner.get("/api/v1/me").await;
+    let owner_id = me["staff_id"].as_str().unwrap().to_owned();
+    let csrf = || ("csrf", owner.csrf.clone());
+
+    // A refused invitation comes back with the address and the roles ticked.
+    let (status, page) = owner
+        .post_form(
+            "/staff/invitations",
+            &[
+                csrf(),
+                ("email", "not-an-email".into()),
+                ("catalog", "on".into()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("value=\"not-an-email\"")
+            && page.contains("id=\"invite-catalog\" name=\"catalog\" value=\"on\" checked"),
+        "{page}"
+    );
+    // The only owner stepping down is refused in their own row, the boxes as ticked.
+    let (status, page) = owner
+        .post_form(
+            &format!("/staff/{owner_id}/roles"),
+            &[csrf(), ("billing", "on".into())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        page.contains(&format!(
+            "id=\"{owner_id}-billing\" name=\"billing\" value=\"on\" checked"
+        )) && !page.contains(&format!(
+            "id=\"{owner_id}-owner\" name=\"owner\" value=\"on\" checked"
+        )),
+        "{page}"
+    );
+    // Removing asks first; the last owner's removal is refused on the team page.
+    let team = owner.page("/staff").await;
+    assert!(
+        team.contains(&format!("href=\"/staff/{owner_id}/remove\"")),
+        "{team}"
+    );
+    let confirm = owner.page(&format!("/staff/{owner_id}/remove")).await;
+    assert!(
+        confirm.contains("Remove them") && confirm.contains("Keep them"),
+        "{confirm}"
+    );
+    let (status, page) = owner
+        .post_form(&format!("/staff/{owner_id}/remove"), &[csrf()])
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("<h1>Staff</h1>"), "{page}");
+    assert_eq!(owner.get("/api/v1/me").await.0, StatusCode::OK);
+    // Someone else's id is no page.
+    let (status, _) = owner
+        .get(&format!("/staff/{}/remove", uuid::Uuid::new_v4()))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

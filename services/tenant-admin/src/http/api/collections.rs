@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::app::collections::{self, CollectionInput};
+use crate::app::collections::{self, CollectionInput, CollectionPatch};
 use crate::app::staff::Staff;
 use crate::db::collections::Collection;
 use crate::error::ApiError;
@@ -21,7 +21,7 @@ use crate::http::auth::CatalogEditor;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
-        .routes(routes!(read, delete))
+        .routes(routes!(read, update, delete))
         .routes(routes!(add_member, remove_member))
 }
 
@@ -52,6 +52,20 @@ async fn read(
     PathParams(id): PathParams<CollectionId>,
 ) -> Result<Json<Collection>, ApiError> {
     Ok(Json(collections::get(&state, staff.tenant, id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/collections/{id}", tag = "catalog", params(("id" = CollectionId, Path)),
+    request_body = CollectionPatch,
+    responses((status = 200, body = Collection), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Not a catalog editor, or no CSRF token", body = ErrorBody), (status = 404, description = "Not in this shop", body = ErrorBody), (status = 409, description = "Handle taken, or the menu already links six collections", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+async fn update(
+    State(state): State<AppState>,
+    RequireRole(staff, _): RequireRole<CatalogEditor, Staff>,
+    PathParams(id): PathParams<CollectionId>,
+    JsonBody(patch): JsonBody<CollectionPatch>,
+) -> Result<Json<Collection>, ApiError> {
+    Ok(Json(
+        collections::update(&state, staff.tenant, id, patch).await?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/collections/{id}", tag = "catalog", params(("id" = CollectionId, Path)),

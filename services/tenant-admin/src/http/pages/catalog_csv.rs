@@ -3,10 +3,12 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{Markup, html};
 use platform_auth::extract::{CheckedUpload, PageSession};
+use platform_web::QueryParams;
+use serde::{Deserialize, Serialize};
 
 use super::layout::{input_problem, layout, notice, page};
 use crate::app::AppState;
@@ -64,8 +66,42 @@ fn catalog_view(
     )
 }
 
-async fn catalog_page(PageSession(staff): PageSession<Staff>) -> Response {
-    page(StatusCode::OK, catalog_view(&staff, None, &[], &[]))
+/// What an import did, carried by the redirect after it to the page that says so.
+#[derive(Deserialize, Serialize, Default)]
+struct Imported {
+    products: Option<usize>,
+    created: Option<usize>,
+    variants: Option<usize>,
+    fetched: Option<usize>,
+    kept: Option<usize>,
+}
+
+impl Imported {
+    fn text(&self) -> Option<String> {
+        let products = self.products?;
+        let mut done = format!(
+            "Imported {products} products ({} new) with {} variants.",
+            self.created.unwrap_or(0),
+            self.variants.unwrap_or(0)
+        );
+        let (fetched, kept) = (self.fetched.unwrap_or(0), self.kept.unwrap_or(0));
+        if fetched + kept > 0 {
+            done.push_str(&format!(
+                " Pictures: {fetched} added, {kept} already there."
+            ));
+        }
+        Some(done)
+    }
+}
+
+async fn catalog_page(
+    PageSession(staff): PageSession<Staff>,
+    QueryParams(q): QueryParams<Imported>,
+) -> Response {
+    page(
+        StatusCode::OK,
+        catalog_view(&staff, q.text().as_deref(), &[], &[]),
+    )
 }
 
 /// The import form (`multipart/form-data`): its CSRF part is checked before the file is
@@ -83,21 +119,27 @@ async fn import_submit(
     Ok(
         match catalog_csv::import(&state, staff.tenant, &file).await {
             Ok(summary) => {
-                let mut done = format!(
-                    "Imported {} products ({} new) with {} variants.",
-                    summary.products, summary.products_created, summary.variants
-                );
                 let p = &summary.pictures;
-                if p.fetched + p.kept > 0 {
-                    done.push_str(&format!(
-                        " Pictures: {} added, {} already there.",
-                        p.fetched, p.kept
-                    ));
+                let imported = Imported {
+                    products: Some(summary.products),
+                    created: Some(summary.products_created),
+                    variants: Some(summary.variants),
+                    fetched: Some(p.fetched),
+                    kept: Some(p.kept),
+                };
+                if p.failed.is_empty() {
+                    // Post/redirect/get: a reload shows the summary, not a second import.
+                    let query = serde_urlencoded::to_string(&imported).unwrap_or_default();
+                    Redirect::to(&format!("/catalog?{query}")).into_response()
+                } else {
+                    // The failed pictures are listed here, once. Reloading imports the
+                    // file again, which changes nothing already in (pictures fetched
+                    // before are kept) and retries only what failed.
+                    page(
+                        StatusCode::OK,
+                        catalog_view(&staff, imported.text().as_deref(), &[], &p.failed),
+                    )
                 }
-                page(
-                    StatusCode::OK,
-                    catalog_view(&staff, Some(&done), &[], &p.failed),
-                )
             }
             Err(ApiError::InvalidRows(rows)) => {
                 let errors: Vec<String> = rows

@@ -61,10 +61,7 @@ async fn upload(
 ) -> Result<Response, ApiError> {
     let alt = form.text("alt").to_owned();
     let outcome = match form.files("picture").next() {
-        None => Err(ApiError::Invalid(platform_domain::Invalid::new(
-            "image.missing",
-            "Choose a picture to upload.",
-        ))),
+        None => Err(images::missing()),
         Some(file) => images::upload(&state, staff.tenant, id, file.bytes.clone(), &alt)
             .await
             .map(drop),

@@ -32,7 +32,7 @@ pub fn router() -> Router<AppState> {
             post(revoke_invitation_submit),
         )
         .route("/staff/{id}/roles", post(roles_submit))
-        .route("/staff/{id}/remove", post(remove_submit))
+        .route("/staff/{id}/remove", get(remove_page).post(remove_submit))
         .route("/staff/review", get(review_page))
         .route("/invitations/{link}", get(accept_page).post(accept_submit))
 }
@@ -75,8 +75,12 @@ fn role_boxes(prefix: &str, checked: &[StaffRole]) -> Markup {
 #[derive(Default)]
 struct TeamNotes<'a> {
     notice: Option<&'a str>,
+    /// A refused invitation: why, and the address and roles typed.
     error: Option<&'a str>,
     email: &'a str,
+    roles: Vec<StaffRole>,
+    /// A refused change of a member's roles: whose, why, and the roles ticked.
+    member: Option<(StaffId, &'a str, Vec<StaffRole>)>,
 }
 
 fn team_markup(staff: &Staff, team: &Team, notes: &TeamNotes<'_>) -> Markup {
@@ -96,10 +100,15 @@ fn team_markup(staff: &Staff, team: &Team, notes: &TeamNotes<'_>) -> Markup {
                 thead { tr { th scope="col" { "Member" } th scope="col" { "Roles" } th scope="col" { "Second factor" } th scope="col" { "Last login" } th scope="col" { span.visually-hidden { "Actions" } } } }
                 tbody {
                     @for m in &team.members {
-                        @let held: Vec<StaffRole> = m.roles.iter().map(|g| g.role).collect();
+                        @let refused = notes.member.as_ref().filter(|(id, _, _)| *id == m.staff_id);
+                        @let held: Vec<StaffRole> = match refused {
+                            Some((_, _, ticked)) => ticked.clone(),
+                            None => m.roles.iter().map(|g| g.role).collect(),
+                        };
                         tr {
                             td { (m.email) @if m.is_you { " (you)" } br; span.small { "joined " (m.joined_at.format("%Y-%m-%d")) } }
                             td {
+                                @if let Some((_, message, _)) = refused { (error_box(Some(message))) }
                                 form method="post" action={ "/staff/" (m.staff_id) "/roles" } {
                                     input type="hidden" name="csrf" value=(staff.csrf);
                                     (role_boxes(&m.staff_id.to_string(), &held))
@@ -109,10 +118,7 @@ fn team_markup(staff: &Staff, team: &Team, notes: &TeamNotes<'_>) -> Markup {
                             td { @if m.mfa { "On" } @else { strong { "Off" } } }
                             td { (when(m.last_login_at)) }
                             td {
-                                form method="post" action={ "/staff/" (m.staff_id) "/remove" } {
-                                    input type="hidden" name="csrf" value=(staff.csrf);
-                                    button.danger type="submit" { "Remove" }
-                                }
+                                a.danger href={ "/staff/" (m.staff_id) "/remove" } { "Remove " span.visually-hidden { (m.email) } }
                             }
                         }
                     }
@@ -138,7 +144,7 @@ fn team_markup(staff: &Staff, team: &Team, notes: &TeamNotes<'_>) -> Markup {
                     input type="hidden" name="csrf" value=(staff.csrf);
                     label for="email" { "Email" }
                     input #email name="email" type="email" required value=(notes.email) autocomplete="off";
-                    (role_boxes("invite", &[]))
+                    (role_boxes("invite", &notes.roles))
                     button type="submit" { "Send invitation" }
                 }
             }
@@ -252,6 +258,7 @@ async fn invite_submit(
             let notes = TeamNotes {
                 error: Some(&message),
                 email: &form.email,
+                roles: form.roles(),
                 ..TeamNotes::default()
             };
             Ok(page(status, team_markup(&staff, &team, &notes)))
@@ -268,10 +275,51 @@ async fn roles_submit(
     PathParams(id): PathParams<String>,
     CheckedForm(staff, form, _): CheckedForm<Staff, RolesForm, StaffAdmin>,
 ) -> Result<Response, ApiError> {
-    let result = team::set_roles(&state, &staff, member_id(&id)?, &form.roles())
-        .await
-        .map(|()| Redirect::to("/staff?done=roles").into_response());
-    or_reauth(result, "/staff")
+    let member = member_id(&id)?;
+    match team::set_roles(&state, &staff, member, &form.roles()).await {
+        Ok(()) => Ok(Redirect::to("/staff?done=roles").into_response()),
+        Err(ApiError::ReauthRequired) => or_reauth(Err(ApiError::ReauthRequired), "/staff"),
+        Err(e) => {
+            let (status, message) = input_problem(e)?;
+            let team = team::team(&state, &staff).await?;
+            let notes = TeamNotes {
+                member: Some((member, &message, form.roles())),
+                ..TeamNotes::default()
+            };
+            Ok(page(status, team_markup(&staff, &team, &notes)))
+        }
+    }
+}
+
+/// Removing a member asks first, on a page of its own.
+async fn remove_page(
+    State(state): State<AppState>,
+    PageRole(staff, _): PageRole<StaffAdmin, Staff>,
+    PathParams(id): PathParams<String>,
+) -> Result<Response, ApiError> {
+    let id = member_id(&id)?;
+    let team = team::team(&state, &staff).await?;
+    let m = team
+        .members
+        .iter()
+        .find(|m| m.staff_id == id)
+        .ok_or(ApiError::NotFound)?;
+    Ok(page(
+        StatusCode::OK,
+        layout(
+            "Remove member",
+            Some(&staff),
+            html! {
+                h1 { "Remove " (m.email) " from your staff?" }
+                p { "Their roles end and every session of theirs is logged out at once. Their past actions stay in the audit log. To have them back, invite them again." }
+                form.card method="post" action={ "/staff/" (m.staff_id) "/remove" } {
+                    input type="hidden" name="csrf" value=(staff.csrf);
+                    button.danger type="submit" { "Remove them" }
+                }
+                p { a href="/staff" { "Keep them and go back" } }
+            },
+        ),
+    ))
 }
 
 async fn remove_submit(
@@ -279,10 +327,27 @@ async fn remove_submit(
     PathParams(id): PathParams<String>,
     CheckedForm(staff, _form, _): CheckedForm<Staff, PlainForm, StaffAdmin>,
 ) -> Result<Response, ApiError> {
-    let result = team::remove(&state, &staff, member_id(&id)?)
-        .await
-        .map(|()| Redirect::to("/staff?done=removed").into_response());
-    or_reauth(result, "/staff")
+    let member = member_id(&id)?;
+    match team::remove(&state, &staff, member).await {
+        Ok(()) => Ok(Redirect::to("/staff?done=removed").into_response()),
+        Err(ApiError::ReauthRequired) => or_reauth(Err(ApiError::ReauthRequired), "/staff"),
+        Err(e) => {
+            // Refused (the last owner stays): said in the member's row.
+            let (status, message) = input_problem(e)?;
+            let team = team::team(&state, &staff).await?;
+            let held = team
+                .members
+                .iter()
+                .find(|m| m.staff_id == member)
+                .map(|m| m.roles.iter().map(|g| g.role).collect())
+                .unwrap_or_default();
+            let notes = TeamNotes {
+                member: Some((member, &message, held)),
+                ..TeamNotes::default()
+            };
+            Ok(page(status, team_markup(&staff, &team, &notes)))
+        }
+    }
 }
 
 async fn revoke_invitation_submit(
@@ -318,10 +383,7 @@ fn review_markup(staff: &Staff, r: &Review) -> Markup {
                             td { @for f in &m.flags { span.flag { (f.label()) } br; } }
                             td {
                                 @if !m.member.is_you {
-                                    form method="post" action={ "/staff/" (m.member.staff_id) "/remove" } {
-                                        input type="hidden" name="csrf" value=(staff.csrf);
-                                        button.danger type="submit" { "Revoke access" }
-                                    }
+                                    a.danger href={ "/staff/" (m.member.staff_id) "/remove" } { "Revoke access" span.visually-hidden { " of " (m.member.email) } }
                                 }
                             }
                         }
