@@ -26,6 +26,10 @@ pub struct DemoShop {
     pub currency: &'static str,
     pub policy: &'static str,
     pub products: &'static [DemoProduct],
+    /// Collections the shop's menu links, with the titles of their products.
+    pub collections: &'static [(&'static str, &'static [&'static str])],
+    /// The alt text of the home banner's picture.
+    pub banner_alt: &'static str,
 }
 
 /// A demo product: with an option (size, weight), one variant per value.
@@ -85,6 +89,12 @@ pub const DEMO_SHOPS: [DemoShop; 2] = [
                 variants: &[("Default", "NW-MUG", 1500, 0)],
             },
         ],
+        collections: &[
+            ("Footwear", &["Trail Boots"]),
+            ("Clothing", &["Rain Shell", "Wool Beanie"]),
+            ("Camp kitchen", &["Camp Mug"]),
+        ],
+        banner_alt: "A blue disc lit like a low sun over a pale floor",
     },
     DemoShop {
         handle: "sunbeam",
@@ -122,14 +132,31 @@ pub const DEMO_SHOPS: [DemoShop; 2] = [
                 variants: &[("Default", "SB-ROOIBOS", 690, 30)],
             },
         ],
+        collections: &[
+            (
+                "Green and black teas",
+                &["Jasmine Green", "Earl Grey Supreme"],
+            ),
+            ("Herbal", &["Rooibos Vanilla"]),
+        ],
+        banner_alt: "A copper-red disc glowing like a warm cup seen from above",
     },
 ];
 
 /// A demo product picture, drawn here rather than shipped (no licence to track): a
 /// studio backdrop tinted with the shop's accent colour and a lit disc whose place and
 /// rings differ per product. 1200 × 900 JPEG, so the storefront stores it in 320, 640
-/// and 640 px widths and its own 1200.
+/// and 1280 px widths (its own 1200 at most).
 pub fn demo_picture(accent: &str, index: usize) -> anyhow::Result<Vec<u8>> {
+    draw(accent, index, (1200, 900))
+}
+
+/// A demo shop's home banner picture: the same kind of drawing, 1600 × 700.
+pub fn demo_banner(accent: &str) -> anyhow::Result<Vec<u8>> {
+    draw(accent, 5, (1600, 700))
+}
+
+fn draw(accent: &str, index: usize, (w, h): (u32, u32)) -> anyhow::Result<Vec<u8>> {
     let hex = accent.trim_start_matches('#');
     let channel = |i: usize| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("80"), 16);
     let tint = [channel(0)?, channel(2)?, channel(4)?].map(f32::from);
@@ -137,10 +164,9 @@ pub fn demo_picture(accent: &str, index: usize) -> anyhow::Result<Vec<u8>> {
         image::Rgb([0, 1, 2].map(|c| (a[c] + (b[c] - a[c]) * t).round().clamp(0.0, 255.0) as u8))
     };
     let white = [250.0, 250.0, 248.0];
-    let (w, h) = (1200u32, 900u32);
     let cx = w as f32 * (0.3 + 0.2 * (index % 3) as f32);
     let cy = h as f32 * (0.45 + 0.05 * (index % 2) as f32);
-    let radius = 220.0 + 30.0 * (index % 4) as f32;
+    let radius = h as f32 * (0.24 + 0.035 * (index % 4) as f32);
     let rings = 18.0 + 6.0 * (index % 3) as f32;
     let picture = image::RgbImage::from_fn(w, h, |x, y| {
         let (fx, fy) = (x as f32, y as f32);
@@ -168,6 +194,81 @@ pub fn demo_picture(accent: &str, index: usize) -> anyhow::Result<Vec<u8>> {
         image::ImageFormat::Jpeg,
     )?;
     Ok(out)
+}
+
+/// The demo shop's banner picture and its menu's collections, once each.
+async fn demo_banner_and_menu(
+    client: &reqwest::Client,
+    admin_base: &str,
+    csrf: &str,
+    shop: &DemoShop,
+) -> anyhow::Result<()> {
+    let look: Value = client
+        .get(format!("{admin_base}/api/v1/look"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    if look["banner_image"].is_null() {
+        let res = client
+            .put(reqwest::Url::parse_with_params(
+                &format!("{admin_base}/api/v1/look/banner"),
+                [("alt", shop.banner_alt)],
+            )?)
+            .header("x-csrf-token", csrf)
+            .header("content-type", "image/jpeg")
+            .body(demo_banner(shop.look.0)?)
+            .send()
+            .await?;
+        if res.status() != StatusCode::OK {
+            bail!("demo banner of {} failed: {}", shop.handle, res.status());
+        }
+    }
+    let existing: Value = client
+        .get(format!("{admin_base}/api/v1/collections"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    if existing.as_array().is_some_and(|a| !a.is_empty()) {
+        return Ok(());
+    }
+    let products: Value = client
+        .get(format!("{admin_base}/api/v1/products"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    for (title, members) in shop.collections {
+        let res = client
+            .post(format!("{admin_base}/api/v1/collections"))
+            .header("x-csrf-token", csrf)
+            .json(&json!({ "title": title, "in_menu": true }))
+            .send()
+            .await?;
+        if res.status() != StatusCode::CREATED {
+            bail!("demo collection {title} failed: {}", res.status());
+        }
+        let collection: Value = res.json().await?;
+        let cid = collection["id"].as_str().unwrap_or_default();
+        for p in products.as_array().into_iter().flatten() {
+            if !members.iter().any(|m| p["title"] == *m) {
+                continue;
+            }
+            let pid = p["id"].as_str().unwrap_or_default();
+            let res = client
+                .put(format!(
+                    "{admin_base}/api/v1/collections/{cid}/products/{pid}"
+                ))
+                .header("x-csrf-token", csrf)
+                .send()
+                .await?;
+            if res.status() != StatusCode::OK {
+                bail!("demo collection {title} failed: {}", res.status());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A client for the dev stack's HTTPS services, trusting the dev CA.
@@ -386,6 +487,7 @@ pub async fn demo_shops(ca_pem: &str, admin_base: &str) -> anyhow::Result<Vec<Va
         if res.status() != StatusCode::OK {
             bail!("demo look of {} failed: {}", shop.handle, res.status());
         }
+        demo_banner_and_menu(&client, admin_base, &csrf, shop).await?;
         // Somewhere to ship to, once: flat rates and VAT for a few countries.
         let checkout: Value = client
             .get(format!("{admin_base}/api/v1/checkout"))

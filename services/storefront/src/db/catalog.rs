@@ -310,22 +310,92 @@ pub async fn search(tx: &mut TenantTx, query: &str) -> Result<Vec<Product>, sqlx
     .await
 }
 
-/// A picture of an active product of the shop, as (format, widths); `None` otherwise.
+/// A picture of the shop, of an active product or its own (logo, banner), as (format,
+/// widths); `None` otherwise.
 pub async fn picture(
     tx: &mut TenantTx,
     id: ImageId,
 ) -> Result<Option<(String, Vec<i32>)>, sqlx::Error> {
-    sqlx::query_as("select format, widths from product_images where id = $1")
-        .bind(id)
+    sqlx::query_as(
+        "select format, widths from product_images where id = $1 \
+         union all select format, widths from shop_images where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// The shop's accent colour (none before its settings).
+pub async fn accent(tx: &mut TenantTx) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select accent_color from store_settings")
         .fetch_optional(&mut *tx)
         .await
 }
 
-/// The shop's look: accent colour, banner headline and text (none before its settings).
-pub async fn look(tx: &mut TenantTx) -> Result<Option<(String, String, String)>, sqlx::Error> {
-    sqlx::query_as("select accent_color, banner_title, banner_text from store_settings")
-        .fetch_optional(&mut *tx)
-        .await
+/// The home page's banner: a headline, a line of text, a picture.
+#[derive(Debug)]
+pub struct Banner {
+    /// Headline.
+    pub title: String,
+    /// Text (may be empty).
+    pub text: String,
+    /// Picture.
+    pub picture: Option<Picture>,
+}
+
+/// The shop's banner; `None` when it has no headline.
+pub async fn banner(tx: &mut TenantTx) -> Result<Option<Banner>, sqlx::Error> {
+    let words: Option<(String, String)> =
+        sqlx::query_as("select banner_title, banner_text from store_settings")
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((title, text)) = words.filter(|(title, _)| !title.is_empty()) else {
+        return Ok(None);
+    };
+    let picture = shop_picture(tx, "banner").await?;
+    Ok(Some(Banner {
+        title,
+        text,
+        picture,
+    }))
+}
+
+async fn shop_picture(tx: &mut TenantTx, purpose: &str) -> Result<Option<Picture>, sqlx::Error> {
+    let row: Option<PictureRow> = sqlx::query_as(
+        "select id, format, widths, width, height, alt from shop_images where purpose = $1",
+    )
+    .bind(purpose)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(row.map(Picture::from))
+}
+
+/// What every page of the shop shows around its content: the logo, the menu's
+/// collections and the contact address.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    /// The logo (its alt text names the shop).
+    pub logo: Option<Picture>,
+    /// The collections the merchant put in the menu, as (handle, title), by title.
+    pub menu: Vec<(String, String)>,
+    /// The shop's contact address.
+    pub contact: Option<String>,
+}
+
+/// The shop's frame, in three small reads (only when a page is rendered, not per hit).
+pub async fn frame(tx: &mut TenantTx) -> Result<Frame, sqlx::Error> {
+    let logo = shop_picture(tx, "logo").await?;
+    let menu = sqlx::query_as(
+        "select handle, title from collections where in_menu order by title, handle limit 6",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let contact = contact(tx).await?;
+    Ok(Frame {
+        logo,
+        menu,
+        contact,
+    })
 }
 
 /// The shop's collections (handle, title), by title; at most 200.

@@ -7,8 +7,9 @@ use axum::response::Response;
 use maud::html;
 use platform_web::{ErrorInfo, ErrorPage, ErrorView, PlainErrorPage};
 
+use crate::db::catalog::Frame;
 use crate::http::links::Links;
-use crate::http::pages::layout;
+use crate::http::pages::{layout, shop_frame};
 use crate::http::shop::request_host;
 use crate::http::visit::Visit;
 use crate::{AppState, Shop};
@@ -18,6 +19,7 @@ use crate::{AppState, Shop};
 struct ErrorFrame {
     shop: Shop,
     links: Links,
+    frame: Frame,
 }
 
 /// Middleware (inside the error renderer): leaves the shop and the visitor's links on an
@@ -37,7 +39,10 @@ pub async fn frame_errors(State(state): State<AppState>, request: Request, next:
         && let Ok(Some(shop)) = state.hosts.resolve(&host).await
         && shop.status == platform_domain::ShopStatus::Active
     {
-        response.extensions_mut().insert(ErrorFrame { shop, links });
+        let frame = shop_frame(&state, &shop).await;
+        response
+            .extensions_mut()
+            .insert(ErrorFrame { shop, links, frame });
     }
     response
 }
@@ -55,7 +60,7 @@ impl ErrorPage for ShopErrorPage {
             &frame.shop,
             links,
             error.title(),
-            None,
+            &frame.frame,
             html! {
                 h1 { (error.title()) }
                 p.notice role="alert" { (error.message) }

@@ -1,7 +1,8 @@
 //! End to end in headless Chromium (Debian's `chromium` and `chromium-driver`, which
-//! `cargo xtask test` installs): a merchant signs up and adds a product in the console;
-//! a visitor finds it by search, opens it, and every page on the way links the privacy
-//! policy (O20). Screenshots go to `target/e2e/`.
+//! `cargo xtask test` installs): the browser, screenshots (`target/e2e/`) with the
+//! accessibility and phone-width checks every browser test uses, and the carts of a
+//! visitor with and without cookies. The merchant's and shopper's walk is in
+//! `browser_walk.rs`.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -335,7 +336,7 @@ pub(crate) async fn enrol_second_factor(c: &Client) -> platform_testkit::Authent
 }
 
 /// Submits the form `css` selects with its submit button.
-async fn submit(c: &Client, css: &str) {
+pub(crate) async fn submit(c: &Client, css: &str) {
     c.find(Locator::Css(&format!("{css} button[type=submit]")))
         .await
         .unwrap()
@@ -350,305 +351,12 @@ pub(crate) async fn fill(c: &Client, id: &str, value: &str) {
     field.send_keys(value).await.unwrap();
 }
 
-async fn assert_privacy_link(c: &Client, page: &str) {
+pub(crate) async fn assert_privacy_link(c: &Client, page: &str) {
     let link = c
         .find(Locator::Css("footer a[href='/policies/privacy']"))
         .await
         .unwrap_or_else(|_| panic!("{page} has no privacy-policy link in its footer"));
     assert_eq!(link.text().await.unwrap(), "Privacy policy", "{page}");
-}
-
-#[tokio::test]
-async fn o20_merchant_adds_a_product_and_a_visitor_finds_it_with_the_privacy_link_everywhere() {
-    for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
-        assert!(
-            std::path::Path::new(tool).exists(),
-            "{tool} is missing: `cargo xtask test` installs Debian's chromium and chromium-driver"
-        );
-    }
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let db = TestDb::new().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let ca = DevCa::load_or_create(dir.path()).unwrap();
-    let cart = e2e::spawn_cart(&db, &ca, dir.path(), crate::REDIS_URL).unwrap();
-    let (shop_port, _) = e2e::spawn_storefront(
-        &db,
-        &ca,
-        dir.path(),
-        &cart,
-        &e2e::spawn_orders(&db, &ca, dir.path(), e2e::OrdersWith::default()).unwrap(),
-        None,
-    )
-    .unwrap();
-    let admin = e2e::spawn_tenant_admin(&db, &ca, dir.path(), shop_port, None).unwrap();
-
-    let profile = tempfile::tempdir().unwrap();
-    let (_driver, c) = start_browser(profile.path(), true).await;
-
-    // The merchant opens a shop.
-    c.goto(&format!("{admin}/signup")).await.unwrap();
-    fill(&c, "handle", "lantern-co").await;
-    fill(&c, "display_name", "Lantern & Co").await;
-    fill(&c, "currency", "EUR").await;
-    fill(&c, "email", "owner@lantern.example").await;
-    fill(&c, "password", "a long and lovely password").await;
-    shot(&c, "01-signup").await;
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let notice = c
-        .wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .unwrap();
-    // Signing up logs the owner in, on the page that sets up the second factor.
-    assert!(
-        notice
-            .text()
-            .await
-            .unwrap()
-            .contains("Your shop is ready and you are logged in")
-    );
-    assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .path()
-            .ends_with("/account/security")
-    );
-    shot(&c, "02-welcome").await;
-    // Owners need a second factor: the console asks for one before anything else.
-    enrol_second_factor(&c).await;
-    // With the factor on, the owner's roles count again.
-    c.goto(&format!("{admin}/products")).await.unwrap();
-    c.wait()
-        .for_element(Locator::Css("a[href='/products/new']"))
-        .await
-        .unwrap();
-
-    // …and adds a product.
-    c.goto(&format!("{admin}/products/new")).await.unwrap();
-    fill(&c, "title", "Aurora Storm Lantern").await;
-    fill(
-        &c,
-        "description",
-        "A brass lantern that glows like the northern lights.",
-    )
-    .await;
-    fill(&c, "sku", "AURORA-1").await;
-    fill(&c, "price", "49.90").await;
-    fill(&c, "stock", "8").await;
-    shot(&c, "03-new-product").await;
-    c.find(Locator::Css("form.card button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    // Saved, the product's page asks for pictures: the merchant uploads one with its alt text.
-    let picture = c
-        .wait()
-        .for_element(Locator::Css("input[type=file][name=picture]"))
-        .await
-        .unwrap();
-    let file = profile.path().join("lantern.jpg");
-    std::fs::write(&file, platform_testkit::jpeg(1600, 1200)).unwrap();
-    picture.send_keys(file.to_str().unwrap()).await.unwrap();
-    fill(&c, "alt", "A brass lantern glowing green").await;
-    shot(&c, "03-add-picture").await;
-    c.find(Locator::Css(
-        "form[enctype='multipart/form-data'] button[type=submit]",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
-    let shown = c
-        .wait()
-        .for_element(Locator::Css("ol.pictures img"))
-        .await
-        .unwrap();
-    assert_eq!(
-        shown.attr("alt").await.unwrap().as_deref(),
-        Some("A brass lantern glowing green")
-    );
-    assert!(
-        loaded(&c, "ol.pictures img").await,
-        "the console shows the picture"
-    );
-    shot(&c, "03-picture-added").await;
-    // The lantern comes in two sizes: the merchant names the option (the first variant
-    // is Small) and adds Large.
-    fill(&c, "name1", "Size").await;
-    fill(&c, "first1", "Small").await;
-    submit(&c, "form[action$='/options']").await;
-    c.wait()
-        .for_element(Locator::Css("input#v-opt1"))
-        .await
-        .unwrap();
-    fill(&c, "v-sku", "AURORA-L").await;
-    fill(&c, "v-opt1", "Large").await;
-    fill(&c, "v-price", "64,90").await;
-    fill(&c, "v-stock", "3").await;
-    submit(&c, "form[action$='/variants']").await;
-    c.wait()
-        .for_element(Locator::XPath(
-            "//ul[@class='variants']//input[@value='AURORA-L']",
-        ))
-        .await
-        .unwrap();
-    shot(&c, "03-variants").await;
-    at_phone_width(&c, "03-variants").await;
-    c.goto(&format!("{admin}/products")).await.unwrap();
-    let table = c.wait().for_element(Locator::Css("table")).await.unwrap();
-    assert!(table.text().await.unwrap().contains("Aurora Storm Lantern"));
-    shot(&c, "04-products").await;
-    // The console fits a phone: the menu wraps, wide tables scroll inside themselves.
-    at_phone_width(&c, "04-products").await;
-    c.goto(&format!("{admin}/")).await.unwrap();
-    let home = main_text(&c).await;
-    assert!(
-        home.contains("Next steps") && home.contains("1 product in your catalog"),
-        "{home}"
-    );
-    shot(&c, "04-home").await;
-    at_phone_width(&c, "04-home").await;
-
-    // A visitor comes to the shop, searches, opens the product.
-    let shop = format!("https://lantern-co.shop.localhost:{shop_port}");
-    c.goto(&format!("{shop}/")).await.unwrap();
-    assert_eq!(
-        c.find(Locator::Css("a.brand"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "Lantern & Co"
-    );
-    assert_privacy_link(&c, "home").await;
-    shot(&c, "05-shop-home").await;
-    fill(&c, "q", "aurora").await;
-    c.find(Locator::Css("form.search button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    // Wait for the search page itself: the home page links the same product, and an
-    // element found there would go stale as the results page loads.
-    c.wait()
-        .for_element(Locator::XPath("//main/h1[text()='Search']"))
-        .await
-        .unwrap();
-    let result = c
-        .find(Locator::Css(
-            "ul.grid a[href='/products/aurora-storm-lantern']",
-        ))
-        .await
-        .unwrap();
-    assert_privacy_link(&c, "search").await;
-    shot(&c, "06-search").await;
-    result.click().await.unwrap();
-    let h1 = c
-        .wait()
-        .for_element(Locator::Css("article.product h1"))
-        .await
-        .unwrap();
-    assert_eq!(h1.text().await.unwrap(), "Aurora Storm Lantern");
-    let body = c
-        .find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        body.contains("49.90 EUR") && body.contains("In stock"),
-        "{body}"
-    );
-    // The picture, in the widths the browser picks from, with the merchant's alt text.
-    let img = c
-        .find(Locator::Css("article.product .gallery img"))
-        .await
-        .unwrap();
-    assert_eq!(
-        img.attr("alt").await.unwrap().as_deref(),
-        Some("A brass lantern glowing green")
-    );
-    let srcset = img.attr("srcset").await.unwrap().unwrap_or_default();
-    assert!(
-        srcset.contains(" 320w") && srcset.contains(" 640w") && srcset.contains(" 1280w"),
-        "{srcset}"
-    );
-    assert!(
-        loaded(&c, "article.product .gallery img").await,
-        "the shop shows the picture"
-    );
-    assert_privacy_link(&c, "product").await;
-    shot(&c, "07-product").await;
-    at_phone_width(&c, "07-product").await;
-    // The shopper picks Large (no script: the button shows its price), then adds it.
-    c.find(Locator::Css("input[name=o1][value=Large]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[formmethod=get]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::XPath("//p[@class='price' and text()='64.90 EUR']"))
-        .await
-        .unwrap();
-    shot(&c, "07-product-large").await;
-    c.find(Locator::XPath("//button[text()='Add to cart']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::XPath("//main/h1[text()='Your cart']"))
-        .await
-        .unwrap();
-    let cart = cart_text(&c).await;
-    assert!(
-        cart.contains("Large") && cart.contains("64.90 EUR"),
-        "{cart}"
-    );
-    assert!(
-        loaded(&c, "table.cart img.thumb").await,
-        "the cart shows the picture"
-    );
-    shot(&c, "07-cart").await;
-    at_phone_width(&c, "07-cart").await;
-    c.goto(&format!("{shop}/products/aurora-storm-lantern"))
-        .await
-        .unwrap();
-    c.find(Locator::Css("footer a[href='/policies/privacy']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let h1 = c
-        .wait()
-        .for_element(Locator::XPath("//main/h1[text()='Privacy policy']"))
-        .await
-        .unwrap();
-    assert_eq!(h1.text().await.unwrap(), "Privacy policy");
-    assert_privacy_link(&c, "privacy").await;
-    shot(&c, "08-privacy").await;
-    c.close().await.unwrap();
 }
 
 /// Whether the first image `css` selects has loaded (a picture, not a broken icon).
@@ -690,7 +398,7 @@ pub(crate) async fn add_to_cart(c: &Client, shop: &str, product: &str) {
     }
 }
 
-async fn cart_text(c: &Client) -> String {
+pub(crate) async fn cart_text(c: &Client) -> String {
     c.find(Locator::Css("main"))
         .await
         .unwrap()

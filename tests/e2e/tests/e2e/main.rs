@@ -9,6 +9,7 @@ mod browser_checkout;
 mod browser_privacy;
 mod browser_processor;
 mod browser_staff;
+mod browser_walk;
 mod carts;
 mod checkout;
 mod children;

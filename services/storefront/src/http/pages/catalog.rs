@@ -9,7 +9,7 @@ use platform_web::{PathParams, QueryParams, WebError};
 use serde::Deserialize;
 
 use super::layout::{grid, layout, page, private_page, prose};
-use crate::db::catalog::{self, Variant};
+use crate::db::catalog::{self, Frame, Variant};
 use crate::error::ShopError;
 use crate::http::links::Links;
 use crate::http::page_cache::ViewedProduct;
@@ -35,23 +35,26 @@ async fn home(
     let mut tx = state.db.begin(shop.id).await?;
     let featured = catalog::featured(&mut tx).await?;
     let (latest, _) = catalog::list(&mut tx, None).await?;
-    let contact = catalog::contact(&mut tx).await?;
-    let banner = catalog::look(&mut tx)
-        .await?
-        .map(|(_, title, text)| (title, text))
-        .filter(|(title, _)| !title.is_empty());
+    let frame = catalog::frame(&mut tx).await?;
+    let banner = catalog::banner(&mut tx).await?;
     tx.commit().await?;
     Ok(page(layout(
         &shop,
         links,
         "Welcome",
-        contact.as_deref(),
+        &frame,
         html! {
-            @if let Some((title, text)) = &banner {
-                section.banner aria-labelledby="banner" {
-                    h1 #banner { (title) }
-                    @if !text.is_empty() { p { (text) } }
-                    p { a.button href=(links.to("/products")) { "Shop now" } }
+            @if let Some(b) = &banner {
+                section.banner.pictured[b.picture.is_some()] aria-labelledby="banner" {
+                    @if let Some(p) = &b.picture {
+                        img src=(p.src) srcset=(p.srcset) sizes="(max-width: 40rem) 100vw, 42rem"
+                            alt=(p.alt) width=(p.width) height=(p.height);
+                    }
+                    div {
+                        h1 #banner { (b.title) }
+                        @if !b.text.is_empty() { p { (b.text) } }
+                        p { a.button href=(links.to("/products")) { "Shop now" } }
+                    }
                 }
             } @else {
                 h1 { "Welcome to " (shop.display_name) }
@@ -82,13 +85,13 @@ async fn products(
     let after = q.after.as_deref().and_then(catalog::decode_cursor);
     let mut tx = state.db.begin(shop.id).await?;
     let (items, next) = catalog::list(&mut tx, after).await?;
-    let contact = catalog::contact(&mut tx).await?;
+    let frame = catalog::frame(&mut tx).await?;
     tx.commit().await?;
     Ok(page(layout(
         &shop,
         links,
         "All products",
-        contact.as_deref(),
+        &frame,
         html! {
             h1 { "All products" }
             (grid(&items, links))
@@ -126,7 +129,7 @@ struct AgeQuery {
 fn age_gate(
     shop: &Shop,
     links: Links,
-    contact: Option<&str>,
+    frame: &Frame,
     headers: &axum::http::HeaderMap,
     answer: Option<&str>,
 ) -> Option<Response> {
@@ -140,7 +143,7 @@ fn age_gate(
             shop,
             links,
             "For visitors 13 and over",
-            contact,
+            frame,
             html! {
                 h1 { "This page is for visitors 13 and over" }
                 p { "You said you are under 13, so this page is not shown to you." }
@@ -152,7 +155,7 @@ fn age_gate(
             shop,
             links,
             "For visitors 13 and over",
-            contact,
+            frame,
             html! {
                 h1 { "This page is for visitors 13 and over" }
                 p { "Are you 13 or older?" }
@@ -182,7 +185,7 @@ async fn product(
 ) -> Result<Response, ShopError> {
     let mut tx = state.db.begin(shop.id).await?;
     let found = catalog::by_handle(&mut tx, &handle).await?;
-    let contact = catalog::contact(&mut tx).await?;
+    let frame = catalog::frame(&mut tx).await?;
     let restricted = match &found {
         Some(d) => {
             catalog::sells_to_minors(&mut tx).await?
@@ -204,13 +207,7 @@ async fn product(
         )));
     };
     if restricted
-        && let Some(refused) = age_gate(
-            &shop,
-            links,
-            contact.as_deref(),
-            &headers,
-            age.age.as_deref(),
-        )
+        && let Some(refused) = age_gate(&shop, links, &frame, &headers, age.age.as_deref())
     {
         return Ok(refused);
     }
@@ -235,7 +232,7 @@ async fn product(
         &shop,
         links,
         &p.title,
-        contact.as_deref(),
+        &frame,
         html! {
             article.product {
                 div.gallery {
@@ -334,13 +331,13 @@ async fn collections(
 ) -> Result<Response, ShopError> {
     let mut tx = state.db.begin(shop.id).await?;
     let all = catalog::collections(&mut tx).await?;
-    let contact = catalog::contact(&mut tx).await?;
+    let frame = catalog::frame(&mut tx).await?;
     tx.commit().await?;
     Ok(page(layout(
         &shop,
         links,
         "Collections",
-        contact.as_deref(),
+        &frame,
         html! {
             h1 { "Collections" }
             @if all.is_empty() {
@@ -364,7 +361,7 @@ async fn collection(
 ) -> Result<Response, ShopError> {
     let mut tx = state.db.begin(shop.id).await?;
     let c = catalog::collection(&mut tx, &handle).await?;
-    let contact = catalog::contact(&mut tx).await?;
+    let frame = catalog::frame(&mut tx).await?;
     tx.commit().await?;
     let c = c.ok_or_else(|| {
         WebError::not_found("collection.not_found", "This collection does not exist.")
@@ -373,7 +370,7 @@ async fn collection(
         &shop,
         links,
         &c.title,
-        contact.as_deref(),
+        &frame,
         html! {
             h1 { (c.title) }
             (prose(&c.description))
@@ -401,13 +398,13 @@ async fn search(
     } else {
         catalog::search(&mut tx, &query).await?
     };
-    let contact = catalog::contact(&mut tx).await?;
+    let frame = catalog::frame(&mut tx).await?;
     tx.commit().await?;
     Ok(page(layout(
         &shop,
         links,
         "Search",
-        contact.as_deref(),
+        &frame,
         html! {
             h1 { "Search" }
             form.search role="search" method="get" action=(links.to("/search")) {

@@ -16,7 +16,7 @@ use platform_web::{ClientIp, FormBody, PathParams};
 use serde::Deserialize;
 
 use super::layout::{private_page, too_many_requests};
-use crate::db::catalog;
+use crate::db::catalog::{self, Frame};
 use crate::error::ShopError;
 use crate::http::links::Links;
 use crate::{AppState, Shop};
@@ -30,12 +30,12 @@ pub fn router() -> Router<AppState> {
         .route_layer(axum::middleware::from_fn(super::cart::same_site_only))
 }
 
-async fn facts(state: &AppState, shop: &Shop) -> Result<(Option<String>, Option<i32>), ShopError> {
+async fn facts(state: &AppState, shop: &Shop) -> Result<(Frame, Option<i32>), ShopError> {
     let mut tx = state.db.begin(shop.id).await?;
-    let contact = catalog::contact(&mut tx).await?;
+    let frame = catalog::frame(&mut tx).await?;
     let (current, _) = catalog::policies(&mut tx, chrono::Utc::now()).await?;
     tx.commit().await?;
-    Ok((contact, current.map(|p| p.version)))
+    Ok((frame, current.map(|p| p.version)))
 }
 
 fn ask_form(links: Links, email: &str, policy: Option<i32>, problem: Option<&str>) -> Markup {
@@ -59,13 +59,13 @@ async fn ask_page(
     shop: Shop,
     links: Links,
 ) -> Result<Response, ShopError> {
-    let (contact, policy) = facts(&state, &shop).await?;
+    let (frame, policy) = facts(&state, &shop).await?;
     Ok(private_page(
         StatusCode::OK,
         &shop,
         links,
         "Ask a parent or guardian",
-        contact.as_deref(),
+        &frame,
         ask_form(links, "", policy, None),
     ))
 }
@@ -85,9 +85,9 @@ async fn ask(
     ClientIp(ip): ClientIp,
     FormBody(form): FormBody<AskForm>,
 ) -> Result<Response, ShopError> {
-    let (contact, policy) = facts(&state, &shop).await?;
+    let (frame, policy) = facts(&state, &shop).await?;
     if let Err(wait) = state.requests.check(ip) {
-        return Ok(too_many_requests(&shop, links, contact.as_deref(), wait));
+        return Ok(too_many_requests(&shop, links, &frame, wait));
     }
     match state
         .orders
@@ -109,7 +109,7 @@ async fn ask(
             &shop,
             links,
             "Ask a parent or guardian",
-            contact.as_deref(),
+            &frame,
             ask_form(links, &form.guardian_email, policy, Some(&message)),
         )),
         Err(e) => Err(e.into()),
@@ -122,7 +122,7 @@ async fn waiting(
     links: Links,
     PathParams(handle): PathParams<String>,
 ) -> Result<Response, ShopError> {
-    let (contact, _) = facts(&state, &shop).await?;
+    let (frame, _) = facts(&state, &shop).await?;
     let status = match state.orders.guardian_state(shop.id, &handle).await {
         Ok(s) => s.status,
         Err(OrdersCallError::Refused {
@@ -158,7 +158,7 @@ async fn waiting(
         &shop,
         links,
         "Parent or guardian",
-        contact.as_deref(),
+        &frame,
         body,
     ))
 }
@@ -169,14 +169,14 @@ async fn consent_page(
     links: Links,
     PathParams(token): PathParams<String>,
 ) -> Result<Response, ShopError> {
-    let (contact, _) = facts(&state, &shop).await?;
+    let (frame, _) = facts(&state, &shop).await?;
     let name = &shop.display_name;
     Ok(private_page(
         StatusCode::OK,
         &shop,
         links,
         "Your consent",
-        contact.as_deref(),
+        &frame,
         html! {
             h1 { "A child wants to order from " (name) }
             p { "A child gave your address as their parent's or guardian's. Nothing about them has been kept. If you agree, " (name) " keeps, for this one order:" }
@@ -210,7 +210,7 @@ async fn decide(
     PathParams(token): PathParams<String>,
     FormBody(form): FormBody<DecisionForm>,
 ) -> Result<Response, ShopError> {
-    let (contact, _) = facts(&state, &shop).await?;
+    let (frame, _) = facts(&state, &shop).await?;
     let consent = form.decision == "consent";
     match state
         .orders
@@ -222,7 +222,7 @@ async fn decide(
             &shop,
             links,
             "Your consent",
-            contact.as_deref(),
+            &frame,
             html! {
                 @if s.status == GuardianStatus::Refused {
                     h1 { "You did not agree" }
@@ -242,7 +242,7 @@ async fn decide(
             &shop,
             links,
             "This link does not work",
-            contact.as_deref(),
+            &frame,
             html! { h1 { "This link does not work" } p { (message) } },
         )),
         Err(e) => Err(e.into()),

@@ -4,7 +4,7 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::Shop;
-use crate::db::catalog::Product;
+use crate::db::catalog::{Frame, Product};
 use crate::http::links::Links;
 use crate::http::visit::MINICART_MARKER;
 
@@ -22,10 +22,10 @@ pub async fn look_css(
     shop: Shop,
 ) -> Result<Response, crate::error::ShopError> {
     let mut tx = state.db.begin(shop.id).await?;
-    let look = crate::db::catalog::look(&mut tx).await?;
+    let accent = crate::db::catalog::accent(&mut tx).await?;
     tx.commit().await?;
     // The database admits `#rrggbb` only; checked again before it goes into CSS.
-    let accent = look.map(|(accent, _, _)| accent).filter(|a| {
+    let accent = accent.filter(|a| {
         a.len() == 7 && a.starts_with('#') && a[1..].bytes().all(|b| b.is_ascii_hexdigit())
     });
     let body = match accent {
@@ -44,14 +44,22 @@ pub async fn look_css(
     Ok(r)
 }
 
-/// The shop's page frame: header with search and mini-cart, footer with the privacy link.
-pub fn layout(
-    shop: &Shop,
-    links: Links,
-    title: &str,
-    contact: Option<&str>,
-    body: Markup,
-) -> Markup {
+/// The shop's frame for a page that has no transaction of its own (error pages); the
+/// bare frame when it cannot be read (the database may be what failed), so the page
+/// still shows the shop's name and a way back.
+pub async fn shop_frame(state: &crate::AppState, shop: &Shop) -> Frame {
+    let read = async {
+        let mut tx = state.db.begin(shop.id).await?;
+        let frame = crate::db::catalog::frame(&mut tx).await?;
+        tx.commit().await?;
+        Ok::<_, crate::error::ShopError>(frame)
+    };
+    read.await.unwrap_or_default()
+}
+
+/// The shop's page frame: header with its logo (or name), the menu with the collections
+/// the merchant chose, search and mini-cart; footer with the privacy link and contact.
+pub fn layout(shop: &Shop, links: Links, title: &str, frame: &Frame, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -65,11 +73,26 @@ pub fn layout(
             body {
                 a.skip href="#main" { "Skip to content" }
                 header.site {
-                    a.brand href=(links.to("/")) { (shop.display_name) }
+                    a.brand href=(links.to("/")) {
+                        @if let Some(logo) = &frame.logo {
+                            // The link's name: the logo's alt text, else the shop's name.
+                            @let alt = if logo.alt.is_empty() { shop.display_name.as_str() } else { logo.alt.as_str() };
+                            img.logo src=(logo.src) srcset=(logo.srcset) sizes="12rem" alt=(alt)
+                                width=(logo.width) height=(logo.height);
+                        } @else {
+                            (shop.display_name)
+                        }
+                    }
                     nav aria-label="Main" {
-                        a href=(links.to("/products")) { "All products" }
-                        " "
-                        a href=(links.to("/collections")) { "Collections" }
+                        ul {
+                            li { a href=(links.to("/products")) { "All products" } }
+                            @for (handle, title) in &frame.menu {
+                                li { a href=(links.to(format_args!("/collections/{handle}"))) { (title) } }
+                            }
+                            @if frame.menu.is_empty() {
+                                li { a href=(links.to("/collections")) { "Collections" } }
+                            }
+                        }
                     }
                     form.search role="search" method="get" action=(links.to("/search")) {
                         label.visually-hidden for="q" { "Search products" }
@@ -84,7 +107,8 @@ pub fn layout(
                     p {
                         a href=(links.to("/policies/privacy")) { "Privacy policy" }
                         " · " a href=(links.to("/newsletter")) { "Newsletter" }
-                        @if let Some(c) = contact { " · Contact: " a href={ "mailto:" (c) } { (c) } }
+                        @if !frame.menu.is_empty() { " · " a href=(links.to("/collections")) { "All collections" } }
+                        @if let Some(c) = &frame.contact { " · Contact: " a href={ "mailto:" (c) } { (c) } }
                     }
                     p.small { "© " (shop.display_name) }
                 }
@@ -133,12 +157,12 @@ pub fn private_page(
     shop: &Shop,
     links: Links,
     title: &str,
-    contact: Option<&str>,
+    frame: &Frame,
     body: Markup,
 ) -> Response {
     let mut response = (
         status,
-        Html(layout(shop, links, title, contact, body).into_string()),
+        Html(layout(shop, links, title, frame, body).into_string()),
     )
         .into_response();
     let headers = response.headers_mut();
@@ -155,13 +179,13 @@ pub fn private_page(
 
 /// Too many forms from one client network: when to come back (seconds), said in the page
 /// and in `Retry-After`.
-pub fn too_many_requests(shop: &Shop, links: Links, contact: Option<&str>, wait: u32) -> Response {
+pub fn too_many_requests(shop: &Shop, links: Links, frame: &Frame, wait: u32) -> Response {
     let mut response = private_page(
         axum::http::StatusCode::TOO_MANY_REQUESTS,
         shop,
         links,
         "Please try again later",
-        contact,
+        frame,
         html! {
             h1 { "Please try again later" }
             p { "Many requests came from your network. Please try again in " (wait.div_ceil(60)) " minutes." }

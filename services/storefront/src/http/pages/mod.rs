@@ -14,7 +14,7 @@ mod privacy;
 use axum::Router;
 use axum::routing::get;
 
-pub use layout::layout;
+pub use layout::{layout, shop_frame};
 
 use crate::AppState;
 

@@ -18,7 +18,7 @@ use platform_web::{ClientIp, FormBody, PathParams};
 use serde::Deserialize;
 
 use super::layout::{private_page, too_many_requests};
-use crate::db::catalog;
+use crate::db::catalog::{self, Frame};
 use crate::error::ShopError;
 use crate::http::links::Links;
 use crate::{AppState, Shop};
@@ -49,13 +49,13 @@ struct SignupForm {
     policy_version: Option<i32>,
 }
 
-/// The shop's contact address and the privacy policy version in force.
-async fn facts(state: &AppState, shop: &Shop) -> Result<(Option<String>, Option<i32>), ShopError> {
+/// The shop's frame and the privacy policy version in force.
+async fn facts(state: &AppState, shop: &Shop) -> Result<(Frame, Option<i32>), ShopError> {
     let mut tx = state.db.begin(shop.id).await?;
-    let contact = catalog::contact(&mut tx).await?;
+    let frame = catalog::frame(&mut tx).await?;
     let (current, _) = catalog::policies(&mut tx, chrono::Utc::now()).await?;
     tx.commit().await?;
-    Ok((contact, current.map(|p| p.version)))
+    Ok((frame, current.map(|p| p.version)))
 }
 
 fn signup_form(
@@ -87,13 +87,13 @@ async fn signup_page(
     shop: Shop,
     links: Links,
 ) -> Result<Response, ShopError> {
-    let (contact, policy) = facts(&state, &shop).await?;
+    let (frame, policy) = facts(&state, &shop).await?;
     Ok(private_page(
         StatusCode::OK,
         &shop,
         links,
         "Newsletter",
-        contact.as_deref(),
+        &frame,
         signup_form(&shop, links, "", policy, None),
     ))
 }
@@ -105,10 +105,10 @@ async fn signup(
     ClientIp(ip): ClientIp,
     FormBody(form): FormBody<SignupForm>,
 ) -> Result<Response, ShopError> {
-    let (contact, policy) = facts(&state, &shop).await?;
+    let (frame, policy) = facts(&state, &shop).await?;
     // The same budget as data requests: nobody floods inboxes through a shop.
     if let Err(wait) = state.requests.check(ip) {
-        return Ok(too_many_requests(&shop, links, contact.as_deref(), wait));
+        return Ok(too_many_requests(&shop, links, &frame, wait));
     }
     let asked = state
         .orders
@@ -127,7 +127,7 @@ async fn signup(
             &shop,
             links,
             "Check your inbox",
-            contact.as_deref(),
+            &frame,
             html! {
                 h1 { "Check your inbox" }
                 p.notice role="status" { "If this address can receive mail, a message with a link is on its way. Open it within 24 hours to confirm; until you do, nothing is sent to you." }
@@ -139,20 +139,20 @@ async fn signup(
             &shop,
             links,
             "Newsletter",
-            contact.as_deref(),
+            &frame,
             signup_form(&shop, links, &form.email, policy, Some(&message)),
         ),
         Err(e) => return Err(e.into()),
     })
 }
 
-fn invalid_link(shop: &Shop, links: Links, contact: Option<&str>, message: &str) -> Response {
+fn invalid_link(shop: &Shop, links: Links, frame: &Frame, message: &str) -> Response {
     private_page(
         StatusCode::NOT_FOUND,
         shop,
         links,
         "This link does not work",
-        contact,
+        frame,
         html! {
             h1 { "This link does not work" }
             p { (message) }
@@ -167,13 +167,13 @@ async fn confirm_page(
     links: Links,
     PathParams(token): PathParams<String>,
 ) -> Result<Response, ShopError> {
-    let (contact, _) = facts(&state, &shop).await?;
+    let (frame, _) = facts(&state, &shop).await?;
     Ok(private_page(
         StatusCode::OK,
         &shop,
         links,
         "Confirm your subscription",
-        contact.as_deref(),
+        &frame,
         html! {
             h1 { "Confirm your subscription" }
             p { "Press the button to receive news and offers from " (shop.display_name) " by email. If you did not ask for them, close this page: nothing is sent." }
@@ -190,14 +190,14 @@ async fn confirm(
     links: Links,
     PathParams(token): PathParams<String>,
 ) -> Result<Response, ShopError> {
-    let (contact, _) = facts(&state, &shop).await?;
+    let (frame, _) = facts(&state, &shop).await?;
     match state.orders.confirm_subscription(shop.id, &token).await {
         Ok(()) => Ok(private_page(
             StatusCode::OK,
             &shop,
             links,
             "You are subscribed",
-            contact.as_deref(),
+            &frame,
             html! {
                 h1 { "You are subscribed" }
                 p.notice role="status" { "Thank you. News from " (shop.display_name) " will reach you by email. Every newsletter has a link to unsubscribe with one click." }
@@ -208,7 +208,7 @@ async fn confirm(
             code: ErrorCode::LinkInvalid,
             message,
             ..
-        }) => Ok(invalid_link(&shop, links, contact.as_deref(), &message)),
+        }) => Ok(invalid_link(&shop, links, &frame, &message)),
         Err(e) => Err(e.into()),
     }
 }
@@ -219,13 +219,13 @@ async fn unsubscribe_page(
     links: Links,
     PathParams(token): PathParams<String>,
 ) -> Result<Response, ShopError> {
-    let (contact, _) = facts(&state, &shop).await?;
+    let (frame, _) = facts(&state, &shop).await?;
     Ok(private_page(
         StatusCode::OK,
         &shop,
         links,
         "Unsubscribe",
-        contact.as_deref(),
+        &frame,
         html! {
             h1 { "Unsubscribe from " (shop.display_name) "'s news" }
             p { "Press the button and no more newsletters are sent to you; your address is deleted from the list." }
@@ -254,7 +254,7 @@ async fn unsubscribe(
     } else {
         WithdrawalMethod::UnsubscribePage
     };
-    let (contact, _) = facts(&state, &shop).await?;
+    let (frame, _) = facts(&state, &shop).await?;
     match state
         .orders
         .unsubscribe(shop.id, &Unsubscribe { token, method })
@@ -265,7 +265,7 @@ async fn unsubscribe(
             &shop,
             links,
             "You are unsubscribed",
-            contact.as_deref(),
+            &frame,
             html! {
                 h1 { "You are unsubscribed" }
                 p.notice role="status" { "No more newsletters from " (shop.display_name) " are sent to you, starting with the next one. Your address was deleted from the list." }
@@ -275,7 +275,7 @@ async fn unsubscribe(
             code: ErrorCode::LinkInvalid,
             message,
             ..
-        }) => Ok(invalid_link(&shop, links, contact.as_deref(), &message)),
+        }) => Ok(invalid_link(&shop, links, &frame, &message)),
         Err(e) => Err(e.into()),
     }
 }

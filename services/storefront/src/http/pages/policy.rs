@@ -25,13 +25,13 @@ async fn privacy(
 ) -> Result<Response, ShopError> {
     let mut tx = state.db.begin(shop.id).await?;
     let (current, upcoming) = catalog::policies(&mut tx, chrono::Utc::now()).await?;
-    let contact = catalog::contact(&mut tx).await?;
+    let frame = catalog::frame(&mut tx).await?;
     tx.commit().await?;
     Ok(page(layout(
         &shop,
         links,
         "Privacy policy",
-        contact.as_deref(),
+        &frame,
         html! {
             h1 { "Privacy policy" }
             @if let Some(next) = &upcoming {

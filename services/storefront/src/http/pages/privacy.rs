@@ -16,7 +16,7 @@ use platform_web::{ClientIp, FormBody, PathParams};
 use serde::Deserialize;
 
 use super::layout::{private_page, too_many_requests};
-use crate::db::catalog;
+use crate::db::catalog::{self, Frame};
 use crate::error::ShopError;
 use crate::http::links::Links;
 use crate::{AppState, Shop};
@@ -89,11 +89,11 @@ pub(super) fn your_data(shop: &Shop, form: &RequestForm, problem: Option<&str>) 
     }
 }
 
-async fn contact(state: &AppState, shop: &Shop) -> Result<Option<String>, ShopError> {
+async fn frame(state: &AppState, shop: &Shop) -> Result<Frame, ShopError> {
     let mut tx = state.db.begin(shop.id).await?;
-    let contact = catalog::contact(&mut tx).await?;
+    let frame = catalog::frame(&mut tx).await?;
     tx.commit().await?;
-    Ok(contact)
+    Ok(frame)
 }
 
 async fn submit(
@@ -103,9 +103,9 @@ async fn submit(
     ClientIp(ip): ClientIp,
     FormBody(form): FormBody<RequestForm>,
 ) -> Result<Response, ShopError> {
-    let contact = contact(&state, &shop).await?;
+    let frame = frame(&state, &shop).await?;
     if let Err(wait) = state.requests.check(ip) {
-        return Ok(too_many_requests(&shop, links, contact.as_deref(), wait));
+        return Ok(too_many_requests(&shop, links, &frame, wait));
     }
     let kind = RequestKind::parse(&form.kind);
     let result = match kind {
@@ -133,7 +133,7 @@ async fn submit(
             &shop,
             links,
             "Check your inbox",
-            contact.as_deref(),
+            &frame,
             html! {
                 h1 { "Check your inbox" }
                 p.notice role="status" { "If this address can receive mail, a message with a link is on its way. Open it within 24 hours to confirm your request; nothing happens until you do." }
@@ -146,7 +146,7 @@ async fn submit(
             &shop,
             links,
             "Your data",
-            contact.as_deref(),
+            &frame,
             html! {
                 h1 { "Your data" }
                 (your_data(&shop, &form, Some(&message)))
@@ -161,13 +161,13 @@ async fn confirm_page(
     links: Links,
     PathParams(token): PathParams<String>,
 ) -> Result<Response, ShopError> {
-    let contact = contact(&state, &shop).await?;
+    let frame = frame(&state, &shop).await?;
     Ok(private_page(
         StatusCode::OK,
         &shop,
         links,
         "Confirm your request",
-        contact.as_deref(),
+        &frame,
         html! {
             h1 { "Confirm your request" }
             p { "Press the button to confirm the request you made to " (shop.display_name) ". If you did not make it, close this page: nothing happens." }
@@ -178,13 +178,13 @@ async fn confirm_page(
     ))
 }
 
-fn invalid_link(shop: &Shop, links: Links, contact: Option<&str>, message: &str) -> Response {
+fn invalid_link(shop: &Shop, links: Links, frame: &Frame, message: &str) -> Response {
     private_page(
         StatusCode::NOT_FOUND,
         shop,
         links,
         "This link does not work any more",
-        contact,
+        frame,
         html! {
             h1 { "This link does not work any more" }
             p { (message) }
@@ -199,14 +199,14 @@ async fn confirm(
     links: Links,
     PathParams(token): PathParams<String>,
 ) -> Result<Response, ShopError> {
-    let contact = contact(&state, &shop).await?;
+    let frame = frame(&state, &shop).await?;
     match state.orders.confirm_request(shop.id, &token).await {
         Ok(confirmed) => Ok(private_page(
             StatusCode::OK,
             &shop,
             links,
             "Request confirmed",
-            contact.as_deref(),
+            &frame,
             html! {
                 h1 { "Request confirmed" }
                 p.notice role="status" {
@@ -224,7 +224,7 @@ async fn confirm(
             code: ErrorCode::LinkInvalid,
             message,
             ..
-        }) => Ok(invalid_link(&shop, links, contact.as_deref(), &message)),
+        }) => Ok(invalid_link(&shop, links, &frame, &message)),
         Err(e) => Err(e.into()),
     }
 }
@@ -268,8 +268,8 @@ async fn export_json(
             Ok(response)
         }
         Err(message) => {
-            let contact = contact(&state, &shop).await?;
-            Ok(invalid_link(&shop, links, contact.as_deref(), &message))
+            let frame = frame(&state, &shop).await?;
+            Ok(invalid_link(&shop, links, &frame, &message))
         }
     }
 }
@@ -280,17 +280,17 @@ async fn export_page(
     links: Links,
     PathParams(token): PathParams<String>,
 ) -> Result<Response, ShopError> {
-    let contact = contact(&state, &shop).await?;
+    let frame = frame(&state, &shop).await?;
     Ok(match fetch_export(&state, &shop, &token).await? {
         Ok(view) => private_page(
             StatusCode::OK,
             &shop,
             links,
             "Your data",
-            contact.as_deref(),
+            &frame,
             export_markup(&view, &token),
         ),
-        Err(message) => invalid_link(&shop, links, contact.as_deref(), &message),
+        Err(message) => invalid_link(&shop, links, &frame, &message),
     })
 }
 

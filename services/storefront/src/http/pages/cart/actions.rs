@@ -75,7 +75,7 @@ pub(super) async fn add(
     };
     let variant = match chosen_variant(&state, &shop, &form).await {
         Ok(Ok(v)) => v,
-        Ok(Err(e)) => return problem(&shop, links, e),
+        Ok(Err(e)) => return problem(&state, &shop, links, e).await,
         Err(e) => return e.into_response(),
     };
     match state
@@ -91,7 +91,7 @@ pub(super) async fn add(
             response
         }
         Ok(changed) => to_cart(visit, cart, changed.ttl_seconds),
-        Err(e) => problem(&shop, links, e),
+        Err(e) => problem(&state, &shop, links, e).await,
     }
 }
 
@@ -129,7 +129,7 @@ pub(super) async fn update(
     let (visit, links, cart) = existing_cart(visit, form.cart_token.as_deref())?;
     let variant = match variant_id(&variant) {
         Ok(v) => v,
-        Err(e) => return Ok(problem(&shop, links, e)),
+        Err(e) => return Ok(problem(&state, &shop, links, e).await),
     };
     Ok(
         match state
@@ -138,7 +138,7 @@ pub(super) async fn update(
             .await
         {
             Ok(changed) => to_cart(visit, cart, changed.ttl_seconds),
-            Err(e) => problem(&shop, links, e),
+            Err(e) => problem(&state, &shop, links, e).await,
         },
     )
 }
@@ -153,13 +153,13 @@ pub(super) async fn remove(
     let (visit, links, cart) = existing_cart(visit, form.cart_token.as_deref())?;
     let variant = match variant_id(&variant) {
         Ok(v) => v,
-        Err(e) => return Ok(problem(&shop, links, e)),
+        Err(e) => return Ok(problem(&state, &shop, links, e).await),
     };
     Ok(
         match state.cart.remove(shop.id, cart, visit.mode, variant).await {
             // Removing what is already gone (a second tab) is not an error to the visitor.
             Ok(()) | Err(CartCallError::Refused { .. }) => to_cart(visit, cart, 0),
-            Err(e) => problem(&shop, links, e),
+            Err(e) => problem(&state, &shop, links, e).await,
         },
     )
 }
@@ -173,7 +173,7 @@ pub(super) async fn clear(
     let (visit, links, cart) = existing_cart(visit, form.cart_token.as_deref())?;
     Ok(match state.cart.clear(shop.id, cart, visit.mode).await {
         Ok(()) => to_cart(visit, cart, 0),
-        Err(e) => problem(&shop, links, e),
+        Err(e) => problem(&state, &shop, links, e).await,
     })
 }
 
@@ -198,7 +198,7 @@ pub(super) async fn save_details(
     let band = if minors {
         match AgeBand::parse(&form.prefill.age_band) {
             Some(band) => Some(band),
-            None => return Ok(age_needed(&shop, links)),
+            None => return Ok(age_needed(&state, &shop, links).await),
         }
     } else {
         None
@@ -268,7 +268,7 @@ pub(super) async fn save_details(
                 (!form.prefill.guardian.is_empty()).then_some(form.prefill.guardian.as_str());
             super::view::render(&state, &shop, visit, guardian, Some(sent)).await?
         }
-        Err(e) => problem(&shop, links, e),
+        Err(e) => problem(&state, &shop, links, e).await,
     };
     if let Some(band) = band {
         response
@@ -291,13 +291,13 @@ fn details_field(code: ErrorCode) -> Option<Option<&'static str>> {
 }
 
 /// A shop that sells to minors asks the age band before it keeps any detail.
-fn age_needed(shop: &Shop, links: Links) -> Response {
+async fn age_needed(state: &AppState, shop: &Shop, links: Links) -> Response {
     super::super::layout::private_page(
         StatusCode::UNPROCESSABLE_ENTITY,
         shop,
         links,
         "Your age",
-        None,
+        &super::shop_frame(state, shop).await,
         html! {
             h1 { "Please tell us your age" }
             p.notice role="alert" { "This shop sells to children too, so it asks whether you are 13 or older before it keeps your details. Nothing was saved." }
@@ -316,7 +316,7 @@ pub(super) async fn forget_details(
     Ok(
         match state.cart.forget_prefill(shop.id, cart, visit.mode).await {
             Ok(()) => to_cart(visit, cart, 0),
-            Err(e) => problem(&shop, links, e),
+            Err(e) => problem(&state, &shop, links, e).await,
         },
     )
 }

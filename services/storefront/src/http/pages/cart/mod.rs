@@ -22,7 +22,7 @@ use platform_domain::{CheckoutField, CheckoutFields, Currency, FieldRule};
 use platform_web::{FormBody, PathParams, QueryParams, WebError};
 use serde::Deserialize;
 
-use super::layout::layout;
+use super::layout::{layout, shop_frame};
 use crate::db::catalog;
 use crate::error::{CART_RETRY_AFTER_SECS, ShopError};
 use crate::http::links::Links;
@@ -77,7 +77,7 @@ pub(super) async fn same_site_only(
 
 /// A cart problem as a page in the shop's layout: a refusal keeps its status and code;
 /// an outage is a 503 with `Retry-After` and a friendly word.
-fn problem(shop: &Shop, links: Links, err: CartCallError) -> Response {
+async fn problem(state: &AppState, shop: &Shop, links: Links, err: CartCallError) -> Response {
     let (status, title, message) = match &err {
         CartCallError::Refused {
             status, message, ..
@@ -105,7 +105,7 @@ fn problem(shop: &Shop, links: Links, err: CartCallError) -> Response {
                 shop,
                 links,
                 title,
-                None,
+                &shop_frame(state, shop).await,
                 html! {
                     h1 { (title) }
                     p.notice role="alert" { (message) }

@@ -211,7 +211,7 @@ pub(super) async fn cart_page(
         if visit.cart.is_none() {
             return Ok(match state.cart.set_mode(shop.id, new, Mode::Visit).await {
                 Ok(_) => Redirect::to(&format!("/c/{new}/cart")).into_response(),
-                Err(e) => problem(&shop, links, e),
+                Err(e) => problem(&state, &shop, links, e).await,
             });
         }
     }
@@ -236,7 +236,7 @@ pub(super) async fn render(
     let fields = catalog::checkout_fields(&mut tx).await?;
     let minors = catalog::sells_to_minors(&mut tx).await?;
     let shop_currency = catalog::currency(&mut tx).await?.unwrap_or(Currency::EUR);
-    let contact = catalog::contact(&mut tx).await?;
+    let frame = catalog::frame(&mut tx).await?;
     tx.commit().await?;
     let (view, prefill) = match visit.cart {
         None => (
@@ -255,14 +255,14 @@ pub(super) async fn render(
         Some(cart) => {
             let view = match state.cart.view(shop.id, cart, visit.mode).await {
                 Ok(v) => v,
-                Err(e) => return Ok(problem(shop, links, e)),
+                Err(e) => return Ok(problem(state, shop, links, e).await),
             };
             let prefill = if sent.is_some() {
                 Prefill::default()
             } else if view.has_prefill {
                 match state.cart.prefill(shop.id, cart, visit.mode).await {
                     Ok(p) => p,
-                    Err(e) => return Ok(problem(shop, links, e)),
+                    Err(e) => return Ok(problem(state, shop, links, e).await),
                 }
             } else {
                 Prefill::default()
@@ -278,7 +278,7 @@ pub(super) async fn render(
                 shop,
                 links,
                 "Your cart",
-                contact.as_deref(),
+                &frame,
                 cart_markup(
                     &view,
                     &fields,

@@ -21,6 +21,7 @@ use platform_cart_api::Prefill;
 use platform_domain::{CheckoutField, CheckoutFields, FieldRule};
 use platform_orders_api::{Address, Contact, ErrorCode, OrdersCallError};
 
+use crate::db::catalog::Frame;
 use crate::http::links::Links;
 use crate::{AppState, Shop};
 
@@ -98,15 +99,8 @@ pub(crate) fn missing(fields: &CheckoutFields, draft: &Prefill) -> Vec<&'static 
 
 /// A checkout page: the shop's frame, never stored by any cache (personal data), and no
 /// Referer leaves it (the status page's address is the buyer's key to their order).
-fn page(shop: &Shop, links: Links, title: &str, contact: Option<&str>, body: Markup) -> Response {
-    super::layout::private_page(
-        axum::http::StatusCode::OK,
-        shop,
-        links,
-        title,
-        contact,
-        body,
-    )
+fn page(shop: &Shop, links: Links, title: &str, frame: &Frame, body: Markup) -> Response {
+    super::layout::private_page(axum::http::StatusCode::OK, shop, links, title, frame, body)
 }
 
 /// The sentence that links the privacy policy beside every form that collects details (O20).

@@ -10,7 +10,7 @@ use platform_web::{ClientIp, FormBody};
 use serde::Deserialize;
 
 use super::{buyer, page, unavailable};
-use crate::db::catalog;
+use crate::db::catalog::{self, Frame};
 use crate::error::ShopError;
 use crate::http::links::Links;
 use crate::http::visit::Visit;
@@ -88,7 +88,7 @@ pub(super) async fn place(
     };
     let mut tx = state.db.begin(shop.id).await?;
     let fields = catalog::checkout_fields(&mut tx).await?;
-    let contact_email = catalog::contact(&mut tx).await?;
+    let frame = catalog::frame(&mut tx).await?;
     tx.commit().await?;
     let (contact, shipping) = buyer(&fields, &draft);
     let order = PlaceOrder {
@@ -144,13 +144,13 @@ pub(super) async fn place(
                 }
                 return Ok(Redirect::to(&to).into_response());
             }
-            Ok(refused(&shop, links, contact_email.as_deref(), &message))
+            Ok(refused(&shop, links, &frame, &message))
         }
         Err(e) if unavailable(&e) => {
             tracing::warn!(error = &e as &dyn std::error::Error, "orders unavailable");
             Ok(super::pay::allow_pay_forms(
                 &state,
-                retry(&shop, links, contact_email.as_deref(), &form),
+                retry(&shop, links, &frame, &form),
             ))
         }
         Err(e) => Err(e.into()),
@@ -158,12 +158,12 @@ pub(super) async fn place(
 }
 
 /// A refusal the review page cannot show (the details do not pass): say why, link back.
-fn refused(shop: &Shop, links: Links, contact: Option<&str>, message: &str) -> Response {
+fn refused(shop: &Shop, links: Links, frame: &Frame, message: &str) -> Response {
     let mut response = page(
         shop,
         links,
         "Your order was not placed",
-        contact,
+        frame,
         html! {
             h1 { "Your order was not placed" }
             p.notice role="alert" { (message) }
@@ -176,12 +176,12 @@ fn refused(shop: &Shop, links: Links, contact: Option<&str>, message: &str) -> R
 
 /// Orders is away: offer to send the very same order again (same key, so at most one
 /// order results however often it is sent).
-fn retry(shop: &Shop, links: Links, contact: Option<&str>, form: &PlaceForm) -> Response {
+fn retry(shop: &Shop, links: Links, frame: &Frame, form: &PlaceForm) -> Response {
     let mut response = page(
         shop,
         links,
         "Please try again",
-        contact,
+        frame,
         html! {
             h1 { "Please try again" }
             p.notice role="alert" { "We could not confirm your order just now. Nothing was charged. Sending it again is safe: it can only be placed once." }

@@ -51,7 +51,7 @@ pub(super) async fn review(
         Prefill::default()
     };
     let mut tx = state.db.begin(shop.id).await?;
-    let contact = catalog::contact(&mut tx).await?;
+    let frame = catalog::frame(&mut tx).await?;
     let (policy, _) = catalog::policies(&mut tx, chrono::Utc::now()).await?;
     tx.commit().await?;
     let chosen = q
@@ -65,7 +65,7 @@ pub(super) async fn review(
         &shop,
         links,
         "Checkout",
-        contact.as_deref(),
+        &frame,
         markup(
             &view,
             &draft,

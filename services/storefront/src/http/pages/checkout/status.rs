@@ -60,7 +60,7 @@ pub(super) async fn page_for(
         Err(e) => return Err(e.into()),
     };
     let mut tx = state.db.begin(shop.id).await?;
-    let contact = catalog::contact(&mut tx).await?;
+    let frame = catalog::frame(&mut tx).await?;
     tx.commit().await?;
     let money = |minor: i64| platform_domain::Money::new(minor, order.currency);
     let title = format!("Order {}", order.reference);
@@ -80,7 +80,7 @@ pub(super) async fn page_for(
         &shop,
         links,
         &title,
-        contact.as_deref(),
+        &frame,
         html! {
             h1 { (title) }
             @if q.paid.is_some() && order.status != OrderStatus::PendingPayment {
