@@ -273,7 +273,9 @@ pub fn ensure_axe() -> anyhow::Result<()> {
             std::fs::copy(pinned.join(file), dir.join(file))?;
         }
         println!("xtask: installing axe-core (npm ci)");
-        let dir_text = dir.to_string_lossy().into_owned();
+        // npm takes a prefix reached through a symlink (a shared `target`) for a linked
+        // package of its own real path: give it the real path.
+        let dir_text = dir.canonicalize()?.to_string_lossy().into_owned();
         run(
             "npm",
             &["ci", "--prefix", &dir_text, "--no-audit", "--no-fund"],
@@ -304,7 +306,9 @@ pub async fn ensure_maildev() -> anyhow::Result<()> {
             std::fs::copy(pinned.join(file), dir.join(file))?;
         }
         println!("xtask: installing maildev (npm ci)");
-        let dir_text = dir.to_string_lossy().into_owned();
+        // npm takes a prefix reached through a symlink (a shared `target`) for a linked
+        // package of its own real path: give it the real path.
+        let dir_text = dir.canonicalize()?.to_string_lossy().into_owned();
         run(
             "npm",
             &["ci", "--prefix", &dir_text, "--no-audit", "--no-fund"],
