@@ -1060,9 +1060,26 @@ async fn the_home_page_says_what_to_do_next_and_the_menu_marks_the_page() {
         home.contains("<a href=\"/\" aria-current=\"page\">Home</a>"),
         "{home}"
     );
+    assert!(
+        home.contains("href=\"/settings/look\">Give your shop its look")
+            && home.contains("href=\"/collections\">Group products in collections"),
+        "{home}"
+    );
     let (status, _) = s.post("/api/v1/products", mug()).await;
     assert_eq!(status, StatusCode::CREATED);
-    assert!(s.page("/").await.contains("1 product in your catalog"));
+    let (status, _) = s
+        .post(
+            "/api/v1/collections",
+            json!({ "title": "Mugs", "in_menu": true }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let home = s.page("/").await;
+    assert!(
+        home.contains("1 product in your catalog")
+            && home.contains("Your shop's menu links 1 collection"),
+        "{home}"
+    );
     let new = s.page("/products/new").await;
     assert!(
         new.contains("<a href=\"/products/new\" aria-current=\"page\">New product</a>")

@@ -214,4 +214,33 @@ async fn the_api_refuses_variants_that_do_not_match_the_products_options() {
     assert_eq!(status, StatusCode::CREATED, "{p}");
     assert_eq!(p["option_names"], json!(["Size"]));
     assert_eq!(p["variants"][1]["title"], "L");
+
+    // The API renames, adds and removes options as the console does.
+    let id = p["id"].as_str().unwrap().to_owned();
+    let options = |body: serde_json::Value| {
+        let (s, path) = (&s, format!("/api/v1/products/{id}/options"));
+        async move { s.put(&path, body).await }
+    };
+    let (status, body) = options(json!({ "names": ["Size", "Colour"] })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "variant.option_missing");
+    let (status, p) =
+        options(json!({ "names": ["Cup size", "Colour"], "values_for_new": ["", "White"] })).await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(p["option_names"], json!(["Cup size", "Colour"]));
+    assert_eq!(
+        p["variants"][1]["options"],
+        json!({ "Cup size": "L", "Colour": "White" })
+    );
+    assert_eq!(p["variants"][1]["title"], "L / White");
+    // Removing the option that tells the variants apart would make them the same.
+    let (status, body) = options(json!({ "names": ["", "Colour"] })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "variant.combination_taken");
+    let (status, body) = options(json!({ "names": ["a", "b", "c", "d"] })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "product.option_names_invalid");
+    let (status, p) = options(json!({ "names": ["Cup size"] })).await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(p["variants"][0]["options"], json!({ "Cup size": "S" }));
 }

@@ -193,6 +193,21 @@ async fn o21_a_shops_logo_banner_and_menu_show_on_its_own_pages_only() {
             && home.contains("Gear for long days"),
         "{home}"
     );
+    // The shop's API says the same.
+    let info: serde_json::Value = shop
+        .visitor()
+        .get(shop.shop("/api/v1/shop"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        info["menu"],
+        json!([{ "handle": "winter", "title": "Winter" }])
+    );
+    assert_eq!(info["logo"]["alt"], "Alpine Outfitters");
     let missing = shop
         .visitor()
         .get(shop.shop("/no-such-page"))

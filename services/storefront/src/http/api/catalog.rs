@@ -58,20 +58,39 @@ struct ShopInfo {
     contact_email: Option<String>,
     /// Path of the privacy policy page.
     privacy_policy: &'static str,
+    /// The shop's logo, if it has one.
+    logo: Option<catalog::Picture>,
+    /// The collections the shop's menu links, in its order.
+    menu: Vec<MenuEntry>,
 }
 
-/// The shop's name and contact.
+/// A collection the shop's menu links.
+#[derive(Debug, Serialize, ToSchema)]
+struct MenuEntry {
+    /// Handle (`/collections/<handle>`).
+    handle: String,
+    /// Title.
+    title: String,
+}
+
+/// The shop's name, contact, logo and menu.
 #[utoipa::path(get, path = "/api/v1/shop", tag = "shop",
     responses((status = 200, body = ShopInfo), (status = 404, description = "Unknown host", body = ErrorBody)))]
 async fn shop_info(State(state): State<AppState>, shop: Shop) -> Result<Json<ShopInfo>, ShopError> {
     let mut tx = state.db.begin(shop.id).await?;
-    let contact = catalog::contact(&mut tx).await?;
+    let frame = catalog::frame(&mut tx).await?;
     tx.commit().await?;
     Ok(Json(ShopInfo {
         name: shop.display_name,
         handle: shop.handle,
-        contact_email: contact,
+        contact_email: frame.contact,
         privacy_policy: "/policies/privacy",
+        logo: frame.logo,
+        menu: frame
+            .menu
+            .into_iter()
+            .map(|(handle, title)| MenuEntry { handle, title })
+            .collect(),
     }))
 }
 

@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(read, update, delete))
         .routes(routes!(create_variant))
+        .routes(routes!(set_options))
         .routes(routes!(update_variant, delete_variant))
 }
 
@@ -91,6 +92,44 @@ async fn delete(
 ) -> Result<StatusCode, ApiError> {
     products::delete(&state, staff.tenant, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A product's options, by place: a name kept in its place renames that option in every
+/// variant, one left out removes it, a new one needs the value the existing variants take.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptionsInput {
+    /// Up to three names, in the order shoppers choose (`["Size", "Colour"]`).
+    pub names: Vec<String>,
+    /// For each new name, by the same place, the value the existing variants take.
+    #[serde(default)]
+    pub values_for_new: Vec<String>,
+}
+
+#[utoipa::path(put, path = "/api/v1/products/{id}/options", tag = "catalog", params(("id" = ProductId, Path)),
+    request_body = OptionsInput, responses((status = 200, body = Product), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Not a catalog editor, or no CSRF token", body = ErrorBody), (status = 404, description = "Not in this shop", body = ErrorBody), (status = 422, description = "More than three names, a new name without its value, or two variants that would become the same", body = ErrorBody)))]
+async fn set_options(
+    State(state): State<AppState>,
+    RequireRole(staff, _): RequireRole<CatalogEditor, Staff>,
+    PathParams(id): PathParams<ProductId>,
+    JsonBody(input): JsonBody<OptionsInput>,
+) -> Result<Json<Product>, ApiError> {
+    if input.names.len() > 3 || input.values_for_new.len() > 3 {
+        return Err(ApiError::Invalid(platform_domain::Invalid::new(
+            "product.option_names_invalid",
+            "A product has at most three options, such as size, colour and material.",
+        )));
+    }
+    Ok(Json(
+        crate::app::options::set_options(
+            &state,
+            staff.tenant,
+            id,
+            &input.names,
+            &input.values_for_new,
+        )
+        .await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/products/{id}/variants", tag = "catalog", params(("id" = ProductId, Path)),

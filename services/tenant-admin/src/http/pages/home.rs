@@ -16,7 +16,7 @@ use super::layout::{layout, page};
 use crate::app::AppState;
 use crate::app::order_view::OrderListView;
 use crate::app::staff::Staff;
-use crate::app::{checkout, orders, policies, products, shops};
+use crate::app::{checkout, collections, look, orders, policies, products, shops};
 use crate::error::ApiError;
 
 /// Routes.
@@ -58,6 +58,20 @@ async fn home(
             href: "/products/new",
             action: "Add your first product",
         });
+        let in_menu = collections::list(&state, staff.tenant)
+            .await?
+            .iter()
+            .filter(|c| c.in_menu)
+            .count();
+        steps.push(Step {
+            done: in_menu > 0,
+            text: match in_menu {
+                1 => "Your shop's menu links 1 collection".to_owned(),
+                n => format!("Your shop's menu links {n} collections"),
+            },
+            href: "/collections",
+            action: "Group products in collections for your shop's menu",
+        });
     }
     if may(Permission::ManageShop) {
         let published = policies::versions(&state, staff.tenant)
@@ -69,6 +83,13 @@ async fn home(
             text: "Your privacy policy is published".to_owned(),
             href: "/privacy",
             action: "Publish your privacy policy",
+        });
+        let look = look::get(&state, staff.tenant).await?;
+        steps.push(Step {
+            done: look.logo.is_some() || !look.banner_title.is_empty(),
+            text: "Your shop has its own look".to_owned(),
+            href: "/settings/look",
+            action: "Give your shop its look: a logo, a colour, a banner",
         });
         let rates = checkout::get(&state, staff.tenant)
             .await?
