@@ -211,6 +211,7 @@ async fn o21_a_shops_logo_banner_and_menu_show_on_its_own_pages_only() {
     let missing = shop
         .visitor()
         .get(shop.shop("/no-such-page"))
+        .header("accept", "text/html")
         .send()
         .await
         .unwrap();

@@ -112,7 +112,7 @@ fn markup(
             }
             h2 { "History" }
             @if past.is_empty() { p { "Nothing yet." } } @else {
-                table {
+                table tabindex="0" {
                     thead { tr { th { "Asked" } th { "Who" } th { "Classes" } th { "Purpose" } th { "Outcome" } } }
                     tbody {
                         @for g in &past {

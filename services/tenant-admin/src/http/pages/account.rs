@@ -184,7 +184,7 @@ fn security_markup(staff: &Staff, s: &Security, shown: &Shown<'_>) -> Markup {
             }
             section.card aria-labelledby="sessions" {
                 h2 #sessions { "Where you are logged in" }
-                table {
+                table tabindex="0" {
                     thead { tr { th scope="col" { "Client" } th scope="col" { "Since" } th scope="col" { "Last seen" } th scope="col" { span.visually-hidden { "Actions" } } } }
                     tbody {
                         @for x in &s.sessions {

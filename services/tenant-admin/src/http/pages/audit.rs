@@ -80,7 +80,7 @@ fn log_markup(staff: &Staff, q: &LogQuery, p: &LogPage) -> Markup {
                 " · "
                 a href={ "/audit/export?" (query_string(q, &[("format", "csv".to_owned())])) } { "CSV" }
             }
-            table {
+            table tabindex="0" {
                 thead { tr { th scope="col" { "#" } th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "Objects" } th scope="col" { "Personal data shown" } th scope="col" { "Why" } } }
                 tbody {
                     @if p.events.is_empty() { tr { td colspan="7" { "Nothing matches." } } }

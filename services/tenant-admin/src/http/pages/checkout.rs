@@ -69,7 +69,7 @@ fn form(staff: &Staff, s: &CheckoutSettings, done: Option<&str>, error: Option<&
                 }
                 fieldset {
                     legend { "Shipping rates (flat, per destination country)" }
-                    table {
+                    table tabindex="0" {
                         thead { tr { th scope="col" { "Country" } th scope="col" { "Name" } th scope="col" { "Price" } } }
                         tbody {
                             @for (i, r) in rates.enumerate() {
@@ -85,7 +85,7 @@ fn form(staff: &Staff, s: &CheckoutSettings, done: Option<&str>, error: Option<&
                 }
                 fieldset {
                     legend { "Tax per destination country" }
-                    table {
+                    table tabindex="0" {
                         thead { tr { th scope="col" { "Country" } th scope="col" { "Rate (%)" } th scope="col" { "Included in prices" } } }
                         tbody {
                             @for (i, t) in taxes.enumerate() {

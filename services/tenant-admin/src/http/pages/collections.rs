@@ -189,7 +189,7 @@ async fn collection_view(
         }
         h2 { "Products" }
         @if all.is_empty() { p { "Your catalog has no products yet." } }
-        table {
+        table tabindex="0" {
             thead { tr { th scope="col" { "Product" } th scope="col" { "In this collection" } } }
             tbody {
                 @for p in &all {

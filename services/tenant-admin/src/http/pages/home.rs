@@ -152,7 +152,7 @@ fn markup(
                 @match recent {
                     Ok(list) if list.orders.is_empty() => p { "No orders yet." },
                     Ok(list) => {
-                        table {
+                        table tabindex="0" {
                             thead { tr { th scope="col" { "Order" } th scope="col" { "Placed" } th scope="col" { "Items" } th scope="col" { "Total" } } }
                             tbody {
                                 @for o in &list.orders {

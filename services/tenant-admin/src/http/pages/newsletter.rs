@@ -79,7 +79,7 @@ fn markup(
                 h2 #sent { "Sent" }
                 @if overview.sent.is_empty() { p { "None yet." } }
                 @if !overview.sent.is_empty() {
-                    table {
+                    table tabindex="0" {
                         thead { tr { th scope="col" { "Sent" } th scope="col" { "Subject" } th scope="col" { "Recipients" } th scope="col" { "Delivered" } th scope="col" { "Unsubscribed before it left" } th scope="col" { "Waiting" } } }
                         tbody {
                             @for n in &overview.sent {

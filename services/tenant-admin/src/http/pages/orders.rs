@@ -72,7 +72,7 @@ fn list_markup(staff: &Staff, list: &OrderListView, query: &OrderListQuery) -> M
             @if list.orders.is_empty() {
                 p { "No orders yet." }
             } @else {
-                table {
+                table tabindex="0" {
                     thead { tr { th scope="col" { "Order" } th scope="col" { "Placed" } th scope="col" { "Status" } th scope="col" { "Items" } th scope="col" { "Total" } } }
                     tbody {
                         @for o in &list.orders {
@@ -167,7 +167,7 @@ fn detail_markup(staff: &Staff, o: &OrderView) -> Markup {
             }
             section.card aria-labelledby="lines" {
                 h2 #lines { "Items" }
-                table {
+                table tabindex="0" {
                     thead { tr { th scope="col" { "Item" } th scope="col" { "SKU" } th scope="col" { "Price" } th scope="col" { "Quantity" } th scope="col" { "Total" } } }
                     tbody {
                         @for l in &o.lines {

@@ -46,7 +46,7 @@ fn keys_markup(staff: &Staff, keys: &SigningKeys) -> Markup {
             h1 { "Payment keys" }
             p { "Every request this shop sends to the payment processor is signed with one of these keys, so the processor knows it comes from this shop. The platform makes them and keeps their private halves encrypted; nobody sees them." }
             p.small { "Rotating makes a new key and tells the processor before it is used; the previous key stays accepted for " (overlap_hours) " hours so requests already on their way still count. Revoke a key you believe is compromised: the processor refuses it from the moment this page comes back." }
-            table {
+            table tabindex="0" {
                 thead { tr { th scope="col" { "Key" } th scope="col" { "State" } th scope="col" { "Made" } th scope="col" { "Processor told" } th scope="col" { "Until" } th scope="col" { span.visually-hidden { "Actions" } } } }
                 tbody {
                     @if keys.keys.is_empty() {

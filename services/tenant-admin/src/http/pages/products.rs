@@ -51,7 +51,7 @@ async fn list_page(
         @if list.is_empty() {
             p { "No products yet. " a href="/products/new" { "Add your first product" } "." }
         } @else {
-            table {
+            table tabindex="0" {
                 thead { tr { th scope="col" { "Title" } th scope="col" { "Status" } th scope="col" { "Variants" } th scope="col" { "Price" } th scope="col" { "Stock" } } }
                 tbody {
                     @for p in &list {

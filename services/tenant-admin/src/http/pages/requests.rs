@@ -82,7 +82,7 @@ fn list_markup(staff: &Staff, list: &[RequestSummary]) -> Markup {
             @if list.is_empty() {
                 p { "No requests yet." }
             } @else {
-                table {
+                table tabindex="0" {
                     thead { tr { th scope="col" { "Received" } th scope="col" { "Request" } th scope="col" { "Status" } th scope="col" { "Answer by" } th scope="col" { "" } } }
                     tbody {
                         @for r in list {

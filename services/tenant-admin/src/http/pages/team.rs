@@ -96,7 +96,7 @@ fn team_markup(staff: &Staff, team: &Team, notes: &TeamNotes<'_>) -> Markup {
             h1 { "Staff" }
             (notice(notes.notice))
             p { "Each member sees only the personal data their roles need. Changes and every look at personal data are kept in the " a href="/audit" { "audit log" } ". Check who still needs access in the " a href="/staff/review" { "access review" } "." }
-            table {
+            table tabindex="0" {
                 thead { tr { th scope="col" { "Member" } th scope="col" { "Roles" } th scope="col" { "Second factor" } th scope="col" { "Last login" } th scope="col" { span.visually-hidden { "Actions" } } } }
                 tbody {
                     @for m in &team.members {
@@ -151,7 +151,7 @@ fn team_markup(staff: &Staff, team: &Team, notes: &TeamNotes<'_>) -> Markup {
             @if !team.invitations.is_empty() {
                 section.card aria-labelledby="open" {
                     h2 #open { "Open invitations" }
-                    table {
+                    table tabindex="0" {
                         thead { tr { th scope="col" { "Email" } th scope="col" { "Roles" } th scope="col" { "Valid until" } th scope="col" { span.visually-hidden { "Actions" } } } }
                         tbody {
                             @for i in &team.invitations {
@@ -370,7 +370,7 @@ fn review_markup(staff: &Staff, r: &Review) -> Markup {
         html! {
             h1 { "Access review" }
             p { "As of " (r.generated_at.format("%Y-%m-%d %H:%M UTC")) ": " (r.members.len()) " members, " (r.invitations.len()) " open invitations, " strong { (r.flagged) " to look at" } ". Owners also get this review by email every month." }
-            table {
+            table tabindex="0" {
                 thead { tr { th scope="col" { "Member" } th scope="col" { "Roles (since)" } th scope="col" { "Last login" } th scope="col" { "Last saw personal data" } th scope="col" { "Second factor" } th scope="col" { "Needs a look" } th scope="col" { span.visually-hidden { "Actions" } } } }
                 tbody {
                     @for m in &r.members {
