@@ -1016,8 +1016,20 @@ async fn the_new_product_form_takes_a_decimal_comma_and_features_nothing_unasked
     );
     let (status, page) = form("Odd", "ODD-1", "1.249,00", false).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The message sits under the price, which is marked and described by it; what was
+    // typed stays.
     assert!(
-        page.contains("Please enter the price as a number"),
+        page.contains(
+            "value=\"1.249,00\" aria-invalid=\"true\" aria-describedby=\"price-error\">\
+             <p class=\"field-error\" id=\"price-error\" role=\"alert\">Please enter the price as a number"
+        ) && page.contains("value=\"ODD-1\""),
+        "{page}"
+    );
+    // A taken SKU is said under the SKU.
+    let (status, page) = form("Again", "PLAIN-1", "5", false).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        page.contains("aria-describedby=\"sku-error\"") && !page.contains("<p class=\"error\""),
         "{page}"
     );
     let (_, list) = s.get("/api/v1/products").await;
@@ -1146,4 +1158,68 @@ async fn the_shops_look_takes_a_dark_enough_colour_and_a_banner() {
         .unwrap();
     assert_eq!(res.headers()["location"], "/settings/look?done=saved");
     assert_eq!(s.get("/api/v1/look").await.1["banner_title"], "Tea");
+}
+
+#[tokio::test]
+async fn the_settings_form_keeps_what_was_typed_and_says_what_is_wrong_beside_it() {
+    let app = App::start().await;
+    let s = app.shop("settings-form").await;
+    let hosts: Vec<String> = s.get("/api/v1/settings").await.1["host_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_owned())
+        .collect();
+    let form = |email: &str, ttl: &str| {
+        vec![
+            ("csrf", s.csrf.clone()),
+            ("display_name", "Renamed Shop".to_owned()),
+            ("contact_email", email.to_owned()),
+            ("currency", "EUR".to_owned()),
+            ("host_names", hosts.join("\n")),
+            ("cart_ttl_days", ttl.to_owned()),
+            ("name", "required".to_owned()),
+            ("email", "required".to_owned()),
+            ("phone", "hidden".to_owned()),
+            ("address", "optional".to_owned()),
+        ]
+    };
+    let (status, page) = s
+        .post_form("/settings", &form("not an address", "30"))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("value=\"Renamed Shop\"")
+            && page.contains("value=\"not an address\" aria-invalid=\"true\" aria-describedby=\"contact_email-error\"")
+            && page.contains("<option value=\"hidden\" selected>"),
+        "{page}"
+    );
+    let (status, page) = s
+        .post_form("/settings", &form("shop@example.org", "a month"))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains(
+            "value=\"a month\" aria-invalid=\"true\" aria-describedby=\"cart_ttl_days-error\""
+        ),
+        "{page}"
+    );
+    // Nothing was saved by the refusals; a good form saves and says so.
+    assert_ne!(
+        s.get("/api/v1/settings").await.1["display_name"],
+        "Renamed Shop"
+    );
+    let (status, _) = s
+        .post_form("/settings", &form("shop@example.org", "30"))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        s.page("/settings?done=saved")
+            .await
+            .contains("Settings saved.")
+    );
+    assert_eq!(
+        s.get("/api/v1/settings").await.1["display_name"],
+        "Renamed Shop"
+    );
 }

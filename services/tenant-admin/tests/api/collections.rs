@@ -86,7 +86,13 @@ async fn a_merchant_puts_at_most_six_collections_in_the_menu_and_edits_them_in_p
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(page.contains("already uses this handle"), "{page}");
+    assert!(
+        page.contains("aria-describedby=\"c-handle-error\"")
+            && page.contains(
+                "id=\"c-handle-error\" role=\"alert\">Another collection already uses this handle"
+            ),
+        "{page}"
+    );
     let (status, location) = s
         .post_form(
             &format!("/collections/{}", ids[6]),

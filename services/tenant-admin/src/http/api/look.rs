@@ -61,7 +61,7 @@ async fn write(
 }
 
 #[utoipa::path(put, path = "/api/v1/look/{purpose}", tag = "settings",
-    params(("purpose" = Purpose, Path, description = "`logo` or `banner`"), PictureQuery),
+    params(("purpose" = inline(Purpose), Path, description = "`logo` or `banner`"), PictureQuery),
     request_body(content = Vec<u8>, content_type = "image/jpeg", description = "A JPEG, PNG or WebP picture, at most 10 MB; it replaces the current one"),
     responses((status = 200, body = Look), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Not the owner, or no CSRF token", body = ErrorBody), (status = 404, description = "No such picture purpose", body = ErrorBody), (status = 413, description = "Over 10 MB", body = ErrorBody), (status = 422, description = "Not a picture, or alt text too long", body = ErrorBody), (status = 503, description = "No picture store", body = ErrorBody)))]
 async fn put_picture(
@@ -83,7 +83,7 @@ async fn put_picture(
 }
 
 #[utoipa::path(patch, path = "/api/v1/look/{purpose}", tag = "settings",
-    params(("purpose" = Purpose, Path, description = "`logo` or `banner`")), request_body = PictureAlt,
+    params(("purpose" = inline(Purpose), Path, description = "`logo` or `banner`")), request_body = PictureAlt,
     responses((status = 200, body = Look), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Not the owner, or no CSRF token", body = ErrorBody), (status = 404, description = "The shop has no such picture", body = ErrorBody), (status = 422, description = "Alt text too long", body = ErrorBody)))]
 async fn patch_picture(
     State(state): State<AppState>,
@@ -96,7 +96,7 @@ async fn patch_picture(
 }
 
 #[utoipa::path(delete, path = "/api/v1/look/{purpose}", tag = "settings",
-    params(("purpose" = Purpose, Path, description = "`logo` or `banner`")),
+    params(("purpose" = inline(Purpose), Path, description = "`logo` or `banner`")),
     responses((status = 204, description = "Removed, with its objects"), (status = 401, description = "No session", body = ErrorBody), (status = 403, description = "Not the owner, or no CSRF token", body = ErrorBody), (status = 404, description = "The shop has no such picture", body = ErrorBody)))]
 async fn delete_picture(
     State(state): State<AppState>,

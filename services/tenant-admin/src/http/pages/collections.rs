@@ -13,7 +13,7 @@ use platform_domain::{CollectionId, ProductId};
 use platform_web::{PathParams, QueryParams};
 use serde::Deserialize;
 
-use super::layout::{Done, error_box, input_problem, layout, notice, page};
+use super::layout::{Done, Problem, field, form_problem, layout, notice, page};
 use crate::app::AppState;
 use crate::app::collections::{self, CollectionInput, CollectionPatch, MENU_MAX};
 use crate::app::products;
@@ -79,10 +79,11 @@ fn list_view(
     staff: &Staff,
     list: &[Collection],
     done: Option<&str>,
-    error: Option<&str>,
+    problem: Option<&Problem>,
     draft: &Draft<'_>,
 ) -> Markup {
     let in_menu = list.iter().filter(|c| c.in_menu).count();
+    let title = field(problem, "title", "c-title");
     layout(
         "Collections",
         Some(staff),
@@ -101,11 +102,12 @@ fn list_view(
             }
             form.card method="post" action="/collections" {
                 h2 { "New collection" }
-                (error_box(error))
+                (form_problem(problem, &["title"]))
                 input type="hidden" name="csrf" value=(staff.csrf);
                 label for="c-title" { "Title" }
                 input #c-title name="title" required maxlength="200" value=(draft.title)
-                    aria-invalid=[error.map(|_| "true")];
+                    aria-invalid=[title.invalid] aria-describedby=[title.described_by];
+                (title.note)
                 label { input type="checkbox" name="in_menu" value="true" checked[draft.in_menu]; " Link it from the shop's menu" }
                 button type="submit" { "Create" }
             }
@@ -142,7 +144,7 @@ async fn create_submit(
     match collections::create(&state, staff.tenant, input).await {
         Ok(c) => Ok(Redirect::to(&format!("/collections/{}?done=created", c.id)).into_response()),
         Err(e) => {
-            let (status, message) = input_problem(e)?;
+            let (status, problem) = Problem::of(e)?;
             let list = collections::list(&state, staff.tenant).await?;
             let draft = Draft {
                 title: &f.title,
@@ -150,7 +152,7 @@ async fn create_submit(
             };
             Ok(page(
                 status,
-                list_view(&staff, &list, None, Some(&message), &draft),
+                list_view(&staff, &list, None, Some(&problem), &draft),
             ))
         }
     }
@@ -163,8 +165,15 @@ async fn collection_view(
     c: &Collection,
     shown: &Collection,
     done: Option<&str>,
-    error: Option<&str>,
+    problem: Option<&Problem>,
 ) -> Result<Markup, ApiError> {
+    let [title, handle, description, menu] = [
+        ("title", "c-title"),
+        ("handle", "c-handle"),
+        ("description", "c-description"),
+        ("menu", "c-menu"),
+    ]
+    .map(|(name, id)| field(problem, name, id));
     let all = products::list(state, staff.tenant, None).await?;
     let shop = crate::app::shops::overview(state, staff.tenant).await?;
     let address = shop.url.map(|u| format!("{}collections/{}", u, c.handle));
@@ -176,15 +185,24 @@ async fn collection_view(
         }
         form.card method="post" action={ "/collections/" (c.id) } {
             h2 { "Details" }
-            (error_box(error))
+            (form_problem(problem, &["title", "handle", "description", "menu"]))
             input type="hidden" name="csrf" value=(staff.csrf);
             label for="c-title" { "Title" }
-            input #c-title name="title" required maxlength="200" value=(shown.title);
+            input #c-title name="title" required maxlength="200" value=(shown.title)
+                aria-invalid=[title.invalid] aria-describedby=[title.described_by];
+            (title.note)
             label for="c-handle" { "Address (lowercase letters, digits and dashes; changing it changes the link)" }
-            input #c-handle name="handle" required maxlength="100" value=(shown.handle);
+            input #c-handle name="handle" required maxlength="100" value=(shown.handle)
+                aria-invalid=[handle.invalid] aria-describedby=[handle.described_by];
+            (handle.note)
             label for="c-description" { "Description (shown above its products)" }
-            textarea #c-description name="description" rows="4" maxlength="20000" { (shown.description) }
-            label { input type="checkbox" name="in_menu" value="true" checked[shown.in_menu]; " Link it from the shop's menu (at most " (MENU_MAX) " collections)" }
+            textarea #c-description name="description" rows="4" maxlength="20000"
+                aria-invalid=[description.invalid] aria-describedby=[description.described_by] { (shown.description) }
+            (description.note)
+            label { input #c-menu type="checkbox" name="in_menu" value="true" checked[shown.in_menu]
+                aria-invalid=[menu.invalid] aria-describedby=[menu.described_by];
+                " Link it from the shop's menu (at most " (MENU_MAX) " collections)" }
+            (menu.note)
             button type="submit" { "Save" }
         }
         h2 { "Products" }
@@ -244,7 +262,7 @@ async fn edit_submit(
     match collections::update(&state, staff.tenant, id, patch).await {
         Ok(_) => Ok(Redirect::to(&format!("/collections/{id}?done=saved")).into_response()),
         Err(e) => {
-            let (status, message) = input_problem(e)?;
+            let (status, problem) = Problem::of(e)?;
             let c = collections::get(&state, staff.tenant, id).await?;
             let shown = Collection {
                 title: f.title,
@@ -253,7 +271,7 @@ async fn edit_submit(
                 in_menu: f.in_menu.is_some(),
                 ..c.clone()
             };
-            let view = collection_view(&state, &staff, &c, &shown, None, Some(&message)).await?;
+            let view = collection_view(&state, &staff, &c, &shown, None, Some(&problem)).await?;
             Ok(page(status, view))
         }
     }

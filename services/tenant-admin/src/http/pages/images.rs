@@ -14,7 +14,7 @@ use platform_images::{Format, MAX_UPLOAD_BYTES};
 use platform_web::PathParams;
 use serde::Deserialize;
 
-use super::layout::{layout, page};
+use super::layout::{Problem, layout, page};
 use super::products::{back_to_product, edit_view_typed};
 use crate::app::staff::Staff;
 use crate::app::{AppState, images, products};
@@ -70,15 +70,14 @@ async fn upload(
         Ok(()) => {
             Ok(Redirect::to(&format!("/products/{id}?done=uploaded#pictures")).into_response())
         }
-        Err(e) if e.is_input_problem() => {
-            let (status, _, message) = e.describe();
+        Err(e) => {
+            let (status, problem) = Problem::of(e)?;
             let p = products::get(&state, staff.tenant, id).await?;
             Ok(page(
                 status,
-                edit_view_typed(&staff, &p, Some(&message), None, &alt),
+                edit_view_typed(&staff, &p, Some(&problem), None, &alt),
             ))
         }
-        Err(e) => Err(e),
     }
 }
 

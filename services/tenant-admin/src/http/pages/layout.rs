@@ -131,6 +131,115 @@ pub fn error_box(message: Option<&str>) -> Markup {
     }
 }
 
+/// A refused form: what went wrong and, by its code, which field it is about.
+pub struct Problem {
+    /// What went wrong, for the person who typed it.
+    pub message: String,
+    /// The field it is about: `product.title_invalid` is about `title`,
+    /// `look.accent_too_light` about `accent…`, a malformed amount about `price`.
+    field: Option<String>,
+}
+
+impl Problem {
+    /// The problem an input error is (its status too); any other error passes on to the
+    /// error page.
+    pub fn of(e: ApiError) -> Result<(StatusCode, Problem), ApiError> {
+        if e.is_input_problem() {
+            let (status, code, message) = e.describe();
+            Ok((
+                status,
+                Problem {
+                    message: message.into_owned(),
+                    field: field_of(code).map(str::to_owned),
+                },
+            ))
+        } else {
+            Err(e)
+        }
+    }
+
+    /// [`Problem::of`] for a form whose codes do not name its fields: `(code, field)`
+    /// pairs, where a code ending in `.` stands for every code it begins.
+    pub fn of_coded(
+        e: ApiError,
+        fields: &[(&str, &str)],
+    ) -> Result<(StatusCode, Problem), ApiError> {
+        let (_, code, _) = e.describe();
+        let named = fields
+            .iter()
+            .find(|(c, _)| code == *c || (c.ends_with('.') && code.starts_with(c)))
+            .map(|(_, f)| (*f).to_owned());
+        let (status, mut problem) = Problem::of(e)?;
+        if named.is_some() {
+            problem.field = named;
+        }
+        Ok((status, problem))
+    }
+
+    /// Whether it is about the field named `name` (`accent` is about `accent_color`).
+    pub fn is_about(&self, name: &str) -> bool {
+        self.field.as_deref().is_some_and(|f| {
+            name == f
+                || name
+                    .strip_prefix(f)
+                    .is_some_and(|rest| rest.starts_with('_'))
+        })
+    }
+}
+
+/// The field a code names, by the platform's code shapes.
+fn field_of(code: &'static str) -> Option<&'static str> {
+    match code {
+        c if c.starts_with("money.") => Some("price"),
+        "image.alt_too_long" => Some("alt"),
+        c if c.starts_with("image.") => Some("picture"),
+        "staff.email_taken" | "staff.already_invited" | "staff.already_member" => Some("email"),
+        c => {
+            let (_, key) = c.split_once('.')?;
+            ["_invalid", "_taken", "_too_light", "_too_long", "_full"]
+                .iter()
+                .find_map(|suffix| key.strip_suffix(suffix))
+        }
+    }
+}
+
+/// How a field shows a problem about it: marked invalid, described by the message
+/// placed right after it (announced, since no script moves the focus there).
+pub struct FieldMark {
+    /// `aria-invalid`.
+    pub invalid: Option<&'static str>,
+    /// `aria-describedby`: the message's id.
+    pub described_by: Option<String>,
+    /// The message, for right after the field.
+    pub note: Markup,
+}
+
+/// The mark of the field named `name` (with the element id `id`) for `problem`.
+pub fn field(problem: Option<&Problem>, name: &str, id: &str) -> FieldMark {
+    match problem.filter(|p| p.is_about(name)) {
+        Some(p) => FieldMark {
+            invalid: Some("true"),
+            described_by: Some(format!("{id}-error")),
+            note: html! { p.field-error id={ (id) "-error" } role="alert" { (p.message) } },
+        },
+        None => FieldMark {
+            invalid: None,
+            described_by: None,
+            note: html! {},
+        },
+    }
+}
+
+/// The problem above a form when it is about none of `fields` (those show it beside
+/// themselves).
+pub fn form_problem(problem: Option<&Problem>, fields: &[&str]) -> Markup {
+    error_box(
+        problem
+            .filter(|p| !fields.iter().any(|f| p.is_about(f)))
+            .map(|p| p.message.as_str()),
+    )
+}
+
 /// `?done=…` in the address a change redirects to (post/redirect/get): the page says
 /// what went well. Only whether it is there counts, or a fixed key: never text from it.
 #[derive(serde::Deserialize, Default)]

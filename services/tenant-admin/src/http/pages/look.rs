@@ -12,7 +12,9 @@ use platform_images::{Format, MAX_UPLOAD_BYTES};
 use platform_web::{PathParams, QueryParams};
 use serde::Deserialize;
 
-use super::layout::{Done, error_box, input_problem, layout, notice, page};
+use super::layout::{
+    Done, Problem, error_box, field, form_problem, input_problem, layout, notice, page,
+};
 use crate::app::AppState;
 use crate::app::images;
 use crate::app::look::{self, Look, LookInput, Purpose};
@@ -139,24 +141,32 @@ fn markup(
     staff: &Staff,
     look: &Look,
     done: Option<&str>,
-    error: Option<&str>,
+    refused: Option<&Problem>,
     problem: Option<&PictureProblem<'_>>,
 ) -> Markup {
+    let [accent, title, text] =
+        ["accent_color", "banner_title", "banner_text"].map(|name| field(refused, name, name));
     layout(
         "Look",
         Some(staff),
         html! {
             h1 { "Your shop's look" }
             (notice(done))
-            (error_box(error))
+            (form_problem(refused, &["accent_color", "banner_title", "banner_text"]))
             form.card method="post" action="/settings/look" {
                 input type="hidden" name="csrf" value=(staff.csrf);
                 label for="accent_color" { "Accent colour (buttons and links; dark enough for white text)" }
-                input #accent_color name="accent_color" type="color" value=(look.accent_color);
+                input #accent_color name="accent_color" type="color" value=(look.accent_color)
+                    aria-invalid=[accent.invalid] aria-describedby=[accent.described_by];
+                (accent.note)
                 label for="banner_title" { "Home page banner: headline (leave empty for none)" }
-                input #banner_title name="banner_title" maxlength="120" value=(look.banner_title);
+                input #banner_title name="banner_title" maxlength="120" value=(look.banner_title)
+                    aria-invalid=[title.invalid] aria-describedby=[title.described_by];
+                (title.note)
                 label for="banner_text" { "Home page banner: text" }
-                textarea #banner_text name="banner_text" rows="3" maxlength="500" { (look.banner_text) }
+                textarea #banner_text name="banner_text" rows="3" maxlength="500"
+                    aria-invalid=[text.invalid] aria-describedby=[text.described_by] { (look.banner_text) }
+                (text.note)
                 button type="submit" { "Save the look" }
             }
             (picture_card(staff, Purpose::Logo, look.logo.as_ref(), problem))
@@ -193,7 +203,7 @@ async fn look_submit(
     match look::save(&state, &staff, &input).await {
         Ok(()) => Ok(Redirect::to("/settings/look?done=saved").into_response()),
         Err(e) => {
-            let (status, message) = input_problem(e)?;
+            let (status, problem) = Problem::of(e)?;
             let stored = look::get(&state, staff.tenant).await?;
             let shown = Look {
                 accent_color: input.accent_color,
@@ -203,7 +213,7 @@ async fn look_submit(
             };
             Ok(page(
                 status,
-                markup(&staff, &shown, None, Some(&message), None),
+                markup(&staff, &shown, None, Some(&problem), None),
             ))
         }
     }

@@ -11,7 +11,7 @@ use platform_domain::{Currency, Money, ProductId, ProductStatus};
 use platform_web::{PathParams, QueryParams};
 use serde::Deserialize;
 
-use super::layout::{Done, error_box, input_problem, layout, notice, page};
+use super::layout::{Done, Problem, field, form_problem, layout, notice, page};
 use crate::app::products::{self, ProductInput, ProductPatch, VariantInput, parse_price};
 use crate::app::shops;
 use crate::app::staff::Staff;
@@ -115,26 +115,38 @@ fn new_product_form(
     staff: &Staff,
     currency: Currency,
     form: &NewProductForm,
-    error: Option<&str>,
+    problem: Option<&Problem>,
 ) -> Markup {
+    let [title, description, sku, price, stock] =
+        ["title", "description", "sku", "price", "stock"].map(|name| field(problem, name, name));
     layout(
         "New product",
         Some(staff),
         html! {
             h1 { "New product" }
-            (error_box(error))
+            (form_problem(problem, &["title", "description", "sku", "price", "stock"]))
             form.card method="post" action="/products/new" {
                 input type="hidden" name="csrf" value=(staff.csrf);
                 label for="title" { "Title" }
-                input #title name="title" required maxlength="200" value=(form.title);
+                input #title name="title" required maxlength="200" value=(form.title)
+                    aria-invalid=[title.invalid] aria-describedby=[title.described_by];
+                (title.note)
                 label for="description" { "Description" }
-                textarea #description name="description" rows="5" maxlength="20000" { (form.description) }
+                textarea #description name="description" rows="5" maxlength="20000"
+                    aria-invalid=[description.invalid] aria-describedby=[description.described_by] { (form.description) }
+                (description.note)
                 label for="sku" { "SKU" }
-                input #sku name="sku" required maxlength="64" value=(form.sku);
+                input #sku name="sku" required maxlength="64" value=(form.sku)
+                    aria-invalid=[sku.invalid] aria-describedby=[sku.described_by];
+                (sku.note)
                 label for="price" { "Price in " (currency) " (for example " (Money::new(1250, currency).amount_text()) ")" }
-                input #price name="price" required inputmode="decimal" value=(form.price);
+                input #price name="price" required inputmode="decimal" value=(form.price)
+                    aria-invalid=[price.invalid] aria-describedby=[price.described_by];
+                (price.note)
                 label for="stock" { "Stock" }
-                input #stock name="stock" type="number" min="0" value=(if form.stock.is_empty() { "0" } else { &form.stock });
+                input #stock name="stock" type="number" min="0" value=(if form.stock.is_empty() { "0" } else { &form.stock })
+                    aria-invalid=[stock.invalid] aria-describedby=[stock.described_by];
+                (stock.note)
                 fieldset {
                     legend { "Status" }
                     label { input type="radio" name="status" value="active" checked[form.status != "draft"]; " Active (visible in the shop)" }
@@ -207,22 +219,26 @@ async fn new_submit(
     match outcome {
         Ok(p) => Ok(Redirect::to(&format!("/products/{}?done=created", p.id)).into_response()),
         Err(e) => {
-            let (status, message) = input_problem(e)?;
+            let (status, problem) = Problem::of(e)?;
             Ok(page(
                 status,
-                new_product_form(&staff, currency, &form, Some(&message)),
+                new_product_form(&staff, currency, &form, Some(&problem)),
             ))
         }
     }
 }
 
-fn edit_view(staff: &Staff, p: &Product, error: Option<&str>, done: Option<&str>) -> Markup {
-    edit_view_typed(staff, p, error, done, "")
+fn edit_view(staff: &Staff, p: &Product, problem: Option<&Problem>, done: Option<&str>) -> Markup {
+    edit_view_typed(staff, p, problem, done, "")
 }
 
 /// The product's pictures: each with its alt text, order and removal, then the upload.
-fn pictures(staff: &Staff, p: &Product, alt_typed: &str) -> Markup {
+fn pictures(staff: &Staff, p: &Product, alt_typed: &str, problem: Option<&Problem>) -> Markup {
     let last = p.images.len().saturating_sub(1);
+    let (file, alt) = (
+        field(problem, "picture", "picture"),
+        field(problem, "alt", "alt"),
+    );
     html! {
         h2 #pictures { "Pictures" }
         @if p.images.is_empty() {
@@ -268,9 +284,13 @@ fn pictures(staff: &Staff, p: &Product, alt_typed: &str) -> Markup {
                 input type="hidden" name="csrf" value=(staff.csrf);
                 h3 { "Add a picture" }
                 label for="picture" { "Picture (JPEG, PNG or WebP, up to 10 MB)" }
-                input #picture name="picture" type="file" accept="image/jpeg,image/png,image/webp" required;
+                input #picture name="picture" type="file" accept="image/jpeg,image/png,image/webp" required
+                    aria-invalid=[file.invalid] aria-describedby=[file.described_by];
+                (file.note)
                 label for="alt" { "Alt text: what the picture shows, for shoppers who cannot see it" }
-                input #alt name="alt" maxlength="300" value=(alt_typed);
+                input #alt name="alt" maxlength="300" value=(alt_typed)
+                    aria-invalid=[alt.invalid] aria-describedby=[alt.described_by];
+                (alt.note)
                 button type="submit" { "Upload picture" }
             }
         } @else {
@@ -282,25 +302,33 @@ fn pictures(staff: &Staff, p: &Product, alt_typed: &str) -> Markup {
 pub(super) fn edit_view_typed(
     staff: &Staff,
     p: &Product,
-    error: Option<&str>,
+    problem: Option<&Problem>,
     done: Option<&str>,
     alt_typed: &str,
 ) -> Markup {
+    let [title, handle, description] =
+        ["title", "handle", "description"].map(|name| field(problem, name, name));
     layout(
         &p.title,
         Some(staff),
         html! {
             h1 { "Edit " (p.title) }
             (notice(done))
-            (error_box(error))
+            (form_problem(problem, &["title", "handle", "description", "picture", "alt"]))
             form.card method="post" action={ "/products/" (p.id) } {
                 input type="hidden" name="csrf" value=(staff.csrf);
                 label for="title" { "Title" }
-                input #title name="title" required maxlength="200" value=(p.title);
+                input #title name="title" required maxlength="200" value=(p.title)
+                    aria-invalid=[title.invalid] aria-describedby=[title.described_by];
+                (title.note)
                 label for="handle" { "Handle (URL)" }
-                input #handle name="handle" required maxlength="100" value=(p.handle);
+                input #handle name="handle" required maxlength="100" value=(p.handle)
+                    aria-invalid=[handle.invalid] aria-describedby=[handle.described_by];
+                (handle.note)
                 label for="description" { "Description" }
-                textarea #description name="description" rows="5" { (p.description) }
+                textarea #description name="description" rows="5"
+                    aria-invalid=[description.invalid] aria-describedby=[description.described_by] { (p.description) }
+                (description.note)
                 fieldset {
                     legend { "Status" }
                     @for s in ProductStatus::ALL {
@@ -311,7 +339,7 @@ pub(super) fn edit_view_typed(
                 label { input type="checkbox" name="thirteen_plus" value="true" checked[p.thirteen_plus]; " Only for visitors 13 and over (if your shop sells to children, younger visitors are refused this page and cannot order it)" }
                 button type="submit" { "Save product" }
             }
-            (pictures(staff, p, alt_typed))
+            (pictures(staff, p, alt_typed, problem))
             (super::variants::variants(staff, p))
             p { a href={ "/products/" (p.id) "/delete" } { "Delete this product…" } }
         },
@@ -371,9 +399,9 @@ pub(super) async fn back_to_product(
     match outcome {
         Ok(()) => Ok(Redirect::to(&format!("/products/{id}?done=saved")).into_response()),
         Err(e) => {
-            let (status, message) = input_problem(e)?;
+            let (status, problem) = Problem::of(e)?;
             let p = products::get(state, staff.tenant, id).await?;
-            Ok(page(status, edit_view(staff, &p, Some(&message), None)))
+            Ok(page(status, edit_view(staff, &p, Some(&problem), None)))
         }
     }
 }
@@ -384,17 +412,34 @@ async fn edit_submit(
     CheckedForm(staff, f, _): CheckedForm<Staff, EditForm, CatalogEditor>,
 ) -> Result<Response, ApiError> {
     let patch = ProductPatch {
-        title: Some(f.title),
-        handle: Some(f.handle),
-        description: Some(f.description),
-        status: Some(f.status),
+        title: Some(f.title.clone()),
+        handle: Some(f.handle.clone()),
+        description: Some(f.description.clone()),
+        status: Some(f.status.clone()),
         featured: Some(f.featured.is_some()),
         thirteen_plus: Some(f.thirteen_plus.is_some()),
     };
-    let outcome = products::update(&state, staff.tenant, id, patch)
-        .await
-        .map(drop);
-    back_to_product(&state, &staff, id, outcome).await
+    match products::update(&state, staff.tenant, id, patch).await {
+        Ok(_) => Ok(Redirect::to(&format!("/products/{id}?done=saved")).into_response()),
+        Err(e) => {
+            // Shown again as typed, the problem beside its field.
+            let (status, problem) = Problem::of(e)?;
+            let stored = products::get(&state, staff.tenant, id).await?;
+            let typed = Product {
+                title: f.title,
+                handle: f.handle,
+                description: f.description,
+                status: ProductStatus::parse(&f.status).unwrap_or(stored.status),
+                featured: f.featured.is_some(),
+                thirteen_plus: f.thirteen_plus.is_some(),
+                ..stored
+            };
+            Ok(page(
+                status,
+                edit_view(&staff, &typed, Some(&problem), None),
+            ))
+        }
+    }
 }
 
 async fn delete_submit(
