@@ -353,6 +353,36 @@ async fn o9_console_forms_refuse_missing_or_wrong_csrf_tokens() {
         .next()
         .unwrap()
         .to_owned();
+    // A refused sign-up says what is wrong under the field, the rest kept.
+    let res = c
+        .post(app.url("/signup"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("handle", "Not A Handle"),
+            ("display_name", "Chosen Name"),
+            ("currency", "EUR"),
+            ("email", "o@c.example"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("aria-invalid=\"true\" aria-describedby=\"handle-help handle-error\"")
+            && page.contains("id=\"handle-error\" role=\"alert\"")
+            && page.contains("value=\"Chosen Name\""),
+        "{page}"
+    );
+    let token = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
     let res = c
         .post(app.url("/signup"))
         .form(&[

@@ -553,7 +553,7 @@ async fn the_staff_page_keeps_a_refused_form_and_asks_before_removing_a_member()
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        page.contains("value=\"not-an-email\"")
+        page.contains("value=\"not-an-email\" autocomplete=\"off\" aria-invalid=\"true\" aria-describedby=\"email-error\"")
             && page.contains("id=\"invite-catalog\" name=\"catalog\" value=\"on\" checked"),
         "{page}"
     );

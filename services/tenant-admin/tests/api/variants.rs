@@ -77,7 +77,15 @@ async fn options_are_named_every_variant_is_editable_and_deletable_but_the_last(
     assert_eq!(add("SHIRT-L", "L").await.0, StatusCode::SEE_OTHER);
     let (status, page) = add("SHIRT-M2", "m").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.contains("Another variant is already m"), "{page}");
+    // Said under the option's value in the form that adds a variant, which keeps what
+    // was typed.
+    assert!(
+        page.contains("id=\"v-opt1-error\" role=\"alert\">Another variant is already m")
+            && page
+                .contains("id=\"v-sku\" name=\"sku\" required maxlength=\"64\" value=\"SHIRT-M2\"")
+            && page.contains("value=\"41,00\""),
+        "{page}"
+    );
     let (status, page) = add("SHIRT-X", "").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("needs a value for “Size”"), "{page}");

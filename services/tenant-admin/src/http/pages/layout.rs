@@ -159,21 +159,30 @@ impl Problem {
     }
 
     /// [`Problem::of`] for a form whose codes do not name its fields: `(code, field)`
-    /// pairs, where a code ending in `.` stands for every code it begins.
+    /// pairs, where a code stands for every code it begins (`email.` for `email.invalid`).
     pub fn of_coded(
         e: ApiError,
         fields: &[(&str, &str)],
     ) -> Result<(StatusCode, Problem), ApiError> {
         let (_, code, _) = e.describe();
-        let named = fields
-            .iter()
-            .find(|(c, _)| code == *c || (c.ends_with('.') && code.starts_with(c)))
-            .map(|(_, f)| (*f).to_owned());
-        let (status, mut problem) = Problem::of(e)?;
-        if named.is_some() {
-            problem.field = named;
+        let (status, problem) = Problem::of(e)?;
+        Ok((status, problem.named(code, fields)))
+    }
+
+    /// A problem said by `code` and `message` (as [`Problem::of_coded`] names fields).
+    pub fn coded(code: &'static str, message: String, fields: &[(&str, &str)]) -> Problem {
+        Problem {
+            message,
+            field: field_of(code).map(str::to_owned),
         }
-        Ok((status, problem))
+        .named(code, fields)
+    }
+
+    fn named(mut self, code: &str, fields: &[(&str, &str)]) -> Problem {
+        if let Some((_, f)) = fields.iter().find(|(c, _)| code.starts_with(c)) {
+            self.field = Some((*f).to_owned());
+        }
+        self
     }
 
     /// Whether it is about the field named `name` (`accent` is about `accent_color`).
@@ -196,9 +205,16 @@ fn field_of(code: &'static str) -> Option<&'static str> {
         "staff.email_taken" | "staff.already_invited" | "staff.already_member" => Some("email"),
         c => {
             let (_, key) = c.split_once('.')?;
-            ["_invalid", "_taken", "_too_light", "_too_long", "_full"]
-                .iter()
-                .find_map(|suffix| key.strip_suffix(suffix))
+            [
+                "_invalid",
+                "_taken",
+                "_too_light",
+                "_too_long",
+                "_full",
+                "_required",
+            ]
+            .iter()
+            .find_map(|suffix| key.strip_suffix(suffix))
         }
     }
 }

@@ -12,6 +12,7 @@ use platform_web::{PathParams, QueryParams};
 use serde::Deserialize;
 
 use super::layout::{Done, Problem, field, form_problem, layout, notice, page};
+use super::variants::Refusal;
 use crate::app::products::{self, ProductInput, ProductPatch, VariantInput, parse_price};
 use crate::app::shops;
 use crate::app::staff::Staff;
@@ -299,12 +300,28 @@ fn pictures(staff: &Staff, p: &Product, alt_typed: &str, problem: Option<&Proble
     }
 }
 
+/// The product's page again after a refused variant or options form.
+pub(super) fn edit_view_with(staff: &Staff, p: &Product, refusal: Option<&Refusal>) -> Markup {
+    edit_page_markup(staff, p, None, None, "", refusal)
+}
+
 pub(super) fn edit_view_typed(
     staff: &Staff,
     p: &Product,
     problem: Option<&Problem>,
     done: Option<&str>,
     alt_typed: &str,
+) -> Markup {
+    edit_page_markup(staff, p, problem, done, alt_typed, None)
+}
+
+fn edit_page_markup(
+    staff: &Staff,
+    p: &Product,
+    problem: Option<&Problem>,
+    done: Option<&str>,
+    alt_typed: &str,
+    refusal: Option<&Refusal>,
 ) -> Markup {
     let [title, handle, description] =
         ["title", "handle", "description"].map(|name| field(problem, name, name));
@@ -340,7 +357,7 @@ pub(super) fn edit_view_typed(
                 button type="submit" { "Save product" }
             }
             (pictures(staff, p, alt_typed, problem))
-            (super::variants::variants(staff, p))
+            (super::variants::variants(staff, p, refusal))
             p { a href={ "/products/" (p.id) "/delete" } { "Delete this product…" } }
         },
     )

@@ -11,7 +11,7 @@ use platform_web::{ClientIp, FormBody, QueryParams};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::layout::{error_box, layout, notice, pre_login_page};
+use super::layout::{Problem, error_box, field, form_problem, layout, notice, pre_login_page};
 use crate::app::AppState;
 use crate::app::shops::{self, SignupInput};
 use crate::app::staff::{self, LoginInput, NewSession, SESSION, Staff};
@@ -60,26 +60,52 @@ struct SignupForm {
     password: String,
 }
 
-fn signup_form(token: &str, domain: &str, form: &SignupForm, error: Option<&str>) -> Markup {
+/// The sign-up's refusals, by the field they are about.
+const SIGNUP_FIELDS: [(&str, &str); 6] = [
+    ("signup.handle", "handle"),
+    ("signup.host_taken", "handle"),
+    ("signup.display_name", "display_name"),
+    ("currency.", "currency"),
+    ("email.", "email"),
+    ("password.", "password"),
+];
+
+fn signup_form(token: &str, domain: &str, form: &SignupForm, problem: Option<&Problem>) -> Markup {
+    let names = ["handle", "display_name", "currency", "email", "password"];
+    let [handle, name, currency, email, password] = names.map(|n| field(problem, n, n));
+    let handle_described = match &handle.described_by {
+        Some(error) => format!("handle-help {error}"),
+        None => "handle-help".to_owned(),
+    };
     layout(
         "Open your shop",
         None,
         html! {
             h1 { "Open your shop" }
-            (error_box(error))
+            (form_problem(problem, &names))
             form.card method="post" action="/signup" {
                 input type="hidden" name="csrf" value=(token);
                 label for="handle" { "Shop handle" }
-                input #handle name="handle" required minlength="3" maxlength="40" pattern="[a-z0-9-]+" value=(form.handle) aria-describedby="handle-help";
+                input #handle name="handle" required minlength="3" maxlength="40" pattern="[a-z0-9-]+" value=(form.handle)
+                    aria-invalid=[handle.invalid] aria-describedby=(handle_described);
                 small #handle-help { "Your shop will live at " code { "<handle>." (domain) } ". Letters a–z, digits and hyphens." }
+                (handle.note)
                 label for="display_name" { "Shop name" }
-                input #display_name name="display_name" required maxlength="100" value=(form.display_name);
+                input #display_name name="display_name" required maxlength="100" value=(form.display_name)
+                    aria-invalid=[name.invalid] aria-describedby=[name.described_by];
+                (name.note)
                 label for="currency" { "Currency (ISO 4217): all your prices are in it" }
-                input #currency name="currency" required minlength="3" maxlength="3" value=(if form.currency.is_empty() { "EUR" } else { &form.currency });
+                input #currency name="currency" required minlength="3" maxlength="3" value=(if form.currency.is_empty() { "EUR" } else { &form.currency })
+                    aria-invalid=[currency.invalid] aria-describedby=[currency.described_by];
+                (currency.note)
                 label for="email" { "Your email" }
-                input #email name="email" type="email" required autocomplete="email" value=(form.email);
+                input #email name="email" type="email" required autocomplete="email" value=(form.email)
+                    aria-invalid=[email.invalid] aria-describedby=[email.described_by];
+                (email.note)
                 label for="password" { "Password (at least 12 characters)" }
-                input #password name="password" type="password" required minlength="12" autocomplete="new-password";
+                input #password name="password" type="password" required minlength="12" autocomplete="new-password"
+                    aria-invalid=[password.invalid] aria-describedby=[password.described_by];
+                (password.note)
                 button type="submit" { "Open shop" }
             }
             p { "Already have a shop? " a href="/login" { "Log in" } }
@@ -147,9 +173,11 @@ async fn signup_submit(
             }
         }
         Err(e) => {
+            let code = e.describe().1;
             let (status, message) = refused(e)?;
+            let problem = Problem::coded(code, message, &SIGNUP_FIELDS);
             Ok(pre_login_page(status, |t| {
-                signup_form(t, &state.shop_domain, &form, Some(&message))
+                signup_form(t, &state.shop_domain, &form, Some(&problem))
             }))
         }
     }

@@ -14,7 +14,9 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 use super::account::or_reauth;
-use super::layout::{error_box, input_problem, layout, notice, page, pre_login_page};
+use super::layout::{
+    Problem, error_box, field, form_problem, input_problem, layout, notice, page, pre_login_page,
+};
 use crate::app::AppState;
 use crate::app::review::{self, Review};
 use crate::app::staff::{SESSION, Staff};
@@ -76,7 +78,7 @@ fn role_boxes(prefix: &str, checked: &[StaffRole]) -> Markup {
 struct TeamNotes<'a> {
     notice: Option<&'a str>,
     /// A refused invitation: why, and the address and roles typed.
-    error: Option<&'a str>,
+    error: Option<&'a Problem>,
     email: &'a str,
     roles: Vec<StaffRole>,
     /// A refused change of a member's roles: whose, why, and the roles ticked.
@@ -84,6 +86,10 @@ struct TeamNotes<'a> {
 }
 
 fn team_markup(staff: &Staff, team: &Team, notes: &TeamNotes<'_>) -> Markup {
+    let (email, roles) = (
+        field(notes.error, "email", "email"),
+        field(notes.error, "roles", "invite-roles"),
+    );
     let when = |at: Option<chrono::DateTime<chrono::Utc>>| {
         at.map_or("never".to_owned(), |t| {
             t.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -139,12 +145,15 @@ fn team_markup(staff: &Staff, team: &Team, notes: &TeamNotes<'_>) -> Markup {
             section.card aria-labelledby="invite" {
                 h2 #invite { "Invite someone" }
                 p.small { "They get an email with a link that works once, for 72 hours, to choose a password." }
-                (error_box(notes.error))
+                (form_problem(notes.error, &["email", "roles"]))
                 form method="post" action="/staff/invitations" {
                     input type="hidden" name="csrf" value=(staff.csrf);
                     label for="email" { "Email" }
-                    input #email name="email" type="email" required value=(notes.email) autocomplete="off";
+                    input #email name="email" type="email" required value=(notes.email) autocomplete="off"
+                        aria-invalid=[email.invalid] aria-describedby=[email.described_by];
+                    (email.note)
                     (role_boxes("invite", &notes.roles))
+                    (roles.note)
                     button type="submit" { "Send invitation" }
                 }
             }
@@ -253,10 +262,10 @@ async fn invite_submit(
         Ok(_) => Ok(Redirect::to("/staff?done=invited").into_response()),
         Err(ApiError::ReauthRequired) => or_reauth(Err(ApiError::ReauthRequired), "/staff"),
         Err(e) => {
-            let (status, message) = input_problem(e)?;
+            let (status, problem) = Problem::of_coded(e, &[("email.", "email")])?;
             let team = team::team(&state, &staff).await?;
             let notes = TeamNotes {
-                error: Some(&message),
+                error: Some(&problem),
                 email: &form.email,
                 roles: form.roles(),
                 ..TeamNotes::default()
