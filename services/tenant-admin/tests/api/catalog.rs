@@ -508,6 +508,33 @@ async fn console_pages_manage_settings_policy_and_csv_with_csrf() {
         .await
         .unwrap();
     assert!(follow(res).await.contains("Version 1 published."));
+    // A refused policy form comes back as typed, the problem under its field.
+    let (status, page) = s
+        .post_form(
+            "/privacy/notice",
+            &[("csrf", s.csrf.clone()), ("days", "ten".into())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("value=\"ten\" aria-invalid=\"true\" aria-describedby=\"days-error\""),
+        "{page}"
+    );
+    let (status, page) = s
+        .post_form(
+            "/privacy/draft",
+            &[
+                ("csrf", s.csrf.clone()),
+                ("body", format!("Kept as typed. {}", "x".repeat(100_001))),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(
+        page.contains("aria-describedby=\"body-error\">Kept as typed."),
+        "{}",
+        &page[..page.len().min(3000)]
+    );
 
     // CSV upload: a bad file lists its lines and stores nothing; a good one imports.
     let upload = |csv: String, csrf: String| {

@@ -176,4 +176,37 @@ async fn checkout_settings_are_saved_checked_and_keep_rate_identity() {
         now["tax_rates"],
         json!([{ "country": "DE", "rate": "19", "inclusive": true }])
     );
+    // A refused form comes back as typed, the problem at its table; nothing is saved.
+    let mut bad: Vec<(&str, &str)> = form
+        .iter()
+        .copied()
+        .filter(|(k, _)| !k.ends_with("_1"))
+        .collect();
+    bad.extend([
+        ("rate_country_1", "FR"),
+        ("rate_name_1", "Express"),
+        ("rate_price_1", "fast"),
+    ]);
+    let res = s
+        .client
+        .post(format!("{}/settings/checkout", s.base))
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("value=\"Express\"")
+            && page.contains("value=\"fast\"")
+            && page.contains("id=\"rates-error\" role=\"alert\""),
+        "{page}"
+    );
+    assert_eq!(
+        s.get("/api/v1/checkout").await.1["shipping_rates"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }

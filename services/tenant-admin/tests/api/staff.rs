@@ -590,6 +590,38 @@ async fn the_staff_page_keeps_a_refused_form_and_asks_before_removing_a_member()
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(page.contains("<h1>Staff</h1>"), "{page}");
     assert_eq!(owner.get("/api/v1/me").await.0, StatusCode::OK);
+    // Withdrawing an invitation asks first too.
+    let (status, _) = owner
+        .post_form(
+            "/staff/invitations",
+            &[
+                csrf(),
+                ("email", unique("invitee")),
+                ("catalog", "on".into()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, team) = owner.get("/api/v1/staff").await;
+    let invitation = team["invitations"][0]["id"].as_str().unwrap().to_owned();
+    assert!(
+        owner
+            .page("/staff")
+            .await
+            .contains(&format!("href=\"/staff/invitations/{invitation}/revoke\"")),
+    );
+    let confirm = owner
+        .page(&format!("/staff/invitations/{invitation}/revoke"))
+        .await;
+    assert!(confirm.contains("Withdraw it"), "{confirm}");
+    let (status, _) = owner
+        .post_form(
+            &format!("/staff/invitations/{invitation}/revoke"),
+            &[csrf()],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(owner.get("/api/v1/staff").await.1["invitations"], json!([]));
     // Someone else's id is no page.
     let (status, _) = owner
         .get(&format!("/staff/{}/remove", uuid::Uuid::new_v4()))

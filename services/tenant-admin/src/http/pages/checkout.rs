@@ -12,7 +12,7 @@ use platform_auth::extract::{CheckedForm, PageSession};
 use platform_web::QueryParams;
 use serde::Deserialize;
 
-use super::layout::{Done, error_box, input_problem, layout, notice, page};
+use super::layout::{Done, Problem, field, form_problem, layout, notice, page};
 use crate::app::AppState;
 use crate::app::checkout::{self, CheckoutInput, CheckoutSettings, ShippingRate, TaxRate};
 use crate::app::staff::Staff;
@@ -30,7 +30,31 @@ pub fn router() -> Router<AppState> {
     )
 }
 
-fn form(staff: &Staff, s: &CheckoutSettings, done: Option<&str>, error: Option<&str>) -> Markup {
+/// The form's refusals, by the field or the table they are about.
+const FIELD_CODES: [(&str, &str); 7] = [
+    ("checkout.prefix", "order_number_prefix"),
+    ("checkout.number", "next_order_number"),
+    ("checkout.hold", "order_hold_minutes"),
+    ("checkout.rate", "rates"),
+    ("checkout.too_many_rates", "rates"),
+    ("checkout.country", "rates"),
+    ("checkout.tax", "taxes"),
+];
+
+fn form(
+    staff: &Staff,
+    s: &CheckoutSettings,
+    done: Option<&str>,
+    problem: Option<&Problem>,
+) -> Markup {
+    let names = [
+        "order_number_prefix",
+        "next_order_number",
+        "order_hold_minutes",
+        "rates",
+        "taxes",
+    ];
+    let [prefix, next, hold, rates_mark, taxes_mark] = names.map(|n| field(problem, n, n));
     let blank_rate = ShippingRate {
         country: String::new(),
         name: String::new(),
@@ -55,20 +79,27 @@ fn form(staff: &Staff, s: &CheckoutSettings, done: Option<&str>, error: Option<&
         html! {
             h1 { "Checkout settings" }
             (notice(done))
-            (error_box(error))
+            (form_problem(problem, &names))
             form.card method="post" action="/settings/checkout" {
                 input type="hidden" name="csrf" value=(staff.csrf);
                 fieldset {
                     legend { "Order numbers" }
                     label for="order_number_prefix" { "Prefix (capitals, digits and dashes; “A-” makes A-" (s.next_order_number) ")" }
-                    input #order_number_prefix name="order_number_prefix" maxlength="12" pattern="[A-Z0-9-]*" value=(s.order_number_prefix);
+                    input #order_number_prefix name="order_number_prefix" maxlength="12" pattern="[A-Z0-9-]*" value=(s.order_number_prefix)
+                        aria-invalid=[prefix.invalid] aria-describedby=[prefix.described_by];
+                    (prefix.note)
                     label for="next_order_number" { "Next order number (it only moves on)" }
-                    input #next_order_number name="next_order_number" type="number" min=(s.next_order_number) value=(s.next_order_number);
+                    input #next_order_number name="next_order_number" type="number" min=(s.next_order_number) value=(s.next_order_number)
+                        aria-invalid=[next.invalid] aria-describedby=[next.described_by];
+                    (next.note)
                     label for="order_hold_minutes" { "Unpaid orders hold their stock for (minutes, 5–1440)" }
-                    input #order_hold_minutes name="order_hold_minutes" type="number" min="5" max="1440" required value=(s.order_hold_minutes);
+                    input #order_hold_minutes name="order_hold_minutes" type="number" min="5" max="1440" required value=(s.order_hold_minutes)
+                        aria-invalid=[hold.invalid] aria-describedby=[hold.described_by];
+                    (hold.note)
                 }
                 fieldset {
                     legend { "Shipping rates (flat, per destination country)" }
+                    (rates_mark.note)
                     table tabindex="0" {
                         thead { tr { th scope="col" { "Country" } th scope="col" { "Name" } th scope="col" { "Price" } } }
                         tbody {
@@ -85,6 +116,7 @@ fn form(staff: &Staff, s: &CheckoutSettings, done: Option<&str>, error: Option<&
                 }
                 fieldset {
                     legend { "Tax per destination country" }
+                    (taxes_mark.note)
                     table tabindex="0" {
                         thead { tr { th scope="col" { "Country" } th scope="col" { "Rate (%)" } th scope="col" { "Included in prices" } } }
                         tbody {
@@ -173,12 +205,21 @@ async fn checkout_submit(
     State(state): State<AppState>,
     CheckedForm(staff, f, _): CheckedForm<Staff, CheckoutForm, ShopAdmin>,
 ) -> Result<Response, ApiError> {
-    match checkout::save(&state, staff.tenant, f.input()).await {
+    let input = f.input();
+    match checkout::save(&state, staff.tenant, input.clone()).await {
         Ok(_) => Ok(Redirect::to("/settings/checkout?done=saved").into_response()),
         Err(e) => {
-            let (status, message) = input_problem(e)?;
-            let s = checkout::get(&state, staff.tenant).await?;
-            Ok(page(status, form(&staff, &s, None, Some(&message))))
+            // Shown again as typed, the problem beside its field or table.
+            let (status, problem) = Problem::of_coded(e, &FIELD_CODES)?;
+            let stored = checkout::get(&state, staff.tenant).await?;
+            let shown = CheckoutSettings {
+                order_number_prefix: input.order_number_prefix,
+                next_order_number: input.next_order_number.unwrap_or(stored.next_order_number),
+                order_hold_minutes: input.order_hold_minutes,
+                shipping_rates: input.shipping_rates,
+                tax_rates: input.tax_rates,
+            };
+            Ok(page(status, form(&staff, &shown, None, Some(&problem))))
         }
     }
 }

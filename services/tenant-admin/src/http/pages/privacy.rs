@@ -11,7 +11,7 @@ use platform_domain::{Invalid, PolicyStatus};
 use platform_web::QueryParams;
 use serde::Deserialize;
 
-use super::layout::{error_box, input_problem, layout, notice, page};
+use super::layout::{Problem, field, form_problem, layout, notice, page};
 use crate::app::AppState;
 use crate::app::policies;
 use crate::app::staff::Staff;
@@ -72,7 +72,7 @@ async fn children_submit(
             }
             .to_owned()
         });
-    after(&state, &staff, outcome).await
+    after(&state, &staff, outcome, Typed::default()).await
 }
 
 async fn notice_submit(
@@ -90,39 +90,61 @@ async fn notice_submit(
         Ok(format!("done=notice&days={days}"))
     }
     .await;
-    after(&state, &staff, outcome).await
+    let typed = Typed {
+        days: Some(f.days),
+        ..Typed::default()
+    };
+    after(&state, &staff, outcome, typed).await
 }
 
-fn privacy_view(
-    staff: &Staff,
-    versions: &[PolicyVersion],
+/// The page's state besides the versions.
+struct View<'a> {
     notice_days: i32,
     minors: bool,
-    done: Option<&str>,
-    error: Option<&str>,
-) -> Markup {
+    done: Option<&'a str>,
+    problem: Option<&'a Problem>,
+    typed: &'a Typed,
+}
+
+fn privacy_view(staff: &Staff, versions: &[PolicyVersion], v: &View<'_>) -> Markup {
     let draft = versions.iter().find(|v| v.status == PolicyStatus::Draft);
+    let [body, effective, days] =
+        ["body", "effective_on", "days"].map(|name| field(v.problem, name, name));
+    let body_text = match (&v.typed.body, draft) {
+        (Some(typed), _) => typed.as_str(),
+        (None, Some(d)) => d.body.as_str(),
+        (None, None) => "",
+    };
+    let days_text = v
+        .typed
+        .days
+        .clone()
+        .unwrap_or_else(|| v.notice_days.to_string());
     layout(
         "Privacy policy",
         Some(staff),
         html! {
             h1 { "Privacy policy" }
-            (notice(done))
-            (error_box(error))
+            (notice(v.done))
+            (form_problem(v.problem, &["body", "effective_on", "days"]))
             form.card method="post" action="/privacy/draft" {
                 input type="hidden" name="csrf" value=(staff.csrf);
                 label for="body" { @if let Some(d) = draft { "Draft of version " (d.version) } @else { "New version" } }
-                textarea #body name="body" rows="12" required { @if let Some(d) = draft { (d.body) } }
+                textarea #body name="body" rows="12" required
+                    aria-invalid=[body.invalid] aria-describedby=[body.described_by] { (body_text) }
+                (body.note)
                 button type="submit" { "Save draft" }
             }
             @if draft.is_some() {
                 form.card method="post" action="/privacy/publish" {
                     input type="hidden" name="csrf" value=(staff.csrf);
                     label for="effective_on" { "Takes effect on (leave empty for now; a later date announces the change first)" }
-                    input #effective_on name="effective_on" type="date";
+                    input #effective_on name="effective_on" type="date" value=[v.typed.effective_on.as_deref()]
+                        aria-invalid=[effective.invalid] aria-describedby=[effective.described_by];
+                    (effective.note)
                     label.choice {
                         input type="checkbox" name="material" value="yes";
-                        " This is a material change (new purposes, new recipients, longer retention): every buyer is told by email, and it takes effect at least " (notice_days) " days after publishing"
+                        " This is a material change (new purposes, new recipients, longer retention): every buyer is told by email, and it takes effect at least " (v.notice_days) " days after publishing"
                     }
                     button type="submit" { "Publish" }
                 }
@@ -130,13 +152,15 @@ fn privacy_view(
             form.card method="post" action="/privacy/notice" {
                 input type="hidden" name="csrf" value=(staff.csrf);
                 label for="days" { "Announce material changes to buyers this many days before they take effect (14–90)" }
-                input #days name="days" type="number" min="14" max="90" required value=(notice_days);
+                input #days name="days" type="number" min="14" max="90" required value=(days_text)
+                    aria-invalid=[days.invalid] aria-describedby=[days.described_by];
+                (days.note)
                 button type="submit" { "Save" }
             }
             form.card method="post" action="/privacy/children" {
                 input type="hidden" name="csrf" value=(staff.csrf);
                 label.choice {
-                    input type="checkbox" name="sells_to_minors" value="yes" checked[minors];
+                    input type="checkbox" name="sells_to_minors" value="yes" checked[v.minors];
                     " This shop sells to children. Checkout then asks each buyer whether they are 13 or older; for a child under 13 nothing is kept until a parent or guardian agrees by an emailed link, and products you mark \"13 and over\" are refused to them."
                 }
                 button type="submit" { "Save" }
@@ -195,39 +219,61 @@ async fn privacy_page(
     let done = q.message();
     Ok(page(
         StatusCode::OK,
-        privacy_view(&staff, &versions, days, minors, done.as_deref(), None),
+        privacy_view(
+            &staff,
+            &versions,
+            &View {
+                notice_days: days,
+                minors,
+                done: done.as_deref(),
+                problem: None,
+                typed: &Typed::default(),
+            },
+        ),
     ))
 }
 
+/// What a refused privacy form had in it, to show again.
+#[derive(Default)]
+struct Typed {
+    body: Option<String>,
+    effective_on: Option<String>,
+    days: Option<String>,
+}
+
+/// The privacy forms' refusals, by the field they are about.
+const FIELD_CODES: [(&str, &str); 5] = [
+    ("policy.body", "body"),
+    ("policy.date", "effective_on"),
+    ("policy.effective", "effective_on"),
+    ("policy.notice_too_short", "effective_on"),
+    ("policy.notice_days", "days"),
+];
+
 /// After a change: on success, back to the page with what was done in its address
 /// (post/redirect/get, so a reload sends nothing again); otherwise the page again with
-/// the problem.
+/// what was typed and the problem beside its field.
 async fn after(
     state: &AppState,
     staff: &Staff,
     outcome: Result<String, ApiError>,
+    typed: Typed,
 ) -> Result<Response, ApiError> {
-    let (status, done, problem) = match outcome {
+    let (status, problem) = match outcome {
         Ok(query) => return Ok(Redirect::to(&format!("/privacy?{query}")).into_response()),
-        Err(e) => {
-            let (status, message) = input_problem(e)?;
-            (status, None::<String>, Some(message))
-        }
+        Err(e) => Problem::of_coded(e, &FIELD_CODES)?,
     };
     let versions = policies::versions(state, staff.tenant).await?;
     let days = policies::notice_days(state, staff.tenant).await?;
     let minors = policies::sells_to_minors(state, staff.tenant).await?;
-    Ok(page(
-        status,
-        privacy_view(
-            staff,
-            &versions,
-            days,
-            minors,
-            done.as_deref(),
-            problem.as_deref(),
-        ),
-    ))
+    let view = View {
+        notice_days: days,
+        minors,
+        done: None,
+        problem: Some(&problem),
+        typed: &typed,
+    };
+    Ok(page(status, privacy_view(staff, &versions, &view)))
 }
 
 async fn draft_submit(
@@ -237,7 +283,11 @@ async fn draft_submit(
     let outcome = policies::save_draft(&state, staff.tenant, &f.body)
         .await
         .map(|_| "done=draft".to_owned());
-    after(&state, &staff, outcome).await
+    let typed = Typed {
+        body: Some(f.body),
+        ..Typed::default()
+    };
+    after(&state, &staff, outcome, typed).await
 }
 
 async fn publish_submit(
@@ -269,5 +319,9 @@ async fn publish_submit(
         })
     }
     .await;
-    after(&state, &staff, outcome).await
+    let typed = Typed {
+        effective_on: Some(f.effective_on),
+        ..Typed::default()
+    };
+    after(&state, &staff, outcome, typed).await
 }

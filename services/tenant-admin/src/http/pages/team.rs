@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/invitations", post(invite_submit))
         .route(
             "/staff/invitations/{id}/revoke",
-            post(revoke_invitation_submit),
+            get(revoke_invitation_page).post(revoke_invitation_submit),
         )
         .route("/staff/{id}/roles", post(roles_submit))
         .route("/staff/{id}/remove", get(remove_page).post(remove_submit))
@@ -169,10 +169,7 @@ fn team_markup(staff: &Staff, team: &Team, notes: &TeamNotes<'_>) -> Markup {
                                     td { (i.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")) }
                                     td { (i.expires_at.format("%Y-%m-%d %H:%M UTC")) @if i.expired { " (expired)" } }
                                     td {
-                                        form method="post" action={ "/staff/invitations/" (i.id) "/revoke" } {
-                                            input type="hidden" name="csrf" value=(staff.csrf);
-                                            button.danger type="submit" { "Withdraw" }
-                                        }
+                                        a.danger href={ "/staff/invitations/" (i.id) "/revoke" } { "Withdraw" span.visually-hidden { " the invitation of " (i.email) } }
                                     }
                                 }
                             }
@@ -359,6 +356,37 @@ async fn remove_submit(
     }
 }
 
+/// Withdrawing an invitation asks first.
+async fn revoke_invitation_page(
+    State(state): State<AppState>,
+    PageRole(staff, _): PageRole<StaffAdmin, Staff>,
+    PathParams(id): PathParams<String>,
+) -> Result<Response, ApiError> {
+    let id: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
+    let team = team::team(&state, &staff).await?;
+    let i = team
+        .invitations
+        .iter()
+        .find(|i| i.id == id)
+        .ok_or(ApiError::NotFound)?;
+    Ok(page(
+        StatusCode::OK,
+        layout(
+            "Withdraw invitation",
+            Some(&staff),
+            html! {
+                h1 { "Withdraw the invitation of " (i.email) "?" }
+                p { "Its link stops working at once. You can invite them again later." }
+                form.card method="post" action={ "/staff/invitations/" (i.id) "/revoke" } {
+                    input type="hidden" name="csrf" value=(staff.csrf);
+                    button.danger type="submit" { "Withdraw it" }
+                }
+                p { a href="/staff" { "Keep it and go back" } }
+            },
+        ),
+    ))
+}
+
 async fn revoke_invitation_submit(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
@@ -404,10 +432,7 @@ fn review_markup(staff: &Staff, r: &Review) -> Markup {
                             td { "—" } td { "—" } td { "—" }
                             td { @for f in &i.flags { span.flag { (f.label()) } br; } }
                             td {
-                                form method="post" action={ "/staff/invitations/" (i.invitation.id) "/revoke" } {
-                                    input type="hidden" name="csrf" value=(staff.csrf);
-                                    button.danger type="submit" { "Withdraw" }
-                                }
+                                a.danger href={ "/staff/invitations/" (i.invitation.id) "/revoke" } { "Withdraw" span.visually-hidden { " the invitation of " (i.invitation.email) } }
                             }
                         }
                     }
