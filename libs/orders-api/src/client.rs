@@ -34,6 +34,8 @@ pub enum OrdersCallError {
         code: ErrorCode,
         /// Its public message.
         message: String,
+        /// The request field it is about, when it names one (`contact.email`, `until`).
+        field: Option<String>,
     },
 }
 
@@ -131,6 +133,7 @@ impl OrdersClient {
             status,
             code: code.unwrap_or(ErrorCode::Refused),
             message: text("message"),
+            field: body["error"]["field"].as_str().map(str::to_owned),
         })
     }
 

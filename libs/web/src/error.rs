@@ -25,6 +25,7 @@ pub struct WebError {
     status: StatusCode,
     code: &'static str,
     message: Cow<'static, str>,
+    field: Option<&'static str>,
     retry_after: Option<u32>,
     cause: Option<Cause>,
 }
@@ -36,6 +37,9 @@ pub struct ErrorInfo {
     pub code: &'static str,
     /// Public message.
     pub message: Cow<'static, str>,
+    /// The request field it is about, when it is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
 }
 
 impl WebError {
@@ -49,6 +53,7 @@ impl WebError {
             status,
             code,
             message: message.into(),
+            field: None,
             retry_after: None,
             cause: None,
         }
@@ -102,6 +107,13 @@ impl WebError {
         self
     }
 
+    /// Names the request field the error is about (`email`, `until`), so a form can put
+    /// the message beside it.
+    pub fn with_field(mut self, field: Option<&'static str>) -> Self {
+        self.field = field;
+        self
+    }
+
     /// Attaches a private cause (logged, never sent).
     pub fn with_cause(mut self, cause: impl Into<Cause>) -> Self {
         self.cause = Some(cause.into());
@@ -121,6 +133,11 @@ impl WebError {
     /// The public message.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// The request field it is about, if any.
+    pub fn field(&self) -> Option<&'static str> {
+        self.field
     }
 }
 
@@ -159,6 +176,7 @@ impl IntoResponse for WebError {
         let info = ErrorInfo {
             code: self.code,
             message: self.message,
+            field: self.field,
         };
         let mut response = (self.status, json_body(&info, None)).into_response();
         if let Some(secs) = self.retry_after {
@@ -187,18 +205,22 @@ pub struct ErrorDetail {
     pub code: String,
     /// Public message.
     pub message: String,
+    /// The request field it is about, when it is about one (`email`, `until`).
+    pub field: Option<String>,
     /// The request id, for support.
     pub request_id: Option<String>,
 }
 
 fn json_body(info: &ErrorInfo, request_id: Option<&str>) -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({
-        "error": {
-            "code": info.code,
-            "message": info.message,
-            "request_id": request_id,
-        }
-    }))
+    let mut error = serde_json::json!({
+        "code": info.code,
+        "message": info.message,
+        "request_id": request_id,
+    });
+    if let Some(field) = info.field {
+        error["field"] = field.into();
+    }
+    axum::Json(serde_json::json!({ "error": error }))
 }
 
 fn escape_html(text: &str) -> String {
@@ -376,6 +398,7 @@ mod tests {
         let info = ErrorInfo {
             code: "x",
             message: "<script>alert(1)</script>".into(),
+            field: None,
         };
         let page = html_page(StatusCode::NOT_FOUND, &info.message, Some("r\"1"));
         assert!(!page.contains("<script>"));

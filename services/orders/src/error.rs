@@ -17,6 +17,8 @@ pub struct Refusal {
     pub code: ErrorCode,
     /// Public message.
     pub message: String,
+    /// The request field it is about, when it is about one (`email`, `until`).
+    pub field: Option<&'static str>,
 }
 
 impl Refusal {
@@ -25,6 +27,7 @@ impl Refusal {
         Refusal {
             code,
             message: message.into(),
+            field: None,
         }
     }
 }
@@ -93,6 +96,14 @@ impl OrdersError {
     pub fn refused(code: ErrorCode, message: impl Into<String>) -> Self {
         OrdersError::Refused(Refusal::new(code, message))
     }
+
+    /// A refused input about the request field `field` (named as the request names it).
+    pub fn refused_at(code: ErrorCode, field: &'static str, message: impl Into<String>) -> Self {
+        OrdersError::Refused(Refusal {
+            field: Some(field),
+            ..Refusal::new(code, message)
+        })
+    }
 }
 
 fn is_unavailable(e: &sqlx::Error) -> bool {
@@ -146,7 +157,8 @@ impl From<OrdersError> for WebError {
                     WebError::conflict(r.code.as_str(), r.message)
                 }
                 _ => WebError::unprocessable(r.code.as_str(), r.message),
-            },
+            }
+            .with_field(r.field),
             OrdersError::KeyReused => WebError::unprocessable(
                 ErrorCode::IdempotencyKeyReused.as_str(),
                 "This idempotency key was used for a different request.",

@@ -69,6 +69,7 @@ impl IntoResponse for ShopError {
                 status,
                 code,
                 message,
+                ..
             }) => WebError::new(
                 StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_REQUEST),
                 code.as_str(),

@@ -89,9 +89,16 @@ pub enum ApiError {
     /// Writing an export bundle (ZIP, JSON) failed (500).
     #[error("export bundle")]
     Bundle(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// The orders service refused (its code and message pass through).
-    #[error("orders refused: {}", .0.as_str())]
-    OrdersRefused(platform_orders_api::ErrorCode, String),
+    /// The orders service refused (its code, message and field pass through).
+    #[error("orders refused: {}", code.as_str())]
+    OrdersRefused {
+        /// Its code.
+        code: platform_orders_api::ErrorCode,
+        /// Its public message.
+        message: String,
+        /// The request field it is about, as the orders service names it.
+        field: Option<String>,
+    },
     /// The orders service is away, or not configured (503).
     #[error("orders unavailable")]
     OrdersAway(#[source] Option<platform_orders_api::OrdersCallError>),
@@ -254,37 +261,45 @@ impl ApiError {
                 "auth.busy",
                 "We are handling many logins right now. Please try again in a moment.".into(),
             ),
-            ApiError::OrdersRefused(
-                platform_orders_api::ErrorCode::RequestNotFound
-                | platform_orders_api::ErrorCode::LinkInvalid,
-                _,
-            ) => (S::NOT_FOUND, "not_found", "There is nothing here.".into()),
-            ApiError::OrdersRefused(platform_orders_api::ErrorCode::NotFound, _) => {
-                (S::NOT_FOUND, "not_found", "There is nothing here.".into())
-            }
-            ApiError::OrdersRefused(
-                code @ (platform_orders_api::ErrorCode::PaymentsUnavailable
-                | platform_orders_api::ErrorCode::CarrierUnavailable),
+            ApiError::OrdersRefused {
+                code:
+                    platform_orders_api::ErrorCode::RequestNotFound
+                    | platform_orders_api::ErrorCode::LinkInvalid,
+                ..
+            } => (S::NOT_FOUND, "not_found", "There is nothing here.".into()),
+            ApiError::OrdersRefused {
+                code: platform_orders_api::ErrorCode::NotFound,
+                ..
+            } => (S::NOT_FOUND, "not_found", "There is nothing here.".into()),
+            ApiError::OrdersRefused {
+                code:
+                    code @ (platform_orders_api::ErrorCode::PaymentsUnavailable
+                    | platform_orders_api::ErrorCode::CarrierUnavailable),
                 message,
-            ) => (
+                ..
+            } => (
                 S::SERVICE_UNAVAILABLE,
                 code.as_str(),
                 message.clone().into(),
             ),
-            ApiError::OrdersRefused(
-                code @ (platform_orders_api::ErrorCode::ProcessorRefused
-                | platform_orders_api::ErrorCode::CarrierRefused),
+            ApiError::OrdersRefused {
+                code:
+                    code @ (platform_orders_api::ErrorCode::ProcessorRefused
+                    | platform_orders_api::ErrorCode::CarrierRefused),
                 message,
-            ) => (S::BAD_GATEWAY, code.as_str(), message.clone().into()),
-            ApiError::OrdersRefused(
-                code @ (platform_orders_api::ErrorCode::NotCancellable
-                | platform_orders_api::ErrorCode::NotRefundable
-                | platform_orders_api::ErrorCode::NotShippable
-                | platform_orders_api::ErrorCode::KeyNotRevocable
-                | platform_orders_api::ErrorCode::RequestState),
+                ..
+            } => (S::BAD_GATEWAY, code.as_str(), message.clone().into()),
+            ApiError::OrdersRefused {
+                code:
+                    code @ (platform_orders_api::ErrorCode::NotCancellable
+                    | platform_orders_api::ErrorCode::NotRefundable
+                    | platform_orders_api::ErrorCode::NotShippable
+                    | platform_orders_api::ErrorCode::KeyNotRevocable
+                    | platform_orders_api::ErrorCode::RequestState),
                 message,
-            ) => (S::CONFLICT, code.as_str(), message.clone().into()),
-            ApiError::OrdersRefused(code, message) => (
+                ..
+            } => (S::CONFLICT, code.as_str(), message.clone().into()),
+            ApiError::OrdersRefused { code, message, .. } => (
                 S::UNPROCESSABLE_ENTITY,
                 code.as_str(),
                 message.clone().into(),

@@ -30,30 +30,43 @@ impl BuyerDetails {
     }
 }
 
-fn trimmed(text: &mut String, label: &str) -> Result<(), OrdersError> {
+fn trimmed(text: &mut String, field: &'static str, label: &str) -> Result<(), OrdersError> {
     *text = text.trim().to_owned();
     if contact::is_plain_field(text) {
         Ok(())
     } else {
-        Err(OrdersError::refused(
+        Err(OrdersError::refused_at(
             ErrorCode::FieldInvalid,
+            field,
             format!("{label} is too long or contains control characters."),
         ))
+    }
+}
+
+/// The request field a checkout field is refused at (an address at its first line).
+fn request_field(field: CheckoutField) -> &'static str {
+    match field {
+        CheckoutField::Name => "contact.name",
+        CheckoutField::Email => "contact.email",
+        CheckoutField::Phone => "contact.phone",
+        CheckoutField::Address => "shipping.line1",
     }
 }
 
 /// Applies the shop's rule for one field to its (trimmed) value.
 fn rule(fields: &CheckoutFields, field: CheckoutField, blank: bool) -> Result<(), OrdersError> {
     match (fields.rule(field), blank) {
-        (FieldRule::Hidden, false) => Err(OrdersError::refused(
+        (FieldRule::Hidden, false) => Err(OrdersError::refused_at(
             ErrorCode::FieldNotAsked,
+            request_field(field),
             format!(
                 "This shop does not ask for “{}”; it was not stored.",
                 field.label()
             ),
         )),
-        (FieldRule::Required, true) => Err(OrdersError::refused(
+        (FieldRule::Required, true) => Err(OrdersError::refused_at(
             ErrorCode::FieldMissing,
+            request_field(field),
             format!("Please fill in “{}”.", field.label()),
         )),
         _ => Ok(()),
@@ -66,21 +79,23 @@ pub fn check(
     mut contact: Contact,
     shipping: Option<Address>,
 ) -> Result<BuyerDetails, OrdersError> {
-    trimmed(&mut contact.name, "The name")?;
-    trimmed(&mut contact.email, "The email address")?;
-    trimmed(&mut contact.phone, "The phone number")?;
+    trimmed(&mut contact.name, "contact.name", "The name")?;
+    trimmed(&mut contact.email, "contact.email", "The email address")?;
+    trimmed(&mut contact.phone, "contact.phone", "The phone number")?;
     rule(fields, CheckoutField::Name, contact.name.is_empty())?;
     rule(fields, CheckoutField::Email, contact.email.is_empty())?;
     rule(fields, CheckoutField::Phone, contact.phone.is_empty())?;
     if !contact.email.is_empty() && !contact::is_plausible_email(&contact.email) {
-        return Err(OrdersError::refused(
+        return Err(OrdersError::refused_at(
             ErrorCode::EmailInvalid,
+            "contact.email",
             "The email address does not look right.",
         ));
     }
     if !contact.phone.is_empty() && !contact::is_plausible_phone(&contact.phone) {
-        return Err(OrdersError::refused(
+        return Err(OrdersError::refused_at(
             ErrorCode::PhoneInvalid,
+            "contact.phone",
             "A phone number has digits, spaces and + - ( ) only.",
         ));
     }
@@ -88,16 +103,20 @@ pub fn check(
     let shipping = match shipping {
         None => None,
         Some(mut a) => {
-            for (text, label) in [
-                (&mut a.name, "The recipient's name"),
-                (&mut a.line1, "The street"),
-                (&mut a.line2, "The second address line"),
-                (&mut a.postal_code, "The postal code"),
-                (&mut a.city, "The city"),
-                (&mut a.region, "The region"),
-                (&mut a.country, "The country"),
+            for (text, field, label) in [
+                (&mut a.name, "shipping.name", "The recipient's name"),
+                (&mut a.line1, "shipping.line1", "The street"),
+                (&mut a.line2, "shipping.line2", "The second address line"),
+                (
+                    &mut a.postal_code,
+                    "shipping.postal_code",
+                    "The postal code",
+                ),
+                (&mut a.city, "shipping.city", "The city"),
+                (&mut a.region, "shipping.region", "The region"),
+                (&mut a.country, "shipping.country", "The country"),
             ] {
-                trimmed(text, label)?;
+                trimmed(text, field, label)?;
             }
             (a != Address::default()).then_some(a)
         }
@@ -107,21 +126,26 @@ pub fn check(
         None => None,
         Some(address) => {
             // An address is either complete enough to deliver to, or refused.
-            for (value, label) in [
-                (&address.line1, "street and number"),
-                (&address.postal_code, "postal code"),
-                (&address.city, "city"),
-                (&address.country, "country"),
+            for (value, field, label) in [
+                (&address.line1, "shipping.line1", "street and number"),
+                (&address.postal_code, "shipping.postal_code", "postal code"),
+                (&address.city, "shipping.city", "city"),
+                (&address.country, "shipping.country", "country"),
             ] {
                 if value.is_empty() {
-                    return Err(OrdersError::refused(
+                    return Err(OrdersError::refused_at(
                         ErrorCode::FieldMissing,
+                        field,
                         format!("Please fill in the {label} of the shipping address."),
                     ));
                 }
             }
             let country = Country::parse(&address.country).map_err(|e| {
-                OrdersError::refused(ErrorCode::CountryUnknown, e.message.into_owned())
+                OrdersError::refused_at(
+                    ErrorCode::CountryUnknown,
+                    "shipping.country",
+                    e.message.into_owned(),
+                )
             })?;
             let address = Address {
                 country: country.to_string(),
@@ -157,8 +181,12 @@ mod tests {
     }
 
     fn code(r: Result<BuyerDetails, OrdersError>) -> ErrorCode {
+        refusal(r).0
+    }
+
+    fn refusal(r: Result<BuyerDetails, OrdersError>) -> (ErrorCode, Option<&'static str>) {
         match r {
-            Err(OrdersError::Refused(r)) => r.code,
+            Err(OrdersError::Refused(r)) => (r.code, r.field),
             other => panic!("{other:?}"),
         }
     }
@@ -222,8 +250,8 @@ mod tests {
     fn shapes_are_checked() {
         let fields = CheckoutFields::default();
         assert_eq!(
-            code(check(&fields, contact("Ada", "ada", ""), Some(address()))),
-            ErrorCode::EmailInvalid
+            refusal(check(&fields, contact("Ada", "ada", ""), Some(address()))),
+            (ErrorCode::EmailInvalid, Some("contact.email"))
         );
         assert_eq!(
             code(check(
@@ -242,8 +270,8 @@ mod tests {
         let mut partial = address();
         partial.city.clear();
         assert_eq!(
-            code(check(&fields, contact("Ada", "a@b.org", ""), Some(partial))),
-            ErrorCode::FieldMissing
+            refusal(check(&fields, contact("Ada", "a@b.org", ""), Some(partial))),
+            (ErrorCode::FieldMissing, Some("shipping.city"))
         );
         assert_eq!(
             code(check(

@@ -310,6 +310,22 @@ pub async fn start(state: &AppState, staff: &Staff) -> Result<Enrolment, ApiErro
     })
 }
 
+/// The enrolment started and not yet confirmed, to show again after a mistyped first
+/// code (the same secret: the app already holds it).
+pub async fn pending(state: &AppState, staff: &Staff) -> Result<Option<Enrolment>, ApiError> {
+    require_fresh(state, staff)?;
+    let mut tx = state.db.begin(staff.tenant).await?;
+    let pending = totp_of(state, &mut tx, staff.staff_id)
+        .await?
+        .filter(|(_, row)| row.mfa_enabled_at.is_none())
+        .map(|(totp, _)| Enrolment {
+            secret: totp.secret_base32(),
+            url: totp.url(),
+        });
+    tx.commit().await?;
+    Ok(pending)
+}
+
 /// Confirms enrolment with a first code: the factor is on; the recovery codes are
 /// answered once and only their digests kept.
 pub async fn confirm(state: &AppState, staff: &Staff, code: &str) -> Result<Vec<String>, ApiError> {

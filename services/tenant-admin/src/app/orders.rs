@@ -50,7 +50,16 @@ pub(crate) fn client(state: &AppState) -> Result<&OrdersClient, ApiError> {
 
 pub(crate) fn failed(e: OrdersCallError) -> ApiError {
     match e {
-        OrdersCallError::Refused { code, message, .. } => ApiError::OrdersRefused(code, message),
+        OrdersCallError::Refused {
+            code,
+            message,
+            field,
+            ..
+        } => ApiError::OrdersRefused {
+            code,
+            message,
+            field,
+        },
         away => ApiError::OrdersAway(Some(away)),
     }
 }

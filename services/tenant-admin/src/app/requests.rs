@@ -195,11 +195,10 @@ pub async fn extend(
     reason: &str,
 ) -> Result<RequestDetail, ApiError> {
     require(staff, Permission::HandleRequests)?;
-    let until: NaiveDate = until.trim().parse().map_err(|_| {
-        ApiError::OrdersRefused(
-            platform_orders_api::ErrorCode::ExtensionInvalid,
-            "Please give the new deadline as a date (YYYY-MM-DD).".to_owned(),
-        )
+    let until: NaiveDate = until.trim().parse().map_err(|_| ApiError::OrdersRefused {
+        code: platform_orders_api::ErrorCode::ExtensionInvalid,
+        message: "Please give the new deadline as a date (YYYY-MM-DD).".to_owned(),
+        field: Some("until".to_owned()),
     })?;
     let detail = client(state)?
         .extend_request(

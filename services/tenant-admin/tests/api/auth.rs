@@ -712,3 +712,49 @@ async fn o9_staff_emails_passwords_and_session_tokens_are_stored_sealed_or_hashe
     );
     tx.commit().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_mistyped_first_code_shows_the_same_key_again_with_the_message_beside_the_field() {
+    let app = App::start().await;
+    let owner = app.shop(&crate::access::unique_shop("enrol")).await;
+    let member = crate::staff::member(
+        &app,
+        &owner,
+        &crate::staff::unique("enrols"),
+        &["catalog"],
+        1,
+    )
+    .await;
+    let csrf = ("csrf", member.csrf.clone());
+    let (status, page) = member
+        .post_form("/account/mfa/start", std::slice::from_ref(&csrf))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let secret = |page: &str| {
+        page.split("id=\"totp-secret\">")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .map(str::to_owned)
+    };
+    let key = secret(&page).unwrap();
+
+    let (status, page) = member
+        .post_form(
+            "/account/mfa/confirm",
+            &[csrf.clone(), ("code", "abcdef".to_owned())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(secret(&page).as_deref(), Some(key.as_str()), "{page}");
+    assert!(
+        page.contains("aria-invalid=\"true\" aria-describedby=\"code-error\"")
+            && page.contains("id=\"code-error\" role=\"alert\""),
+        "{page}"
+    );
+
+    let (status, page) = member
+        .post_form("/account/mfa/confirm", &[csrf, ("code", app.code(&key))])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Keep these recovery codes"), "{page}");
+}

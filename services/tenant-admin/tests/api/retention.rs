@@ -92,6 +92,13 @@ async fn o15_retention_outside_the_platforms_bounds_is_refused_and_changes_nothi
     let (status, body) = owner.post_form("/settings/retention", &form).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("30 to 3650 days"), "{body}");
+    // The form comes back as typed, the refused field marked with the message under it.
+    assert!(
+        body.contains("value=\"5\" aria-invalid=\"true\" aria-describedby=\"order_details-error\"")
+            && body.contains("id=\"order_details-error\" role=\"alert\"")
+            && body.contains("value=\"400\""),
+        "{body}"
+    );
     form[2].1 = "365".to_owned();
     let (status, _) = owner.post_form("/settings/retention", &form).await;
     assert_eq!(status, StatusCode::SEE_OTHER);

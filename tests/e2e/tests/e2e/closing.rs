@@ -46,10 +46,21 @@ async fn o11_an_owner_closes_the_shop_and_receives_a_signed_deletion_certificate
         .submit("/close", &[("grace_days", "14"), ("confirm", "alpin")])
         .await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = wrong.text().await.unwrap();
+    assert!(
+        page.contains("value=\"alpin\" aria-invalid=\"true\" aria-describedby=\"confirm-error\"")
+            && page.contains("id=\"confirm-error\" role=\"alert\""),
+        "{page}"
+    );
     let short = shop
         .submit("/close", &[("grace_days", "3"), ("confirm", "alpine")])
         .await;
     assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = short.text().await.unwrap();
+    assert!(
+        page.contains("value=\"3\" aria-invalid=\"true\" aria-describedby=\"grace_days-error\""),
+        "{page}"
+    );
     let asked = shop.submit("/close", &close).await;
     assert_eq!(asked.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&asked), "/close?done=scheduled");

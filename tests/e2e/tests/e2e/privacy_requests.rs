@@ -578,3 +578,167 @@ async fn data_request_forms_are_limited_per_network_so_nobody_floods_inboxes_thr
     );
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// Whether `page` has the field `id` marked invalid and described by its message.
+fn marked(page: &str, id: &str) -> bool {
+    let tag = page
+        .split('<')
+        .find(|tag| tag.contains(&format!("id=\"{id}\"")))
+        .unwrap_or_default();
+    tag.contains("aria-invalid=\"true\"")
+        && tag.contains(&format!("aria-describedby=\"{id}-error\""))
+        && page.contains(&format!("id=\"{id}-error\" role=\"alert\""))
+}
+
+#[tokio::test]
+async fn the_consoles_request_forms_keep_what_was_typed_and_say_what_is_wrong_beside_it() {
+    let shop = Shop::new(false).await;
+    shop.buy(false).await;
+
+    // Opening a request for a visitor: the kind, then the email, each marked.
+    let res = shop
+        .submit("/requests/new", &[("email", shop.buyer_email())])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(
+        marked(&page, "kind") && page.contains(shop.buyer_email()),
+        "{page}"
+    );
+    let details = "My street is misspelt: Hauptstrasse, not Hauptstraße.";
+    let res = shop
+        .submit(
+            "/requests/new",
+            &[
+                ("kind", "correction"),
+                ("email", "not an address"),
+                ("details", details),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(
+        marked(&page, "email")
+            && !marked(&page, "details")
+            && page.contains("value=\"not an address\"")
+            && page.contains("checked")
+            && page.contains("Hauptstrasse, not"),
+        "{page}"
+    );
+    let res = shop
+        .submit(
+            "/requests/new",
+            &[
+                ("kind", "correction"),
+                ("email", shop.buyer_email()),
+                ("details", details),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let id = newest_request(&shop).await;
+    let detail = shop.page(&format!("/requests/{id}")).await;
+    let order = detail
+        .split("href=\"/orders/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+
+    // A correction without a postal code: the order's form as typed, the field marked.
+    let correct = format!("/requests/{id}/orders/{order}/correct");
+    let res = shop
+        .submit(
+            &correct,
+            &[
+                ("name", "Ada King"),
+                ("email", shop.buyer_email()),
+                ("phone", "+49 30 1234"),
+                ("ship_name", "Ada King"),
+                ("line1", "Hauptstrasse 1"),
+                ("postal_code", ""),
+                ("city", "Berlin"),
+                ("country", "DE"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(
+        marked(&page, &format!("{order}-postal_code"))
+            && page.contains("value=\"Ada King\"")
+            && page.contains("value=\"Hauptstrasse 1\""),
+        "{page}"
+    );
+    let res = shop
+        .submit(
+            &correct,
+            &[
+                ("name", "Ada King"),
+                ("email", "ada@"),
+                ("phone", "+49 30 1234"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(marked(
+        &res.text().await.unwrap(),
+        &format!("email-{order}")
+    ));
+
+    // An extension to a date that is no later than the first deadline, then too short a
+    // reason: each beside its field, both kept.
+    let today = chrono::Utc::now().date_naive().to_string();
+    let reason = "We are gathering the paper invoices from storage.";
+    let res = shop
+        .submit(
+            &format!("/requests/{id}/extend"),
+            &[("until", today.as_str()), ("reason", reason)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(
+        marked(&page, "until")
+            && !marked(&page, "reason")
+            && page.contains(&format!("value=\"{today}\""))
+            && page.contains(reason),
+        "{page}"
+    );
+    let later = (chrono::Utc::now() + chrono::Duration::days(40))
+        .date_naive()
+        .to_string();
+    let res = shop
+        .submit(
+            &format!("/requests/{id}/extend"),
+            &[("until", later.as_str()), ("reason", "Busy.")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(
+        marked(&page, "reason") && page.contains(">Busy.<"),
+        "{page}"
+    );
+
+    // A refusal needs a reason the requester can act on.
+    let res = shop
+        .submit(
+            &format!("/requests/{id}/answer"),
+            &[("step", "refuse"), ("text", "No.")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(
+        marked(&page, "refusal") && !marked(&page, "note") && page.contains(">No.<"),
+        "{page}"
+    );
+    // Nothing of it was stored: the request is open and the order as the buyer typed it.
+    let detail = shop.page(&format!("/requests/{id}")).await;
+    assert!(
+        detail.contains("Lovelace") && !detail.contains("Ada King") && !detail.contains("Busy."),
+        "{detail}"
+    );
+}

@@ -48,8 +48,8 @@ pub(crate) fn hash_of(token: &str) -> Option<Vec<u8>> {
     Token::parse(token.trim()).map(|t| t.digest())
 }
 
-fn invalid(message: impl Into<String>) -> OrdersError {
-    OrdersError::refused(ErrorCode::RequestInvalid, message)
+fn invalid(field: &'static str, message: impl Into<String>) -> OrdersError {
+    OrdersError::refused_at(ErrorCode::RequestInvalid, field, message)
 }
 
 fn state(message: impl Into<String>) -> OrdersError {
@@ -60,6 +60,7 @@ fn email_of(text: &str) -> Result<String> {
     let email = text.trim();
     if email.len() > 254 || !is_plausible_email(email) {
         return Err(invalid(
+            "email",
             "Please give the email address you use with this shop.",
         ));
     }
@@ -69,12 +70,14 @@ fn email_of(text: &str) -> Result<String> {
 fn details_of(kind: RequestKind, text: &str) -> Result<Option<String>> {
     let text = text.trim();
     match kind {
-        RequestKind::Correction if text.is_empty() => {
-            Err(invalid("Please say what is wrong and what it should be."))
-        }
-        RequestKind::Correction if text.chars().count() > MAX_TEXT => {
-            Err(invalid("Please keep the correction under 2000 characters."))
-        }
+        RequestKind::Correction if text.is_empty() => Err(invalid(
+            "details",
+            "Please say what is wrong and what it should be.",
+        )),
+        RequestKind::Correction if text.chars().count() > MAX_TEXT => Err(invalid(
+            "details",
+            "Please keep the correction under 2000 characters.",
+        )),
         RequestKind::Correction => Ok(Some(text.to_owned())),
         // Only a correction needs words; anything typed with another kind is not kept.
         _ => Ok(None),
@@ -348,16 +351,18 @@ impl Orders {
             .map(|d| d.extended_limit)
             .unwrap_or(due);
         if extension.until <= due || extension.until > limit {
-            return Err(OrdersError::refused(
+            return Err(OrdersError::refused_at(
                 ErrorCode::ExtensionInvalid,
+                "until",
                 format!(
                     "The new deadline must be after {due} and no later than {limit} (two further months)."
                 ),
             ));
         }
         if !(10..=1000).contains(&reason.chars().count()) {
-            return Err(OrdersError::refused(
+            return Err(OrdersError::refused_at(
                 ErrorCode::ExtensionInvalid,
+                "reason",
                 "Please give the requester a reason of 10 to 1000 characters.",
             ));
         }
@@ -378,6 +383,7 @@ impl Orders {
         let reason = action.text.trim();
         if !(10..=MAX_TEXT).contains(&reason.chars().count()) {
             return Err(invalid(
+                "text",
                 "Please give the requester a reason of 10 to 2000 characters.",
             ));
         }
@@ -402,7 +408,10 @@ impl Orders {
     ) -> Result<RequestDetail> {
         let note = action.text.trim();
         if note.chars().count() > MAX_TEXT {
-            return Err(invalid("Please keep the note under 2000 characters."));
+            return Err(invalid(
+                "text",
+                "Please keep the note under 2000 characters.",
+            ));
         }
         let note = (!note.is_empty()).then_some(note);
         self.close(
@@ -484,7 +493,7 @@ impl Orders {
     /// Queues the notice of a material change to policy `version` to every buyer.
     pub async fn policy_notices(&self, tenant: TenantId, version: i32) -> Result<i64> {
         if version < 1 {
-            return Err(invalid("A policy version is a positive number."));
+            return Err(invalid("version", "A policy version is a positive number."));
         }
         let mut tx = self.db.begin(tenant).await?;
         let queued = db::outbox::enqueue_policy_notices(&mut tx, version).await?

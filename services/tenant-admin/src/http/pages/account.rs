@@ -13,7 +13,9 @@ use platform_auth::extract::{CheckedForm, PageSession};
 use platform_web::{ClientIp, FormBody, PathParams, QueryParams};
 use secrecy::SecretString;
 
-use super::layout::{error_box, input_problem, layout, notice, page, pre_login_page};
+use super::layout::{
+    Problem, error_box, field, form_problem, layout, notice, page, pre_login_page,
+};
 use crate::app::AppState;
 use crate::app::mfa::{self, Enrolment, Security};
 use crate::app::staff::{SESSION, Staff};
@@ -60,19 +62,22 @@ struct Next {
     next: Option<String>,
 }
 
-fn code_markup(csrf: &str, next: &str, error: Option<&str>) -> Markup {
+fn code_markup(csrf: &str, next: &str, problem: Option<&Problem>) -> Markup {
+    let mark = field(problem, "code", "code");
     layout(
         "Your code",
         None,
         html! {
             h1 { "Your code" }
             p { "Type the 6-digit code your authenticator app shows for this shop, or one of your recovery codes." }
-            (error_box(error))
+            (form_problem(problem, &["code"]))
             form method="post" action="/login/code" {
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="next" value=(next);
                 label for="code" { "Code" }
-                input #code name="code" required autocomplete="one-time-code" inputmode="text" maxlength="20" autofocus;
+                input #code name="code" required autocomplete="one-time-code" inputmode="text" maxlength="20" autofocus
+                    aria-invalid=[mark.invalid] aria-describedby=[mark.described_by];
+                (mark.note)
                 button type="submit" { "Log in" }
             }
             p.small { a href="/login" { "Start again" } }
@@ -113,15 +118,16 @@ async fn code_submit(
         Ok(_) => Ok(Redirect::to(&next).into_response()),
         Err(ApiError::Unauthenticated) => Ok(Redirect::to("/login").into_response()),
         Err(e) => {
-            let (status, message) = match e {
+            // Too many tries is about the form, not the code typed.
+            let (status, problem) = match e {
                 ApiError::Throttled(..) => {
                     let (s, _, m) = e.describe();
-                    (s, m.into_owned())
+                    (s, Problem::at(m.into_owned(), None))
                 }
-                other => input_problem(other)?,
+                other => Problem::of_coded(other, &[("auth.invalid_code", "code")])?,
             };
             Ok(pre_login_page(status, |t| {
-                code_markup(t, &next, Some(&message))
+                code_markup(t, &next, Some(&problem))
             }))
         }
     }
@@ -129,7 +135,8 @@ async fn code_submit(
 
 struct Shown<'a> {
     notice: Option<&'a str>,
-    error: Option<&'a str>,
+    /// A mistyped first code: said beside the code field of the enrolment shown again.
+    problem: Option<&'a Problem>,
     enrolment: Option<&'a Enrolment>,
     codes: Option<&'a [String]>,
 }
@@ -141,7 +148,7 @@ fn security_markup(staff: &Staff, s: &Security, shown: &Shown<'_>) -> Markup {
         html! {
             h1 { "Your security" }
             (notice(shown.notice))
-            (error_box(shown.error))
+            (form_problem(shown.problem, &["code"]))
             section.card aria-labelledby="factor" {
                 h2 #factor { "Second factor" }
                 @if let Some(codes) = shown.codes {
@@ -152,10 +159,13 @@ fn security_markup(staff: &Staff, s: &Security, shown: &Shown<'_>) -> Markup {
                     p { "Add this account to your authenticator app: open the link on your phone, or type the key by hand." }
                     p { a href=(e.url) { "Open in the authenticator app" } }
                     p { "Key: " code #totp-secret { (e.secret) } }
+                    @let mark = field(shown.problem, "code", "code");
                     form method="post" action="/account/mfa/confirm" {
                         input type="hidden" name="csrf" value=(staff.csrf);
                         label for="code" { "Then type the 6-digit code it shows" }
-                        input #code name="code" required autocomplete="one-time-code" inputmode="numeric" maxlength="6";
+                        input #code name="code" required autocomplete="one-time-code" inputmode="numeric" maxlength="6"
+                            aria-invalid=[mark.invalid] aria-describedby=[mark.described_by];
+                        (mark.note)
                         button type="submit" { "Turn on" }
                     }
                 } @else if s.mfa {
@@ -228,7 +238,7 @@ async fn security_page(
     };
     let shown = Shown {
         notice,
-        error: None,
+        problem: None,
         enrolment: None,
         codes: None,
     };
@@ -257,7 +267,7 @@ async fn start_submit(
         let s = mfa::security(&state, &staff).await?;
         let shown = Shown {
             notice: None,
-            error: None,
+            problem: None,
             enrolment: Some(&enrolment),
             codes: None,
         };
@@ -276,7 +286,7 @@ async fn confirm_submit(
             let s = mfa::security(&state, &staff).await?;
             let shown = Shown {
                 notice: None,
-                error: None,
+                problem: None,
                 enrolment: None,
                 codes: Some(&codes),
             };
@@ -285,10 +295,12 @@ async fn confirm_submit(
         Err(ApiError::Invalid(i)) => {
             // Wrong first code: the same secret stays; show the key again to retry.
             let s = mfa::security(&state, &staff).await?;
+            let enrolment = mfa::pending(&state, &staff).await?;
+            let problem = Problem::at(i.message.into_owned(), Some("code"));
             let shown = Shown {
                 notice: None,
-                error: Some(&i.message),
-                enrolment: None,
+                problem: Some(&problem),
+                enrolment: enrolment.as_ref(),
                 codes: None,
             };
             Ok(page(
@@ -310,7 +322,7 @@ async fn recovery_submit(
         let s = mfa::security(&state, &staff).await?;
         let shown = Shown {
             notice: None,
-            error: None,
+            problem: None,
             enrolment: None,
             codes: Some(&codes),
         };

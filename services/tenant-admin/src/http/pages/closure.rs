@@ -11,7 +11,7 @@ use platform_auth::extract::{CheckedForm, PageRole};
 use serde::Deserialize;
 
 use super::account::or_reauth;
-use super::layout::{Done, error_box, input_problem, layout, notice, page};
+use super::layout::{Done, Problem, field, form_problem, layout, notice, page};
 use crate::app::AppState;
 use crate::app::closure::{self, CloseInput, MAX_GRACE_DAYS, MIN_GRACE_DAYS, Standing};
 use crate::app::staff::Staff;
@@ -45,9 +45,11 @@ fn markup(
     staff: &Staff,
     standing: &Standing,
     done: Option<&str>,
-    problem: Option<&str>,
+    problem: Option<&Problem>,
     form: Option<&CloseForm>,
 ) -> Markup {
+    let grace_mark = field(problem, "grace_days", "grace_days");
+    let confirm_mark = field(problem, "confirm", "confirm");
     let grace = form
         .map(|f| f.grace_days.clone())
         .unwrap_or_else(|| MIN_GRACE_DAYS.to_string());
@@ -57,7 +59,7 @@ fn markup(
         html! {
             h1 { "Close the shop" }
             (notice(done))
-            (error_box(problem))
+            (form_problem(problem, &["grace_days", "confirm"]))
             @if let Some(s) = &standing.scheduled {
                 p { "An owner asked on " (s.requested_at.format("%-d %B %Y")) " to close this shop. It closes on " strong { (s.close_at.format("%-d %B %Y at %H:%M UTC")) } "." }
                 p { "Until then the shop stays online but takes no new orders. Ship or refund the orders that are paid; export again if you need the latest records." }
@@ -83,9 +85,13 @@ fn markup(
                 form.card method="post" action="/close" {
                     input type="hidden" name="csrf" value=(staff.csrf);
                     label for="grace_days" { "Days until everything is deleted (" (MIN_GRACE_DAYS) " to " (MAX_GRACE_DAYS) ")" }
-                    input #grace_days name="grace_days" type="number" min=(MIN_GRACE_DAYS) max=(MAX_GRACE_DAYS) required value=(grace);
+                    input #grace_days name="grace_days" type="number" min=(MIN_GRACE_DAYS) max=(MAX_GRACE_DAYS) required value=(grace)
+                        aria-invalid=[grace_mark.invalid] aria-describedby=[grace_mark.described_by];
+                    (grace_mark.note)
                     label for="confirm" { "Type the shop's handle, " code { (standing.handle) } ", to confirm" }
-                    input #confirm name="confirm" type="text" required autocomplete="off" value=[form.map(|f| f.confirm.as_str())];
+                    input #confirm name="confirm" type="text" required autocomplete="off" value=[form.map(|f| f.confirm.as_str())]
+                        aria-invalid=[confirm_mark.invalid] aria-describedby=[confirm_mark.described_by];
+                    (confirm_mark.note)
                     p.small { "You will be asked for your password and code." }
                     button.danger type="submit" disabled[standing.export.is_none()] { "Close the shop" }
                 }
@@ -125,11 +131,17 @@ async fn request(
         Ok(_) => Ok(Redirect::to("/close?done=scheduled").into_response()),
         Err(ApiError::ReauthRequired) => or_reauth(Err(ApiError::ReauthRequired), "/close"),
         Err(e) => {
-            let (status, message) = input_problem(e)?;
+            let (status, problem) = Problem::of_coded(
+                e,
+                &[
+                    ("closure.grace", "grace_days"),
+                    ("closure.confirmation", "confirm"),
+                ],
+            )?;
             let standing = closure::standing(&state, &staff).await?;
             Ok(page(
                 status,
-                markup(&staff, &standing, None, Some(&message), Some(&form)),
+                markup(&staff, &standing, None, Some(&problem), Some(&form)),
             ))
         }
     }

@@ -178,6 +178,14 @@ impl Problem {
         .named(code, fields)
     }
 
+    /// A problem said by `message` about the form field `field` (none: the whole form).
+    pub fn at(message: String, field: Option<&str>) -> Problem {
+        Problem {
+            message,
+            field: field.map(str::to_owned),
+        }
+    }
+
     fn named(mut self, code: &str, fields: &[(&str, &str)]) -> Problem {
         if let Some((_, f)) = fields.iter().find(|(c, _)| code.starts_with(c)) {
             self.field = Some((*f).to_owned());

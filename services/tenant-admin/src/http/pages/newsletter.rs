@@ -200,7 +200,11 @@ async fn send(
                     Redirect::to(&format!("/newsletter?sent={}", sent.recipients)).into_response(),
                 );
             }
-            Err(ApiError::OrdersRefused(ErrorCode::NewsletterInvalid, message)) => Some(message),
+            Err(ApiError::OrdersRefused {
+                code: ErrorCode::NewsletterInvalid,
+                message,
+                ..
+            }) => Some(message),
             Err(e) => return Err(e),
         },
     };

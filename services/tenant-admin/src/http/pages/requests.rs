@@ -11,12 +11,12 @@ use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
 use platform_auth::extract::{CheckedForm, PageRole};
 use platform_domain::{OrderId, RequestId, RequestKind, RequestSource, RequestStatus};
-use platform_orders_api::{Address, Contact, RequestDetail, RequestSummary};
+use platform_orders_api::{Address, Contact, HeldOrder, RequestDetail, RequestSummary};
 use platform_web::{PathParams, QueryParams};
 use serde::Deserialize;
 
 use super::account::or_reauth;
-use super::layout::{error_box, layout, notice, page};
+use super::layout::{Problem, field, form_problem, layout, notice, page};
 use crate::app::AppState;
 use crate::app::requests::{self, Answer};
 use crate::app::staff::Staff;
@@ -127,22 +127,153 @@ fn done_text(done: Option<&str>) -> Option<&'static str> {
     }
 }
 
-fn address_fields(prefix: &str, a: &Address) -> Markup {
-    let field = |name: &str, label: &str, value: &str| {
+fn address_fields(prefix: &str, a: &Address, problem: Option<&Problem>) -> Markup {
+    let input = |name: &str, label: &str, value: &str| {
         let id = format!("{prefix}-{name}");
+        let mark = field(problem, name, &id);
         html! {
             label for=(id) { (label) }
-            input id=(id) name=(name) value=(value);
+            input id=(id) name=(name) value=(value)
+                aria-invalid=[mark.invalid] aria-describedby=[mark.described_by];
+            (mark.note)
         }
     };
     html! {
-        (field("ship_name", "Recipient", &a.name))
-        (field("line1", "Street and number", &a.line1))
-        (field("line2", "Apartment, suite (optional)", &a.line2))
-        (field("postal_code", "Postal code", &a.postal_code))
-        (field("city", "City", &a.city))
-        (field("region", "Region (optional)", &a.region))
-        (field("country", "Country (two letters)", &a.country))
+        (input("ship_name", "Recipient", &a.name))
+        (input("line1", "Street and number", &a.line1))
+        (input("line2", "Apartment, suite (optional)", &a.line2))
+        (input("postal_code", "Postal code", &a.postal_code))
+        (input("city", "City", &a.city))
+        (input("region", "Region (optional)", &a.region))
+        (input("country", "Country (two letters)", &a.country))
+    }
+}
+
+/// A form on a request's page the orders service refused, as it was sent.
+enum Sent<'a> {
+    /// An answer (`step`) with its text.
+    Answer { step: &'a str, text: &'a str },
+    /// The extension.
+    Extend { until: &'a str, reason: &'a str },
+    /// One order's correction.
+    Correct {
+        order: OrderId,
+        form: &'a CorrectForm,
+    },
+}
+
+/// A refused form on a request's page: what was sent and what was wrong with it.
+struct Refused<'a> {
+    sent: Sent<'a>,
+    problem: Problem,
+}
+
+impl Refused<'_> {
+    /// The problem, when it is `step`'s answer form that was refused.
+    fn answer(&self, step: &str) -> Option<(&str, &Problem)> {
+        match self.sent {
+            Sent::Answer { step: s, text } if s == step => Some((text, &self.problem)),
+            _ => None,
+        }
+    }
+
+    /// The problem and the typed correction, when it is `order`'s correction.
+    fn correction(&self, order: OrderId) -> Option<(&CorrectForm, &Problem)> {
+        match self.sent {
+            Sent::Correct { order: o, form } if o == order => Some((form, &self.problem)),
+            _ => None,
+        }
+    }
+
+    /// The problem and the typed extension, when it is the extension.
+    fn extension(&self) -> Option<(&str, &str, &Problem)> {
+        match self.sent {
+            Sent::Extend { until, reason } => Some((until, reason, &self.problem)),
+            _ => None,
+        }
+    }
+}
+
+/// The form field an orders-service field names (`contact.email` is `email`,
+/// `shipping.name` the recipient, `text` the answer's text box).
+fn form_field(field: &str) -> &str {
+    match field {
+        "shipping.name" => "ship_name",
+        f => f
+            .strip_prefix("contact.")
+            .or_else(|| f.strip_prefix("shipping."))
+            .unwrap_or(f),
+    }
+}
+
+/// The order's correction form: as typed when it was refused, else as held.
+fn correction_form(
+    staff: &Staff,
+    request: RequestId,
+    o: &HeldOrder,
+    refused: Option<&Refused>,
+) -> Markup {
+    let typed = refused.and_then(|r| r.correction(o.id));
+    let problem = typed.map(|(_, p)| p);
+    let held = o.contact.clone().unwrap_or_default();
+    let (name, email, phone) = match typed {
+        Some((f, _)) => (f.name.as_str(), f.email.as_str(), f.phone.as_str()),
+        None => (held.name.as_str(), held.email.as_str(), held.phone.as_str()),
+    };
+    let address = match typed {
+        Some((f, _)) => f.ship_name.as_ref().map(|name| f.address(name)),
+        None => o.shipping.clone(),
+    };
+    let contact = |name: &str, label: &str, kind: &str, value: &str| {
+        let id = format!("{name}-{}", o.id);
+        let mark = field(problem, name, &id);
+        html! {
+            label for=(id) { (label) }
+            input id=(id) name=(name) type=(kind) value=(value)
+                aria-invalid=[mark.invalid] aria-describedby=[mark.described_by];
+            (mark.note)
+        }
+    };
+    html! {
+        form method="post" action={ "/requests/" (request) "/orders/" (o.id) "/correct" } {
+            input type="hidden" name="csrf" value=(staff.csrf);
+            (form_problem(problem, CORRECTION_FIELDS))
+            (contact("name", "Name", "text", name))
+            (contact("email", "Email", "email", email))
+            (contact("phone", "Phone", "text", phone))
+            @if let Some(a) = &address { (address_fields(&o.id.to_string(), a, problem)) }
+            button type="submit" { "Save the correction" }
+        }
+    }
+}
+
+/// The fields of a correction form.
+const CORRECTION_FIELDS: &[&str] = &[
+    "name",
+    "email",
+    "phone",
+    "ship_name",
+    "line1",
+    "line2",
+    "postal_code",
+    "city",
+    "region",
+    "country",
+];
+
+/// A text box of an answer form, kept as typed and marked when it was refused.
+fn answer_text(refused: Option<&Refused>, step: &str, id: &str, rows: Markup) -> Markup {
+    let typed = refused.and_then(|r| r.answer(step));
+    let problem = typed.map(|(_, p)| p);
+    let mark = field(problem, "text", id);
+    html! {
+        (form_problem(problem, &["text"]))
+        (rows)
+        textarea id=(id) name="text" rows="2" maxlength="2000" minlength=[(step == "refuse").then_some("10")] required[step == "refuse"]
+            aria-invalid=[mark.invalid] aria-describedby=[mark.described_by] {
+            (typed.map(|(t, _)| t).unwrap_or(""))
+        }
+        (mark.note)
     }
 }
 
@@ -150,7 +281,7 @@ fn detail_markup(
     staff: &Staff,
     d: &RequestDetail,
     done: Option<&str>,
-    error: Option<&str>,
+    refused: Option<&Refused>,
 ) -> Markup {
     let r = &d.summary;
     let open = r.status == RequestStatus::Open;
@@ -161,7 +292,9 @@ fn detail_markup(
         html! {
             h1 { (title) }
             (notice(done_text(done)))
-            (error_box(error))
+            @if refused.is_some() {
+                p.error role="alert" { "A form below was not sent: see the message in it." }
+            }
             dl {
                 dt { "From" } dd { @match &d.email { Some(e) => (e), None => "erased" } }
                 dt { "Received" } dd { (r.received_at.format("%Y-%m-%d %H:%M UTC")) @if r.source == RequestSource::Merchant { ", opened by staff" } }
@@ -181,18 +314,7 @@ fn detail_markup(
                     article.card {
                         h3 { a href={ "/orders/" (o.id) } { "Order " (o.reference) } " · " (o.placed_at.format("%Y-%m-%d")) " · " (o.status.as_str()) }
                         @if open && r.kind == RequestKind::Correction {
-                            @let contact = o.contact.clone().unwrap_or_default();
-                            form method="post" action={ "/requests/" (r.id) "/orders/" (o.id) "/correct" } {
-                                input type="hidden" name="csrf" value=(staff.csrf);
-                                label for={ "name-" (o.id) } { "Name" }
-                                input id={ "name-" (o.id) } name="name" value=(contact.name);
-                                label for={ "email-" (o.id) } { "Email" }
-                                input id={ "email-" (o.id) } name="email" type="email" value=(contact.email);
-                                label for={ "phone-" (o.id) } { "Phone" }
-                                input id={ "phone-" (o.id) } name="phone" value=(contact.phone);
-                                @if let Some(a) = &o.shipping { (address_fields(&o.id.to_string(), a)) }
-                                button type="submit" { "Save the correction" }
-                            }
+                            (correction_form(staff, r.id, o, refused))
                         } @else {
                             @if let Some(c) = &o.contact { p { (c.name) " · " (c.email) } }
                         }
@@ -207,6 +329,7 @@ fn detail_markup(
                             form method="post" action={ "/requests/" (r.id) "/answer" } {
                                 input type="hidden" name="csrf" value=(staff.csrf);
                                 input type="hidden" name="step" value="export";
+                                (form_problem(refused.and_then(|f| f.answer("export")).map(|(_, p)| p), &[]))
                                 p { "Sends the requester a link (3 days) to everything held about them: orders, contact and delivery details, mail sent, requests, who looked at their data, and why, who and how long (GDPR Art. 15)." }
                                 button type="submit" { "Send the export" }
                             }
@@ -215,8 +338,7 @@ fn detail_markup(
                             form method="post" action={ "/requests/" (r.id) "/answer" } {
                                 input type="hidden" name="csrf" value=(staff.csrf);
                                 input type="hidden" name="step" value="complete";
-                                label for="note" { "Note to the requester (optional)" }
-                                textarea #note name="text" rows="2" maxlength="2000" {}
+                                (answer_text(refused, "complete", "note", html! { label for="note" { "Note to the requester (optional)" } }))
                                 button type="submit" { "Mark corrected and tell them" }
                             }
                         }
@@ -224,19 +346,31 @@ fn detail_markup(
                             form method="post" action={ "/requests/" (r.id) "/answer" } {
                                 input type="hidden" name="csrf" value=(staff.csrf);
                                 input type="hidden" name="step" value="erase";
+                                (form_problem(refused.and_then(|f| f.answer("erase")).map(|(_, p)| p), &[]))
                                 p { "Removes their name, email, phone, addresses, IP addresses and card details from every order and request, and destroys their keys, so backups cannot be read either. Order numbers, amounts, tax and country stay for your accounts. You and they receive a signed certificate. This cannot be undone; you will be asked for your password and code." }
                                 button.danger type="submit" { "Erase their data" }
                             }
                         }
                     }
                     @if r.extended_to.is_none() {
+                        @let typed = refused.and_then(Refused::extension);
+                        @let problem = typed.map(|(_, _, p)| p);
+                        @let until = field(problem, "until", "until");
+                        @let reason = field(problem, "reason", "reason");
                         form method="post" action={ "/requests/" (r.id) "/extend" } {
                             input type="hidden" name="csrf" value=(staff.csrf);
                             h3 { "Need more time?" }
+                            (form_problem(problem, &["until", "reason"]))
                             label for="until" { "New deadline (at most two months after the first)" }
-                            input #until name="until" type="date" required;
+                            input #until name="until" type="date" required value=(typed.map(|(u, _, _)| u).unwrap_or(""))
+                                aria-invalid=[until.invalid] aria-describedby=[until.described_by];
+                            (until.note)
                             label for="reason" { "Reason, sent to the requester" }
-                            textarea #reason name="reason" rows="2" minlength="10" maxlength="1000" required {}
+                            textarea #reason name="reason" rows="2" minlength="10" maxlength="1000" required
+                                aria-invalid=[reason.invalid] aria-describedby=[reason.described_by] {
+                                (typed.map(|(_, r, _)| r).unwrap_or(""))
+                            }
+                            (reason.note)
                             button type="submit" { "Extend once" }
                         }
                     }
@@ -244,8 +378,7 @@ fn detail_markup(
                         input type="hidden" name="csrf" value=(staff.csrf);
                         input type="hidden" name="step" value="refuse";
                         h3 { "Refuse" }
-                        label for="refusal" { "Why, sent to the requester (they may complain to their authority)" }
-                        textarea #refusal name="text" rows="2" minlength="10" maxlength="2000" required {}
+                        (answer_text(refused, "refuse", "refusal", html! { label for="refusal" { "Why, sent to the requester (they may complain to their authority)" } }))
                         button.danger type="submit" { "Refuse the request" }
                     }
                 }
@@ -281,26 +414,35 @@ async fn detail_page(
     ))
 }
 
-/// A refusal from the orders service shown on the request's page; anything else as is.
+/// A refusal from the orders service shown on the request's page, in the form that was
+/// `sent` and as it was typed; anything else as is.
 async fn or_shown(
     state: &AppState,
     staff: &Staff,
     id: RequestId,
+    sent: Sent<'_>,
     result: Result<Response, ApiError>,
 ) -> Result<Response, ApiError> {
     match result {
-        Err(ApiError::OrdersRefused(code, message))
+        Err(e @ ApiError::OrdersRefused { code, .. })
             if !matches!(
                 code,
                 platform_orders_api::ErrorCode::RequestNotFound
                     | platform_orders_api::ErrorCode::NotFound
             ) =>
         {
-            let status = ApiError::OrdersRefused(code, message.clone()).describe().0;
+            let status = e.describe().0;
+            let ApiError::OrdersRefused { message, field, .. } = e else {
+                return Err(e);
+            };
+            let refused = Refused {
+                sent,
+                problem: Problem::at(message, field.as_deref().map(form_field)),
+            };
             let detail = requests::detail(state, staff, id).await?;
             Ok(page(
                 status,
-                detail_markup(staff, &detail, None, Some(&message)),
+                detail_markup(staff, &detail, None, Some(&refused)),
             ))
         }
         other => other,
@@ -325,6 +467,8 @@ struct ExtendForm {
 #[derive(Deserialize)]
 struct OpenForm {
     csrf: String,
+    /// Empty when no kind was chosen (the page then asks for one).
+    #[serde(default)]
     kind: String,
     email: String,
     #[serde(default)]
@@ -355,6 +499,21 @@ struct CorrectForm {
 
 csrf_forms!(AnswerForm, ExtendForm, OpenForm, CorrectForm);
 
+impl CorrectForm {
+    /// The typed shipping address (with its recipient, `name`).
+    fn address(&self, name: &str) -> Address {
+        Address {
+            name: name.to_owned(),
+            line1: self.line1.clone(),
+            line2: self.line2.clone(),
+            postal_code: self.postal_code.clone(),
+            city: self.city.clone(),
+            region: self.region.clone(),
+            country: self.country.trim().to_ascii_uppercase(),
+        }
+    }
+}
+
 async fn answer_submit(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
@@ -366,7 +525,11 @@ async fn answer_submit(
         .await
         .map(|_| Redirect::to(&format!("/requests/{id}?done={}", form.step)).into_response());
     let result = or_reauth(result, &format!("/requests/{id}"));
-    or_shown(&state, &staff, id, result).await
+    let sent = Sent::Answer {
+        step: &form.step,
+        text: &form.text,
+    };
+    or_shown(&state, &staff, id, sent, result).await
 }
 
 async fn extend_submit(
@@ -378,7 +541,11 @@ async fn extend_submit(
     let result = requests::extend(&state, &staff, id, &form.until, &form.reason)
         .await
         .map(|_| Redirect::to(&format!("/requests/{id}?done=extend")).into_response());
-    or_shown(&state, &staff, id, result).await
+    let sent = Sent::Extend {
+        until: &form.until,
+        reason: &form.reason,
+    };
+    or_shown(&state, &staff, id, sent, result).await
 }
 
 async fn correct_submit(
@@ -389,46 +556,49 @@ async fn correct_submit(
     let id: RequestId = id.parse().map_err(|_| ApiError::NotFound)?;
     let order: OrderId = order.parse().map_err(|_| ApiError::NotFound)?;
     let contact = Contact {
-        name: form.name,
-        email: form.email,
-        phone: form.phone,
+        name: form.name.clone(),
+        email: form.email.clone(),
+        phone: form.phone.clone(),
     };
-    let shipping = form.ship_name.map(|name| Address {
-        name,
-        line1: form.line1,
-        line2: form.line2,
-        postal_code: form.postal_code,
-        city: form.city,
-        region: form.region,
-        country: form.country.trim().to_ascii_uppercase(),
-    });
+    let shipping = form.ship_name.as_ref().map(|name| form.address(name));
     let result = requests::correct(&state, &staff, order, contact, shipping)
         .await
         .map(|()| Redirect::to(&format!("/requests/{id}?done=correct")).into_response());
-    or_shown(&state, &staff, id, result).await
+    let sent = Sent::Correct { order, form: &form };
+    or_shown(&state, &staff, id, sent, result).await
 }
 
-fn new_markup(staff: &Staff, form: Option<&OpenForm>, error: Option<&str>) -> Markup {
+fn new_markup(staff: &Staff, form: Option<&OpenForm>, problem: Option<&Problem>) -> Markup {
     let kind = form.and_then(|f| RequestKind::parse(&f.kind));
+    let kind_mark = field(problem, "kind", "kind");
+    let email = field(problem, "email", "email");
+    let details = field(problem, "details", "details");
     layout(
         "Open a request",
         Some(staff),
         html! {
             h1 { "Open a request for a visitor" }
             p { "For someone who asked by phone, letter or at the counter. Check who they are first (for example, ask for an order number and the email it was placed with): the request counts from today and skips the emailed confirmation." }
-            (error_box(error))
+            (form_problem(problem, &["kind", "email", "details"]))
             form method="post" action="/requests/new" {
                 input type="hidden" name="csrf" value=(staff.csrf);
-                fieldset {
+                fieldset #kind aria-invalid=[kind_mark.invalid] aria-describedby=[kind_mark.described_by] {
                     legend { "They ask for" }
                     @for k in RequestKind::ALL {
                         label.choice { input type="radio" name="kind" value=(k.as_str()) required checked[kind == Some(*k)]; " " (kind_label(*k)) }
                     }
+                    (kind_mark.note)
                 }
                 label for="email" { "Their email address" }
-                input #email name="email" type="email" required value=(form.map(|f| f.email.as_str()).unwrap_or(""));
+                input #email name="email" type="email" required value=(form.map(|f| f.email.as_str()).unwrap_or(""))
+                    aria-invalid=[email.invalid] aria-describedby=[email.described_by];
+                (email.note)
                 label for="details" { "For a correction: what is to be corrected" }
-                textarea #details name="details" rows="3" maxlength="2000" { (form.map(|f| f.details.as_str()).unwrap_or("")) }
+                textarea #details name="details" rows="3" maxlength="2000"
+                    aria-invalid=[details.invalid] aria-describedby=[details.described_by] {
+                    (form.map(|f| f.details.as_str()).unwrap_or(""))
+                }
+                (details.note)
                 button type="submit" { "Open the request" }
             }
         },
@@ -444,25 +614,25 @@ async fn open_submit(
     CheckedForm(staff, form, _): CheckedForm<Staff, OpenForm, RequestHandler>,
 ) -> Result<Response, ApiError> {
     let Some(kind) = RequestKind::parse(&form.kind) else {
+        let problem = Problem::at("Please choose what they ask for.".to_owned(), Some("kind"));
         return Ok(page(
             StatusCode::UNPROCESSABLE_ENTITY,
-            new_markup(
-                &staff,
-                Some(&form),
-                Some("Please choose what they ask for."),
-            ),
+            new_markup(&staff, Some(&form), Some(&problem)),
         ));
     };
     match requests::open(&state, &staff, kind, &form.email, &form.details).await {
         Ok(opened) => {
             Ok(Redirect::to(&format!("/requests/{}?done=opened", opened.id)).into_response())
         }
-        Err(ApiError::OrdersRefused(code, message))
-            if code != platform_orders_api::ErrorCode::NotFound =>
-        {
+        Err(ApiError::OrdersRefused {
+            code,
+            message,
+            field,
+        }) if code != platform_orders_api::ErrorCode::NotFound => {
+            let problem = Problem::at(message, field.as_deref().map(form_field));
             Ok(page(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                new_markup(&staff, Some(&form), Some(&message)),
+                new_markup(&staff, Some(&form), Some(&problem)),
             ))
         }
         Err(e) => Err(e),

@@ -12,7 +12,7 @@ use platform_domain::RetentionClass;
 use platform_web::QueryParams;
 use serde::Deserialize;
 
-use super::layout::{error_box, input_problem, layout, notice, page};
+use super::layout::{Problem, field, form_problem, layout, notice, page};
 use crate::app::AppState;
 use crate::app::retention::{self, Counts, Run};
 use crate::app::staff::Staff;
@@ -40,12 +40,13 @@ fn counts_rows(c: &Counts) -> Markup {
 
 fn markup(
     staff: &Staff,
-    policy: &[(RetentionClass, i32)],
+    policy: &[(RetentionClass, String)],
     runs: &[Run],
     preview: Option<&Counts>,
     done: Option<&str>,
-    error: Option<&str>,
+    problem: Option<&Problem>,
 ) -> Markup {
+    let names: Vec<&str> = policy.iter().map(|(c, _)| c.as_str()).collect();
     layout(
         "Retention",
         Some(staff),
@@ -53,14 +54,17 @@ fn markup(
             h1 { "How long data is kept" }
             p { "Each kind of personal data goes when its time is up: a run every day removes it, and orders stay for your accounts without the person. Days are within the platform's limits." }
             (notice(done))
-            (error_box(error))
+            (form_problem(problem, &names))
             form.card method="post" action="/settings/retention" {
                 input type="hidden" name="csrf" value=(staff.csrf);
                 @for (class, days) in policy {
                     @let (floor, ceiling, _) = class.bounds();
                     label for=(class.as_str()) { (class.describe()) @if class.settable() { " (" (floor) "–" (ceiling) " days)" } }
                     @if class.settable() {
-                        input id=(class.as_str()) name=(class.as_str()) type="number" min=(floor) max=(ceiling) required value=(days);
+                        @let mark = field(problem, class.as_str(), class.as_str());
+                        input id=(class.as_str()) name=(class.as_str()) type="number" min=(floor) max=(ceiling) required value=(days)
+                            aria-invalid=[mark.invalid] aria-describedby=[mark.described_by];
+                        (mark.note)
                     } @else {
                         input id=(class.as_str()) type="number" value=(days) disabled;
                     }
@@ -103,13 +107,21 @@ async fn retention_page(
     PageRole(staff, _): PageRole<ShopAdmin, Staff>,
     QueryParams(q): QueryParams<Done>,
 ) -> Result<Response, ApiError> {
-    let policy = retention::policy(&state, &staff).await?;
+    let policy = shown(retention::policy(&state, &staff).await?);
     let runs = retention::runs(&state, &staff).await?;
     let done = q.done.is_some().then_some("Saved.");
     Ok(page(
         StatusCode::OK,
         markup(&staff, &policy, &runs, None, done, None),
     ))
+}
+
+/// The policy as the form shows it.
+fn shown(policy: Vec<(RetentionClass, i32)>) -> Vec<(RetentionClass, String)> {
+    policy
+        .into_iter()
+        .map(|(class, days)| (class, days.to_string()))
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -131,40 +143,56 @@ async fn save(
     CheckedForm(staff, form, _): CheckedForm<Staff, PolicyForm, ShopAdmin>,
 ) -> Result<Response, ApiError> {
     let mut days = Vec::new();
-    let mut error = None;
+    let mut problem = None;
     for class in RetentionClass::ALL.iter().filter(|c| c.settable()) {
-        match form
-            .days
-            .get(class.as_str())
-            .map(|v| v.trim().parse::<i32>())
-        {
-            Some(Ok(d)) => days.push((*class, d)),
-            _ => {
-                error = Some(format!(
-                    "{}: please give a number of days.",
-                    class.describe()
-                ))
+        let typed = form.days.get(class.as_str()).map(|v| v.trim());
+        let checked = match typed.map(str::parse::<i32>) {
+            Some(Ok(d)) => class.check(d).map_err(|e| e.message.into_owned()),
+            _ => Err(format!(
+                "{}: please give a number of days.",
+                class.describe()
+            )),
+        };
+        match checked {
+            Ok(d) => days.push((*class, d)),
+            Err(message) => {
+                // The first refused field is the one marked; the platform's bounds are
+                // checked here so the message lands beside it.
+                problem.get_or_insert(Problem::coded(
+                    "settings.retention_out_of_range",
+                    message,
+                    &[("settings.retention", class.as_str())],
+                ));
             }
         }
     }
-    let result = match error {
-        Some(message) => Err(message),
+    let problem = match problem {
+        Some(p) => Some((StatusCode::UNPROCESSABLE_ENTITY, p)),
         None => match retention::set_policy(&state, &staff, &days).await {
-            Ok(()) => Ok(()),
-            Err(e) => Err(input_problem(e)?.1),
+            Ok(()) => None,
+            Err(e) => Some(Problem::of(e)?),
         },
     };
-    match result {
-        Ok(()) => Ok(Redirect::to("/settings/retention?done=saved").into_response()),
-        Err(message) => {
-            let policy = retention::policy(&state, &staff).await?;
-            let runs = retention::runs(&state, &staff).await?;
-            Ok(page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                markup(&staff, &policy, &runs, None, None, Some(&message)),
-            ))
-        }
-    }
+    let Some((status, problem)) = problem else {
+        return Ok(Redirect::to("/settings/retention?done=saved").into_response());
+    };
+    // Back as typed: every settable class with what was sent, the others as stored.
+    let policy = retention::policy(&state, &staff)
+        .await?
+        .into_iter()
+        .map(|(class, stored)| {
+            let typed = class
+                .settable()
+                .then(|| form.days.get(class.as_str()).cloned())
+                .flatten();
+            (class, typed.unwrap_or_else(|| stored.to_string()))
+        })
+        .collect::<Vec<_>>();
+    let runs = retention::runs(&state, &staff).await?;
+    Ok(page(
+        status,
+        markup(&staff, &policy, &runs, None, None, Some(&problem)),
+    ))
 }
 
 async fn preview(
@@ -172,7 +200,7 @@ async fn preview(
     CheckedForm(staff, _form, _): CheckedForm<Staff, PlainForm, ShopAdmin>,
 ) -> Result<Response, ApiError> {
     let counts = retention::preview(&state, &staff).await?;
-    let policy = retention::policy(&state, &staff).await?;
+    let policy = shown(retention::policy(&state, &staff).await?);
     let runs = retention::runs(&state, &staff).await?;
     Ok(page(
         StatusCode::OK,
