@@ -51,6 +51,8 @@ pub struct AppState {
     pub views: Arc<ViewCounter>,
     /// Rendered pages per shop.
     pub pages: Arc<PageCache>,
+    /// Each shop's frame and page settings.
+    pub settings: Arc<app::shop_settings::SettingsCache>,
     /// The cart service.
     pub cart: CartClient,
     /// The orders service (checkout, the buyer's order page).
@@ -105,7 +107,15 @@ impl Application {
         let db = TenantDb::connect_lazy(config.database.clone(), 16);
         let pages = Arc::new(PageCache::default());
         let hosts = Arc::new(HostCache::new(db.clone()));
-        notifications::listen(hosts.clone(), config.database, pages.clone());
+        let settings = Arc::new(app::shop_settings::SettingsCache::new(db.clone()));
+        notifications::listen(
+            hosts.clone(),
+            config.database,
+            notifications::ShopCaches {
+                pages: pages.clone(),
+                settings: settings.clone(),
+            },
+        );
         let views = Arc::new(ViewCounter::default());
         views
             .clone()
@@ -118,6 +128,7 @@ impl Application {
                 hosts,
                 views,
                 pages,
+                settings,
                 cart,
                 orders,
                 posts: platform_web::NetworkRate::new(

@@ -1,6 +1,6 @@
 //! Cache invalidation by Postgres notifications: `tenant_hosts_changed` (sent by a
 //! trigger on `tenants`) empties the host cache, `catalog_changed` (sent by triggers on
-//! every catalog table with the shop's id) drops that shop's cached pages.
+//! every catalog table with the shop's id) drops that shop's cached pages and settings.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,12 +9,33 @@ use platform_tenancy::TenantId;
 use sqlx::postgres::{PgConnectOptions, PgListener};
 
 use crate::app::hosts::HostCache;
+use crate::app::shop_settings::SettingsCache;
 use crate::http::page_cache::PageCache;
+
+/// What a shop's `catalog_changed` drops.
+pub struct ShopCaches {
+    /// Its rendered pages.
+    pub pages: Arc<PageCache>,
+    /// Its frame and settings.
+    pub settings: Arc<SettingsCache>,
+}
+
+impl ShopCaches {
+    fn invalidate_shop(&self, tenant: TenantId) {
+        self.pages.invalidate_shop(tenant);
+        self.settings.invalidate_shop(tenant);
+    }
+
+    fn invalidate_all(&self) {
+        self.pages.invalidate_all();
+        self.settings.invalidate_all();
+    }
+}
 
 /// Listens for `tenant_hosts_changed` (empties the host cache) and `catalog_changed`
 /// (drops one shop's cached pages); reconnects after failures, dropping everything
 /// cached meanwhile.
-pub fn listen(hosts: Arc<HostCache>, options: PgConnectOptions, pages: Arc<PageCache>) {
+pub fn listen(hosts: Arc<HostCache>, options: PgConnectOptions, pages: ShopCaches) {
     tokio::spawn(async move {
         loop {
             if let Err(e) = listen_once(&hosts, &options, &pages).await {
@@ -30,7 +51,7 @@ pub fn listen(hosts: Arc<HostCache>, options: PgConnectOptions, pages: Arc<PageC
 async fn listen_once(
     hosts: &HostCache,
     options: &PgConnectOptions,
-    pages: &PageCache,
+    pages: &ShopCaches,
 ) -> Result<(), sqlx::Error> {
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)

@@ -3,4 +3,5 @@
 //! queries in `db/`; cart actions go to the cart service through its contract crate.
 
 pub mod hosts;
+pub mod shop_settings;
 pub mod view_counts;

@@ -77,19 +77,21 @@ struct MenuEntry {
 #[utoipa::path(get, path = "/api/v1/shop", tag = "shop",
     responses((status = 200, body = ShopInfo), (status = 404, description = "Unknown host", body = ErrorBody)))]
 async fn shop_info(State(state): State<AppState>, shop: Shop) -> Result<Json<ShopInfo>, ShopError> {
-    let mut tx = state.db.begin(shop.id).await?;
-    let frame = catalog::frame(&mut tx).await?;
-    tx.commit().await?;
+    let settings = state.settings.of(shop.id).await?;
+    let frame = &settings.frame;
     Ok(Json(ShopInfo {
         name: shop.display_name,
         handle: shop.handle,
-        contact_email: frame.contact,
+        contact_email: frame.contact.clone(),
         privacy_policy: "/policies/privacy",
-        logo: frame.logo,
+        logo: frame.logo.clone(),
         menu: frame
             .menu
-            .into_iter()
-            .map(|(handle, title)| MenuEntry { handle, title })
+            .iter()
+            .map(|(handle, title)| MenuEntry {
+                handle: handle.clone(),
+                title: title.clone(),
+            })
             .collect(),
     }))
 }

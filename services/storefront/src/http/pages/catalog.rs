@@ -35,14 +35,15 @@ async fn home(
     let mut tx = state.db.begin(shop.id).await?;
     let featured = catalog::featured(&mut tx).await?;
     let (latest, _) = catalog::list(&mut tx, None).await?;
-    let frame = catalog::frame(&mut tx).await?;
+    let settings = state.settings.of(shop.id).await?;
+    let frame = &settings.frame;
     let banner = catalog::banner(&mut tx).await?;
     tx.commit().await?;
     Ok(page(layout(
         &shop,
         links,
         "Welcome",
-        &frame,
+        frame,
         html! {
             @if let Some(b) = &banner {
                 section.banner.pictured[b.picture.is_some()] aria-labelledby="banner" {
@@ -85,13 +86,14 @@ async fn products(
     let after = q.after.as_deref().and_then(catalog::decode_cursor);
     let mut tx = state.db.begin(shop.id).await?;
     let (items, next) = catalog::list(&mut tx, after).await?;
-    let frame = catalog::frame(&mut tx).await?;
+    let settings = state.settings.of(shop.id).await?;
+    let frame = &settings.frame;
     tx.commit().await?;
     Ok(page(layout(
         &shop,
         links,
         "All products",
-        &frame,
+        frame,
         html! {
             h1 { "All products" }
             (grid(&items, links))
@@ -185,7 +187,8 @@ async fn product(
 ) -> Result<Response, ShopError> {
     let mut tx = state.db.begin(shop.id).await?;
     let found = catalog::by_handle(&mut tx, &handle).await?;
-    let frame = catalog::frame(&mut tx).await?;
+    let settings = state.settings.of(shop.id).await?;
+    let frame = &settings.frame;
     let restricted = match &found {
         Some(d) => {
             catalog::sells_to_minors(&mut tx).await?
@@ -206,8 +209,7 @@ async fn product(
             "This product does not exist or is no longer sold.",
         )));
     };
-    if restricted
-        && let Some(refused) = age_gate(&shop, links, &frame, &headers, age.age.as_deref())
+    if restricted && let Some(refused) = age_gate(&shop, links, frame, &headers, age.age.as_deref())
     {
         return Ok(refused);
     }
@@ -232,7 +234,7 @@ async fn product(
         &shop,
         links,
         &p.title,
-        &frame,
+        frame,
         html! {
             article.product {
                 div.gallery {
@@ -331,13 +333,14 @@ async fn collections(
 ) -> Result<Response, ShopError> {
     let mut tx = state.db.begin(shop.id).await?;
     let all = catalog::collections(&mut tx).await?;
-    let frame = catalog::frame(&mut tx).await?;
+    let settings = state.settings.of(shop.id).await?;
+    let frame = &settings.frame;
     tx.commit().await?;
     Ok(page(layout(
         &shop,
         links,
         "Collections",
-        &frame,
+        frame,
         html! {
             h1 { "Collections" }
             @if all.is_empty() {
@@ -361,7 +364,8 @@ async fn collection(
 ) -> Result<Response, ShopError> {
     let mut tx = state.db.begin(shop.id).await?;
     let c = catalog::collection(&mut tx, &handle).await?;
-    let frame = catalog::frame(&mut tx).await?;
+    let settings = state.settings.of(shop.id).await?;
+    let frame = &settings.frame;
     tx.commit().await?;
     let c = c.ok_or_else(|| {
         WebError::not_found("collection.not_found", "This collection does not exist.")
@@ -370,7 +374,7 @@ async fn collection(
         &shop,
         links,
         &c.title,
-        &frame,
+        frame,
         html! {
             h1 { (c.title) }
             (prose(&c.description))
@@ -398,13 +402,14 @@ async fn search(
     } else {
         catalog::search(&mut tx, &query).await?
     };
-    let frame = catalog::frame(&mut tx).await?;
+    let settings = state.settings.of(shop.id).await?;
+    let frame = &settings.frame;
     tx.commit().await?;
     Ok(page(layout(
         &shop,
         links,
         "Search",
-        &frame,
+        frame,
         html! {
             h1 { "Search" }
             form.search role="search" method="get" action=(links.to("/search")) {

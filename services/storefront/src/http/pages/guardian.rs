@@ -32,10 +32,11 @@ pub fn router() -> Router<AppState> {
 
 async fn facts(state: &AppState, shop: &Shop) -> Result<(Frame, Option<i32>), ShopError> {
     let mut tx = state.db.begin(shop.id).await?;
-    let frame = catalog::frame(&mut tx).await?;
+    let settings = state.settings.of(shop.id).await?;
+    let frame = &settings.frame;
     let (current, _) = catalog::policies(&mut tx, chrono::Utc::now()).await?;
     tx.commit().await?;
-    Ok((frame, current.map(|p| p.version)))
+    Ok((frame.clone(), current.map(|p| p.version)))
 }
 
 fn ask_form(links: Links, email: &str, policy: Option<i32>, problem: Option<&str>) -> Markup {

@@ -21,11 +21,9 @@ pub async fn look_css(
     axum::extract::State(state): axum::extract::State<crate::AppState>,
     shop: Shop,
 ) -> Result<Response, crate::error::ShopError> {
-    let mut tx = state.db.begin(shop.id).await?;
-    let accent = crate::db::catalog::accent(&mut tx).await?;
-    tx.commit().await?;
+    let settings = state.settings.of(shop.id).await?;
     // The database admits `#rrggbb` only; checked again before it goes into CSS.
-    let accent = accent.filter(|a| {
+    let accent = settings.accent.as_deref().filter(|a| {
         a.len() == 7 && a.starts_with('#') && a[1..].bytes().all(|b| b.is_ascii_hexdigit())
     });
     let body = match accent {
@@ -48,13 +46,10 @@ pub async fn look_css(
 /// bare frame when it cannot be read (the database may be what failed), so the page
 /// still shows the shop's name and a way back.
 pub async fn shop_frame(state: &crate::AppState, shop: &Shop) -> Frame {
-    let read = async {
-        let mut tx = state.db.begin(shop.id).await?;
-        let frame = crate::db::catalog::frame(&mut tx).await?;
-        tx.commit().await?;
-        Ok::<_, crate::error::ShopError>(frame)
-    };
-    read.await.unwrap_or_default()
+    match state.settings.of(shop.id).await {
+        Ok(settings) => settings.frame.clone(),
+        Err(_) => Frame::default(),
+    }
 }
 
 /// The shop's page frame: header with its logo (or name), the menu with the collections

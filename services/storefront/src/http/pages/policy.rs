@@ -25,13 +25,14 @@ async fn privacy(
 ) -> Result<Response, ShopError> {
     let mut tx = state.db.begin(shop.id).await?;
     let (current, upcoming) = catalog::policies(&mut tx, chrono::Utc::now()).await?;
-    let frame = catalog::frame(&mut tx).await?;
+    let settings = state.settings.of(shop.id).await?;
+    let frame = &settings.frame;
     tx.commit().await?;
     Ok(page(layout(
         &shop,
         links,
         "Privacy policy",
-        &frame,
+        frame,
         html! {
             h1 { "Privacy policy" }
             @if let Some(next) = &upcoming {

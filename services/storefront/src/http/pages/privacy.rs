@@ -16,7 +16,7 @@ use platform_web::{ClientIp, FormBody, PathParams};
 use serde::Deserialize;
 
 use super::layout::{private_page, too_many_requests};
-use crate::db::catalog::{self, Frame};
+use crate::db::catalog::Frame;
 use crate::error::ShopError;
 use crate::http::links::Links;
 use crate::{AppState, Shop};
@@ -90,10 +90,7 @@ pub(super) fn your_data(shop: &Shop, form: &RequestForm, problem: Option<&str>) 
 }
 
 async fn frame(state: &AppState, shop: &Shop) -> Result<Frame, ShopError> {
-    let mut tx = state.db.begin(shop.id).await?;
-    let frame = catalog::frame(&mut tx).await?;
-    tx.commit().await?;
-    Ok(frame)
+    Ok(state.settings.of(shop.id).await?.frame.clone())
 }
 
 async fn submit(

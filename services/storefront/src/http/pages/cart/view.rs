@@ -232,12 +232,11 @@ pub(super) async fn render(
     sent: Option<Sent<'_>>,
 ) -> Result<Response, ShopError> {
     let links = Links::of(visit);
-    let mut tx = state.db.begin(shop.id).await?;
-    let fields = catalog::checkout_fields(&mut tx).await?;
-    let minors = catalog::sells_to_minors(&mut tx).await?;
-    let shop_currency = catalog::currency(&mut tx).await?.unwrap_or(Currency::EUR);
-    let frame = catalog::frame(&mut tx).await?;
-    tx.commit().await?;
+    let settings = state.settings.of(shop.id).await?;
+    let fields = &settings.checkout_fields;
+    let minors = settings.sells_to_minors;
+    let shop_currency = settings.currency.unwrap_or(Currency::EUR);
+    let frame = &settings.frame;
     let (view, prefill) = match visit.cart {
         None => (
             CartView {
@@ -278,10 +277,10 @@ pub(super) async fn render(
                 shop,
                 links,
                 "Your cart",
-                &frame,
+                frame,
                 cart_markup(
                     &view,
-                    &fields,
+                    fields,
                     shown,
                     links,
                     AgeAsk { minors, guardian },

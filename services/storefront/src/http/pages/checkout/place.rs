@@ -88,7 +88,8 @@ pub(super) async fn place(
     };
     let mut tx = state.db.begin(shop.id).await?;
     let fields = catalog::checkout_fields(&mut tx).await?;
-    let frame = catalog::frame(&mut tx).await?;
+    let settings = state.settings.of(shop.id).await?;
+    let frame = &settings.frame;
     tx.commit().await?;
     let (contact, shipping) = buyer(&fields, &draft);
     let order = PlaceOrder {
@@ -144,13 +145,13 @@ pub(super) async fn place(
                 }
                 return Ok(Redirect::to(&to).into_response());
             }
-            Ok(refused(&shop, links, &frame, &message))
+            Ok(refused(&shop, links, frame, &message))
         }
         Err(e) if unavailable(&e) => {
             tracing::warn!(error = &e as &dyn std::error::Error, "orders unavailable");
             Ok(super::pay::allow_pay_forms(
                 &state,
-                retry(&shop, links, &frame, &form),
+                retry(&shop, links, frame, &form),
             ))
         }
         Err(e) => Err(e.into()),

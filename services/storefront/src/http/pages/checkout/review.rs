@@ -51,7 +51,8 @@ pub(super) async fn review(
         Prefill::default()
     };
     let mut tx = state.db.begin(shop.id).await?;
-    let frame = catalog::frame(&mut tx).await?;
+    let settings = state.settings.of(shop.id).await?;
+    let frame = &settings.frame;
     let (policy, _) = catalog::policies(&mut tx, chrono::Utc::now()).await?;
     tx.commit().await?;
     let chosen = q
@@ -65,7 +66,7 @@ pub(super) async fn review(
         &shop,
         links,
         "Checkout",
-        &frame,
+        frame,
         markup(
             &view,
             &draft,

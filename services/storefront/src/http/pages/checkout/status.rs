@@ -9,7 +9,6 @@ use platform_web::{PathParams, QueryParams, WebError};
 use serde::Deserialize;
 
 use super::page;
-use crate::db::catalog;
 use crate::error::ShopError;
 use crate::http::links::Links;
 use crate::{AppState, Shop};
@@ -59,9 +58,8 @@ pub(super) async fn page_for(
         }
         Err(e) => return Err(e.into()),
     };
-    let mut tx = state.db.begin(shop.id).await?;
-    let frame = catalog::frame(&mut tx).await?;
-    tx.commit().await?;
+    let settings = state.settings.of(shop.id).await?;
+    let frame = &settings.frame;
     let money = |minor: i64| platform_domain::Money::new(minor, order.currency);
     let title = format!("Order {}", order.reference);
     let payable = order.status == OrderStatus::PendingPayment
@@ -80,7 +78,7 @@ pub(super) async fn page_for(
         &shop,
         links,
         &title,
-        &frame,
+        frame,
         html! {
             h1 { (title) }
             @if q.paid.is_some() && order.status != OrderStatus::PendingPayment {
