@@ -32,10 +32,10 @@ async fn home(
     shop: Shop,
     links: Links,
 ) -> Result<Response, ShopError> {
+    let settings = state.settings.of(shop.id).await?;
     let mut tx = state.db.begin(shop.id).await?;
     let featured = catalog::featured(&mut tx).await?;
     let (latest, _) = catalog::list(&mut tx, None).await?;
-    let settings = state.settings.of(shop.id).await?;
     let frame = &settings.frame;
     let banner = catalog::banner(&mut tx).await?;
     tx.commit().await?;
@@ -84,9 +84,9 @@ async fn products(
     QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Response, ShopError> {
     let after = q.after.as_deref().and_then(catalog::decode_cursor);
+    let settings = state.settings.of(shop.id).await?;
     let mut tx = state.db.begin(shop.id).await?;
     let (items, next) = catalog::list(&mut tx, after).await?;
-    let settings = state.settings.of(shop.id).await?;
     let frame = &settings.frame;
     tx.commit().await?;
     Ok(page(layout(
@@ -185,9 +185,9 @@ async fn product(
     QueryParams(age): QueryParams<AgeQuery>,
     PathParams(handle): PathParams<String>,
 ) -> Result<Response, ShopError> {
+    let settings = state.settings.of(shop.id).await?;
     let mut tx = state.db.begin(shop.id).await?;
     let found = catalog::by_handle(&mut tx, &handle).await?;
-    let settings = state.settings.of(shop.id).await?;
     let frame = &settings.frame;
     let restricted = match &found {
         Some(d) => {
@@ -331,9 +331,9 @@ async fn collections(
     shop: Shop,
     links: Links,
 ) -> Result<Response, ShopError> {
+    let settings = state.settings.of(shop.id).await?;
     let mut tx = state.db.begin(shop.id).await?;
     let all = catalog::collections(&mut tx).await?;
-    let settings = state.settings.of(shop.id).await?;
     let frame = &settings.frame;
     tx.commit().await?;
     Ok(page(layout(
@@ -362,9 +362,9 @@ async fn collection(
     links: Links,
     PathParams(handle): PathParams<String>,
 ) -> Result<Response, ShopError> {
+    let settings = state.settings.of(shop.id).await?;
     let mut tx = state.db.begin(shop.id).await?;
     let c = catalog::collection(&mut tx, &handle).await?;
-    let settings = state.settings.of(shop.id).await?;
     let frame = &settings.frame;
     tx.commit().await?;
     let c = c.ok_or_else(|| {
@@ -396,13 +396,13 @@ async fn search(
     QueryParams(q): QueryParams<SearchQuery>,
 ) -> Result<Response, ShopError> {
     let query: String = q.q.trim().chars().take(200).collect();
+    let settings = state.settings.of(shop.id).await?;
     let mut tx = state.db.begin(shop.id).await?;
     let results = if query.is_empty() {
         Vec::new()
     } else {
         catalog::search(&mut tx, &query).await?
     };
-    let settings = state.settings.of(shop.id).await?;
     let frame = &settings.frame;
     tx.commit().await?;
     Ok(page(layout(

@@ -31,8 +31,8 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn facts(state: &AppState, shop: &Shop) -> Result<(Frame, Option<i32>), ShopError> {
-    let mut tx = state.db.begin(shop.id).await?;
     let settings = state.settings.of(shop.id).await?;
+    let mut tx = state.db.begin(shop.id).await?;
     let frame = &settings.frame;
     let (current, _) = catalog::policies(&mut tx, chrono::Utc::now()).await?;
     tx.commit().await?;

@@ -51,8 +51,8 @@ struct SignupForm {
 
 /// The shop's frame and the privacy policy version in force.
 async fn facts(state: &AppState, shop: &Shop) -> Result<(Frame, Option<i32>), ShopError> {
-    let mut tx = state.db.begin(shop.id).await?;
     let settings = state.settings.of(shop.id).await?;
+    let mut tx = state.db.begin(shop.id).await?;
     let frame = &settings.frame;
     let (current, _) = catalog::policies(&mut tx, chrono::Utc::now()).await?;
     tx.commit().await?;

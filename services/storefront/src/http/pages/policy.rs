@@ -23,9 +23,9 @@ async fn privacy(
     shop: Shop,
     links: Links,
 ) -> Result<Response, ShopError> {
+    let settings = state.settings.of(shop.id).await?;
     let mut tx = state.db.begin(shop.id).await?;
     let (current, upcoming) = catalog::policies(&mut tx, chrono::Utc::now()).await?;
-    let settings = state.settings.of(shop.id).await?;
     let frame = &settings.frame;
     tx.commit().await?;
     Ok(page(layout(

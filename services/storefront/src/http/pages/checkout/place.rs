@@ -86,9 +86,9 @@ pub(super) async fn place(
     } else {
         Prefill::default()
     };
+    let settings = state.settings.of(shop.id).await?;
     let mut tx = state.db.begin(shop.id).await?;
     let fields = catalog::checkout_fields(&mut tx).await?;
-    let settings = state.settings.of(shop.id).await?;
     let frame = &settings.frame;
     tx.commit().await?;
     let (contact, shipping) = buyer(&fields, &draft);

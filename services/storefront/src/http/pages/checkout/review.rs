@@ -50,8 +50,8 @@ pub(super) async fn review(
     } else {
         Prefill::default()
     };
-    let mut tx = state.db.begin(shop.id).await?;
     let settings = state.settings.of(shop.id).await?;
+    let mut tx = state.db.begin(shop.id).await?;
     let frame = &settings.frame;
     let (policy, _) = catalog::policies(&mut tx, chrono::Utc::now()).await?;
     tx.commit().await?;
