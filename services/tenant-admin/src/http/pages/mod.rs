@@ -17,6 +17,7 @@ pub(crate) mod orders;
 mod payments;
 mod privacy;
 mod products;
+mod request_open;
 mod requests;
 mod retention;
 mod session;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(payments::router())
         .merge(privacy::router())
         .merge(requests::router())
+        .merge(request_open::router())
         .merge(newsletter::router())
         .merge(retention::router())
         .merge(shop_export::router())

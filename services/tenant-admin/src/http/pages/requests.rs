@@ -27,7 +27,6 @@ use crate::http::auth::{RequestHandler, csrf_forms};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/requests", get(list_page))
-        .route("/requests/new", get(new_page).post(open_submit))
         .route("/requests/{id}", get(detail_page))
         .route("/requests/{id}/extend", post(extend_submit))
         .route("/requests/{id}/answer", post(answer_submit))
@@ -37,7 +36,7 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-fn kind_label(kind: RequestKind) -> &'static str {
+pub(super) fn kind_label(kind: RequestKind) -> &'static str {
     match kind {
         RequestKind::Access => "Copy of their data",
         RequestKind::Correction => "Correction",
@@ -196,7 +195,7 @@ impl Refused<'_> {
 
 /// The form field an orders-service field names (`contact.email` is `email`,
 /// `shipping.name` the recipient, `text` the answer's text box).
-fn form_field(field: &str) -> &str {
+pub(super) fn form_field(field: &str) -> &str {
     match field {
         "shipping.name" => "ship_name",
         f => f
@@ -465,17 +464,6 @@ struct ExtendForm {
 }
 
 #[derive(Deserialize)]
-struct OpenForm {
-    csrf: String,
-    /// Empty when no kind was chosen (the page then asks for one).
-    #[serde(default)]
-    kind: String,
-    email: String,
-    #[serde(default)]
-    details: String,
-}
-
-#[derive(Deserialize)]
 struct CorrectForm {
     csrf: String,
     name: String,
@@ -497,7 +485,7 @@ struct CorrectForm {
     country: String,
 }
 
-csrf_forms!(AnswerForm, ExtendForm, OpenForm, CorrectForm);
+csrf_forms!(AnswerForm, ExtendForm, CorrectForm);
 
 impl CorrectForm {
     /// The typed shipping address (with its recipient, `name`).
@@ -566,75 +554,4 @@ async fn correct_submit(
         .map(|()| Redirect::to(&format!("/requests/{id}?done=correct")).into_response());
     let sent = Sent::Correct { order, form: &form };
     or_shown(&state, &staff, id, sent, result).await
-}
-
-fn new_markup(staff: &Staff, form: Option<&OpenForm>, problem: Option<&Problem>) -> Markup {
-    let kind = form.and_then(|f| RequestKind::parse(&f.kind));
-    let kind_mark = field(problem, "kind", "kind");
-    let email = field(problem, "email", "email");
-    let details = field(problem, "details", "details");
-    layout(
-        "Open a request",
-        Some(staff),
-        html! {
-            h1 { "Open a request for a visitor" }
-            p { "For someone who asked by phone, letter or at the counter. Check who they are first (for example, ask for an order number and the email it was placed with): the request counts from today and skips the emailed confirmation." }
-            (form_problem(problem, &["kind", "email", "details"]))
-            form method="post" action="/requests/new" {
-                input type="hidden" name="csrf" value=(staff.csrf);
-                fieldset #kind aria-invalid=[kind_mark.invalid] aria-describedby=[kind_mark.described_by] {
-                    legend { "They ask for" }
-                    @for k in RequestKind::ALL {
-                        label.choice { input type="radio" name="kind" value=(k.as_str()) required checked[kind == Some(*k)]; " " (kind_label(*k)) }
-                    }
-                    (kind_mark.note)
-                }
-                label for="email" { "Their email address" }
-                input #email name="email" type="email" required value=(form.map(|f| f.email.as_str()).unwrap_or(""))
-                    aria-invalid=[email.invalid] aria-describedby=[email.described_by];
-                (email.note)
-                label for="details" { "For a correction: what is to be corrected" }
-                textarea #details name="details" rows="3" maxlength="2000"
-                    aria-invalid=[details.invalid] aria-describedby=[details.described_by] {
-                    (form.map(|f| f.details.as_str()).unwrap_or(""))
-                }
-                (details.note)
-                button type="submit" { "Open the request" }
-            }
-        },
-    )
-}
-
-async fn new_page(PageRole(staff, _): PageRole<RequestHandler, Staff>) -> Response {
-    page(StatusCode::OK, new_markup(&staff, None, None))
-}
-
-async fn open_submit(
-    State(state): State<AppState>,
-    CheckedForm(staff, form, _): CheckedForm<Staff, OpenForm, RequestHandler>,
-) -> Result<Response, ApiError> {
-    let Some(kind) = RequestKind::parse(&form.kind) else {
-        let problem = Problem::at("Please choose what they ask for.".to_owned(), Some("kind"));
-        return Ok(page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            new_markup(&staff, Some(&form), Some(&problem)),
-        ));
-    };
-    match requests::open(&state, &staff, kind, &form.email, &form.details).await {
-        Ok(opened) => {
-            Ok(Redirect::to(&format!("/requests/{}?done=opened", opened.id)).into_response())
-        }
-        Err(ApiError::OrdersRefused {
-            code,
-            message,
-            field,
-        }) if code != platform_orders_api::ErrorCode::NotFound => {
-            let problem = Problem::at(message, field.as_deref().map(form_field));
-            Ok(page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                new_markup(&staff, Some(&form), Some(&problem)),
-            ))
-        }
-        Err(e) => Err(e),
-    }
 }
