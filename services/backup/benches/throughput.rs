@@ -10,7 +10,16 @@
 //! - **backup**: `Backups::run` as the `backup` role under RLS: snapshot, COPY, SHA-256,
 //!   zstd, AES-256-GCM frames, multipart upload to the dev Garage, manifest;
 //!
-//! then `verify` and `restore` (live, replacing the tenant's rows: the RTO).
+//! then `verify`, and twice, interleaved:
+//!
+//! - **restore baseline**: the same rows loaded into the same tables, with their indexes,
+//!   constraints and triggers, by `COPY … FROM STDIN` as the owner, parents first, in one
+//!   transaction that is rolled back (the tenant's rows deleted first, untimed). Postgres
+//!   refuses `COPY FROM` under row-level security, which the owner is subject to (FORCE),
+//!   so that transaction lifts FORCE on those tables first;
+//! - **restore**: `Backups::restore`, live, replacing the tenant's rows in one
+//!   transaction (the RTO).
+//!
 //! Throughput is plaintext (COPY text) megabytes per second.
 //!
 //! The baseline finds the tenant tables in the catalog itself (not through the backup's
@@ -27,7 +36,7 @@ use std::time::Instant;
 use anyhow::Context;
 use backup::{Backups, ObjectStore, S3Config};
 use platform_tenancy::{TenantDb, TenantId};
-use platform_testkit::TestDb;
+use platform_testkit::{OWNER_ROLE, TestDb};
 use platform_vault::{LocalKek, Vault};
 use secrecy::SecretString;
 use serde_json::json;
@@ -87,6 +96,103 @@ async fn baseline_tables(su: &mut sqlx::PgConnection) -> anyhow::Result<Vec<Stri
     )
     .fetch_all(&mut *su)
     .await?)
+}
+
+/// The columns of `table` a `COPY FROM` may write (generated ones are computed).
+async fn insertable(su: &mut sqlx::PgConnection, table: &str) -> anyhow::Result<String> {
+    Ok(sqlx::query_scalar(
+        "select string_agg(quote_ident(attname), ', ' order by attnum) from pg_attribute \
+         where attrelid = $1::regclass and attnum > 0 and not attisdropped and attgenerated = ''",
+    )
+    .bind(format!("public.{table}"))
+    .fetch_one(&mut *su)
+    .await?)
+}
+
+/// The tenant's rows of every table that has some, as COPY text, parents before children.
+async fn tenant_rows(
+    su: &mut sqlx::PgConnection,
+    tenant: TenantId,
+    tables: &[String],
+) -> anyhow::Result<Vec<(String, String, Vec<Vec<u8>>)>> {
+    use futures_util::TryStreamExt;
+    let mut found = Vec::new();
+    for table in tables {
+        let columns = insertable(su, table).await?;
+        let copy = format!(
+            "copy (select {columns} from public.{table} where tenant_id = '{tenant}') to stdout"
+        );
+        let chunks: Vec<Vec<u8>> = su
+            .copy_out_raw(&copy)
+            .await?
+            .map_ok(|chunk| chunk.to_vec())
+            .try_collect()
+            .await?;
+        if !chunks.is_empty() {
+            found.push((table.clone(), columns, chunks));
+        }
+    }
+    let edges: Vec<(String, String)> = sqlx::query_as(
+        "select conrelid::regclass::text, confrelid::regclass::text from pg_constraint \
+         where contype = 'f' and conrelid <> confrelid",
+    )
+    .fetch_all(&mut *su)
+    .await?;
+    let mut ordered = Vec::new();
+    while !found.is_empty() {
+        let ready = found
+            .iter()
+            .position(|(t, _, _)| {
+                !edges.iter().any(|(child, parent)| {
+                    child == t && found.iter().any(|(other, _, _)| other == parent)
+                })
+            })
+            .context("the tenant tables' foreign keys form a cycle")?;
+        ordered.push(found.remove(ready));
+    }
+    Ok(ordered)
+}
+
+/// Seconds to load `rows` (from [`tenant_rows`]) by `COPY FROM` as the owner, in a
+/// transaction that deletes the tenant's rows first (untimed) and is rolled back.
+async fn copy_baseline(
+    db: &TestDb,
+    tenant: TenantId,
+    rows: &[(String, String, Vec<Vec<u8>>)],
+) -> anyhow::Result<f64> {
+    use sqlx::Connection;
+    let mut owner = sqlx::PgConnection::connect_with(&db.options_for(OWNER_ROLE)).await?;
+    let mut tx = owner.begin().await?;
+    sqlx::query("select set_config('app.tenant_id', $1, true)")
+        .bind(tenant.to_string())
+        .execute(&mut *tx)
+        .await?;
+    for (table, _, _) in rows {
+        let lift = format!("alter table public.{table} no force row level security");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(lift))
+            .execute(&mut *tx)
+            .await?;
+    }
+    for (table, _, _) in rows.iter().rev() {
+        let delete = format!("delete from public.{table} where tenant_id = $1");
+        sqlx::query(sqlx::AssertSqlSafe(delete))
+            .bind(tenant)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let started = Instant::now();
+    for (table, columns, chunks) in rows {
+        let mut copy = tx
+            .copy_in_raw(&format!("copy public.{table} ({columns}) from stdin"))
+            .await?;
+        for chunk in chunks {
+            copy.send(chunk.as_slice()).await?;
+        }
+        copy.finish().await?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    tx.rollback().await?;
+    Ok(seconds)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -168,8 +274,10 @@ async fn main() -> anyhow::Result<()> {
     let t = Instant::now();
     backups.verify(tenant, &m.backup_id).await?;
     let verify_s = t.elapsed().as_secs_f64();
-    let mut restore_s = Vec::new();
-    for _ in 0..2 {
+    let rows_by_table = tenant_rows(&mut su, tenant, &tables).await?;
+    let (mut copy_s, mut restore_s) = (Vec::new(), Vec::new());
+    for round in 0..2 {
+        copy_s.push(copy_baseline(&db, tenant, &rows_by_table).await?);
         let t = Instant::now();
         let r = backups.restore(tenant, &m.backup_id, None).await?;
         anyhow::ensure!(
@@ -179,7 +287,12 @@ async fn main() -> anyhow::Result<()> {
             m.rows()
         );
         restore_s.push(t.elapsed().as_secs_f64());
+        println!(
+            "round {round}: restore baseline (COPY FROM) {:.2} s, restore {:.2} s",
+            copy_s[round], restore_s[round]
+        );
     }
+    let copy = median(copy_s.clone());
     let (base, back, rest) = (median(base_s), median(backup_s), median(restore_s.clone()));
     println!(
         "{}",
@@ -197,6 +310,10 @@ async fn main() -> anyhow::Result<()> {
             "restore_s": rest,
             "restore_runs_s": restore_s,
             "restore_mb_s": mb / rest,
+            "restore_baseline_copy_s": copy,
+            "restore_baseline_runs_s": copy_s,
+            "restore_baseline_mb_s": mb / copy,
+            "restore_vs_baseline": copy / rest,
         }))?
     );
     Ok(())
