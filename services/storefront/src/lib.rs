@@ -53,6 +53,8 @@ pub struct AppState {
     pub pages: Arc<PageCache>,
     /// Each shop's frame and page settings.
     pub settings: Arc<app::shop_settings::SettingsCache>,
+    /// Each shop's search results.
+    pub searches: Arc<app::search_cache::SearchCache>,
     /// The cart service.
     pub cart: CartClient,
     /// The orders service (checkout, the buyer's order page).
@@ -108,12 +110,14 @@ impl Application {
         let pages = Arc::new(PageCache::default());
         let hosts = Arc::new(HostCache::new(db.clone()));
         let settings = Arc::new(app::shop_settings::SettingsCache::new(db.clone()));
+        let searches = Arc::new(app::search_cache::SearchCache::new(db.clone()));
         notifications::listen(
             hosts.clone(),
             config.database,
             notifications::ShopCaches {
                 pages: pages.clone(),
                 settings: settings.clone(),
+                searches: searches.clone(),
             },
         );
         let views = Arc::new(ViewCounter::default());
@@ -129,6 +133,7 @@ impl Application {
                 views,
                 pages,
                 settings,
+                searches,
                 cart,
                 orders,
                 posts: platform_web::NetworkRate::new(

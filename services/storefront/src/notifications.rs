@@ -1,6 +1,7 @@
 //! Cache invalidation by Postgres notifications: `tenant_hosts_changed` (sent by a
 //! trigger on `tenants`) empties the host cache, `catalog_changed` (sent by triggers on
-//! every catalog table with the shop's id) drops that shop's cached pages and settings.
+//! every catalog table with the shop's id) drops that shop's cached pages, settings and
+//! search results.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use platform_tenancy::TenantId;
 use sqlx::postgres::{PgConnectOptions, PgListener};
 
 use crate::app::hosts::HostCache;
+use crate::app::search_cache::SearchCache;
 use crate::app::shop_settings::SettingsCache;
 use crate::http::page_cache::PageCache;
 
@@ -18,17 +20,21 @@ pub struct ShopCaches {
     pub pages: Arc<PageCache>,
     /// Its frame and settings.
     pub settings: Arc<SettingsCache>,
+    /// Its search results.
+    pub searches: Arc<SearchCache>,
 }
 
 impl ShopCaches {
     fn invalidate_shop(&self, tenant: TenantId) {
         self.pages.invalidate_shop(tenant);
         self.settings.invalidate_shop(tenant);
+        self.searches.invalidate_shop(tenant);
     }
 
     fn invalidate_all(&self) {
         self.pages.invalidate_all();
         self.settings.invalidate_all();
+        self.searches.invalidate_all();
     }
 }
 

@@ -294,8 +294,8 @@ pub fn prefix_query(query: &str) -> String {
 /// matches as a prefix ("boot" finds "Boots"), either as typed or by its English stem
 /// ("boots" finds "Boot"), so a visitor finds a product from the start of a word or
 /// another form of it.
-pub async fn search(tx: &mut TenantTx, query: &str) -> Result<Vec<Product>, sqlx::Error> {
-    let words = prefix_query(query);
+/// `words` is the query as [`prefix_query`] makes it (the search cache's key).
+pub async fn search_words(tx: &mut TenantTx, words: &str) -> Result<Vec<Product>, sqlx::Error> {
     if words.is_empty() {
         return Ok(Vec::new());
     }

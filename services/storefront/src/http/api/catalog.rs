@@ -230,11 +230,9 @@ async fn search(
             "Give a search term in q.",
         )));
     }
-    let mut tx = state.db.begin(shop.id).await?;
-    let results = catalog::search(&mut tx, &query).await?;
-    tx.commit().await?;
+    let results = state.searches.search(shop.id, &query).await?;
     Ok(Json(SearchResults {
         query,
-        products: results,
+        products: results.as_ref().clone(),
     }))
 }

@@ -397,14 +397,8 @@ async fn search(
 ) -> Result<Response, ShopError> {
     let query: String = q.q.trim().chars().take(200).collect();
     let settings = state.settings.of(shop.id).await?;
-    let mut tx = state.db.begin(shop.id).await?;
-    let results = if query.is_empty() {
-        Vec::new()
-    } else {
-        catalog::search(&mut tx, &query).await?
-    };
+    let results = state.searches.search(shop.id, &query).await?;
     let frame = &settings.frame;
-    tx.commit().await?;
     Ok(page(layout(
         &shop,
         links,
