@@ -71,12 +71,10 @@ impl Carts {
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
     async fn on_sale(&self, tenant: TenantId, variant: VariantId) -> Result<(VariantInfo, u32)> {
         let mut tx = self.db.begin(tenant).await?;
-        let settings = db::settings(&mut tx).await?;
-        let found = db::variants(&mut tx, &[variant]).await?;
+        let (settings, found) = db::settings_and_variant(&mut tx, variant).await?;
         tx.commit().await?;
         let info = found
-            .into_iter()
-            .find(VariantInfo::on_sale)
+            .filter(VariantInfo::on_sale)
             .ok_or(CartError::VariantUnavailable)?;
         Ok((info, settings.cookie_ttl_days))
     }
