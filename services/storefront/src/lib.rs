@@ -106,7 +106,16 @@ impl Application {
         .map_err(BuildError::CartTls)?;
         let cart = CartClient::new(&config.cart_url, tls.clone())?;
         let orders = OrdersClient::new(&config.orders_url, tls)?;
-        let db = TenantDb::connect_lazy(config.database.clone(), 16);
+        // Plan once per connection, as the cart does: every statement is scoped to one
+        // shop by its key and the tenant policy, and Postgres otherwise re-planned the
+        // search (about a millisecond) and each page's reads on every execution.
+        let db = TenantDb::connect_lazy(
+            config
+                .database
+                .clone()
+                .options([("plan_cache_mode", "force_generic_plan")]),
+            16,
+        );
         let pages = Arc::new(PageCache::default());
         let hosts = Arc::new(HostCache::new(db.clone()));
         let settings = Arc::new(app::shop_settings::SettingsCache::new(db.clone()));
