@@ -183,6 +183,36 @@ impl<S> ScopedTx<S> {
         Ok(self.tx.rollback().await?)
     }
 
+    /// Marks a savepoint, so that a step which may fail on a constraint can be undone
+    /// without losing the transaction (see [`rollback_to_savepoint`]). The scope was set
+    /// when the transaction began, before any savepoint, so rolling back to one never
+    /// changes it. Request code cannot spell `SAVEPOINT` itself (the guard refuses it).
+    ///
+    /// [`rollback_to_savepoint`]: ScopedTx::rollback_to_savepoint
+    pub async fn savepoint(&mut self) -> Result<(), TenancyError> {
+        sqlx::raw_sql("savepoint scoped_step")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps what was done since the last [`savepoint`](ScopedTx::savepoint).
+    pub async fn release_savepoint(&mut self) -> Result<(), TenancyError> {
+        sqlx::raw_sql("release savepoint scoped_step")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Undoes what was done since the last [`savepoint`](ScopedTx::savepoint) (and
+    /// clears a failed statement's error state); the transaction goes on.
+    pub async fn rollback_to_savepoint(&mut self) -> Result<(), TenancyError> {
+        sqlx::raw_sql("rollback to savepoint scoped_step; release savepoint scoped_step")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     /// Runs `COPY … TO STDOUT` inside this transaction (row-level security applies to
     /// the query's tables as to any select) and streams the raw COPY data: bulk export
     /// with bounded memory. The statement passes the same guard as every other one.

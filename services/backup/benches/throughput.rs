@@ -17,8 +17,10 @@
 //!   transaction that is rolled back (the tenant's rows deleted first, untimed). Postgres
 //!   refuses `COPY FROM` under row-level security, which the owner is subject to (FORCE),
 //!   so that transaction lifts FORCE on those tables first;
-//! - **restore**: `Backups::restore`, live, replacing the tenant's rows in one
-//!   transaction (the RTO).
+//! - **restore**: `Backups::restore`, live, in one transaction (the RTO), three times:
+//!   over rows unchanged since the backup; after an incident that repriced a tenth of the
+//!   variants and deleted a tenth of the products; and into the shop emptied of all its
+//!   rows (the worst case: every row inserted). The damage and the emptying are untimed.
 //!
 //! Throughput is plaintext (COPY text) megabytes per second.
 //!
@@ -195,6 +197,39 @@ async fn copy_baseline(
     Ok(seconds)
 }
 
+/// An incident, untimed: a tenth of the variants repriced and a tenth of the products
+/// deleted (their variants with them), as a bad bulk edit would.
+async fn damage(owner: &TenantDb, tenant: TenantId) -> anyhow::Result<()> {
+    let mut tx = owner.begin(tenant).await?;
+    sqlx::query(
+        "update variants set price_minor = price_minor + 1 where abs(hashtext(id::text)) % 10 = 0",
+    )
+    .execute(&mut tx)
+    .await?;
+    sqlx::query("delete from products where abs(hashtext(id::text)) % 10 = 1")
+        .execute(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The worst case, untimed: every row of the tenant deleted, so the restore inserts all.
+async fn empty(
+    owner: &TenantDb,
+    tenant: TenantId,
+    rows: &[(String, String, Vec<Vec<u8>>)],
+) -> anyhow::Result<()> {
+    let mut tx = owner.begin(tenant).await?;
+    for (table, _, _) in rows.iter().rev() {
+        let delete = format!("delete from public.{table}");
+        sqlx::query(sqlx::AssertSqlSafe(delete))
+            .execute(&mut tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -275,25 +310,42 @@ async fn main() -> anyhow::Result<()> {
     backups.verify(tenant, &m.backup_id).await?;
     let verify_s = t.elapsed().as_secs_f64();
     let rows_by_table = tenant_rows(&mut su, tenant, &tables).await?;
-    let (mut copy_s, mut restore_s) = (Vec::new(), Vec::new());
+    let mut copy_s = Vec::new();
+    let (mut same_s, mut tenth_s, mut empty_s) = (Vec::new(), Vec::new(), Vec::new());
+    let mut changed = serde_json::Map::new();
     for round in 0..2 {
         copy_s.push(copy_baseline(&db, tenant, &rows_by_table).await?);
-        let t = Instant::now();
-        let r = backups.restore(tenant, &m.backup_id, None).await?;
-        anyhow::ensure!(
-            r.rows == m.rows(),
-            "restored {} of {} rows",
-            r.rows,
-            m.rows()
-        );
-        restore_s.push(t.elapsed().as_secs_f64());
+        let mut restore = async |case: &str, into: &mut Vec<f64>| -> anyhow::Result<()> {
+            let t = Instant::now();
+            let r = backups.restore(tenant, &m.backup_id, None).await?;
+            into.push(t.elapsed().as_secs_f64());
+            anyhow::ensure!(
+                r.rows == m.rows(),
+                "restored {} of {} rows",
+                r.rows,
+                m.rows()
+            );
+            changed.insert(case.to_owned(), json!(r.rows_changed));
+            Ok(())
+        };
+        restore("unchanged", &mut same_s).await?;
+        damage(&owner, tenant).await?;
+        restore("tenth_changed", &mut tenth_s).await?;
+        empty(&owner, tenant, &rows_by_table).await?;
+        restore("emptied", &mut empty_s).await?;
         println!(
-            "round {round}: restore baseline (COPY FROM) {:.2} s, restore {:.2} s",
-            copy_s[round], restore_s[round]
+            "round {round}: restore baseline (COPY FROM) {:.2} s; restore over unchanged rows \
+             {:.2} s, over a tenth changed {:.2} s, into the emptied shop {:.2} s",
+            copy_s[round], same_s[round], tenth_s[round], empty_s[round]
         );
     }
     let copy = median(copy_s.clone());
-    let (base, back, rest) = (median(base_s), median(backup_s), median(restore_s.clone()));
+    let (base, back) = (median(base_s), median(backup_s));
+    let (same, tenth, emptied) = (
+        median(same_s.clone()),
+        median(tenth_s.clone()),
+        median(empty_s.clone()),
+    );
     println!(
         "{}",
         serde_json::to_string_pretty(&json!({
@@ -307,13 +359,19 @@ async fn main() -> anyhow::Result<()> {
             "backup_vs_baseline": base / back,
             "verify_s": verify_s,
             "verify_mb_s": mb / verify_s,
-            "restore_s": rest,
-            "restore_runs_s": restore_s,
-            "restore_mb_s": mb / rest,
             "restore_baseline_copy_s": copy,
             "restore_baseline_runs_s": copy_s,
             "restore_baseline_mb_s": mb / copy,
-            "restore_vs_baseline": copy / rest,
+            "restore_unchanged_s": same,
+            "restore_unchanged_runs_s": same_s,
+            "restore_tenth_changed_s": tenth,
+            "restore_tenth_changed_runs_s": tenth_s,
+            "restore_emptied_s": emptied,
+            "restore_emptied_runs_s": empty_s,
+            "restore_emptied_mb_s": mb / emptied,
+            "restore_emptied_vs_baseline": copy / emptied,
+            "restore_tenth_changed_vs_baseline": copy / tenth,
+            "rows_changed": changed,
         }))?
     );
     Ok(())

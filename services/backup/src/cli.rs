@@ -154,8 +154,8 @@ impl Cli {
                 };
                 let r = backups.restore(tenant, &backup, scratch.as_ref()).await?;
                 println!(
-                    "restored {} rows in {:.2} s; {} erasures re-applied ({} rows)",
-                    r.rows, r.seconds, r.erasures_replayed, r.rows_erased
+                    "restored {} rows ({} changed) in {:.2} s; {} erasures re-applied ({} rows)",
+                    r.rows, r.rows_changed, r.seconds, r.erasures_replayed, r.rows_erased
                 );
             }
             Command::Prune { tenant, dry_run } => {

@@ -26,6 +26,9 @@ pub struct Table {
     pub quoted: String,
     /// Columns in attribute order.
     pub columns: Vec<Column>,
+    /// The primary key's columns, in key order (empty: the table has none). A restore
+    /// matches backed-up rows to live ones by it.
+    pub key: Vec<String>,
     /// Marked `backup:volatile` in its table comment (sessions, say): exported like every
     /// table, but a restore empties it instead of bringing old rows back.
     pub volatile: bool,
@@ -101,12 +104,23 @@ pub async fn tenant_tables(tx: &mut TenantTx) -> Result<Vec<Table>, BackupError>
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let key = sqlx::query_scalar(
+            "select a.attname::text
+               from pg_index i
+               join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+              where i.indrelid = $1::int8::oid and i.indisprimary
+              order by array_position(i.indkey::int2[], a.attnum)",
+        )
+        .bind(oid)
+        .fetch_all(&mut *tx)
+        .await?;
         tables.insert(
             oid,
             Table {
                 quoted: format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
                 name: format!("{schema}.{name}"),
                 columns,
+                key,
                 volatile,
             },
         );
@@ -241,6 +255,7 @@ mod tests {
             name: name.to_owned(),
             quoted: name.to_owned(),
             columns: vec![],
+            key: vec![],
             volatile: false,
         }
     }

@@ -395,3 +395,53 @@ async fn o21_the_storefront_sees_only_public_rows_even_on_a_raw_connection() {
         .unwrap();
     assert_eq!(n, 0);
 }
+
+/// A step undone to a savepoint (the restore's "changes only" attempt) leaves the
+/// transaction scoped to the same tenant, keeps what came before it, and request SQL still
+/// cannot open or roll back savepoints of its own.
+#[tokio::test]
+async fn o21_a_step_rolled_back_to_a_savepoint_keeps_the_tenant_scope() {
+    let t = TwoTenants::new().await;
+    let mut tx = t.admin.begin(t.a).await.unwrap();
+    let destroy = "update keys.subject_keys set wrapped = null, destroyed_at = now()";
+    sqlx::query(sqlx::AssertSqlSafe(format!("{destroy} where key_id = $1")))
+        .bind(t.a_rows[0])
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.savepoint().await.unwrap();
+    sqlx::query(destroy).execute(&mut tx).await.unwrap();
+    // A failing statement puts the transaction in error; the savepoint clears it.
+    assert!(sqlx::query("select 1 / 0").execute(&mut tx).await.is_err());
+    tx.rollback_to_savepoint().await.unwrap();
+    let visible: Vec<Uuid> =
+        sqlx::query_scalar("select key_id from keys.subject_keys where destroyed_at is null")
+            .fetch_all(&mut tx)
+            .await
+            .unwrap();
+    assert_eq!(
+        visible.len(),
+        t.a_rows.len() - 1,
+        "the step was undone, not the rest"
+    );
+    assert!(visible.iter().all(|id| t.a_rows[1..].contains(id)));
+    let tenants: Vec<Uuid> = sqlx::query_scalar("select distinct tenant_id from keys.subject_keys")
+        .fetch_all(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(tenants, vec![t.a.as_uuid()]);
+    for control in [
+        "savepoint s",
+        "rollback to savepoint scoped_step",
+        "release savepoint scoped_step",
+    ] {
+        let err = sqlx::query(control).execute(&mut tx).await.unwrap_err();
+        assert!(
+            TenancyError::is_forbidden_statement(&err),
+            "{control}: {err:?}"
+        );
+    }
+    tx.savepoint().await.unwrap();
+    tx.release_savepoint().await.unwrap();
+    tx.commit().await.unwrap();
+}

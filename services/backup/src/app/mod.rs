@@ -57,8 +57,10 @@ pub struct Listed {
 pub struct RestoreReport {
     /// The manifest restored.
     pub manifest: Manifest,
-    /// Rows inserted.
+    /// Rows the tenant's tables hold from the backup after the restore.
     pub rows: u64,
+    /// Rows deleted, updated or inserted to get there (0 when nothing had changed).
+    pub rows_changed: u64,
     /// Data subjects whose erasure was re-applied.
     pub erasures_replayed: usize,
     /// Rows dropped by re-applied erasures.

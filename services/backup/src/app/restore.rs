@@ -1,8 +1,9 @@
 //! Verify and restore: manifest → schema check → unwrap the data key with the tenant key
 //! (a destroyed key ends here, before anything is touched) → stream, decrypt, decompress
 //! into temporary tables, checking every table's bytes, rows and checksum → re-apply
-//! erasures recorded after the backup → in the same transaction delete the tenant's live
-//! rows and insert the restored ones. Nothing is visible until the commit; other tenants
+//! erasures recorded after the backup → in the same transaction bring the tenant's live
+//! rows to the backup, changing only the rows that differ (or, when a constraint stands in
+//! the way, replacing every row). Nothing is visible until the commit; other tenants
 //! never notice.
 
 use super::stream::{Pending, TableCheck};
@@ -112,46 +113,56 @@ impl Backups {
             // person go, except rows kept pseudonymised (they have `erased_at`), which
             // `erase_subjects` strips once they are back in place.
             let mut rows_erased = 0;
-            if !erased.is_empty() {
-                for (i, (entry, _)) in plan.iter().enumerate() {
-                    if entry.columns.iter().any(|c| c == "subject_id")
-                        && !entry.columns.iter().any(|c| c == "erased_at")
-                    {
-                        let sql = format!("delete from {} where subject_id = any($1)", staging(i));
-                        rows_erased += sqlx::query(sqlx::AssertSqlSafe(sql))
-                            .bind(&erased)
-                            .execute(&mut tx)
-                            .await?
-                            .rows_affected();
-                    }
+            let mut rows = 0;
+            for (i, (entry, table)) in plan.iter().enumerate() {
+                let mut dropped = 0;
+                if !erased.is_empty()
+                    && entry.columns.iter().any(|c| c == "subject_id")
+                    && !entry.columns.iter().any(|c| c == "erased_at")
+                {
+                    let sql = format!("delete from {} where subject_id = any($1)", staging(i));
+                    dropped = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(&erased)
+                        .execute(&mut tx)
+                        .await?
+                        .rows_affected();
                 }
-            }
-
-            ensure_tenant_row(&mut tx, &manifest).await?;
-            // Replace: children first out, parents first in.
-            for table in live_tables.iter().rev() {
-                let sql = format!("delete from {}", table.quoted);
+                rows_erased += dropped;
+                if !table.volatile {
+                    rows += entry.rows.saturating_sub(dropped);
+                }
+                // Temporary tables are never analysed by autovacuum; the joins below need
+                // their size to pick hash joins over nested loops.
+                let sql = format!("analyze {}", staging(i));
                 sqlx::query(sqlx::AssertSqlSafe(sql))
                     .execute(&mut tx)
                     .await?;
             }
-            let mut rows = 0;
-            for (i, (entry, table)) in plan.iter().enumerate() {
-                if table.volatile {
-                    // Sessions and the like: restoring them could revive what was revoked.
-                    continue;
+
+            ensure_tenant_row(&mut tx, &manifest).await?;
+            // Most of a shop is usually as it was: change only what differs. A constraint
+            // that only a wholesale replacement satisfies (two rows that swapped a unique
+            // value, a row moved under a parent that goes) undoes that attempt, and every
+            // row is replaced instead.
+            tx.savepoint().await?;
+            let changed = match replace_changes(&mut tx, &plan, &live_tables).await {
+                Ok(changed) => {
+                    tx.release_savepoint().await?;
+                    changed
                 }
-                let columns = column_list(&entry.columns);
-                let sql = format!(
-                    "insert into {} ({columns}) select {columns} from {}",
-                    table.quoted,
-                    staging(i)
-                );
-                rows += sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .execute(&mut tx)
-                    .await?
-                    .rows_affected();
-            }
+                Err(err) => {
+                    let Some(code) = constraint_violation(&err) else {
+                        return Err(err);
+                    };
+                    // The code only: the message could quote a row's values.
+                    tracing::warn!(
+                        code,
+                        "restoring only the changed rows hit a constraint; replacing every row"
+                    );
+                    tx.rollback_to_savepoint().await?;
+                    replace_all(&mut tx, &plan, &live_tables).await?
+                }
+            };
             if !erased.is_empty() {
                 let stripped: i64 = sqlx::query_scalar("select erase_subjects($1)")
                     .bind(&erased)
@@ -159,10 +170,10 @@ impl Backups {
                     .await?;
                 rows_erased += u64::try_from(stripped).unwrap_or(0);
             }
-            Ok::<_, BackupError>((rows, erased, rows_erased))
+            Ok::<_, BackupError>((rows, changed, erased, rows_erased))
         }
         .await;
-        let (rows, erased, rows_erased) = settle(tx, outcome, "restore").await?;
+        let (rows, changed, erased, rows_erased) = settle(tx, outcome, "restore").await?;
         let seconds = started.elapsed().as_secs_f64();
         let m = metrics();
         let attrs = [KeyValue::new("operation", "restore")];
@@ -172,6 +183,7 @@ impl Backups {
         tracing::info!(
             backup_id,
             rows,
+            rows_changed = changed,
             erasures = erased.len(),
             rows_erased,
             seconds,
@@ -180,6 +192,7 @@ impl Backups {
         Ok(RestoreReport {
             manifest,
             rows,
+            rows_changed: changed,
             erasures_replayed: erased.len(),
             rows_erased,
             seconds,
@@ -189,6 +202,159 @@ impl Backups {
 
 fn staging(i: usize) -> String {
     format!("pg_temp.restore_{i}")
+}
+
+/// The SQLSTATE of an integrity constraint violation (class 23), if `err` is one.
+fn constraint_violation(err: &BackupError) -> Option<String> {
+    match err {
+        BackupError::Db(platform_tenancy::TenancyError::Database(sqlx::Error::Database(db))) => db
+            .code()
+            .filter(|c| c.starts_with("23"))
+            .map(|c| c.into_owned()),
+        _ => None,
+    }
+}
+
+/// The backup's entry for a live table, when its rows can be matched to the live ones by
+/// primary key (the table has one, the backup has all its columns, and it is refilled).
+fn matched<'a>(
+    plan: &'a [(&'a TableEntry, &'a Table)],
+    table: &Table,
+) -> Option<(usize, &'a TableEntry)> {
+    let (i, (entry, _)) = plan
+        .iter()
+        .enumerate()
+        .find(|(_, (_, t))| t.name == table.name)?;
+    let keyed = !table.volatile
+        && !table.key.is_empty()
+        && table.key.iter().all(|k| entry.columns.contains(k));
+    keyed.then_some((i, *entry))
+}
+
+/// `live.k = b.k and …` over the table's key.
+fn same_key(table: &Table) -> String {
+    table
+        .key
+        .iter()
+        .map(|k| {
+            let k = quote_ident(k);
+            format!("live.{k} = b.{k}")
+        })
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// `alias.c1, alias.c2, …`.
+fn qualified<S: AsRef<str>>(alias: &str, columns: &[S]) -> String {
+    columns
+        .iter()
+        .map(|c| format!("{alias}.{}", quote_ident(c.as_ref())))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn execute(tx: &mut TenantTx, sql: String) -> Result<u64, BackupError> {
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected())
+}
+
+/// Brings the live tables to the staged backup by changing only rows that differ: rows the
+/// backup lacks go (children first), rows whose backed-up columns differ, compared by their
+/// binary image (`*=`, so `1.0` and `1.00` differ too), are updated in place, rows it has
+/// and the live table lacks are inserted (parents first). A table without a key, or
+/// volatile, is emptied and refilled. Returns the rows deleted, updated and inserted.
+async fn replace_changes(
+    tx: &mut TenantTx,
+    plan: &[(&TableEntry, &Table)],
+    live_tables: &[Table],
+) -> Result<u64, BackupError> {
+    let mut changed = 0;
+    for table in live_tables.iter().rev() {
+        let sql = match matched(plan, table) {
+            Some((i, _)) => format!(
+                "delete from {} as live where not exists (select from {} as b where {})",
+                table.quoted,
+                staging(i),
+                same_key(table)
+            ),
+            None => format!("delete from {}", table.quoted),
+        };
+        changed += execute(tx, sql).await?;
+    }
+    for (i, (entry, table)) in plan.iter().enumerate() {
+        if table.volatile {
+            continue;
+        }
+        let columns = column_list(&entry.columns);
+        if matched(plan, table).is_none() {
+            let sql = format!(
+                "insert into {} ({columns}) select {columns} from {}",
+                table.quoted,
+                staging(i)
+            );
+            changed += execute(tx, sql).await?;
+            continue;
+        }
+        let rest: Vec<&String> = entry
+            .columns
+            .iter()
+            .filter(|c| !table.key.contains(c))
+            .collect();
+        if !rest.is_empty() {
+            let sql = format!(
+                "update {} as live set ({}) = row({}) from {} as b
+                  where {} and not (row({})::record *= row({})::record)",
+                table.quoted,
+                column_list(&rest),
+                qualified("b", &rest),
+                staging(i),
+                same_key(table),
+                qualified("live", &entry.columns),
+                qualified("b", &entry.columns),
+            );
+            changed += execute(tx, sql).await?;
+        }
+        let sql = format!(
+            "insert into {} ({columns}) select {} from {} as b
+              where not exists (select from {} as live where {})",
+            table.quoted,
+            qualified("b", &entry.columns),
+            staging(i),
+            table.quoted,
+            same_key(table),
+        );
+        changed += execute(tx, sql).await?;
+    }
+    Ok(changed)
+}
+
+/// Replaces every row: the tenant's live rows deleted (children first), the staged ones
+/// inserted (parents first). Returns the rows deleted and inserted.
+async fn replace_all(
+    tx: &mut TenantTx,
+    plan: &[(&TableEntry, &Table)],
+    live_tables: &[Table],
+) -> Result<u64, BackupError> {
+    let mut changed = 0;
+    for table in live_tables.iter().rev() {
+        changed += execute(tx, format!("delete from {}", table.quoted)).await?;
+    }
+    for (i, (entry, table)) in plan.iter().enumerate() {
+        if table.volatile {
+            // Sessions and the like: restoring them could revive what was revoked.
+            continue;
+        }
+        let columns = column_list(&entry.columns);
+        let sql = format!(
+            "insert into {} ({columns}) select {columns} from {}",
+            table.quoted,
+            staging(i)
+        );
+        changed += execute(tx, sql).await?;
+    }
+    Ok(changed)
 }
 
 /// Pairs each table of the backup with the live table it restores into, or says why the

@@ -350,6 +350,78 @@ async fn o16_a_backup_restores_the_tenant_exactly_while_other_tenants_keep_servi
     assert_eq!(f.dump(&scratch_backup, f.a).await, before_a);
 }
 
+/// A restore writes only what differs from the backup: nothing when nothing changed, the
+/// edited, deleted and added rows when a few did. Two products that swapped handles after
+/// the backup cannot be put back in place row by row (the first update collides with the
+/// other row's handle); that restore replaces every row instead, to the same result.
+#[tokio::test]
+async fn o16_a_restore_writes_only_what_differs_and_replaces_every_row_when_it_must() {
+    let f = Fixture::new().await;
+    let before = f.dump(&f.backup_db, f.a).await;
+    let m = f.backups.run(f.a).await.unwrap();
+
+    let r = f.backups.restore(f.a, &m.backup_id, None).await.unwrap();
+    assert_eq!((r.rows, r.rows_changed), (m.rows(), 0));
+    assert_eq!(f.dump(&f.backup_db, f.a).await, before);
+
+    // One price edited, one product deleted (its variant with it), one product added.
+    let edited = f
+        .exec(
+            &f.admin,
+            f.a,
+            "update variants set price_minor = price_minor + 1 \
+              where sku = (select min(sku) from variants)",
+        )
+        .await;
+    let deleted = f
+        .exec(
+            &f.admin,
+            f.a,
+            "delete from products where title like '% tent 7'",
+        )
+        .await;
+    assert_eq!((edited, deleted), (1, 1));
+    product(&f.admin, f.a, "Added after the backup", 1).await;
+    let r = f.backups.restore(f.a, &m.backup_id, None).await.unwrap();
+    assert_eq!(f.dump(&f.backup_db, f.a).await, before);
+    // The added product and its variant out, the deleted pair back in, one price back.
+    assert_eq!((r.rows, r.rows_changed), (m.rows(), 5));
+
+    // Two products swap handles (in three steps, as their unique index demands).
+    let mut tx = f.owner.begin(f.a).await.unwrap();
+    let handle = "select handle from products where title like '% tent ' || $1";
+    let one: String = sqlx::query_scalar(handle)
+        .bind("1")
+        .fetch_one(&mut tx)
+        .await
+        .unwrap();
+    let two: String = sqlx::query_scalar(handle)
+        .bind("2")
+        .fetch_one(&mut tx)
+        .await
+        .unwrap();
+    for (title, to) in [("1", "swapping"), ("2", one.as_str()), ("1", two.as_str())] {
+        let moved = sqlx::query("update products set handle = $2 where title like '% tent ' || $1")
+            .bind(title)
+            .bind(to)
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        assert_eq!(moved.rows_affected(), 1);
+    }
+    tx.commit().await.unwrap();
+    assert_ne!(f.dump(&f.backup_db, f.a).await, before);
+    let r = f.backups.restore(f.a, &m.backup_id, None).await.unwrap();
+    assert_eq!(f.dump(&f.backup_db, f.a).await, before);
+    assert_eq!(r.rows, m.rows());
+    assert!(
+        r.rows_changed >= 2 * r.rows,
+        "every row deleted and inserted again: {} of {}",
+        r.rows_changed,
+        r.rows
+    );
+}
+
 #[tokio::test]
 async fn o16_the_object_in_s3_holds_no_plaintext() {
     let f = Fixture::new().await;
