@@ -40,9 +40,23 @@ pub use http::page_cache::PageCache;
 /// Data-request forms one client network may send per hour.
 pub const REQUESTS_PER_NETWORK_PER_HOUR: u32 = 10;
 
-/// Shared state.
+/// Shared state: a handle, cloned for every request by each extractor and layer that
+/// takes it, so it is one reference count (the clients, the picture store and the page
+/// policy inside it own strings and URLs; cloning them field by field cost about 4 % of
+/// a warm page's CPU in allocations and copies, docs/benchmarks.md).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+pub struct Shared {
     /// Database as `storefront`.
     pub db: TenantDb,
     /// Host → shop.
@@ -136,7 +150,7 @@ impl Application {
         let server = BoundServer::bind(&config.server)?;
         Ok(Application {
             server,
-            state: AppState {
+            state: AppState(Arc::new(Shared {
                 db,
                 hosts,
                 views,
@@ -158,7 +172,7 @@ impl Application {
                     .as_deref()
                     .and_then(platform_web::csp_with_form_target),
                 images: config.images.as_ref().map(platform_images::ImageStore::new),
-            },
+            })),
         })
     }
 
