@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use platform_web::shutdown_signal;
 use storefront::{Application, Config};
 
+/// mimalloc: per-thread free lists instead of glibc's arenas, which spent a fifth of a
+/// warm page's CPU in `_int_malloc` and `malloc_consolidate` (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let _telemetry = match platform_telemetry::init("storefront") {
