@@ -253,6 +253,22 @@ fn qualified<S: AsRef<str>>(alias: &str, columns: &[S]) -> String {
         .join(", ")
 }
 
+/// Inserts every staged row of the backup's table `i` as it is.
+async fn insert_staged(
+    tx: &mut TenantTx,
+    i: usize,
+    entry: &TableEntry,
+    table: &Table,
+) -> Result<u64, BackupError> {
+    let columns = column_list(&entry.columns);
+    let sql = format!(
+        "insert into {} ({columns}) select {columns} from {}",
+        table.quoted,
+        staging(i)
+    );
+    execute(tx, sql).await
+}
+
 async fn execute(tx: &mut TenantTx, sql: String) -> Result<u64, BackupError> {
     Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
         .execute(&mut *tx)
@@ -295,12 +311,7 @@ async fn replace_changes(
             .fetch_one(&mut *tx)
             .await?;
         if !has_rows || matched(plan, table).is_none() {
-            let sql = format!(
-                "insert into {} ({columns}) select {columns} from {}",
-                table.quoted,
-                staging(i)
-            );
-            changed += execute(tx, sql).await?;
+            changed += insert_staged(tx, i, entry, table).await?;
             continue;
         }
         let rest: Vec<&String> = entry
@@ -352,13 +363,7 @@ async fn replace_all(
             // Sessions and the like: restoring them could revive what was revoked.
             continue;
         }
-        let columns = column_list(&entry.columns);
-        let sql = format!(
-            "insert into {} ({columns}) select {columns} from {}",
-            table.quoted,
-            staging(i)
-        );
-        changed += execute(tx, sql).await?;
+        changed += insert_staged(tx, i, entry, table).await?;
     }
     Ok(changed)
 }
