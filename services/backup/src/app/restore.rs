@@ -215,20 +215,19 @@ fn constraint_violation(err: &BackupError) -> Option<String> {
     }
 }
 
-/// The backup's entry for a live table, when its rows can be matched to the live ones by
-/// primary key (the table has one, the backup has all its columns, and it is refilled).
-fn matched<'a>(
-    plan: &'a [(&'a TableEntry, &'a Table)],
-    table: &Table,
-) -> Option<(usize, &'a TableEntry)> {
+/// Whether the backup's rows of `table` can be matched to the live ones by primary key:
+/// the table has one, the backup has all its columns, and it is refilled (not volatile).
+fn keyed(entry: &TableEntry, table: &Table) -> bool {
+    !table.volatile && !table.key.is_empty() && table.key.iter().all(|k| entry.columns.contains(k))
+}
+
+/// The index in `plan` of a live table whose rows can be matched by key.
+fn matched(plan: &[(&TableEntry, &Table)], table: &Table) -> Option<usize> {
     let (i, (entry, _)) = plan
         .iter()
         .enumerate()
         .find(|(_, (_, t))| t.name == table.name)?;
-    let keyed = !table.volatile
-        && !table.key.is_empty()
-        && table.key.iter().all(|k| entry.columns.contains(k));
-    keyed.then_some((i, *entry))
+    keyed(entry, table).then_some(i)
 }
 
 /// `live.k = b.k and …` over the table's key.
@@ -251,6 +250,15 @@ fn qualified<S: AsRef<str>>(alias: &str, columns: &[S]) -> String {
         .map(|c| format!("{alias}.{}", quote_ident(c.as_ref())))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Whether the tenant has rows in `table`: one without (an emptied shop, a scratch
+/// database) takes the backup's rows as they are, without comparing them to nothing.
+async fn has_rows(tx: &mut TenantTx, table: &Table) -> Result<bool, BackupError> {
+    let sql = format!("select exists (select from {})", table.quoted);
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .fetch_one(&mut *tx)
+        .await?)
 }
 
 /// Inserts every staged row of the backup's table `i` as it is.
@@ -289,7 +297,7 @@ async fn replace_changes(
     let mut changed = 0;
     for table in live_tables.iter().rev() {
         let sql = match matched(plan, table) {
-            Some((i, _)) => format!(
+            Some(i) => format!(
                 "delete from {} as live where not exists (select from {} as b where {})",
                 table.quoted,
                 staging(i),
@@ -303,17 +311,11 @@ async fn replace_changes(
         if table.volatile {
             continue;
         }
-        let columns = column_list(&entry.columns);
-        // A table the tenant has no rows in (an emptied shop, a scratch database) takes
-        // the backup's rows as they are, without comparing them to nothing.
-        let sql = format!("select exists (select from {})", table.quoted);
-        let has_rows: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_one(&mut *tx)
-            .await?;
-        if !has_rows || matched(plan, table).is_none() {
+        if !keyed(entry, table) || !has_rows(tx, table).await? {
             changed += insert_staged(tx, i, entry, table).await?;
             continue;
         }
+        let columns = column_list(&entry.columns);
         let rest: Vec<&String> = entry
             .columns
             .iter()
