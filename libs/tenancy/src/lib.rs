@@ -24,7 +24,7 @@ pub use catalog_lint::{Violation, lint_catalog};
 pub use guard::check_statement;
 pub use id::TenantId;
 pub use personal::{CLASSES as PERSONAL_CLASSES, PersonalColumn, looks_personal, personal_columns};
-pub use tx::{PlatformScope, ScopedTx, TenantDb, TenantScope};
+pub use tx::{IDLE_BEFORE_CHECK, PlatformScope, ScopedTx, SelfScoping, TenantDb, TenantScope};
 
 /// A transaction scoped to one tenant: the only way to read or write tenant rows.
 pub type TenantTx = ScopedTx<TenantScope>;

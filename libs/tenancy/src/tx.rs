@@ -35,12 +35,37 @@ impl TenantDb {
     /// A lazy pool of at most `max` connections as the role of `options`: a service starts
     /// while Postgres is down and its `/readyz` tells; a request waits at most five
     /// seconds for a connection.
+    ///
+    /// A connection taken from the pool is checked with a round trip only when it sat
+    /// idle for more than [`IDLE_BEFORE_CHECK`] (after a database restart, say): sqlx's
+    /// default checks every one, which cost a round trip per transaction on the busy
+    /// paths (docs/benchmarks.md, issue 15). sqlx still checks each connection when it
+    /// goes back to the pool.
     pub fn connect_lazy(options: sqlx::postgres::PgConnectOptions, max: u32) -> Self {
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(std::time::Duration::from_secs(5))
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > IDLE_BEFORE_CHECK {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_lazy_with(options);
         TenantDb { pool }
+    }
+
+    /// Statements that run alone, each in its own implicit transaction, with no tenant in
+    /// scope: tenant tables read as empty through them, except inside the SQL functions
+    /// that scope themselves (they take the shop as an argument, set it for their own
+    /// query only and put back what was there; migration `…031`). One round trip where a
+    /// [`ScopedTx`] takes three, for the hottest reads. Every statement passes the same
+    /// guard as in a transaction, so none can set a tenant itself.
+    pub fn self_scoping(&self) -> SelfScoping<'_> {
+        SelfScoping { pool: &self.pool }
     }
 
     /// Opens a transaction scoped to `tenant`: its first statement sets `app.tenant_id`
@@ -139,6 +164,16 @@ impl TenantDb {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// How long a pooled connection may sit idle before it is checked when taken.
+pub const IDLE_BEFORE_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// See [`TenantDb::self_scoping`]: an [`Executor`] (as `&SelfScoping`) for single
+/// statements outside any transaction and without a tenant.
+#[derive(Debug, Clone, Copy)]
+pub struct SelfScoping<'a> {
+    pool: &'a PgPool,
 }
 
 /// The scope of a [`ScopedTx`] bound to one tenant.
@@ -334,6 +369,66 @@ impl<'c, S: Send + Sync + fmt::Debug> Executor<'c> for &'c mut ScopedTx<S> {
     {
         match check_statement(sql.as_str()) {
             Ok(()) => (&mut *self.tx).describe(sql),
+            Err(err) => Box::pin(async move { Err(refused(err)) }),
+        }
+    }
+}
+
+impl<'c, 'a: 'c> Executor<'c> for &'c SelfScoping<'a> {
+    type Database = Postgres;
+
+    fn fetch_many<'e, 'q, E>(
+        self,
+        query: E,
+    ) -> BoxStream<'e, Result<Either<PgQueryResult, PgRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: Execute<'q, Postgres>,
+        'q: 'e,
+        E: 'q,
+    {
+        match checked(query) {
+            Ok(query) => self.pool.fetch_many(query),
+            Err(err) => stream::once(async move { Err(err) }).boxed(),
+        }
+    }
+
+    fn fetch_optional<'e, 'q, E>(
+        self,
+        query: E,
+    ) -> BoxFuture<'e, Result<Option<PgRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: Execute<'q, Postgres>,
+        'q: 'e,
+        E: 'q,
+    {
+        match checked(query) {
+            Ok(query) => self.pool.fetch_optional(query),
+            Err(err) => Box::pin(async move { Err(err) }),
+        }
+    }
+
+    fn prepare_with<'e>(
+        self,
+        sql: SqlStr,
+        parameters: &'e [sqlx::postgres::PgTypeInfo],
+    ) -> BoxFuture<'e, Result<PgStatement, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match check_statement(sql.as_str()) {
+            Ok(()) => self.pool.prepare_with(sql, parameters),
+            Err(err) => Box::pin(async move { Err(refused(err)) }),
+        }
+    }
+
+    fn describe<'e>(self, sql: SqlStr) -> BoxFuture<'e, Result<Describe<Postgres>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match check_statement(sql.as_str()) {
+            Ok(()) => self.pool.describe(sql),
             Err(err) => Box::pin(async move { Err(refused(err)) }),
         }
     }
