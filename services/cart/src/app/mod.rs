@@ -70,11 +70,10 @@ impl Carts {
 
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
     async fn on_sale(&self, tenant: TenantId, variant: VariantId) -> Result<(VariantInfo, u32)> {
-        let mut tx = self.db.begin(tenant).await?;
-        let (settings, found) = db::settings_and_variant(&mut tx, variant).await?;
-        tx.commit().await?;
+        let (settings, found) = db::catalog(&self.db, tenant, &[variant]).await?;
         let info = found
-            .filter(VariantInfo::on_sale)
+            .into_iter()
+            .find(VariantInfo::on_sale)
             .ok_or(CartError::VariantUnavailable)?;
         Ok((info, settings.cookie_ttl_days))
     }
@@ -164,23 +163,17 @@ impl Carts {
         })
     }
 
-    /// The cart priced from the catalog now.
+    /// The cart priced from the catalog now. Reading it renews its TTL: a cookie cart
+    /// by the one it was last given (the shop's setting at its last change), a
+    /// cookie-less one by the visit's.
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
     pub async fn view(&self, tenant: TenantId, cart: CartId, mode: Mode) -> Result<CartView> {
-        let mut tx = self.db.begin(tenant).await?;
-        let settings = db::settings(&mut tx).await?;
         let stored = self
             .store
-            .read(
-                tenant,
-                cart,
-                self.ttl_for(mode, settings.cookie_ttl_days),
-                mode,
-            )
+            .read(tenant, cart, self.ttl_known(mode), mode)
             .await?;
         let ids: Vec<VariantId> = stored.lines.keys().copied().collect();
-        let infos = db::variants(&mut tx, &ids).await?;
-        tx.commit().await?;
+        let (settings, infos) = db::catalog(&self.db, tenant, &ids).await?;
         Ok(pricing::priced(&stored, &infos, settings.currency, mode))
     }
 

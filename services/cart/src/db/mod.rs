@@ -1,15 +1,15 @@
-//! Catalog reads for pricing, as the `cart` role inside a tenant-scoped transaction.
+//! Catalog reads for pricing, as the `cart` role under the shop's row-level security.
 //! Prices and stock always come from here at the moment of the request; the cart in
 //! Redis keeps only variant ids and quantities (and the price seen when added, to flag
 //! changes), never a price a client sent.
 
 use platform_domain::{CheckoutFields, Currency, ProductStatus, VariantId};
-use platform_tenancy::TenantTx;
+use platform_tenancy::{TenantDb, TenantId, TenantTx};
 
 use crate::app::domain::DEFAULT_COOKIE_TTL_DAYS;
 
 /// A variant as the cart needs it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct VariantInfo {
     /// Variant id.
     pub id: VariantId,
@@ -40,112 +40,66 @@ impl VariantInfo {
     }
 }
 
-/// The columns of a [`VariantInfo`], from `variants v join products p`.
-macro_rules! variant_columns {
-    () => {
-        "v.id, p.handle as product_handle, p.title as product_title, \
-         v.title as variant_title, v.sku, v.price_minor, v.currency, v.stock, p.status, \
-         (select '/images/' || i.id || '/' || i.widths[1] \
-                 || case i.format when 'png' then '.png' else '.jpg' end \
-            from product_images i where i.tenant_id = p.tenant_id and i.product_id = p.id \
-           order by i.position, i.created_at limit 1) as image_url"
-    };
+/// One row of `cart_catalog`: the shop's settings beside one variant. Every column may
+/// be null: the shop may have no settings yet, the catalog none of the variants asked for.
+#[derive(sqlx::FromRow)]
+struct CatalogRow {
+    cart_ttl_days: Option<i32>,
+    shop_currency: Option<Currency>,
+    checkout_fields: Option<sqlx::types::Json<CheckoutFields>>,
+    id: Option<VariantId>,
+    product_handle: Option<String>,
+    product_title: Option<String>,
+    variant_title: Option<String>,
+    sku: Option<String>,
+    price_minor: Option<i64>,
+    currency: Option<Currency>,
+    stock: Option<i32>,
+    status: Option<ProductStatus>,
+    image_url: Option<String>,
 }
 
-/// The variants among `ids` that exist in this tenant's catalog (any status), in one query.
-pub async fn variants(
-    tx: &mut TenantTx,
+impl CatalogRow {
+    fn variant(self) -> Option<VariantInfo> {
+        Some(VariantInfo {
+            id: self.id?,
+            product_handle: self.product_handle?,
+            product_title: self.product_title?,
+            variant_title: self.variant_title?,
+            sku: self.sku?,
+            price_minor: self.price_minor?,
+            currency: self.currency?,
+            stock: self.stock?,
+            status: self.status?,
+            image_url: self.image_url,
+        })
+    }
+}
+
+/// The shop's cart settings and the variants among `ids` that exist in its catalog (any
+/// status), in one round trip: the SQL function `cart_catalog` scopes itself to `shop`
+/// under the `cart` role's row-level security (migration `…031`), so no transaction is
+/// opened for it. An add's and a view's whole read.
+pub async fn catalog(
+    db: &TenantDb,
+    shop: TenantId,
     ids: &[VariantId],
-) -> Result<Vec<VariantInfo>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    sqlx::query_as(concat!(
-        "select ",
-        variant_columns!(),
-        " from variants v join products p on p.tenant_id = v.tenant_id and p.id = v.product_id \
-         where v.id = any($1)"
-    ))
-    .bind(ids)
-    .fetch_all(&mut *tx)
-    .await
-}
-
-/// The shop's cart settings and one variant of its catalog (any status; `None` when it
-/// has no such variant), in one statement: an add's whole read, one round trip fewer
-/// than [`settings`] then [`variants`].
-pub async fn settings_and_variant(
-    tx: &mut TenantTx,
-    id: VariantId,
-) -> Result<(CartSettings, Option<VariantInfo>), sqlx::Error> {
-    /// Every column may be null: the shop may have no settings yet, the catalog no
-    /// such variant.
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        cart_ttl_days: Option<i32>,
-        shop_currency: Option<Currency>,
-        checkout_fields: Option<sqlx::types::Json<CheckoutFields>>,
-        id: Option<VariantId>,
-        product_handle: Option<String>,
-        product_title: Option<String>,
-        variant_title: Option<String>,
-        sku: Option<String>,
-        price_minor: Option<i64>,
-        currency: Option<Currency>,
-        stock: Option<i32>,
-        status: Option<ProductStatus>,
-        image_url: Option<String>,
-    }
-    let row: Row = sqlx::query_as(concat!(
-        "select s.cart_ttl_days, s.currency as shop_currency, s.checkout_fields, f.* \
-           from (values (1)) one (x) \
-           left join store_settings s on true \
-           left join (select ",
-        variant_columns!(),
-        " from variants v join products p on p.tenant_id = v.tenant_id and p.id = v.product_id \
-            where v.id = $1) f on true"
-    ))
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let settings =
-        CartSettings::from_row(row.cart_ttl_days, row.shop_currency, row.checkout_fields);
-    let variant = match (
-        row.id,
-        row.product_handle,
-        row.product_title,
-        row.variant_title,
-        row.sku,
-        row.price_minor,
-        row.currency,
-        row.stock,
-        row.status,
-    ) {
-        (
-            Some(id),
-            Some(product_handle),
-            Some(product_title),
-            Some(variant_title),
-            Some(sku),
-            Some(price_minor),
-            Some(currency),
-            Some(stock),
-            Some(status),
-        ) => Some(VariantInfo {
-            id,
-            product_handle,
-            product_title,
-            variant_title,
-            sku,
-            price_minor,
-            currency,
-            stock,
-            status,
-            image_url: row.image_url,
-        }),
-        _ => None,
+) -> Result<(CartSettings, Vec<VariantInfo>), sqlx::Error> {
+    let mut rows: Vec<CatalogRow> = sqlx::query_as("select * from cart_catalog($1, $2)")
+        .bind(shop)
+        .bind(ids)
+        .fetch_all(&db.self_scoping())
+        .await?;
+    let settings = match rows.first_mut() {
+        Some(r) => {
+            CartSettings::from_row(r.cart_ttl_days, r.shop_currency, r.checkout_fields.take())
+        }
+        None => CartSettings::from_row(None, None, None),
     };
-    Ok((settings, variant))
+    Ok((
+        settings,
+        rows.into_iter().filter_map(CatalogRow::variant).collect(),
+    ))
 }
 
 /// The shop's cart settings.

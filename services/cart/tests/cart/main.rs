@@ -895,3 +895,72 @@ async fn o2_fields_the_shop_hides_are_dropped_when_posted_anyway() {
         "hidden fields are not kept"
     );
 }
+
+/// The cart's reads run as one statement outside any transaction (`cart_catalog`, which
+/// scopes itself to the shop it names): it sees that shop's rows only, leaves no tenant
+/// behind on the connection, cannot widen another shop's transaction, and no other
+/// service may call it.
+#[tokio::test]
+async fn o21_the_carts_one_statement_read_sees_only_the_shop_it_names_and_leaves_no_scope() {
+    let f = Fixture::new().await;
+    let mine = variant(&f.admin, f.shop, "Sencha", 800, 10).await;
+    let theirs = variant(&f.admin, f.other, "Matcha", 900, 10).await;
+    // One connection: every statement below runs on the same session.
+    let cart_db = TenantDb::new(f._db.pool_as("cart", 1).await.unwrap());
+    let read = |shop: TenantId| {
+        sqlx::query_scalar::<_, Option<Uuid>>("select id from cart_catalog($1, $2)")
+            .bind(shop)
+            .bind(vec![mine, theirs])
+    };
+
+    let seen = read(f.shop)
+        .fetch_all(&cart_db.self_scoping())
+        .await
+        .unwrap();
+    assert_eq!(seen, vec![Some(mine)]);
+    let seen = read(f.other)
+        .fetch_all(&cart_db.self_scoping())
+        .await
+        .unwrap();
+    assert_eq!(seen, vec![Some(theirs)]);
+
+    // Nothing stays in scope on the session: a plain read after the call sees no rows.
+    let left: i64 = sqlx::query_scalar("select count(*) from variants")
+        .fetch_one(&cart_db.self_scoping())
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+
+    // Inside a transaction scoped to the other shop it refuses, and that scope holds.
+    let mut tx = cart_db.begin(f.other).await.unwrap();
+    let err = read(f.shop).fetch_all(&mut tx).await.unwrap_err();
+    assert_eq!(
+        err.as_database_error().and_then(|e| e.code()).as_deref(),
+        Some("42501"),
+        "{err}"
+    );
+    tx.rollback().await.unwrap();
+    let mut tx = cart_db.begin(f.other).await.unwrap();
+    assert_eq!(
+        read(f.other).fetch_all(&mut tx).await.unwrap(),
+        vec![Some(theirs)]
+    );
+    let visible: Vec<Uuid> = sqlx::query_scalar("select id from variants")
+        .fetch_all(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(visible, vec![theirs]);
+    tx.commit().await.unwrap();
+
+    // Only the cart service may call it.
+    let storefront = TenantDb::new(f._db.pool_as("storefront", 1).await.unwrap());
+    let err = read(f.shop)
+        .fetch_all(&storefront.self_scoping())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.as_database_error().and_then(|e| e.code()).as_deref(),
+        Some("42501"),
+        "{err}"
+    );
+}
