@@ -35,49 +35,107 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         // rather than leak.
         return Cow::Borrowed("[redaction unavailable]");
     };
-    pattern.replace_all(text, |caps: &Captures<'_>| replacement(caps))
+    pattern.replace_all(text, |caps: &Captures<'_>| replacement(caps).into_owned())
 }
 
 /// True when [`redact`] would change `text`: the cheap check that lets clean log lines
-/// (nearly all of them) skip the structured pass.
+/// (nearly all of them) skip the structured pass. Matches whose shape alone says what
+/// [`redact`] does with them (request ids, timestamps, dotted addresses: every access
+/// log line has them) are decided without the capture groups, which cost more than
+/// the search itself (docs/benchmarks.md, issue 15).
 pub(crate) fn needs_redaction(text: &str) -> bool {
     let Some(pattern) = PATTERN.as_ref() else {
         return true;
     };
-    pattern.captures_iter(text).any(|caps| {
-        caps.get(0)
-            .is_some_and(|m| replacement(&caps) != m.as_str())
-    })
+    pattern
+        .find_iter(text)
+        .any(|m| match kept_by_shape(text, m.start(), m.end()) {
+            Some(kept) => !kept,
+            None => pattern
+                .captures_at(text, m.start())
+                .is_none_or(|caps| replacement(&caps) != m.as_str()),
+        })
 }
 
-fn replacement(caps: &Captures<'_>) -> String {
+/// What [`replacement`] does with the match `text[start..end]`, told from its text alone
+/// where the pattern's order of alternatives makes that certain: `Some(true)` kept as it
+/// is, `Some(false)` replaced, `None` when only the capture groups can tell.
+///
+/// Only a match with a plain ASCII separator (or nothing) on both sides is decided, so
+/// the alternatives' `\b` held. Then a UUID-shaped or timestamp-shaped match is the
+/// `uuid` or `time` alternative (the first two, which win at their start position) and
+/// is kept, and a dotted quad is the `ipv4` alternative (none before it matches digits
+/// and dots only), replaced unless it is one of our own addresses or no address at all.
+fn kept_by_shape(text: &str, start: usize, end: usize) -> Option<bool> {
+    let separator =
+        |c: Option<char>| c.is_none_or(|c| c.is_ascii() && !c.is_ascii_alphanumeric() && c != '_');
+    if !separator(text[..start].chars().next_back()) || !separator(text[end..].chars().next()) {
+        return None;
+    }
+    let whole = &text[start..end];
+    let b = whole.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let uuid = b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    let time = b.len() >= 16
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && matches!(b[10], b'T' | b' ')
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16);
+    if uuid || time {
+        return Some(true);
+    }
+    let quad = whole.split('.').count() == 4
+        && whole.split('.').all(|octet| {
+            (1..=3).contains(&octet.len()) && octet.bytes().all(|c| c.is_ascii_digit())
+        });
+    if quad {
+        return Some(
+            whole
+                .parse::<Ipv4Addr>()
+                .map_or(true, |ip| is_own(ip.into())),
+        );
+    }
+    None
+}
+
+fn replacement<'t>(caps: &Captures<'t>) -> Cow<'t, str> {
     let whole = caps.get(0).map_or("", |m| m.as_str());
     if caps.name("uuid").is_some() || caps.name("time").is_some() {
-        return whole.to_owned();
+        return Cow::Borrowed(whole);
     }
     if caps.name("email").is_some() {
-        return "[email]".to_owned();
+        return Cow::Borrowed("[email]");
     }
     if caps.name("ipv6").is_some() {
         let candidate = whole.trim_end_matches(['.', ':']);
         return match candidate.parse::<Ipv6Addr>() {
             Ok(ip) if candidate.bytes().any(|b| b.is_ascii_digit()) && !is_own(ip.into()) => {
-                format!("[ip]{}", &whole[candidate.len()..])
+                Cow::Owned(format!("[ip]{}", &whole[candidate.len()..]))
             }
-            _ => whole.to_owned(),
+            _ => Cow::Borrowed(whole),
         };
     }
     if caps.name("ipv4").is_some() {
         return match whole.parse::<Ipv4Addr>() {
-            Ok(ip) if !is_own(ip.into()) => "[ip]".to_owned(),
-            _ => whole.to_owned(),
+            Ok(ip) if !is_own(ip.into()) => Cow::Borrowed("[ip]"),
+            _ => Cow::Borrowed(whole),
         };
     }
     let digits = whole.bytes().filter(u8::is_ascii_digit).count();
     match digits {
-        13..=19 => "[card]".to_owned(),
-        7..=12 => "[phone]".to_owned(),
-        _ => whole.to_owned(),
+        13..=19 => Cow::Borrowed("[card]"),
+        7..=12 => Cow::Borrowed("[phone]"),
+        _ => Cow::Borrowed(whole),
     }
 }
 
@@ -134,6 +192,31 @@ mod tests {
         ));
         assert!(needs_redaction(r#"{"fields":{"pan":4242424242424242}}"#));
         assert!(needs_redaction(r#"{"fields":{"email":"a@b.example"}}"#));
+    }
+
+    /// The shortcut of `needs_redaction` decides every match exactly as the capture
+    /// groups would.
+    #[test]
+    fn deciding_by_shape_agrees_with_the_capture_groups() {
+        use super::{PATTERN, kept_by_shape, replacement};
+        let text = "ids 3f2a8c1e-1234-4567-8901-abcdef123456 12345678-1234-1234-1234-123456789012 \
+                    at 2026-11-21T23:44:00.123456Z and 2026-11-21 23:44 \
+                    from 127.0.0.1 203.0.113.0 203.0.113.42 999.1.2.3 10.0.0.7 0.0.0.0 \
+                    call 2026-11-21 1234 or +44 20 7946 0958, card 4111 1111 1111 1111, \
+                    mail a@b.example, ip6 2001:db8::1 and ::1, 1.2.3, 42, \
+                    glued a127.0.0.1 x12345678-1234-1234-1234-123456789012 \
+                    1.2.3.4x 203.0.113.42_";
+        let pattern = PATTERN.as_ref().unwrap();
+        let mut decided = 0;
+        for caps in pattern.captures_iter(text) {
+            let m = caps.get(0).unwrap();
+            let whole = m.as_str();
+            if let Some(kept) = kept_by_shape(text, m.start(), m.end()) {
+                decided += 1;
+                assert_eq!(kept, replacement(&caps) == whole, "{whole}");
+            }
+        }
+        assert!(decided >= 10, "{decided}");
     }
 
     #[test]
