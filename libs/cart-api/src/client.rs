@@ -71,12 +71,15 @@ enum Resource {
 
 impl CartClient {
     /// A client of the cart service at `base` (`https://localhost:8445`) with a TLS
-    /// configuration that carries the caller's client certificate.
-    pub fn new(base: &str, tls: rustls::ClientConfig) -> Result<Self, ClientSetupError> {
+    /// configuration that carries the caller's client certificate. It offers HTTP/2
+    /// (ALPN), so the calls of every visitor share one connection, several to a
+    /// read and a write, instead of one connection and two system calls each.
+    pub fn new(base: &str, mut tls: rustls::ClientConfig) -> Result<Self, ClientSetupError> {
         let base = Url::parse(base)
             .ok()
             .filter(|u| matches!(u.scheme(), "https" | "http") && !u.cannot_be_a_base())
             .ok_or_else(|| ClientSetupError::BaseUrl(base.to_owned()))?;
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .connect_timeout(Duration::from_millis(500))
