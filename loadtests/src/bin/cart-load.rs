@@ -93,11 +93,14 @@ async fn run(
             );
             let mut errors = 0u64;
             let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(i as u64);
-            let (mut shop, mut cart) = (1, random_cart(&mut rng));
+            // Shops and products repeat from run to run; carts are new each run (carts
+            // live 30 days in Redis: reused ids would pile quantities up past the stock).
+            let mut carts = <rand::rngs::StdRng as rand::SeedableRng>::from_rng(&mut rand::rng());
+            let (mut shop, mut cart) = (1, random_cart(&mut carts));
             for n in 0.. {
                 if n % STEPS_PER_VISITOR == 0 {
                     shop = rng.random_range(1..=a.tenants);
-                    cart = random_cart(&mut rng);
+                    cart = random_cart(&mut carts);
                 }
                 let host = format!("https://load-{shop:04}.shop.localhost:{}", a.port);
                 let variant = &shops[shop - 1][rng.random_range(0..PRODUCTS_PER_SHOP)];
