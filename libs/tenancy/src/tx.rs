@@ -314,122 +314,78 @@ fn checked<'q, E: Execute<'q, Postgres>>(mut query: E) -> Result<Checked<'q>, sq
     })
 }
 
-impl<'c, S: Send + Sync + fmt::Debug> Executor<'c> for &'c mut ScopedTx<S> {
-    type Database = Postgres;
+/// An [`Executor`] that passes every statement through the guard before `$inner`
+/// (an expression of `self`) runs it.
+macro_rules! guarded_executor {
+    ($target:ty, [$($generics:tt)*], |$this:ident| $inner:expr) => {
+        impl<$($generics)*> Executor<'c> for $target {
+            type Database = Postgres;
 
-    fn fetch_many<'e, 'q, E>(
-        self,
-        query: E,
-    ) -> BoxStream<'e, Result<Either<PgQueryResult, PgRow>, sqlx::Error>>
-    where
-        'c: 'e,
-        E: Execute<'q, Postgres>,
-        'q: 'e,
-        E: 'q,
-    {
-        match checked(query) {
-            Ok(query) => (&mut *self.tx).fetch_many(query),
-            Err(err) => stream::once(async move { Err(err) }).boxed(),
-        }
-    }
+            fn fetch_many<'e, 'q, E>(
+                self,
+                query: E,
+            ) -> BoxStream<'e, Result<Either<PgQueryResult, PgRow>, sqlx::Error>>
+            where
+                'c: 'e,
+                E: Execute<'q, Postgres>,
+                'q: 'e,
+                E: 'q,
+            {
+                let $this = self;
+                match checked(query) {
+                    Ok(query) => $inner.fetch_many(query),
+                    Err(err) => stream::once(async move { Err(err) }).boxed(),
+                }
+            }
 
-    fn fetch_optional<'e, 'q, E>(
-        self,
-        query: E,
-    ) -> BoxFuture<'e, Result<Option<PgRow>, sqlx::Error>>
-    where
-        'c: 'e,
-        E: Execute<'q, Postgres>,
-        'q: 'e,
-        E: 'q,
-    {
-        match checked(query) {
-            Ok(query) => (&mut *self.tx).fetch_optional(query),
-            Err(err) => Box::pin(async move { Err(err) }),
-        }
-    }
+            fn fetch_optional<'e, 'q, E>(
+                self,
+                query: E,
+            ) -> BoxFuture<'e, Result<Option<PgRow>, sqlx::Error>>
+            where
+                'c: 'e,
+                E: Execute<'q, Postgres>,
+                'q: 'e,
+                E: 'q,
+            {
+                let $this = self;
+                match checked(query) {
+                    Ok(query) => $inner.fetch_optional(query),
+                    Err(err) => Box::pin(async move { Err(err) }),
+                }
+            }
 
-    fn prepare_with<'e>(
-        self,
-        sql: SqlStr,
-        parameters: &'e [sqlx::postgres::PgTypeInfo],
-    ) -> BoxFuture<'e, Result<PgStatement, sqlx::Error>>
-    where
-        'c: 'e,
-    {
-        match check_statement(sql.as_str()) {
-            Ok(()) => (&mut *self.tx).prepare_with(sql, parameters),
-            Err(err) => Box::pin(async move { Err(refused(err)) }),
-        }
-    }
+            fn prepare_with<'e>(
+                self,
+                sql: SqlStr,
+                parameters: &'e [sqlx::postgres::PgTypeInfo],
+            ) -> BoxFuture<'e, Result<PgStatement, sqlx::Error>>
+            where
+                'c: 'e,
+            {
+                let $this = self;
+                match check_statement(sql.as_str()) {
+                    Ok(()) => $inner.prepare_with(sql, parameters),
+                    Err(err) => Box::pin(async move { Err(refused(err)) }),
+                }
+            }
 
-    fn describe<'e>(self, sql: SqlStr) -> BoxFuture<'e, Result<Describe<Postgres>, sqlx::Error>>
-    where
-        'c: 'e,
-    {
-        match check_statement(sql.as_str()) {
-            Ok(()) => (&mut *self.tx).describe(sql),
-            Err(err) => Box::pin(async move { Err(refused(err)) }),
+            fn describe<'e>(
+                self,
+                sql: SqlStr,
+            ) -> BoxFuture<'e, Result<Describe<Postgres>, sqlx::Error>>
+            where
+                'c: 'e,
+            {
+                let $this = self;
+                match check_statement(sql.as_str()) {
+                    Ok(()) => $inner.describe(sql),
+                    Err(err) => Box::pin(async move { Err(refused(err)) }),
+                }
+            }
         }
-    }
+    };
 }
 
-impl<'c, 'a: 'c> Executor<'c> for &'c SelfScoping<'a> {
-    type Database = Postgres;
-
-    fn fetch_many<'e, 'q, E>(
-        self,
-        query: E,
-    ) -> BoxStream<'e, Result<Either<PgQueryResult, PgRow>, sqlx::Error>>
-    where
-        'c: 'e,
-        E: Execute<'q, Postgres>,
-        'q: 'e,
-        E: 'q,
-    {
-        match checked(query) {
-            Ok(query) => self.pool.fetch_many(query),
-            Err(err) => stream::once(async move { Err(err) }).boxed(),
-        }
-    }
-
-    fn fetch_optional<'e, 'q, E>(
-        self,
-        query: E,
-    ) -> BoxFuture<'e, Result<Option<PgRow>, sqlx::Error>>
-    where
-        'c: 'e,
-        E: Execute<'q, Postgres>,
-        'q: 'e,
-        E: 'q,
-    {
-        match checked(query) {
-            Ok(query) => self.pool.fetch_optional(query),
-            Err(err) => Box::pin(async move { Err(err) }),
-        }
-    }
-
-    fn prepare_with<'e>(
-        self,
-        sql: SqlStr,
-        parameters: &'e [sqlx::postgres::PgTypeInfo],
-    ) -> BoxFuture<'e, Result<PgStatement, sqlx::Error>>
-    where
-        'c: 'e,
-    {
-        match check_statement(sql.as_str()) {
-            Ok(()) => self.pool.prepare_with(sql, parameters),
-            Err(err) => Box::pin(async move { Err(refused(err)) }),
-        }
-    }
-
-    fn describe<'e>(self, sql: SqlStr) -> BoxFuture<'e, Result<Describe<Postgres>, sqlx::Error>>
-    where
-        'c: 'e,
-    {
-        match check_statement(sql.as_str()) {
-            Ok(()) => self.pool.describe(sql),
-            Err(err) => Box::pin(async move { Err(refused(err)) }),
-        }
-    }
-}
+guarded_executor!(&'c mut ScopedTx<S>, ['c, S: Send + Sync + fmt::Debug], |this| (&mut *this.tx));
+guarded_executor!(&'c SelfScoping<'a>, ['c, 'a: 'c], |this| this.pool);
