@@ -106,8 +106,11 @@ pub fn init(service: &'static str) -> Result<TelemetryGuard, TelemetryError> {
     // Lines are formatted and redacted on the calling thread; a dedicated thread writes
     // them, so request threads never wait on stdout. If that thread falls behind by more
     // than its buffer, lines are dropped rather than requests slowed (counted by the
-    // appender), which is the trade-off we want for access logs.
-    let (stdout, log_guard) = tracing_appender::non_blocking(std::io::stdout());
+    // appender), which is the trade-off we want for access logs. The thread writes
+    // whatever lines are waiting in one system call (it flushes each time the queue is
+    // empty), not one per line.
+    let (stdout, log_guard) =
+        tracing_appender::non_blocking(std::io::BufWriter::new(std::io::stdout()));
     guard.log_writer = Some(log_guard);
     Registry::default()
         .with(filter)
