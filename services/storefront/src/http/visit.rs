@@ -224,17 +224,24 @@ async fn personalise(
     let Ok(bytes) = to_bytes(body, MAX_PAGE).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let Ok(mut page) = String::from_utf8(bytes.to_vec()) else {
-        return Response::from_parts(parts, Body::from(bytes));
-    };
-    if page.contains(MINICART_MARKER) {
-        let known = parts.extensions.get::<KnownSummary>().copied();
-        let (fragment, ttl) = minicart(state, visit, host.as_deref(), known).await;
-        page = page.replacen(MINICART_MARKER, &fragment, 1);
-        if let (Mode::Cookie, Some(id), true) = (visit.mode, visit.cart, ttl > 0) {
-            parts.headers.append(header::SET_COOKIE, cookie(id, ttl));
+    // The marker is ASCII and sits in the header: the page is spliced around it as bytes,
+    // one copy, and a page without it goes out as it came (often the cache's own bytes).
+    let marker = MINICART_MARKER.as_bytes();
+    let page = match bytes.windows(marker.len()).position(|w| w == marker) {
+        Some(at) => {
+            let known = parts.extensions.get::<KnownSummary>().copied();
+            let (fragment, ttl) = minicart(state, visit, host.as_deref(), known).await;
+            if let (Mode::Cookie, Some(id), true) = (visit.mode, visit.cart, ttl > 0) {
+                parts.headers.append(header::SET_COOKIE, cookie(id, ttl));
+            }
+            let mut page = Vec::with_capacity(bytes.len() - marker.len() + fragment.len());
+            page.extend_from_slice(&bytes[..at]);
+            page.extend_from_slice(fragment.as_bytes());
+            page.extend_from_slice(&bytes[at + marker.len()..]);
+            Body::from(page)
         }
-    }
+        None => Body::from(bytes),
+    };
     let no_store = parts
         .headers
         .get(header::CACHE_CONTROL)
@@ -247,7 +254,7 @@ async fn personalise(
         );
     }
     parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(page))
+    Response::from_parts(parts, page)
 }
 
 #[cfg(test)]
