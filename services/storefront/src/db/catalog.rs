@@ -277,15 +277,23 @@ pub async fn by_handle(tx: &mut TenantTx, handle: &str) -> Result<Option<Detail>
     }))
 }
 
-/// The words of a search as a `to_tsquery` text, each a prefix (`boot:* & trail:*`):
-/// letters and digits only, so nothing the visitor types is read as an operator; at most
-/// 8 words. Empty when nothing searchable is left.
-pub fn prefix_query(query: &str) -> String {
+/// The words of a search, lowercased: runs of letters and digits only, so nothing the
+/// visitor types is read as an operator; at most 8 words.
+pub fn query_words(query: &str) -> Vec<String> {
     query
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(8)
-        .map(|w| format!("{}:*", w.to_lowercase()))
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// The words of a search ([`query_words`]) as a `to_tsquery` text, each a prefix
+/// (`boot:* & trail:*`). Empty when nothing searchable is left.
+pub fn prefix_query(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("{w}:*"))
         .collect::<Vec<_>>()
         .join(" & ")
 }
@@ -314,6 +322,66 @@ pub async fn search_words(tx: &mut TenantTx, words: &str) -> Result<Vec<Product>
     .bind(tx.tenant())
     .bind(words)
     .fetch_all(&mut *tx)
+    .await
+}
+
+/// [`search_words`] among `candidates` only (products the shop's word index says may
+/// match; `search_cache`): the same filter and order, read through the primary key
+/// instead of across the shop.
+pub async fn search_words_among(
+    tx: &mut TenantTx,
+    words: &str,
+    candidates: &[ProductId],
+) -> Result<Vec<Product>, sqlx::Error> {
+    if words.is_empty() || candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(cards!(
+        "where tenant_id = $1 and id = any($3) and status = 'active' \
+           and search @@ (select to_tsquery('simple', $2) || to_tsquery('english', $2)) \
+         order by ts_rank(search, (select to_tsquery('simple', $2) || to_tsquery('english', $2))) desc, \
+                  created_at desc limit 48"
+    ))
+    .bind(tx.tenant())
+    .bind(words)
+    .bind(candidates)
+    .fetch_all(&mut *tx)
+    .await
+}
+
+/// The words the shop's active products are found by (the lexemes of their `search`
+/// vectors), product by product, at most `limit` products.
+pub async fn searchable_words(
+    tx: &mut TenantTx,
+    limit: i64,
+) -> Result<Vec<(ProductId, Vec<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, tsvector_to_array(search) from products \
+          where tenant_id = $1 and status = 'active' limit $2",
+    )
+    .bind(tx.tenant())
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await
+}
+
+/// Each word of a search as the two text-search configurations a search uses turn it into
+/// lexemes: (word, `simple` lexemes, `english` lexemes). The `english` ones are empty for
+/// a stop word. Reads no table.
+pub async fn word_forms<'e, E>(
+    db: E,
+    words: &[String],
+) -> Result<Vec<(String, Vec<String>, Vec<String>)>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Postgres>,
+{
+    sqlx::query_as(
+        "select w, tsvector_to_array(to_tsvector('simple', w)), \
+                tsvector_to_array(to_tsvector('english', w)) \
+           from unnest($1::text[]) as w",
+    )
+    .bind(words)
+    .fetch_all(db)
     .await
 }
 
@@ -533,17 +601,15 @@ pub async fn currency(tx: &mut TenantTx) -> Result<Option<Currency>, sqlx::Error
 
 #[cfg(test)]
 mod tests {
-    use super::prefix_query;
+    use super::{prefix_query, query_words};
 
     #[test]
     fn search_words_become_prefixes_and_operators_stay_text() {
-        assert_eq!(prefix_query("Trail boot"), "trail:* & boot:*");
-        assert_eq!(prefix_query("boots!|&:*'(x)"), "boots:* & x:*");
-        assert_eq!(prefix_query("  ::  "), "");
-        assert_eq!(
-            prefix_query("Wanderschuhe größe"),
-            "wanderschuhe:* & größe:*"
-        );
-        assert_eq!(prefix_query("a b c d e f g h i j").split(" & ").count(), 8);
+        let query = |q: &str| prefix_query(&query_words(q));
+        assert_eq!(query("Trail boot"), "trail:* & boot:*");
+        assert_eq!(query("boots!|&:*'(x)"), "boots:* & x:*");
+        assert_eq!(query("  ::  "), "");
+        assert_eq!(query("Wanderschuhe größe"), "wanderschuhe:* & größe:*");
+        assert_eq!(query("a b c d e f g h i j").split(" & ").count(), 8);
     }
 }

@@ -663,6 +663,153 @@ async fn search_finds_words_by_their_start_and_other_forms_and_keeps_the_query()
     );
 }
 
+/// A search the cache has not seen reads only the products the shop's word index says may
+/// match: it must find exactly what the full filter finds (the same products, drafts and
+/// other shops still out), for stems, stop words, digits and other scripts, and a catalog
+/// change must reach the index.
+#[tokio::test]
+async fn search_through_the_word_index_finds_what_the_full_filter_finds() {
+    let f = Fixture::new().await;
+    let products = [
+        (
+            "running-shoes",
+            "Running Shoes",
+            "Light shoes for the stories of long runs.",
+        ),
+        (
+            "happy-socks",
+            "Happy Socks 17",
+            "Wool socks; sizes 170 to 179.",
+        ),
+        (
+            "cafe-creme",
+            "Café Crème",
+            "Ünïcode beans, größe egal, The best.",
+        ),
+        ("the-the", "The The", "Stop words and nothing else."),
+        (
+            "runner-jacket",
+            "Runner Jacket",
+            "Rain-proof shell for running.",
+        ),
+    ];
+    let mut tx = f.admin.begin(f.a).await.unwrap();
+    for (handle, title, description) in products {
+        sqlx::query(
+            "insert into products (tenant_id, id, handle, title, description, status) \
+             values ($1, gen_random_uuid(), $2, $3, $4, 'active')",
+        )
+        .bind(f.a)
+        .bind(handle)
+        .bind(title)
+        .bind(description)
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    // Another shop's and a draft's words never come back.
+    add_product(
+        &f.admin,
+        f.b,
+        "running-bamboo",
+        "Running Bamboo",
+        "active",
+        1,
+    )
+    .await;
+    add_product(&f.admin, f.a, "running-draft", "Running Draft", "draft", 1).await;
+
+    let handles = |v: &Value| -> Vec<String> {
+        let mut h: Vec<String> = v["products"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["handle"].as_str().unwrap().to_owned())
+            .collect();
+        h.sort();
+        h
+    };
+    let queries = [
+        "run",
+        "runs",
+        "running",
+        "runner",
+        "stories",
+        "story",
+        "happy",
+        "happi",
+        "17",
+        "1",
+        "170",
+        "socks 17",
+        "the",
+        "the the",
+        "the socks",
+        "café",
+        "CAFÉ crème",
+        "ünï",
+        "größe",
+        "rain proof",
+        "proof",
+        "x",
+        "boot",
+        "trail boots",
+        "a",
+        "shoe long",
+    ];
+    // Twice: first with the index read on the way, then from the index in memory.
+    for round in 0..2 {
+        for q in queries {
+            let words: Vec<String> = q
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(|w| format!("{}:*", w.to_lowercase()))
+                .collect();
+            let mut tx = f.state.db.begin(f.a).await.unwrap();
+            let mut expected: Vec<String> = sqlx::query_scalar(
+                "select handle from product_cards where tenant_id = $1 \
+                   and search @@ (to_tsquery('simple', $2) || to_tsquery('english', $2))",
+            )
+            .bind(f.a)
+            .bind(words.join(" & "))
+            .fetch_all(&mut tx)
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            expected.sort();
+            let (status, found) = f
+                .json(
+                    "alpine.shop.localhost",
+                    &format!("/api/v1/search?q={}", q.replace(' ', "+")),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{q}: {found}");
+            assert_eq!(handles(&found), expected, "round {round}: {q}");
+        }
+    }
+    // A product added later is found once its notification has reached the index.
+    let (_, found) = f
+        .json("alpine.shop.localhost", "/api/v1/search?q=quokka")
+        .await;
+    assert!(handles(&found).is_empty(), "{found}");
+    add_product(&f.admin, f.a, "quokka", "Quokka Plush", "active", 1).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, found) = f
+            .json("alpine.shop.localhost", "/api/v1/search?q=quokk")
+            .await;
+        if handles(&found) == ["quokka"] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the index never learnt the new product: {found}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn each_shop_shows_its_own_colour_and_banner() {
     let f = Fixture::new().await;
