@@ -59,7 +59,7 @@ fn index_weight(_: &TenantId, index: &ShopIndex) -> u32 {
         .map_or(64, |i| u32::try_from(i.bytes()).unwrap_or(u32::MAX))
 }
 
-fn forms_weight(word: &String, forms: &Forms) -> u32 {
+fn forms_weight(word: &str, forms: &Forms) -> u32 {
     let held: usize = forms
         .iter()
         .flat_map(|f| f.iter())
@@ -118,7 +118,7 @@ impl SearchCache {
             loading: Mutex::default(),
             forms: Cache::builder()
                 .max_capacity(MAX_FORMS_BYTES)
-                .weigher(forms_weight)
+                .weigher(|word: &String, forms: &Forms| forms_weight(word, forms))
                 .time_to_live(TTL)
                 .build(),
             generation: AtomicU64::new(0),
