@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, Utc};
 use platform_domain::{CheckoutFields, Currency, ImageId, Money, ProductId, VariantId};
 use platform_tenancy::TenantTx;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Products per page.
@@ -29,7 +29,7 @@ pub struct Picture {
 }
 
 /// A `product_images` row.
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, Deserialize)]
 pub struct PictureRow {
     id: ImageId,
     format: String,
@@ -102,7 +102,7 @@ pub struct Product {
 }
 
 /// A variant on a product page.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Variant {
     /// Id.
     pub id: VariantId,
@@ -236,44 +236,52 @@ pub struct Detail {
     pub variants: Vec<Variant>,
     /// Its pictures, in order.
     pub pictures: Vec<Picture>,
+    /// Marked 13+ by the merchant (O19).
+    pub thirteen_plus: bool,
 }
 
-/// One product by handle, with its options, variants and pictures.
+/// One product by handle, with its options, variants and pictures, in one statement: the
+/// card's columns, then the product's own, then its variants and pictures gathered as
+/// JSON arrays (a product page the cache had not kept made seven round trips before).
 pub async fn by_handle(tx: &mut TenantTx, handle: &str) -> Result<Option<Detail>, sqlx::Error> {
-    let product: Option<Product> =
-        sqlx::query_as(cards!("where handle = $1 and status = 'active'"))
-            .bind(handle)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some(product) = product else {
+    use sqlx::Row;
+    use sqlx::types::Json;
+    let row = sqlx::query(
+        "select c.id, c.handle, c.title, c.description, c.created_at, c.price_from, c.currency, \
+                c.available, c.image_id, c.image_format, c.image_widths, c.image_width, \
+                c.image_height, c.image_alt, p.option_names, p.thirteen_plus, \
+                (select coalesce(json_agg(json_build_object( \
+                            'id', v.id, 'sku', v.sku, 'title', v.title, \
+                            'price_minor', v.price_minor, 'currency', v.currency, \
+                            'available', v.stock > 0, 'options', v.options) \
+                          order by v.position, v.sku), '[]') \
+                   from variants v \
+                  where v.tenant_id = c.tenant_id and v.product_id = c.id) as variants, \
+                (select coalesce(json_agg(json_build_object( \
+                            'id', i.id, 'format', i.format, 'widths', i.widths, \
+                            'width', i.width, 'height', i.height, 'alt', i.alt) \
+                          order by i.position, i.created_at), '[]') \
+                   from product_images i \
+                  where i.tenant_id = c.tenant_id and i.product_id = c.id) as pictures \
+           from product_cards c \
+           join products p on p.tenant_id = c.tenant_id and p.id = c.id \
+          where c.handle = $1 and c.status = 'active'",
+    )
+    .bind(handle)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
         return Ok(None);
     };
-    let variants = sqlx::query_as(
-        "select id, sku, title, price_minor, currency, stock > 0 as available, options from variants \
-         where product_id = $1 order by position, sku",
-    )
-    .bind(product.id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let pictures: Vec<PictureRow> = sqlx::query_as(
-        "select id, format, widths, width, height, alt from product_images \
-         where product_id = $1 order by position, created_at",
-    )
-    .bind(product.id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let pictures = pictures.into_iter().map(Picture::from).collect();
-    let option_names: Vec<String> =
-        sqlx::query_scalar("select option_names from products where id = $1")
-            .bind(product.id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .unwrap_or_default();
+    let product = <Product as sqlx::FromRow<_>>::from_row(&row)?;
+    let Json(variants): Json<Vec<Variant>> = row.try_get("variants")?;
+    let Json(pictures): Json<Vec<PictureRow>> = row.try_get("pictures")?;
     Ok(Some(Detail {
         product,
-        option_names,
+        option_names: row.try_get("option_names")?,
         variants,
-        pictures,
+        pictures: pictures.into_iter().map(Picture::from).collect(),
+        thirteen_plus: row.try_get("thirteen_plus")?,
     }))
 }
 
@@ -558,17 +566,6 @@ pub async fn policies(
 pub async fn sells_to_minors(tx: &mut TenantTx) -> Result<bool, sqlx::Error> {
     Ok(
         sqlx::query_scalar::<_, bool>("select sells_to_minors from store_settings")
-            .fetch_optional(&mut *tx)
-            .await?
-            .unwrap_or(false),
-    )
-}
-
-/// Whether the merchant marked a product 13+ (O19).
-pub async fn thirteen_plus(tx: &mut TenantTx, product: ProductId) -> Result<bool, sqlx::Error> {
-    Ok(
-        sqlx::query_scalar::<_, bool>("select thirteen_plus from products where id = $1")
-            .bind(product)
             .fetch_optional(&mut *tx)
             .await?
             .unwrap_or(false),

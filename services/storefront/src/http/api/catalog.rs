@@ -167,6 +167,7 @@ async fn product(
         option_names,
         variants,
         pictures,
+        ..
     } = found.ok_or_else(|| WebError::not_found("product.not_found", "No such product."))?;
     state.views.record(shop.id, product.id);
     let viewed = crate::http::page_cache::ViewedProduct(product.id);

@@ -189,19 +189,14 @@ async fn product(
     let mut tx = state.db.begin(shop.id).await?;
     let found = catalog::by_handle(&mut tx, &handle).await?;
     let frame = &settings.frame;
-    let restricted = match &found {
-        Some(d) => {
-            catalog::sells_to_minors(&mut tx).await?
-                && catalog::thirteen_plus(&mut tx, d.product.id).await?
-        }
-        None => false,
-    };
     tx.commit().await?;
+    let restricted = settings.sells_to_minors && found.as_ref().is_some_and(|d| d.thirteen_plus);
     let Some(catalog::Detail {
         product: p,
         option_names,
         variants,
         pictures,
+        ..
     }) = found
     else {
         return Err(ShopError::from(WebError::not_found(
