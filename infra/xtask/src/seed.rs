@@ -600,7 +600,9 @@ pub async fn load_data(tenants: usize, products: usize) -> anyhow::Result<()> {
     // for the shops' real sizes from the first measured request, not after autovacuum's
     // next pass. As the owner: only a table's owner may analyse it.
     let owner = db::pool_as(platform_testkit::OWNER_ROLE, 1).await?;
-    sqlx::query("analyze products, variants").execute(&owner).await?;
+    sqlx::query("analyze products, variants")
+        .execute(&owner)
+        .await?;
     owner.close().await;
     Ok(())
 }
