@@ -17,7 +17,8 @@ use moka::sync::Cache;
 use platform_tenancy::{TenantDb, TenantId};
 
 use crate::app::search_index::{self, Forms, WordIndex};
-use crate::db::catalog::{self, Product};
+use crate::db::catalog::Product;
+use crate::db::search;
 use crate::error::ShopError;
 
 /// Longest life of an entry (as the page cache's).
@@ -37,7 +38,7 @@ const MAX_FORMS_BYTES: u64 = 8 * 1024 * 1024;
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct Key {
     shop: TenantId,
-    /// The words as searched (`catalog::prefix_query`).
+    /// The words as searched (`search::prefix_query`).
     words: String,
 }
 
@@ -132,10 +133,10 @@ impl SearchCache {
         shop: TenantId,
         query: &str,
     ) -> Result<Arc<Vec<Product>>, ShopError> {
-        let words = catalog::query_words(query);
+        let words = search::query_words(query);
         let key = Key {
             shop,
-            words: catalog::prefix_query(&words),
+            words: search::prefix_query(&words),
         };
         if key.words.is_empty() {
             return Ok(Arc::default());
@@ -152,13 +153,13 @@ impl SearchCache {
             Some(none) if none.is_empty() => Vec::new(),
             Some(candidates) => {
                 let mut tx = self.db.begin(shop).await?;
-                let found = catalog::search_words_among(&mut tx, &key.words, &candidates).await?;
+                let found = search::search_words_among(&mut tx, &key.words, &candidates).await?;
                 tx.commit().await?;
                 found
             }
             None => {
                 let mut tx = self.db.begin(shop).await?;
-                let found = catalog::search_words(&mut tx, &key.words).await?;
+                let found = search::search_words(&mut tx, &key.words).await?;
                 tx.commit().await?;
                 found
             }
@@ -194,7 +195,7 @@ impl SearchCache {
         };
         let limit = i64::try_from(search_index::MAX_PRODUCTS + 1).unwrap_or(i64::MAX);
         let mut tx = self.db.begin(shop).await?;
-        let rows = catalog::searchable_words(&mut tx, limit).await?;
+        let rows = search::searchable_words(&mut tx, limit).await?;
         tx.commit().await?;
         let index =
             (rows.len() <= search_index::MAX_PRODUCTS).then(|| Arc::new(WordIndex::build(rows)));
@@ -204,32 +205,30 @@ impl SearchCache {
         Ok(index)
     }
 
-    /// The forms of each word, in order, read from Postgres for those not cached.
+    /// The forms of each word, in order, read from Postgres for those not cached (in
+    /// one statement).
     async fn forms_of(&self, words: &[String]) -> Result<Vec<Forms>, ShopError> {
+        let mut found: Vec<Option<Forms>> = words.iter().map(|w| self.forms.get(w)).collect();
         let missing: Vec<String> = words
             .iter()
-            .filter(|w| !self.forms.contains_key(*w))
-            .cloned()
+            .zip(&found)
+            .filter(|(_, forms)| forms.is_none())
+            .map(|(w, _)| w.clone())
             .collect();
-        let mut read = Vec::new();
         if !missing.is_empty() {
             let db = self.db.self_scoping();
-            for (word, simple, english) in catalog::word_forms(&db, &missing).await? {
+            for (word, simple, english) in search::word_forms(&db, &missing).await? {
                 let forms = search_index::forms(simple, english);
-                self.forms.insert(word.clone(), forms.clone());
-                read.push((word, forms));
+                for (w, slot) in words.iter().zip(found.iter_mut()) {
+                    if *w == word && slot.is_none() {
+                        *slot = Some(forms.clone());
+                    }
+                }
+                self.forms.insert(word, forms);
             }
         }
-        Ok(words
-            .iter()
-            .map(|w| {
-                self.forms.get(w).unwrap_or_else(|| {
-                    read.iter()
-                        .find(|(word, _)| word == w)
-                        .and_then(|(_, forms)| forms.clone())
-                })
-            })
-            .collect())
+        // A word Postgres gave no forms for narrows nothing.
+        Ok(found.into_iter().map(Option::flatten).collect())
     }
 
     /// Forgets one shop's results and word index.
@@ -263,7 +262,7 @@ mod tests {
         let shop = TenantId::random();
         let key = |q: &str| Key {
             shop,
-            words: catalog::prefix_query(&catalog::query_words(q)),
+            words: search::prefix_query(&search::query_words(q)),
         };
         assert!(key("Boots") == key("  boots "));
         assert!(key("BOOTS, wool") == key("boots wool"));

@@ -7,11 +7,11 @@
 //! thousand). The index narrows that to the products holding, for every word of the
 //! search, a lexeme that starts with one of the word's forms; Postgres then applies the
 //! same exact filter and order to those few, read by primary key, under the same policies
-//! (`catalog::search_words_among`).
+//! (`search::search_words_among`).
 //!
 //! Exactness: a search matches a product when the product's lexemes have every word as a
 //! prefix, either in the `simple` or in the `english` configuration (`search_words`). A
-//! word's forms are its lexemes in both, as Postgres makes them (`catalog::word_forms`),
+//! word's forms are its lexemes in both, as Postgres makes them (`search::word_forms`),
 //! so "every word has a lexeme starting with one of its forms" holds for every product the
 //! search matches: the candidates are a superset, and the exact filter keeps the rest out.
 //! A word that one configuration drops (an English stop word) does not narrow anything,

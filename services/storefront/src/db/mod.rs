@@ -3,5 +3,6 @@
 //! policies only.
 
 pub mod catalog;
+pub mod search;
 pub mod shops;
 pub mod view_counts;
